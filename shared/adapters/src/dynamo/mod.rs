@@ -1,0 +1,23 @@
+//! The single DynamoDB table. Keys are `PK`/`SK` strings; each entity documents its own
+//! key shapes. Every state change is a conditional write.
+
+pub mod users;
+
+pub use users::DynamoUsers;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+/// Whether a failed request is a failed condition (a lost race or an illegal transition),
+/// as opposed to the store being unavailable.
+pub(crate) fn is_condition_failure<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
+    matches!(e.code(), Some("ConditionalCheckFailedException" | "TransactionCanceledException"))
+}
+
+/// Text of an SDK error for the log: code and message only, never request contents.
+pub(crate) fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(e: &SdkError<E, R>) -> String {
+    match (e.code(), e.message()) {
+        (Some(code), Some(msg)) => format!("{code}: {msg}"),
+        (Some(code), None) => code.to_owned(),
+        _ => format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e)),
+    }
+}

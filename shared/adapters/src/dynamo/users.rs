@@ -1,0 +1,184 @@
+//! Users in the table:
+//! - `PK=USER#<user_id>`, `SK=PROFILE`: the user.
+//! - `PK=OPENID#<openid>`, `SK=OPENID`: points an openid at its user, so one openid can only
+//!   ever create one user (both items are written in one conditional transaction).
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use yunzhao_domain::{OpenId, User, UserId, UserRepo, UserRepoError, WeChatIdentity};
+
+use super::{describe, is_condition_failure};
+
+#[derive(Clone)]
+pub struct DynamoUsers {
+    client: Client,
+    table: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct UserItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    #[serde(flatten)]
+    user: User,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OpenIdItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    user_id: UserId,
+}
+
+fn user_pk(id: &UserId) -> String {
+    format!("USER#{id}")
+}
+
+fn openid_pk(openid: &OpenId) -> String {
+    format!("OPENID#{}", openid.as_str())
+}
+
+const PROFILE: &str = "PROFILE";
+const OPENID: &str = "OPENID";
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+fn unavailable<E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> UserRepoError {
+    UserRepoError::Unavailable(describe(e))
+}
+
+fn corrupt(e: impl std::fmt::Display) -> UserRepoError {
+    UserRepoError::Corrupt(e.to_string())
+}
+
+impl DynamoUsers {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    async fn user_id_for(&self, openid: &OpenId) -> Result<Option<UserId>, UserRepoError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(&openid_pk(openid)))
+            .key("SK", s(OPENID))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        match out.item {
+            None => Ok(None),
+            Some(item) => Ok(Some(serde_dynamo::from_item::<_, OpenIdItem>(item).map_err(corrupt)?.user_id)),
+        }
+    }
+
+    /// Counts another login of an existing user.
+    async fn touch(&self, id: &UserId, identity: &WeChatIdentity, now: OffsetDateTime) -> Result<User, UserRepoError> {
+        let now = now.format(&Rfc3339).map_err(corrupt)?;
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&user_pk(id)))
+            .key("SK", s(PROFILE))
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":now", s(&now))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .return_values(ReturnValue::AllNew);
+        update = match &identity.unionid {
+            Some(unionid) => update
+                .update_expression("SET last_login_at = :now, unionid = :u ADD login_count :one")
+                .expression_attribute_values(":u", s(unionid)),
+            None => update.update_expression("SET last_login_at = :now ADD login_count :one"),
+        };
+        let out = update.send().await.map_err(|e| {
+            if is_condition_failure(&e) {
+                corrupt(format!("openid points at missing user {id}"))
+            } else {
+                unavailable(&e)
+            }
+        })?;
+        let item = out.attributes.ok_or_else(|| corrupt("update returned no attributes"))?;
+        Ok(serde_dynamo::from_item::<_, UserItem>(item).map_err(corrupt)?.user)
+    }
+
+    /// Creates the user and its openid pointer together; `Ok(None)` when another login of
+    /// the same openid won the race.
+    async fn create(&self, user: &User) -> Result<Option<()>, UserRepoError> {
+        let user_item = UserItem { pk: user_pk(&user.id), sk: PROFILE.into(), entity: "user".into(), user: user.clone() };
+        let pointer = OpenIdItem {
+            pk: openid_pk(&user.openid),
+            sk: OPENID.into(),
+            entity: "openid".into(),
+            user_id: user.id.clone(),
+        };
+        let put = |item| -> Result<TransactWriteItem, UserRepoError> {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map_err(corrupt)?;
+            Ok(TransactWriteItem::builder().put(put).build())
+        };
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(put(serde_dynamo::to_item(&pointer).map_err(corrupt)?)?)
+            .transact_items(put(serde_dynamo::to_item(&user_item).map_err(corrupt)?)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Some(())),
+            Err(e) if is_condition_failure(&e) => Ok(None),
+            Err(e) => Err(unavailable(&e)),
+        }
+    }
+}
+
+impl UserRepo for DynamoUsers {
+    async fn record_login(&self, identity: &WeChatIdentity, now: OffsetDateTime) -> Result<User, UserRepoError> {
+        if let Some(id) = self.user_id_for(&identity.openid).await? {
+            return self.touch(&id, identity, now).await;
+        }
+        let user = User::first_login(identity, now);
+        if self.create(&user).await?.is_some() {
+            return Ok(user);
+        }
+        // Another login of the same person created the user first: count this one on it.
+        let id = self
+            .user_id_for(&identity.openid)
+            .await?
+            .ok_or_else(|| UserRepoError::Unavailable("user creation raced and lost, pointer missing".into()))?;
+        self.touch(&id, identity, now).await
+    }
+
+    async fn get(&self, id: &UserId) -> Result<Option<User>, UserRepoError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(&user_pk(id)))
+            .key("SK", s(PROFILE))
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        out.item
+            .map(|item| serde_dynamo::from_item::<_, UserItem>(item).map(|i| i.user).map_err(corrupt))
+            .transpose()
+    }
+}

@@ -1,0 +1,7 @@
+//! Adapters: DynamoDB, S3, SQS and WeChat clients that implement the domain's ports, and
+//! the typed configuration every function reads once at start-up.
+
+pub mod aws;
+pub mod config;
+pub mod dynamo;
+pub mod wechat;

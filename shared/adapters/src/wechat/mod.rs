@@ -1,0 +1,9 @@
+//! WeChat's server APIs. `base_url` is `https://api.weixin.qq.com` in production and the
+//! fake WeChat server locally; the protocol is the same.
+
+pub mod login;
+
+pub use login::WeChatLoginClient;
+
+/// The production API host.
+pub const API_BASE: &str = "https://api.weixin.qq.com";

@@ -1,0 +1,8 @@
+//! Yunzhao's domain: the types and rules of the service, free of AWS and Lambda so they test
+//! in milliseconds. Adapters implement the ports declared here.
+
+pub mod login;
+pub mod user;
+
+pub use login::{LoginError, WeChatIdentity, WeChatLogin};
+pub use user::{OpenId, Role, User, UserId, UserRepo, UserRepoError};

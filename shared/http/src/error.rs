@@ -1,0 +1,116 @@
+//! One error format for the whole API:
+//! `{"error":{"code","message","message_zh","request_id"}}` with a stable `code` clients
+//! branch on. A 5xx never carries internal detail; that goes to the log once, here.
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Response};
+use serde_json::json;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: &'static str,
+    pub message_zh: &'static str,
+    /// Seconds the client should wait before trying again (429, 503).
+    pub retry_after: Option<u32>,
+    /// For the log only; never sent.
+    pub detail: Option<String>,
+}
+
+impl ApiError {
+    pub const fn new(status: StatusCode, code: &'static str, message: &'static str, message_zh: &'static str) -> Self {
+        Self { status, code, message, message_zh, retry_after: None, detail: None }
+    }
+
+    pub fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn invalid_request(message: &'static str, message_zh: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message, message_zh)
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "Nothing is here.", "请求的资源不存在。")
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "You may not do this.", "您没有权限执行此操作。")
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "The service is busy; please try again shortly.",
+            "服务繁忙，请稍后重试。",
+        )
+        .retry_after(2)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side; please try again.",
+            "服务器出错，请重试。",
+        )
+    }
+
+    /// Logs (once, at the boundary) and renders the error.
+    pub fn into_response(self, request_id: &str) -> Response<Body> {
+        if self.status.is_server_error() {
+            tracing::error!(code = self.code, status = self.status.as_u16(), detail = self.detail.as_deref(), "request failed");
+        } else {
+            tracing::info!(code = self.code, status = self.status.as_u16(), detail = self.detail.as_deref(), "request refused");
+        }
+        let body = json!({"error": {
+            "code": self.code,
+            "message": self.message,
+            "message_zh": self.message_zh,
+            "request_id": request_id,
+        }});
+        let mut response = crate::json::json_response(self.status, &body);
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"yunzhao\""));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_json(r: &Response<Body>) -> serde_json::Value {
+        serde_json::from_slice(r.body().as_ref()).expect("json body")
+    }
+
+    #[test]
+    fn internal_errors_never_echo_their_detail() {
+        let r = ApiError::internal().with_detail("dynamodb: table yunzhao-secret missing").into_response("req-1");
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let text = String::from_utf8_lossy(r.body().as_ref()).into_owned();
+        assert!(!text.contains("dynamodb"), "{text}");
+        assert_eq!(body_json(&r)["error"]["request_id"], "req-1");
+    }
+
+    #[test]
+    fn retry_after_becomes_a_header() {
+        let r = ApiError::unavailable().into_response("r");
+        assert_eq!(r.headers()[header::RETRY_AFTER], "2");
+        assert_eq!(body_json(&r)["error"]["code"], "service_unavailable");
+    }
+}

@@ -1,0 +1,46 @@
+//! JSON bodies in and out, and the one place a handler's result becomes a response.
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::ApiError;
+
+pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+    // Serialising our own response types cannot fail (no maps with non-string keys).
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    // Responses carry personal data and tokens: never cached by a proxy.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.is_empty() {
+        return Err(ApiError::invalid_request("The request needs a JSON body.", "请求缺少 JSON 内容。"));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::invalid_request("The request body is not the JSON this route expects.", "请求内容格式不正确。")
+            .with_detail(e.to_string())
+    })
+}
+
+/// API Gateway's request id (what it returns as `apigw-requestid`), else the Lambda one.
+pub fn request_id(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+        _ => None,
+    }
+    .unwrap_or_else(|| req.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_default())
+}
+
+/// Turns a handler's result into the response, rendering errors in the one format.
+pub fn respond(request_id: &str, result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    result.unwrap_or_else(|e| e.into_response(request_id))
+}

@@ -1,0 +1,10 @@
+//! What every HTTP function shares: the error format, JSON in and out, session tokens and the
+//! check that a request carries a valid one.
+
+pub mod auth;
+pub mod error;
+pub mod json;
+
+pub use auth::{IssuedToken, Principal, SessionKeys};
+pub use error::ApiError;
+pub use json::{json_response, parse_json, request_id, respond};
