@@ -126,7 +126,7 @@ up() {
   log "functions under cargo lambda watch on 127.0.0.1:$INVOKE_PORT"
   (cd "$ROOT" && PATH=$PYBIN:$PATH start_bg functions "$PYBIN/cargo-lambda" lambda watch \
     --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" --env-file "$STATE/functions.env" \
-    --ignore-changes)
+    --ignore-changes --concurrency 4)
   wait_port "$INVOKE_PORT" 120 functions
 
   log "gateway (API routes, queues, schedules) on 127.0.0.1:$GATEWAY_PORT"

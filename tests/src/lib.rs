@@ -33,6 +33,15 @@ impl Reply {
     }
 }
 
+/// What the fake WeChat minted for one `wx.login`.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct WxCode {
+    pub code: String,
+    pub openid: String,
+    /// What WeChat will hand our backend with the openid; it must never come back out.
+    pub session_key: String,
+}
+
 /// A logged-in student.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -42,7 +51,8 @@ pub struct Session {
 }
 
 fn env(name: &str) -> anyhow::Result<String> {
-    std::env::var(name).with_context(|| format!("{name} is not set: run through `make test` or `infra/local/stack.sh run …`"))
+    std::env::var(name)
+        .with_context(|| format!("{name} is not set: run through `make test` or `infra/local/stack.sh run …`"))
 }
 
 impl Stack {
@@ -64,21 +74,27 @@ impl Stack {
     }
 
     /// `wx.login` on a phone: a fresh code for `openid` (a new random person when `None`).
-    pub async fn wx_login(&self, openid: Option<&str>) -> anyhow::Result<(String, String)> {
+    pub async fn wx_login(&self, openid: Option<&str>) -> anyhow::Result<WxCode> {
         self.mint_code(json!({ "openid": openid })).await
     }
 
     /// A code for which WeChat answers `errcode` (`times` times, or always when `None`).
-    pub async fn wx_login_failing(&self, errcode: i64, times: Option<u32>) -> anyhow::Result<(String, String)> {
+    pub async fn wx_login_failing(&self, errcode: i64, times: Option<u32>) -> anyhow::Result<WxCode> {
         self.mint_code(json!({ "errcode": errcode, "times": times })).await
     }
 
-    async fn mint_code(&self, body: Value) -> anyhow::Result<(String, String)> {
-        let v: Value = self.http.post(format!("{}/_fake/login-codes", self.wechat)).json(&body).send().await?.error_for_status()?.json().await?;
-        Ok((v["code"].as_str().context("code")?.to_owned(), v["openid"].as_str().context("openid")?.to_owned()))
+    async fn mint_code(&self, body: Value) -> anyhow::Result<WxCode> {
+        let response = self.http.post(format!("{}/_fake/login-codes", self.wechat)).json(&body).send().await?;
+        Ok(response.error_for_status()?.json().await?)
     }
 
-    pub async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<&Value>) -> anyhow::Result<Reply> {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Reply> {
         let mut req = self.http.request(method, format!("{}{path}", self.api));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -89,7 +105,12 @@ impl Stack {
         let response = req.send().await?;
         let (status, headers) = (response.status(), response.headers().clone());
         let bytes = response.bytes().await?;
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())) };
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
         Ok(Reply { status, headers, body })
     }
 
@@ -103,22 +124,34 @@ impl Stack {
 
     /// Logs a new (or the given) person in through `POST /v1/session`.
     pub async fn log_in(&self, openid: Option<&str>) -> anyhow::Result<Session> {
-        let (code, openid) = self.wx_login(openid).await?;
-        let reply = self.post("/v1/session", None, &json!({ "code": code })).await?;
+        let wx = self.wx_login(openid).await?;
+        let reply = self.post("/v1/session", None, &json!({ "code": wx.code })).await?;
         if reply.status != StatusCode::OK {
             bail!("login failed: {} {}", reply.status, reply.body);
         }
         Ok(Session {
             token: reply.body["token"].as_str().context("token")?.to_owned(),
             user_id: reply.body["user"]["id"].as_str().context("user id")?.to_owned(),
-            openid,
+            openid: wx.openid,
         })
     }
 
     /// A table item by key, as JSON-ish text for printing and asserting.
-    pub async fn item(&self, pk: &str, sk: &str) -> anyhow::Result<Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>> {
+    pub async fn item(
+        &self,
+        pk: &str,
+        sk: &str,
+    ) -> anyhow::Result<Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>> {
         use aws_sdk_dynamodb::types::AttributeValue::S;
-        let out = self.ddb.get_item().table_name(&self.table).key("PK", S(pk.into())).key("SK", S(sk.into())).consistent_read(true).send().await?;
+        let out = self
+            .ddb
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", S(pk.into()))
+            .key("SK", S(sk.into()))
+            .consistent_read(true)
+            .send()
+            .await?;
         Ok(out.item)
     }
 }

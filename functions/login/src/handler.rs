@@ -40,12 +40,20 @@ pub async fn handle<W: WeChatLogin, R: UserRepo>(deps: &Deps<W, R>, req: Request
     let result = match *req.method() {
         Method::POST => create_session(deps, &req).await,
         Method::GET => current_session(deps, &req).await,
-        _ => Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Use GET or POST.", "请求方法不支持。")),
+        _ => Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Use GET or POST.",
+            "请求方法不支持。",
+        )),
     };
     respond(&request_id, result)
 }
 
-async fn create_session<W: WeChatLogin, R: UserRepo>(deps: &Deps<W, R>, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn create_session<W: WeChatLogin, R: UserRepo>(
+    deps: &Deps<W, R>,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
     let body: LoginRequest = parse_json(req)?;
     let code = LoginCode::parse(&body.code).map_err(login_error)?;
     let user = login::log_in(&deps.wechat, &deps.users, &code, OffsetDateTime::now_utc(), tokio::time::sleep)
@@ -65,7 +73,10 @@ async fn create_session<W: WeChatLogin, R: UserRepo>(deps: &Deps<W, R>, req: &Re
     ))
 }
 
-async fn current_session<W: WeChatLogin, R: UserRepo>(deps: &Deps<W, R>, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn current_session<W: WeChatLogin, R: UserRepo>(
+    deps: &Deps<W, R>,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
     let principal = deps.keys.authenticate(req)?;
     let user = deps
         .users
@@ -73,7 +84,14 @@ async fn current_session<W: WeChatLogin, R: UserRepo>(deps: &Deps<W, R>, req: &R
         .await
         .map_err(|e| ApiError::unavailable().with_detail(e.to_string()))?
         // A valid token for a user that no longer exists: the session is over.
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "Your session is not valid; please log in again.", "登录状态无效，请重新登录。"))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "Your session is not valid; please log in again.",
+                "登录状态无效，请重新登录。",
+            )
+        })?;
     Ok(json_response(StatusCode::OK, &serde_json::json!({ "user": UserView::from(&user) })))
 }
 
@@ -211,7 +229,10 @@ mod tests {
         let d = deps(vec![("once", Ok(student()))]);
         assert_eq!(handle(&d, post(r#"{"code":"once"}"#)).await.status(), StatusCode::OK);
         let r = handle(&d, post(r#"{"code":"once"}"#)).await;
-        assert_eq!((r.status(), json(&r)["error"]["code"].clone()), (StatusCode::BAD_REQUEST, "login_code_used".into()));
+        assert_eq!(
+            (r.status(), json(&r)["error"]["code"].clone()),
+            (StatusCode::BAD_REQUEST, "login_code_used".into())
+        );
     }
 
     #[tokio::test]

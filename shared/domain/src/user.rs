@@ -62,8 +62,7 @@ pub struct OpenId(String);
 
 impl OpenId {
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
-        let ok = (6..=64).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        let ok = (6..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if ok { Ok(Self(s.to_owned())) } else { Err(InvalidValue("openid")) }
     }
 
@@ -91,8 +90,7 @@ impl fmt::Debug for OpenId {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[derive(thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {0}")]
 pub struct InvalidValue(pub &'static str);
 

@@ -71,9 +71,7 @@ pub struct SessionKeys {
 
 impl SessionKeys {
     pub fn from_base64(secret: &str, ttl: Duration) -> Result<Self, KeyError> {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(secret.trim())
-            .map_err(|_| KeyError::NotBase64)?;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(secret.trim()).map_err(|_| KeyError::NotBase64)?;
         if bytes.len() < MIN_KEY_BYTES {
             return Err(KeyError::TooShort);
         }
@@ -114,10 +112,11 @@ impl SessionKeys {
 
     /// Checks signature, algorithm, issuer, audience and expiry (against the system clock).
     pub fn verify(&self, token: &str) -> Result<Principal, crate::ApiError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
-            ErrorKind::ExpiredSignature => token_expired(),
-            _ => invalid_token().with_detail(format!("{:?}", e.kind())),
-        })?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => token_expired(),
+                _ => invalid_token().with_detail(format!("{:?}", e.kind())),
+            })?;
         let claims = data.claims;
         let user_id = UserId::parse(&claims.sub).map_err(|_| invalid_token().with_detail("bad sub"))?;
         Ok(Principal { user_id, roles: claims.roles, school_id: claims.school_id })
@@ -144,11 +143,21 @@ fn missing_token() -> crate::ApiError {
 }
 
 fn invalid_token() -> crate::ApiError {
-    crate::ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "Your session is not valid; please log in again.", "登录状态无效，请重新登录。")
+    crate::ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "Your session is not valid; please log in again.",
+        "登录状态无效，请重新登录。",
+    )
 }
 
 fn token_expired() -> crate::ApiError {
-    crate::ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", "Your session has expired; please log in again.", "登录已过期，请重新登录。")
+    crate::ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "token_expired",
+        "Your session has expired; please log in again.",
+        "登录已过期，请重新登录。",
+    )
 }
 
 #[cfg(test)]
@@ -188,7 +197,10 @@ mod tests {
     fn given_an_expired_token_then_token_expired() {
         let k = keys(KEY);
         let issued = k.issue(&user(), OffsetDateTime::now_utc() - Duration::hours(3));
-        assert_eq!(k.verify(&issued.token).map_err(|e| (e.status, e.code)), Err((StatusCode::UNAUTHORIZED, "token_expired")));
+        assert_eq!(
+            k.verify(&issued.token).map_err(|e| (e.status, e.code)),
+            Err((StatusCode::UNAUTHORIZED, "token_expired"))
+        );
     }
 
     #[test]

@@ -67,9 +67,19 @@ impl ApiError {
     /// Logs (once, at the boundary) and renders the error.
     pub fn into_response(self, request_id: &str) -> Response<Body> {
         if self.status.is_server_error() {
-            tracing::error!(code = self.code, status = self.status.as_u16(), detail = self.detail.as_deref(), "request failed");
+            tracing::error!(
+                code = self.code,
+                status = self.status.as_u16(),
+                detail = self.detail.as_deref(),
+                "request failed"
+            );
         } else {
-            tracing::info!(code = self.code, status = self.status.as_u16(), detail = self.detail.as_deref(), "request refused");
+            tracing::info!(
+                code = self.code,
+                status = self.status.as_u16(),
+                detail = self.detail.as_deref(),
+                "request refused"
+            );
         }
         let body = json!({"error": {
             "code": self.code,

@@ -9,7 +9,8 @@ async fn main() -> anyhow::Result<()> {
     yunzhao_local::init_logging();
     let file = env_or("WIRING_FILE", ".local/wiring.json");
     let wiring: gateway::Wiring =
-        serde_json::from_slice(&std::fs::read(&file).with_context(|| format!("read {file}"))?).context("parse wiring")?;
+        serde_json::from_slice(&std::fs::read(&file).with_context(|| format!("read {file}"))?)
+            .context("parse wiring")?;
     let addr = env_or("GATEWAY_ADDR", "127.0.0.1:4000");
     gateway::run(wiring, &addr).await
 }

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::Json;
 use base64::Engine;
 use rand::Rng;
 use serde::Deserialize;
@@ -22,6 +22,7 @@ const CODE_TTL: Duration = Duration::from_secs(300);
 
 struct Code {
     openid: String,
+    session_key: String,
     unionid: Option<String>,
     issued: Instant,
     used: bool,
@@ -58,8 +59,11 @@ pub struct MintRequest {
 pub async fn mint_code(State(state): State<Arc<LoginState>>, Json(req): Json<MintRequest>) -> impl IntoResponse {
     let code = random_token(24);
     let openid = req.openid.unwrap_or_else(|| format!("o{}", random_token(20).replace('-', "_")));
+    // Minted with the code and returned to the test, so it can prove the key never leaks.
+    let session_key = base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 16]>());
     let entry = Code {
         openid: openid.clone(),
+        session_key: session_key.clone(),
         unionid: req.unionid,
         issued: Instant::now(),
         used: false,
@@ -67,7 +71,7 @@ pub async fn mint_code(State(state): State<Arc<LoginState>>, Json(req): Json<Min
         fail_times: req.times,
     };
     state.codes.lock().unwrap_or_else(|p| p.into_inner()).insert(code.clone(), entry);
-    Json(json!({ "code": code, "openid": openid }))
+    Json(json!({ "code": code, "openid": openid, "session_key": session_key }))
 }
 
 #[derive(Deserialize)]
@@ -83,7 +87,10 @@ fn wechat_error(errcode: i64, errmsg: &str) -> serde_json::Value {
     json!({ "errcode": errcode, "errmsg": format!("{errmsg}, rid: {rid}") })
 }
 
-pub async fn jscode2session(State(state): State<Arc<LoginState>>, Query(q): Query<Code2SessionQuery>) -> impl IntoResponse {
+pub async fn jscode2session(
+    State(state): State<Arc<LoginState>>,
+    Query(q): Query<Code2SessionQuery>,
+) -> impl IntoResponse {
     let body = answer(&state, q);
     // WeChat labels this JSON as text/plain; clients must not depend on the content type.
     ([(header::CONTENT_TYPE, "text/plain")], body.to_string())
@@ -123,7 +130,7 @@ fn answer(state: &LoginState, q: Code2SessionQuery) -> serde_json::Value {
         return wechat_error(40163, "code been used");
     }
     code.used = true;
-    let mut ok = json!({ "session_key": base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 16]>()), "openid": code.openid });
+    let mut ok = json!({ "session_key": code.session_key, "openid": code.openid });
     if let Some(unionid) = &code.unionid {
         ok["unionid"] = json!(unionid);
     }

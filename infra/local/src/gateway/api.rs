@@ -16,8 +16,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::invoke::{Invoker, Outcome};
 use super::Route;
+use super::invoke::{Invoker, Outcome};
 
 /// API Gateway refuses request bodies over 10 MB.
 const MAX_BODY: usize = 10 * 1024 * 1024;
@@ -29,7 +29,9 @@ pub fn router(routes: &[Route], invoker: Invoker) -> Router {
         let Ok(filter) = MethodFilter::try_from(method) else { continue };
         let (function, route_key) = (route.function.clone(), format!("{} {}", route.method, route.path));
         let invoker = invoker.clone();
-        let handler = move |ConnectInfo(peer): ConnectInfo<SocketAddr>, Path(params): Path<HashMap<String, String>>, req: Request| {
+        let handler = move |ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                            Path(params): Path<HashMap<String, String>>,
+                            req: Request| {
             let (function, route_key, invoker) = (function.clone(), route_key.clone(), invoker.clone());
             async move { forward(&invoker, &function, &route_key, params, peer, req).await }
         };
@@ -56,7 +58,8 @@ async fn forward(
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = req.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(json!({"message": "Request Entity Too Large"}))).into_response();
+        return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(json!({"message": "Request Entity Too Large"})))
+            .into_response();
     };
     let event = to_event(&parts.method, &parts.uri, &parts.headers, &body, route_key, params, peer, &request_id);
     let response = match invoker.invoke(function, &event).await {
@@ -75,7 +78,13 @@ async fn forward(
         response.headers_mut().insert("apigw-requestid", v);
     }
     // An access log without headers or bodies: they carry tokens and personal data.
-    tracing::info!(route = route_key, function, status = response.status().as_u16(), duration_ms = started.elapsed().as_millis() as u64, "request");
+    tracing::info!(
+        route = route_key,
+        function,
+        status = response.status().as_u16(),
+        duration_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
     response
 }
 
@@ -85,7 +94,11 @@ fn internal_error() -> Response {
 
 fn is_text(headers: &HeaderMap) -> bool {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    ct.is_empty() || ct.starts_with("text/") || ct.contains("json") || ct.contains("x-www-form-urlencoded") || ct.contains("xml")
+    ct.is_empty()
+        || ct.starts_with("text/")
+        || ct.contains("json")
+        || ct.contains("x-www-form-urlencoded")
+        || ct.contains("xml")
 }
 
 /// The payload format 2.0 event API Gateway sends for this request.
@@ -108,18 +121,23 @@ fn to_event(
             cookies.extend(value.split(';').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()));
             continue;
         }
-        hdrs.entry(name.as_str().to_owned()).and_modify(|v| {
-            v.push(',');
-            v.push_str(&value);
-        }).or_insert(value);
+        hdrs.entry(name.as_str().to_owned())
+            .and_modify(|v| {
+                v.push(',');
+                v.push_str(&value);
+            })
+            .or_insert(value);
     }
     let raw_query = uri.query().unwrap_or("");
     let mut query: BTreeMap<String, String> = BTreeMap::new();
     for (k, v) in form_urlencoded::parse(raw_query.as_bytes()).into_owned() {
-        query.entry(k).and_modify(|e| {
-            e.push(',');
-            e.push_str(&v);
-        }).or_insert(v);
+        query
+            .entry(k)
+            .and_modify(|e| {
+                e.push(',');
+                e.push_str(&v);
+            })
+            .or_insert(v);
     }
     let (body_field, is_b64) = match (body.is_empty(), is_text(headers), std::str::from_utf8(body)) {
         (true, _, _) => (Value::Null, false),
@@ -176,7 +194,9 @@ fn from_lambda(v: &Value) -> Response {
     let headers = response.headers_mut();
     if let Some(map) = v.get("headers").and_then(Value::as_object) {
         for (k, val) in map {
-            if let (Ok(name), Some(Ok(value))) = (HeaderName::try_from(k.as_str()), val.as_str().map(HeaderValue::from_str)) {
+            if let (Ok(name), Some(Ok(value))) =
+                (HeaderName::try_from(k.as_str()), val.as_str().map(HeaderValue::from_str))
+            {
                 headers.insert(name, value);
             }
         }
@@ -211,7 +231,16 @@ mod tests {
         let uri: axum::http::Uri = "/v1/orders/o1?x=1&x=2&name=%E5%BC%A0+san".parse().expect("uri");
         let params = HashMap::from([("id".to_owned(), "o1".to_owned())]);
         let peer: SocketAddr = "127.0.0.1:5555".parse().expect("addr");
-        let e = to_event(&Method::GET, &uri, &headers, &Bytes::from_static(b"{\"a\":1}"), "GET /v1/orders/{id}", params, peer, "rid");
+        let e = to_event(
+            &Method::GET,
+            &uri,
+            &headers,
+            &Bytes::from_static(b"{\"a\":1}"),
+            "GET /v1/orders/{id}",
+            params,
+            peer,
+            "rid",
+        );
         assert_eq!(e["routeKey"], "GET /v1/orders/{id}");
         assert_eq!(e["pathParameters"]["id"], "o1");
         assert_eq!(e["queryStringParameters"]["x"], "1,2");
@@ -227,7 +256,16 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
         let peer: SocketAddr = "127.0.0.1:1".parse().expect("addr");
-        let e = to_event(&Method::POST, &"/x".parse().expect("uri"), &headers, &Bytes::from_static(&[0xff, 0xd8]), "POST /x", HashMap::new(), peer, "r");
+        let e = to_event(
+            &Method::POST,
+            &"/x".parse().expect("uri"),
+            &headers,
+            &Bytes::from_static(&[0xff, 0xd8]),
+            "POST /x",
+            HashMap::new(),
+            peer,
+            "r",
+        );
         assert_eq!((e["body"].as_str(), e["isBase64Encoded"].as_bool()), (Some("/9g="), Some(true)));
     }
 

@@ -44,7 +44,9 @@ async fn poll_once(sqs: &Client, invoker: &Invoker, m: &QueueMapping) -> anyhow:
             Vec::new()
         }
         Outcome::Returned(response) if m.report_batch_item_failures => match failed_ids(&response) {
-            Some(failed) => messages.iter().filter(|msg| !failed.contains(msg.message_id().unwrap_or_default())).collect(),
+            Some(failed) => {
+                messages.iter().filter(|msg| !failed.contains(msg.message_id().unwrap_or_default())).collect()
+            }
             // A malformed batch response counts as a failure of the whole batch, as in AWS.
             None => Vec::new(),
         },
@@ -89,12 +91,8 @@ async fn delete(sqs: &Client, queue_url: &str, messages: &[&Message]) -> anyhow:
 
 /// One record of the SQS event Lambda sends.
 fn record(msg: &Message, queue_arn: &str) -> Value {
-    let attributes: serde_json::Map<String, Value> = msg
-        .attributes()
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| (k.as_str().to_owned(), json!(v)))
-        .collect();
+    let attributes: serde_json::Map<String, Value> =
+        msg.attributes().into_iter().flatten().map(|(k, v)| (k.as_str().to_owned(), json!(v))).collect();
     let message_attributes: serde_json::Map<String, Value> = msg
         .message_attributes()
         .into_iter()

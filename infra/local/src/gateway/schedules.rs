@@ -27,7 +27,9 @@ pub async fn tick(invoker: Invoker, schedule: Schedule) {
         });
         match invoker.invoke(&schedule.function, &event).await {
             Ok(Outcome::Returned(_)) => tracing::info!(function = schedule.function, "scheduled run done"),
-            Ok(Outcome::Failed(why)) => tracing::warn!(function = schedule.function, error = %why, "scheduled run failed"),
+            Ok(Outcome::Failed(why)) => {
+                tracing::warn!(function = schedule.function, error = %why, "scheduled run failed")
+            }
             Err(e) => tracing::warn!(function = schedule.function, error = %e, "scheduled invoke failed"),
         }
     }

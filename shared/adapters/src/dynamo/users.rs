@@ -119,7 +119,8 @@ impl DynamoUsers {
     /// Creates the user and its openid pointer together; `Ok(None)` when another login of
     /// the same openid won the race.
     async fn create(&self, user: &User) -> Result<Option<()>, UserRepoError> {
-        let user_item = UserItem { pk: user_pk(&user.id), sk: PROFILE.into(), entity: "user".into(), user: user.clone() };
+        let user_item =
+            UserItem { pk: user_pk(&user.id), sk: PROFILE.into(), entity: "user".into(), user: user.clone() };
         let pointer = OpenIdItem {
             pk: openid_pk(&user.openid),
             sk: OPENID.into(),
@@ -177,8 +178,6 @@ impl UserRepo for DynamoUsers {
             .send()
             .await
             .map_err(|e| unavailable(&e))?;
-        out.item
-            .map(|item| serde_dynamo::from_item::<_, UserItem>(item).map(|i| i.user).map_err(corrupt))
-            .transpose()
+        out.item.map(|item| serde_dynamo::from_item::<_, UserItem>(item).map(|i| i.user).map_err(corrupt)).transpose()
     }
 }

@@ -18,7 +18,11 @@ pub struct WeChatLoginClient {
 }
 
 impl WeChatLoginClient {
-    pub fn new(base_url: impl Into<String>, appid: impl Into<String>, secret: impl Into<String>) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        base_url: impl Into<String>,
+        appid: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder().timeout(TIMEOUT).build()?;
         Ok(Self { http, base_url: base_url.into(), appid: appid.into(), secret: secret.into() })
     }
@@ -68,7 +72,10 @@ impl WeChatLogin for WeChatLoginClient {
         let unreachable = |e: reqwest::Error| LoginError::Unreachable(e.without_url().to_string());
         let response = self.http.get(url).query(&query).send().await.map_err(unreachable)?;
         if !response.status().is_success() {
-            return Err(LoginError::Unreachable(format!("jscode2session answered HTTP {}", response.status().as_u16())));
+            return Err(LoginError::Unreachable(format!(
+                "jscode2session answered HTTP {}",
+                response.status().as_u16()
+            )));
         }
         interpret(&response.bytes().await.map_err(unreachable)?)
     }

@@ -1,0 +1,48 @@
+# The commands a person types. Everything is installed into .tools/ and state lives in .local/
+# (both ignored); a clone plus `make demo` or `make test` is the whole set-up.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+STACK := infra/local/stack.sh
+CFN_LINT := .tools/py/bin/cfn-lint
+
+.PHONY: help tools build up down demo test lint unit e2e fmt clean-state
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+tools: ## install LocalStack (host mode), DynamoDB Local, cargo-lambda, cfn-lint into .tools/
+	@$(STACK) install
+
+build: ## build every function and local tool (one workspace, one target dir)
+	cargo build --workspace --bins
+
+up: tools build ## start the local stack and leave it running (API on 127.0.0.1:4000)
+	@$(STACK) up
+
+down: ## stop the local stack
+	@$(STACK) down
+
+demo: tools build ## run a simulated student through the service on the local stack
+	@$(STACK) run target/debug/demo
+
+test: tools lint ## everything CI runs: lint, unit tests, end-to-end tests on the local stack
+	cargo test --workspace --no-run
+	cargo build --workspace --bins
+	@$(STACK) run cargo test --workspace
+
+lint: tools ## rustfmt, clippy (warnings are errors), cfn-lint on the SAM template
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	$(CFN_LINT) infra/template.yaml
+	.tools/py/bin/python infra/local/check_openapi.py infra/template.yaml infra/openapi.yaml
+
+unit: ## the pure tests only (no stack needed)
+	cargo test --workspace --lib --bins
+
+fmt: ## format the code
+	cargo fmt --all
+
+clean-state: down ## stop the stack and forget its state (keeps .tools/)
+	rm -rf .local
