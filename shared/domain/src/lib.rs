@@ -1,7 +1,10 @@
 //! Yunzhao's domain: the types and rules of the service, free of AWS and Lambda so they test
 //! in milliseconds. Adapters implement the ports declared here.
 
+pub mod campaign;
+pub mod id_number;
 pub mod login;
+pub mod roster;
 pub mod user;
 
 pub use login::{LoginError, WeChatIdentity, WeChatLogin};
