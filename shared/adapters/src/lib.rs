@@ -3,5 +3,7 @@
 
 pub mod aws;
 pub mod config;
+pub mod crypto;
 pub mod dynamo;
+pub mod roster_file;
 pub mod wechat;

@@ -3,6 +3,7 @@
 
 pub mod campaign;
 pub mod id_number;
+pub mod identity;
 pub mod login;
 pub mod roster;
 pub mod user;

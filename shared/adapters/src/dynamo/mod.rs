@@ -1,8 +1,14 @@
 //! The single DynamoDB table. Keys are `PK`/`SK` strings; each entity documents its own
 //! key shapes. Every state change is a conditional write.
 
+pub mod campaigns;
+pub mod limits;
+pub mod roster;
 pub mod users;
 
+pub use campaigns::DynamoCampaigns;
+pub use limits::DynamoCounters;
+pub use roster::DynamoRoster;
 pub use users::DynamoUsers;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};

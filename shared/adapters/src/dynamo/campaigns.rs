@@ -1,0 +1,262 @@
+//! Schools, campaigns and staff roles in the table:
+//! - `PK=SCHOOL#<id>`, `SK=PROFILE`: a school.
+//! - `PK=CAMPAIGN#<id>`, `SK=PROFILE`: a campaign and its progress counters;
+//!   `GSI1PK=SCHOOL#<school>`, `GSI1SK=CAMPAIGN#<id>` lists a school's campaigns.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use yunzhao_domain::campaign::Campaign;
+use yunzhao_domain::{Role, UserId};
+
+use super::{describe, is_condition_failure};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignStoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists")]
+    Exists,
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+fn unavailable<E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> CampaignStoreError {
+    CampaignStoreError::Unavailable(describe(e))
+}
+
+fn corrupt(e: impl std::fmt::Display) -> CampaignStoreError {
+    CampaignStoreError::Unavailable(format!("corrupt record: {e}"))
+}
+
+/// How far a campaign has come; each counter moves with the transition it counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    #[serde(default)]
+    pub enrolled: u64,
+    #[serde(default)]
+    pub verified: u64,
+    #[serde(default)]
+    pub paid: u64,
+    #[serde(default)]
+    pub uploaded: u64,
+    #[serde(default)]
+    pub in_review: u64,
+    #[serde(default)]
+    pub approved: u64,
+    #[serde(default)]
+    pub rejected: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CampaignItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "GSI1PK")]
+    gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    gsi1sk: String,
+    entity: String,
+    #[serde(flatten)]
+    campaign: Campaign,
+    #[serde(flatten)]
+    progress: Progress,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct School {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone)]
+pub struct DynamoCampaigns {
+    client: Client,
+    table: String,
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+pub fn campaign_pk(id: &str) -> String {
+    format!("CAMPAIGN#{id}")
+}
+
+impl DynamoCampaigns {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub async fn create_school(&self, school: &School) -> Result<(), CampaignStoreError> {
+        let item = serde_json::json!({"PK": format!("SCHOOL#{}", school.id), "SK": "PROFILE", "entity": "school", "id": school.id, "name": school.name});
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(|e| if is_condition_failure(&e) { CampaignStoreError::Exists } else { unavailable(&e) })?;
+        Ok(())
+    }
+
+    pub async fn school_exists(&self, id: &str) -> Result<bool, CampaignStoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(&format!("SCHOOL#{id}")))
+            .key("SK", s("PROFILE"))
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(out.item.is_some())
+    }
+
+    /// Grants staff roles (students keep being students); the user must exist.
+    pub async fn set_roles(&self, user: &UserId, roles: &[Role], school_id: Option<&str>) -> Result<(), CampaignStoreError> {
+        let mut roles: Vec<Role> = roles.to_vec();
+        if !roles.contains(&Role::Student) {
+            roles.insert(0, Role::Student);
+        }
+        let roles_av = serde_dynamo::to_attribute_value(&roles).map_err(corrupt)?;
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&format!("USER#{user}")))
+            .key("SK", s("PROFILE"))
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":r", roles_av);
+        update = match school_id {
+            Some(sid) => update.update_expression("SET #roles = :r, school_id = :s").expression_attribute_values(":s", s(sid)),
+            None => update.update_expression("SET #roles = :r REMOVE school_id"),
+        };
+        update
+            .expression_attribute_names("#roles", "roles")
+            .send()
+            .await
+            .map_err(|e| if is_condition_failure(&e) { CampaignStoreError::NotFound } else { unavailable(&e) })?;
+        Ok(())
+    }
+
+    pub async fn create(&self, campaign: &Campaign) -> Result<(), CampaignStoreError> {
+        let item = CampaignItem {
+            pk: campaign_pk(&campaign.id),
+            sk: "PROFILE".into(),
+            gsi1pk: format!("SCHOOL#{}", campaign.school_id),
+            gsi1sk: campaign_pk(&campaign.id),
+            entity: "campaign".into(),
+            campaign: campaign.clone(),
+            progress: Progress::default(),
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(&item).map_err(corrupt)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(|e| if is_condition_failure(&e) { CampaignStoreError::Exists } else { unavailable(&e) })?;
+        Ok(())
+    }
+
+    /// Replaces the campaign's settings, never its school, counters or closed flag.
+    pub async fn update(&self, campaign: &Campaign, now: OffsetDateTime) -> Result<(), CampaignStoreError> {
+        let value = |v: serde_json::Value| serde_dynamo::to_attribute_value(v).map_err(corrupt);
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&campaign_pk(&campaign.id)))
+            .key("SK", s("PROFILE"))
+            .update_expression(
+                "SET #name = :name, kind = :kind, spec = :spec, #window = :window, price_fen = :price, \
+                 identity_mode = :mode, require_id_card_photos = :cards, updated_at = :now",
+            )
+            .condition_expression("attribute_exists(PK) AND school_id = :school")
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_names("#window", "window")
+            .expression_attribute_values(":name", s(&campaign.name))
+            .expression_attribute_values(":kind", value(serde_json::to_value(campaign.kind).map_err(corrupt)?)?)
+            .expression_attribute_values(":spec", value(serde_json::to_value(&campaign.spec).map_err(corrupt)?)?)
+            .expression_attribute_values(":window", value(serde_json::to_value(campaign.window).map_err(corrupt)?)?)
+            .expression_attribute_values(":price", AttributeValue::N(campaign.price_fen.to_string()))
+            .expression_attribute_values(":mode", value(serde_json::to_value(campaign.identity_mode).map_err(corrupt)?)?)
+            .expression_attribute_values(":cards", AttributeValue::Bool(campaign.require_id_card_photos))
+            .expression_attribute_values(":now", s(&now.to_string()))
+            .expression_attribute_values(":school", s(&campaign.school_id))
+            .send()
+            .await
+            .map_err(|e| if is_condition_failure(&e) { CampaignStoreError::NotFound } else { unavailable(&e) })?;
+        Ok(())
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<(Campaign, Progress)>, CampaignStoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(&campaign_pk(id)))
+            .key("SK", s("PROFILE"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        out.item
+            .map(|item| serde_dynamo::from_item::<_, CampaignItem>(item).map(|i| (i.campaign, i.progress)).map_err(corrupt))
+            .transpose()
+    }
+
+    pub async fn list_by_school(&self, school_id: &str) -> Result<Vec<(Campaign, Progress)>, CampaignStoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("GSI1")
+                .key_condition_expression("GSI1PK = :school AND begins_with(GSI1SK, :prefix)")
+                .expression_attribute_values(":school", s(&format!("SCHOOL#{school_id}")))
+                .expression_attribute_values(":prefix", s("CAMPAIGN#"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| unavailable(&e))?;
+            for item in out.items.unwrap_or_default() {
+                let i: CampaignItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+                found.push((i.campaign, i.progress));
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// Moves progress counters (`ADD`, so concurrent moves add up).
+    pub async fn add_progress(&self, id: &str, counter: &'static str, by: i64) -> Result<(), CampaignStoreError> {
+        if by == 0 {
+            return Ok(());
+        }
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&campaign_pk(id)))
+            .key("SK", s("PROFILE"))
+            .update_expression("ADD #c :by")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#c", counter)
+            .expression_attribute_values(":by", AttributeValue::N(by.to_string()))
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,451 @@
+//! Roster entries, their lookup pointers and bindings:
+//! - `PK=CAMPAIGN#<c>`, `SK=ENTRY#<h>`: an entry, `h` = keyed hash of (campaign, ID number), so
+//!   the same person imported twice is the same entry. The ID number is stored sealed
+//!   (envelope encryption) and masked, never in clear.
+//! - `PK=CAMPAIGN#<c>`, `SK=EXAMNO#<h>` / `SK=CODE#<h>`: 考生号 and 采集码 → entry.
+//! - `PK=USER#<u>`, `SK=ENROLL#<c>`: the user's binding in a campaign (one per campaign).
+//! - `PK=CAMPAIGN#<c>`, `SK=IMPORT#<id>`: an import's report.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use yunzhao_domain::campaign::Campaign;
+use yunzhao_domain::identity::{Bind, Claim, RosterLookup, StoreError, StoredEntry};
+use yunzhao_domain::roster::{PersonName, RosterRow, RowError};
+use yunzhao_domain::{UserId, id_number::mask};
+
+use super::campaigns::campaign_pk;
+use super::{describe, is_condition_failure};
+use crate::crypto::{Envelope, LookupHasher};
+
+/// Rows written at once during an import.
+const IMPORT_CONCURRENCY: usize = 16;
+
+#[derive(Clone)]
+pub struct DynamoRoster {
+    client: Client,
+    table: String,
+    hasher: Arc<LookupHasher>,
+    envelope: Arc<Envelope>,
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub errors: Vec<ImportError>,
+}
+
+/// A `RowError` as stored and returned (owned strings).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ImportError {
+    pub line: usize,
+    pub column: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl From<RowError> for ImportError {
+    fn from(e: RowError) -> Self {
+        Self { line: e.line, column: e.column.into(), code: e.code.into(), message: e.message.into() }
+    }
+}
+
+enum RowOutcome {
+    Created,
+    Updated,
+    Unchanged,
+    Refused(ImportError),
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+fn store_err<E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> StoreError {
+    StoreError(describe(e))
+}
+
+#[derive(Deserialize)]
+struct EntryItem {
+    entry_id: String,
+    name: String,
+    id_masked: String,
+    #[serde(default)]
+    student_no_masked: Option<String>,
+    #[serde(default)]
+    department: Option<String>,
+    #[serde(default)]
+    major: Option<String>,
+    #[serde(default)]
+    class: Option<String>,
+    #[serde(default)]
+    exam_hash: Option<String>,
+    #[serde(default)]
+    code_hash: Option<String>,
+    #[serde(default)]
+    bound_user_id: Option<String>,
+}
+
+impl EntryItem {
+    fn into_stored(self) -> Result<StoredEntry, StoreError> {
+        let name = PersonName::parse(&self.name).ok_or_else(|| StoreError("stored name unparseable".into()))?;
+        let bound_user_id = self.bound_user_id.as_deref().map(UserId::parse).transpose().map_err(|e| StoreError(e.to_string()))?;
+        let view = serde_json::json!({
+            "name": self.name,
+            "id_number": self.id_masked,
+            "student_no": self.student_no_masked,
+            "department": self.department,
+            "major": self.major,
+            "class": self.class,
+        });
+        Ok(StoredEntry { entry_id: self.entry_id, name, bound_user_id, view })
+    }
+}
+
+impl DynamoRoster {
+    pub fn new(client: Client, table: impl Into<String>, hasher: Arc<LookupHasher>, envelope: Arc<Envelope>) -> Self {
+        Self { client, table: table.into(), hasher, envelope }
+    }
+
+    fn entry_id(&self, campaign_id: &str, id_number: &str) -> String {
+        self.hasher.digest("roster-entry", &[campaign_id, id_number])[..32].to_owned()
+    }
+
+    fn exam_hash(&self, campaign_id: &str, exam_number: &str) -> String {
+        self.hasher.digest("exam-number", &[campaign_id, exam_number])
+    }
+
+    fn code_hash(&self, campaign_id: &str, code: &str) -> String {
+        self.hasher.digest("collection-code", &[campaign_id, code])
+    }
+
+    /// Writes validated rows: new people are created, changed rows updated, identical rows
+    /// left alone (so re-importing a file changes nothing). Bindings are never touched.
+    pub async fn import(&self, campaign: &Campaign, import_id: &str, rows: Vec<RosterRow>) -> Result<ImportReport, StoreError> {
+        let mut report = ImportReport { rows: rows.len(), ..ImportReport::default() };
+        let mut outcomes = futures::stream::iter(rows.into_iter().map(|row| self.import_row(campaign, import_id, row)))
+            .buffer_unordered(IMPORT_CONCURRENCY);
+        while let Some(outcome) = outcomes.next().await {
+            match outcome? {
+                RowOutcome::Created => report.created += 1,
+                RowOutcome::Updated => report.updated += 1,
+                RowOutcome::Unchanged => report.unchanged += 1,
+                RowOutcome::Refused(e) => report.errors.push(e),
+            }
+        }
+        report.errors.sort_by_key(|e| e.line);
+        Ok(report)
+    }
+
+    async fn import_row(&self, campaign: &Campaign, import_id: &str, row: RosterRow) -> Result<RowOutcome, StoreError> {
+        let cid = campaign.id.as_str();
+        let entry_id = self.entry_id(cid, row.id_number.expose());
+        let exam_hash = row.exam_number().map(|n| self.exam_hash(cid, &n.to_ascii_uppercase()));
+        let code_hash = row.collection_code.as_deref().map(|c| self.code_hash(cid, c));
+        for (prefix, hash, column) in [("EXAMNO", &exam_hash, "学号"), ("CODE", &code_hash, "图像采集码")] {
+            let Some(hash) = hash else { continue };
+            if !self.claim_pointer(cid, prefix, hash, &entry_id).await? {
+                return Ok(RowOutcome::Refused(ImportError {
+                    line: row.line,
+                    column: column.into(),
+                    code: "belongs_to_another_entry".into(),
+                    message: "This 考生号 or 图像采集码 already belongs to another student of the campaign.".into(),
+                }));
+            }
+        }
+        let row_hash = self.hasher.digest(
+            "roster-row",
+            &[
+                row.name.as_str(),
+                row.id_number.expose(),
+                row.student_no.as_deref().unwrap_or(""),
+                row.exam_ticket_no.as_deref().unwrap_or(""),
+                row.collection_code.as_deref().unwrap_or(""),
+                row.department.as_deref().unwrap_or(""),
+                row.major.as_deref().unwrap_or(""),
+                row.class.as_deref().unwrap_or(""),
+            ],
+        );
+        let pk = campaign_pk(cid);
+        let sk = format!("ENTRY#{entry_id}");
+        let sealed = self
+            .envelope
+            .seal(row.id_number.expose().as_bytes(), &format!("{pk}|{sk}"))
+            .await
+            .map_err(|e| StoreError(e.to_string()))?;
+        let mut values: HashMap<String, AttributeValue> = HashMap::from([
+            (":entity".into(), s("roster_entry")),
+            (":entry_id".into(), s(&entry_id)),
+            (":campaign_id".into(), s(cid)),
+            (":name".into(), s(row.name.as_str())),
+            (":id_masked".into(), s(&row.id_number.masked())),
+            (":id_sealed".into(), s(&sealed)),
+            (":row_hash".into(), s(&row_hash)),
+            (":line".into(), AttributeValue::N(row.line.to_string())),
+            (":import_id".into(), s(import_id)),
+        ]);
+        let mut sets: Vec<&str> = vec![
+            "entity = :entity",
+            "entry_id = :entry_id",
+            "campaign_id = :campaign_id",
+            "#name = :name",
+            "id_masked = :id_masked",
+            "id_sealed = :id_sealed",
+            "row_hash = :row_hash",
+            "line = :line",
+            "import_id = :import_id",
+        ];
+        let mut removes: Vec<&str> = Vec::new();
+        let optional = [
+            ("student_no_masked = :student_no_masked", "student_no_masked", ":student_no_masked", row.student_no.as_deref().map(mask)),
+            ("department = :department", "department", ":department", row.department.clone()),
+            ("major = :major", "major", ":major", row.major.clone()),
+            ("#class = :class", "#class", ":class", row.class.clone()),
+            ("exam_hash = :exam_hash", "exam_hash", ":exam_hash", exam_hash),
+            ("code_hash = :code_hash", "code_hash", ":code_hash", code_hash),
+        ];
+        for (set, attr, placeholder, value) in &optional {
+            match value {
+                Some(v) => {
+                    sets.push(set);
+                    values.insert((*placeholder).into(), s(v));
+                }
+                None => removes.push(attr),
+            }
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&pk))
+            .key("SK", s(&sk))
+            .update_expression(expression)
+            .condition_expression("attribute_not_exists(PK) OR row_hash <> :row_hash")
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_names("#class", "class")
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::UpdatedOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) if out.attributes.as_ref().is_some_and(|a| a.contains_key("row_hash")) => Ok(RowOutcome::Updated),
+            Ok(_) => Ok(RowOutcome::Created),
+            Err(e) if is_condition_failure(&e) => Ok(RowOutcome::Unchanged),
+            Err(e) => Err(store_err(&e)),
+        }
+    }
+
+    /// Points a 考生号/采集码 at an entry unless it already points at another one.
+    async fn claim_pointer(&self, cid: &str, prefix: &str, hash: &str, entry_id: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("PK", s(&campaign_pk(cid)))
+            .item("SK", s(&format!("{prefix}#{hash}")))
+            .item("entity", s("roster_pointer"))
+            .item("entry_id", s(entry_id))
+            .condition_expression("attribute_not_exists(PK) OR entry_id = :e")
+            .expression_attribute_values(":e", s(entry_id))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(store_err(&e)),
+        }
+    }
+
+    pub async fn save_report(&self, campaign_id: &str, import_id: &str, report: &ImportReport, now: OffsetDateTime) -> Result<(), StoreError> {
+        let item = serde_json::json!({
+            "PK": campaign_pk(campaign_id), "SK": format!("IMPORT#{import_id}"), "entity": "roster_import",
+            "import_id": import_id, "finished_at": now.unix_timestamp(), "report": report,
+        });
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(|e| StoreError(e.to_string()))?))
+            .send()
+            .await
+            .map_err(|e| store_err(&e))?;
+        Ok(())
+    }
+
+    pub async fn report(&self, campaign_id: &str, import_id: &str) -> Result<Option<ImportReport>, StoreError> {
+        #[derive(Deserialize)]
+        struct Stored {
+            report: ImportReport,
+        }
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(&campaign_pk(campaign_id)))
+            .key("SK", s(&format!("IMPORT#{import_id}")))
+            .send()
+            .await
+            .map_err(|e| store_err(&e))?;
+        out.item
+            .map(|i| serde_dynamo::from_item::<_, Stored>(i).map(|s| s.report).map_err(|e| StoreError(e.to_string())))
+            .transpose()
+    }
+
+    async fn entry(&self, cid: &str, entry_id: &str) -> Result<Option<EntryItem>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(&campaign_pk(cid)))
+            .key("SK", s(&format!("ENTRY#{entry_id}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_err(&e))?;
+        out.item.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError(e.to_string()))).transpose()
+    }
+
+    async fn pointer(&self, cid: &str, prefix: &str, hash: &str) -> Result<Option<String>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(&campaign_pk(cid)))
+            .key("SK", s(&format!("{prefix}#{hash}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_err(&e))?;
+        Ok(out.item.and_then(|i| i.get("entry_id").and_then(|v| v.as_s().ok()).cloned()))
+    }
+
+    /// The user's bound entries: (campaign id, masked view).
+    pub async fn enrollments(&self, user: &UserId) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(&format!("USER#{user}")))
+            .expression_attribute_values(":prefix", s("ENROLL#"))
+            .send()
+            .await
+            .map_err(|e| store_err(&e))?;
+        let mut found = Vec::new();
+        for item in out.items.unwrap_or_default() {
+            let field = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let (cid, entry_id) = (field("campaign_id"), field("entry_id"));
+            if let Some(entry) = self.entry(&cid, &entry_id).await? {
+                found.push((cid, entry.into_stored()?.view));
+            }
+        }
+        Ok(found)
+    }
+}
+
+impl RosterLookup for DynamoRoster {
+    async fn find(&self, campaign: &Campaign, claim: &Claim) -> Result<Option<StoredEntry>, StoreError> {
+        let cid = campaign.id.as_str();
+        let (entry_id, expect) = match claim {
+            Claim::NameId { id_number, .. } => (Some(self.entry_id(cid, id_number.expose())), None),
+            Claim::ExamNumber(n) => {
+                let hash = self.exam_hash(cid, n);
+                (self.pointer(cid, "EXAMNO", &hash).await?, Some(("exam", hash)))
+            }
+            Claim::CollectionCode(c) => {
+                let hash = self.code_hash(cid, c);
+                (self.pointer(cid, "CODE", &hash).await?, Some(("code", hash)))
+            }
+        };
+        let Some(entry_id) = entry_id else { return Ok(None) };
+        let Some(entry) = self.entry(cid, &entry_id).await? else { return Ok(None) };
+        // A pointer left behind by a re-import that changed the number no longer counts.
+        let current = match expect {
+            Some(("exam", hash)) => entry.exam_hash.as_deref() == Some(hash.as_str()),
+            Some((_, hash)) => entry.code_hash.as_deref() == Some(hash.as_str()),
+            None => true,
+        };
+        if !current {
+            return Ok(None);
+        }
+        entry.into_stored().map(Some)
+    }
+
+    async fn bind(&self, campaign: &Campaign, entry: &StoredEntry, user: &UserId, now: OffsetDateTime) -> Result<Bind, StoreError> {
+        let cid = campaign.id.as_str();
+        let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError(e.to_string());
+        let bind_entry = Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(&campaign_pk(cid)))
+            .key("SK", s(&format!("ENTRY#{}", entry.entry_id)))
+            .update_expression("SET bound_user_id = :u, bound_at = :now")
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(bound_user_id)")
+            .expression_attribute_values(":u", s(user.as_str()))
+            .expression_attribute_values(":now", AttributeValue::N(now.unix_timestamp().to_string()))
+            .build()
+            .map_err(built)?;
+        let enroll = Put::builder()
+            .table_name(&self.table)
+            .item("PK", s(&format!("USER#{user}")))
+            .item("SK", s(&format!("ENROLL#{cid}")))
+            .item("entity", s("enrollment"))
+            .item("campaign_id", s(cid))
+            .item("school_id", s(&campaign.school_id))
+            .item("entry_id", s(&entry.entry_id))
+            .item("bound_at", AttributeValue::N(now.unix_timestamp().to_string()))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(built)?;
+        let count = Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(&campaign_pk(cid)))
+            .key("SK", s("PROFILE"))
+            .update_expression("ADD verified :one")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .build()
+            .map_err(built)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(bind_entry).build())
+            .transact_items(TransactWriteItem::builder().put(enroll).build())
+            .transact_items(TransactWriteItem::builder().update(count).build())
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(Bind::Bound),
+            Err(e) if is_condition_failure(&e) => e,
+            Err(e) => return Err(store_err(&e)),
+        };
+        let reasons: Vec<bool> = match err.as_service_error() {
+            Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(ex)) => ex
+                .cancellation_reasons()
+                .iter()
+                .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if reasons.first().copied().unwrap_or(true) {
+            // The entry is bound already: to this user, or to someone else.
+            let stored = self.entry(cid, &entry.entry_id).await?;
+            return Ok(match stored.and_then(|e| e.bound_user_id) {
+                Some(u) if u == user.as_str() => Bind::AlreadyYours,
+                _ => Bind::TakenByAnother,
+            });
+        }
+        Ok(Bind::YouHoldAnother)
+    }
+}

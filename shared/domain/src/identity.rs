@@ -1,0 +1,217 @@
+//! Proving who you are for a campaign. The answer to a wrong claim is always the same
+//! "no match", whichever field was wrong, and failures are counted so a roster cannot be
+//! enumerated: per user and campaign (a person mistyping) and per campaign (many accounts).
+
+use std::future::Future;
+
+use serde::Deserialize;
+use time::{Date, Duration, OffsetDateTime};
+
+use crate::campaign::{Campaign, IdentityMode};
+use crate::id_number::IdNumber;
+use crate::roster::PersonName;
+use crate::user::UserId;
+
+/// What the student typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct VerifyInput {
+    pub name: Option<String>,
+    pub id_number: Option<String>,
+    /// 考生号.
+    pub exam_number: Option<String>,
+    pub collection_code: Option<String>,
+}
+
+/// A well-formed claim in the campaign's mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    NameId { name: PersonName, id_number: IdNumber },
+    ExamNumber(String),
+    CollectionCode(String),
+}
+
+/// A claim that cannot be right whatever the roster says (says nothing about the roster).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimError {
+    #[error("this campaign asks for your name and ID number")]
+    NeedNameAndId,
+    #[error("the ID number is not valid; please check it")]
+    InvalidIdNumber,
+    #[error("this campaign asks for your 考生号")]
+    NeedExamNumber,
+    #[error("this campaign asks for your 图像采集码")]
+    NeedCollectionCode,
+}
+
+impl Claim {
+    pub fn parse(mode: IdentityMode, input: &VerifyInput, today: Date) -> Result<Self, ClaimError> {
+        let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_ascii_uppercase);
+        match mode {
+            IdentityMode::NameIdNumber => {
+                let name = input.name.as_deref().and_then(PersonName::parse).ok_or(ClaimError::NeedNameAndId)?;
+                let raw = input.id_number.as_deref().ok_or(ClaimError::NeedNameAndId)?;
+                let id_number = IdNumber::parse(raw, today).map_err(|_| ClaimError::InvalidIdNumber)?;
+                Ok(Claim::NameId { name, id_number })
+            }
+            IdentityMode::ExamNumber => {
+                let n = text(&input.exam_number).filter(|s| s.len() <= 40).ok_or(ClaimError::NeedExamNumber)?;
+                Ok(Claim::ExamNumber(n))
+            }
+            IdentityMode::CollectionCode => {
+                let c = text(&input.collection_code).filter(|s| s.len() <= 40).ok_or(ClaimError::NeedCollectionCode)?;
+                Ok(Claim::CollectionCode(c))
+            }
+        }
+    }
+}
+
+/// A roster entry as verification sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEntry {
+    pub entry_id: String,
+    pub name: PersonName,
+    pub bound_user_id: Option<UserId>,
+    /// The masked view the student is shown after a match.
+    pub view: serde_json::Value,
+}
+
+/// Does the entry found for a claim really belong to it? The lookup key already matched
+/// (ID number, 考生号 or 采集码); the name must match too where the claim has one.
+pub fn confirms(claim: &Claim, entry: &StoredEntry) -> bool {
+    match claim {
+        Claim::NameId { name, .. } => &entry.name == name,
+        Claim::ExamNumber(_) | Claim::CollectionCode(_) => true,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bind {
+    /// Newly bound to this user.
+    Bound,
+    /// Already this user's (a repeated verification).
+    AlreadyYours,
+    /// Bound to another user: customer service resolves it.
+    TakenByAnother,
+    /// This user already holds another entry of the campaign.
+    YouHoldAnother,
+}
+
+/// A fixed-window limit on failed attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub max_failures: u32,
+    pub window: Duration,
+}
+
+/// A person gets five tries per quarter hour per campaign.
+pub const PER_USER: Limit = Limit { max_failures: 5, window: Duration::minutes(15) };
+/// Many accounts guessing together: a campaign takes at most this many failures a minute.
+pub const PER_CAMPAIGN: Limit = Limit { max_failures: 120, window: Duration::minutes(1) };
+
+impl Limit {
+    /// The start of the window `now` falls in (unix seconds).
+    pub fn window_start(&self, now: OffsetDateTime) -> i64 {
+        let w = self.window.whole_seconds();
+        now.unix_timestamp().div_euclid(w) * w
+    }
+
+    /// Seconds until the window `now` falls in ends.
+    pub fn retry_after(&self, now: OffsetDateTime) -> u32 {
+        let end = self.window_start(now) + self.window.whole_seconds();
+        u32::try_from((end - now.unix_timestamp()).max(1)).unwrap_or(1)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("identity store unavailable: {0}")]
+pub struct StoreError(pub String);
+
+/// Port: roster entries and bindings.
+pub trait RosterLookup: Send + Sync {
+    fn find(&self, campaign: &Campaign, claim: &Claim) -> impl Future<Output = Result<Option<StoredEntry>, StoreError>> + Send;
+    fn bind(
+        &self,
+        campaign: &Campaign,
+        entry: &StoredEntry,
+        user: &UserId,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Bind, StoreError>> + Send;
+}
+
+/// Port: failure counters (`scope` names who is limited).
+pub trait FailureCounter: Send + Sync {
+    fn failures(&self, scope: &str, limit: Limit, now: OffsetDateTime) -> impl Future<Output = Result<u32, StoreError>> + Send;
+    fn record_failure(&self, scope: &str, limit: Limit, now: OffsetDateTime) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum VerifyOutcome {
+    Verified { entry: StoredEntry, newly: bool },
+    NoMatch,
+    Conflict,
+    YouHoldAnother,
+    /// Too many failures: wait this many seconds.
+    Limited(u32),
+}
+
+/// The verification use case.
+pub async fn verify<R: RosterLookup, F: FailureCounter>(
+    roster: &R,
+    counter: &F,
+    campaign: &Campaign,
+    claim: &Claim,
+    user: &UserId,
+    now: OffsetDateTime,
+) -> Result<VerifyOutcome, StoreError> {
+    let user_scope = format!("verify#{}#{}", campaign.id, user);
+    let campaign_scope = format!("verify#{}", campaign.id);
+    for (scope, limit) in [(&user_scope, PER_USER), (&campaign_scope, PER_CAMPAIGN)] {
+        if counter.failures(scope, limit, now).await? >= limit.max_failures {
+            return Ok(VerifyOutcome::Limited(limit.retry_after(now)));
+        }
+    }
+    let entry = match roster.find(campaign, claim).await? {
+        Some(entry) if confirms(claim, &entry) => entry,
+        _ => {
+            counter.record_failure(&user_scope, PER_USER, now).await?;
+            counter.record_failure(&campaign_scope, PER_CAMPAIGN, now).await?;
+            return Ok(VerifyOutcome::NoMatch);
+        }
+    };
+    Ok(match roster.bind(campaign, &entry, user, now).await? {
+        Bind::Bound => VerifyOutcome::Verified { entry, newly: true },
+        Bind::AlreadyYours => VerifyOutcome::Verified { entry, newly: false },
+        Bind::TakenByAnother => VerifyOutcome::Conflict,
+        Bind::YouHoldAnother => VerifyOutcome::YouHoldAnother,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn claims_follow_the_campaign_mode() {
+        let input = VerifyInput {
+            name: Some(" 张三 ".into()),
+            id_number: Some("11010519491231002x".into()),
+            exam_number: Some("2018001002x".into()),
+            collection_code: None,
+        };
+        let today = date!(2026 - 11 - 23);
+        assert!(matches!(Claim::parse(IdentityMode::NameIdNumber, &input, today), Ok(Claim::NameId { .. })));
+        assert_eq!(Claim::parse(IdentityMode::ExamNumber, &input, today), Ok(Claim::ExamNumber("2018001002X".into())));
+        assert_eq!(Claim::parse(IdentityMode::CollectionCode, &input, today), Err(ClaimError::NeedCollectionCode));
+        let bad_id = VerifyInput { id_number: Some("110105194912310021".into()), ..input };
+        assert_eq!(Claim::parse(IdentityMode::NameIdNumber, &bad_id, today), Err(ClaimError::InvalidIdNumber));
+    }
+
+    #[test]
+    fn windows_are_fixed_and_retry_after_counts_to_their_end() {
+        let t = datetime!(2026-11-23 12:07:30 UTC);
+        assert_eq!(PER_USER.window_start(t), datetime!(2026-11-23 12:00 UTC).unix_timestamp());
+        assert_eq!(PER_USER.retry_after(t), 450);
+        assert_eq!(PER_CAMPAIGN.retry_after(t), 30);
+    }
+}
