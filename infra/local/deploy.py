@@ -28,10 +28,11 @@ DATA_PLANE = {
     "AWS::S3::BucketPolicy",
     "AWS::SQS::Queue",
     "AWS::SQS::QueuePolicy",
+    "AWS::KMS::Key",
 }
 LOCAL_PARAMETERS = {"Stage": "local", "WeChatAppId": "wx00000000000000aa"}
 # Values that come from Secrets Manager or NoEcho parameters in AWS: local ones from secrets.env.
-LOCAL_SECRETS = {"WECHAT_APP_SECRET", "SESSION_SIGNING_KEY"}
+LOCAL_SECRETS = {"WECHAT_APP_SECRET", "SESSION_SIGNING_KEY", "LOOKUP_HMAC_KEY"}
 
 
 def snake(camel):

@@ -101,7 +101,7 @@ up() {
   fi
   down_quiet
   install
-  [ -f "$STATE/secrets.env" ] || make_local_secrets
+  make_local_secrets
 
   log "LocalStack on 127.0.0.1:$LS_PORT"
   rm -rf "$LS_FS/var/lib/localstack/tmp" "$LS_FS/var/lib/localstack/state"
@@ -153,12 +153,13 @@ all_running() {
 }
 
 make_local_secrets() {
-  # Local-only keys, made per machine; in AWS these come from Secrets Manager / parameters.
-  umask 077
-  {
-    echo "SESSION_SIGNING_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
-    echo "WECHAT_APP_SECRET=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  } > "$STATE/secrets.env"
+  # Local-only keys, made once per machine (missing ones added); in AWS they come from
+  # Secrets Manager and parameters.
+  local f=$STATE/secrets.env
+  (umask 077 && touch "$f")
+  grep -q '^SESSION_SIGNING_KEY=' "$f" || echo "SESSION_SIGNING_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >> "$f"
+  grep -q '^LOOKUP_HMAC_KEY=' "$f" || echo "LOOKUP_HMAC_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >> "$f"
+  grep -q '^WECHAT_APP_SECRET=' "$f" || echo "WECHAT_APP_SECRET=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" >> "$f"
 }
 
 stop_one() { # name

@@ -155,3 +155,104 @@ impl Stack {
         Ok(out.item)
     }
 }
+
+/// A valid resident ID number, different for every `n` (region 110105, born 1990–2006).
+pub fn id_number(n: u64) -> String {
+    let birth = time::Date::from_calendar_date(1990, time::Month::January, 1).expect("date")
+        + time::Duration::days((n % 6000) as i64);
+    let digits =
+        format!("110105{:04}{:02}{:02}{:03}", birth.year(), u8::from(birth.month()), birth.day(), (n / 6000) % 1000);
+    let check = yunzhao_domain::id_number::check_char(digits.as_bytes()) as char;
+    format!("{digits}{check}")
+}
+
+/// A number no other test in this run uses.
+pub fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let base = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64 / 1000;
+    base.wrapping_mul(7919).wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed) * 104_729) % 5_000_000
+}
+
+impl Stack {
+    /// How the first operator of a deployment is made: a direct write to their user record
+    /// (operators grant everyone else through the API).
+    pub async fn bootstrap_operator(&self) -> anyhow::Result<Session> {
+        use aws_sdk_dynamodb::types::AttributeValue::{L, S};
+        let person = self.log_in(None).await?;
+        self.ddb
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", S(format!("USER#{}", person.user_id)))
+            .key("SK", S("PROFILE".into()))
+            .update_expression("SET #r = :r")
+            .expression_attribute_names("#r", "roles")
+            .expression_attribute_values(":r", L(vec![S("student".into()), S("operator".into())]))
+            .send()
+            .await?;
+        self.log_in(Some(&person.openid)).await
+    }
+
+    /// A new school, created by `operator`.
+    pub async fn create_school(&self, operator: &Session, name: &str) -> anyhow::Result<String> {
+        let reply = self.post("/v1/admin/schools", Some(&operator.token), &json!({ "name": name })).await?;
+        if reply.status != StatusCode::CREATED {
+            bail!("create school: {} {}", reply.status, reply.body);
+        }
+        Ok(reply.body["school"]["id"].as_str().context("school id")?.to_owned())
+    }
+
+    /// A new person made admin of `school_id` by `operator`, logged in with the new role.
+    pub async fn school_admin(&self, operator: &Session, school_id: &str) -> anyhow::Result<Session> {
+        let person = self.log_in(None).await?;
+        let body = json!({ "roles": ["school_admin"], "school_id": school_id });
+        let reply = self
+            .call(
+                reqwest::Method::PUT,
+                &format!("/v1/admin/staff/{}", person.user_id),
+                Some(&operator.token),
+                Some(&body),
+            )
+            .await?;
+        if reply.status != StatusCode::OK {
+            bail!("grant school admin: {} {}", reply.status, reply.body);
+        }
+        self.log_in(Some(&person.openid)).await
+    }
+
+    /// A campaign open now (for a week) in `identity_mode`, created by `admin`.
+    pub async fn open_campaign(&self, admin: &Session, school_id: &str, identity_mode: &str) -> anyhow::Result<String> {
+        let now = time::OffsetDateTime::now_utc();
+        let fmt =
+            |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let body = json!({
+            "school_id": school_id, "name": "2026 届毕业生图像采集", "kind": "graduation", "preset": "chsi",
+            "opens_at": fmt(now - time::Duration::hours(1)), "closes_at": fmt(now + time::Duration::days(7)),
+            "price_fen": 3000, "identity_mode": identity_mode,
+        });
+        let reply = self.post("/v1/admin/campaigns", Some(&admin.token), &body).await?;
+        if reply.status != StatusCode::CREATED {
+            bail!("create campaign: {} {}", reply.status, reply.body);
+        }
+        Ok(reply.body["campaign"]["id"].as_str().context("campaign id")?.to_owned())
+    }
+
+    /// Uploads a roster file through the presigned link and imports it; the import's reply.
+    pub async fn import_roster(&self, admin: &Session, campaign_id: &str, file: Vec<u8>) -> anyhow::Result<Reply> {
+        let link = self
+            .post(&format!("/v1/admin/campaigns/{campaign_id}/roster-uploads"), Some(&admin.token), &json!({}))
+            .await?;
+        if link.status != StatusCode::CREATED {
+            bail!("roster upload link: {} {}", link.status, link.body);
+        }
+        let url = link.body["upload"]["url"].as_str().context("upload url")?;
+        self.http.put(url).body(file).send().await?.error_for_status()?;
+        let import_id = link.body["import_id"].as_str().context("import id")?;
+        self.post(
+            &format!("/v1/admin/campaigns/{campaign_id}/roster-imports/{import_id}"),
+            Some(&admin.token),
+            &json!({}),
+        )
+        .await
+    }
+}

@@ -61,7 +61,12 @@ fn aead_key(bytes: &[u8]) -> Result<LessKey, SealError> {
 
 impl Envelope {
     pub fn new(kms: aws_sdk_kms::Client, key_id: impl Into<String>) -> Self {
-        Self { kms, key_id: key_id.into(), current: tokio::sync::OnceCell::new(), unwrapped: Mutex::new(HashMap::new()) }
+        Self {
+            kms,
+            key_id: key_id.into(),
+            current: tokio::sync::OnceCell::new(),
+            unwrapped: Mutex::new(HashMap::new()),
+        }
     }
 
     async fn data_key(&self) -> Result<&(Vec<u8>, LessKey), SealError> {
@@ -101,7 +106,8 @@ impl Envelope {
         let (wrapped, nonce, mut buf) = (decode(wrapped)?, decode(nonce)?, decode(ct)?);
         let key = self.unwrap_key(wrapped).await?;
         let nonce = Nonce::try_assume_unique_for_key(&nonce).map_err(|_| SealError::Corrupt)?;
-        let plain = key.open_in_place(nonce, Aad::from(context.as_bytes()), &mut buf).map_err(|_| SealError::Corrupt)?;
+        let plain =
+            key.open_in_place(nonce, Aad::from(context.as_bytes()), &mut buf).map_err(|_| SealError::Corrupt)?;
         Ok(plain.to_vec())
     }
 

@@ -195,7 +195,8 @@ pub fn parse_shanghai_time(s: &str) -> Result<OffsetDateTime, CampaignError> {
     let date = Date::parse(date, time::macros::format_description!("[year]-[month]-[day]"))
         .map_err(|_| CampaignError::InvalidTime)?;
     let (h, m) = clock.split_once(':').ok_or(CampaignError::InvalidTime)?;
-    let (h, m): (u8, u8) = (h.parse().map_err(|_| CampaignError::InvalidTime)?, m.parse().map_err(|_| CampaignError::InvalidTime)?);
+    let (h, m): (u8, u8) =
+        (h.parse().map_err(|_| CampaignError::InvalidTime)?, m.parse().map_err(|_| CampaignError::InvalidTime)?);
     let (date, h) = match (h, m) {
         (24, 0) => (date.next_day().ok_or(CampaignError::InvalidTime)?, 0),
         _ => (date, h),

@@ -45,7 +45,8 @@ pub enum ClaimError {
 
 impl Claim {
     pub fn parse(mode: IdentityMode, input: &VerifyInput, today: Date) -> Result<Self, ClaimError> {
-        let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_ascii_uppercase);
+        let text =
+            |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_ascii_uppercase);
         match mode {
             IdentityMode::NameIdNumber => {
                 let name = input.name.as_deref().and_then(PersonName::parse).ok_or(ClaimError::NeedNameAndId)?;
@@ -128,7 +129,11 @@ pub struct StoreError(pub String);
 
 /// Port: roster entries and bindings.
 pub trait RosterLookup: Send + Sync {
-    fn find(&self, campaign: &Campaign, claim: &Claim) -> impl Future<Output = Result<Option<StoredEntry>, StoreError>> + Send;
+    fn find(
+        &self,
+        campaign: &Campaign,
+        claim: &Claim,
+    ) -> impl Future<Output = Result<Option<StoredEntry>, StoreError>> + Send;
     fn bind(
         &self,
         campaign: &Campaign,
@@ -140,13 +145,26 @@ pub trait RosterLookup: Send + Sync {
 
 /// Port: failure counters (`scope` names who is limited).
 pub trait FailureCounter: Send + Sync {
-    fn failures(&self, scope: &str, limit: Limit, now: OffsetDateTime) -> impl Future<Output = Result<u32, StoreError>> + Send;
-    fn record_failure(&self, scope: &str, limit: Limit, now: OffsetDateTime) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn failures(
+        &self,
+        scope: &str,
+        limit: Limit,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+    fn record_failure(
+        &self,
+        scope: &str,
+        limit: Limit,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum VerifyOutcome {
-    Verified { entry: StoredEntry, newly: bool },
+    Verified {
+        entry: StoredEntry,
+        newly: bool,
+    },
     NoMatch,
     Conflict,
     YouHoldAnother,

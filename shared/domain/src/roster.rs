@@ -16,10 +16,8 @@ pub struct PersonName(String);
 
 impl PersonName {
     pub fn parse(s: &str) -> Option<Self> {
-        let unified: String = s
-            .chars()
-            .map(|c| if matches!(c, '•' | '・' | '‧' | '．' | '.' | '·') { '·' } else { c })
-            .collect();
+        let unified: String =
+            s.chars().map(|c| if matches!(c, '•' | '・' | '‧' | '．' | '.' | '·') { '·' } else { c }).collect();
         let name = unified.split_whitespace().collect::<Vec<_>>().join(" ");
         let n = name.chars().count();
         let plausible = (1..=50).contains(&n) && !name.chars().any(|c| c.is_control() || c.is_ascii_digit());
@@ -107,7 +105,9 @@ impl Column {
         let h = h.trim().trim_start_matches('\u{feff}').to_lowercase().replace([' ', '_'], "");
         Some(match h.as_str() {
             "姓名" | "name" => Column::Name,
-            "身份证号" | "身份证号码" | "证件号码" | "公民身份号码" | "idnumber" | "idno" => Column::IdNumber,
+            "身份证号" | "身份证号码" | "证件号码" | "公民身份号码" | "idnumber" | "idno" => {
+                Column::IdNumber
+            }
             "学号" | "studentno" | "studentnumber" => Column::StudentNo,
             "准考证号" | "examticketno" => Column::ExamTicketNo,
             "图像采集码" | "采集码" | "collectioncode" => Column::CollectionCode,
@@ -137,16 +137,26 @@ fn short_code(s: &str, min: usize, max: usize) -> bool {
 /// line (a file-level problem is reported on line 1).
 pub fn validate_sheet(rows: &[Vec<String>], mode: IdentityMode, today: Date) -> (Vec<RosterRow>, Vec<RowError>) {
     let Some(header) = rows.first() else {
-        return (Vec::new(), vec![RowError { line: 1, column: "", code: "empty_file", message: "The file has no rows." }]);
+        return (
+            Vec::new(),
+            vec![RowError { line: 1, column: "", code: "empty_file", message: "The file has no rows." }],
+        );
     };
     let columns: HashMap<Column, usize> =
         header.iter().enumerate().filter_map(|(i, h)| Column::from_header(h).map(|c| (c, i))).collect();
     let mut errors: Vec<RowError> = required(mode)
         .iter()
         .filter(|c| !columns.contains_key(c))
-        .map(|c| RowError { line: 1, column: c.label(), code: "missing_column", message: "A required column is missing." })
+        .map(|c| RowError {
+            line: 1,
+            column: c.label(),
+            code: "missing_column",
+            message: "A required column is missing.",
+        })
         .collect();
-    if mode == IdentityMode::ExamNumber && !columns.contains_key(&Column::StudentNo) && !columns.contains_key(&Column::ExamTicketNo)
+    if mode == IdentityMode::ExamNumber
+        && !columns.contains_key(&Column::StudentNo)
+        && !columns.contains_key(&Column::ExamTicketNo)
     {
         errors.push(RowError {
             line: 1,
@@ -168,7 +178,8 @@ pub fn validate_sheet(rows: &[Vec<String>], mode: IdentityMode, today: Date) -> 
         if row.iter().all(|c| c.trim().is_empty()) {
             continue; // blank lines at the end of spreadsheets
         }
-        let mut fail = |column: Column, code, message| errors.push(RowError { line, column: column.label(), code, message });
+        let mut fail =
+            |column: Column, code, message| errors.push(RowError { line, column: column.label(), code, message });
         let Some(name) = cell(Column::Name).and_then(PersonName::parse) else {
             fail(Column::Name, "invalid_name", "The name is missing or not a name.");
             continue;
@@ -180,18 +191,30 @@ pub fn validate_sheet(rows: &[Vec<String>], mode: IdentityMode, today: Date) -> 
                 continue;
             }
             Some(Err(_)) => {
-                fail(Column::IdNumber, "invalid_id_number", "The ID number is not valid (length, date or check character).");
+                fail(
+                    Column::IdNumber,
+                    "invalid_id_number",
+                    "The ID number is not valid (length, date or check character).",
+                );
                 continue;
             }
         };
         let student_no = cell(Column::StudentNo).map(str::to_owned);
         let exam_ticket_no = cell(Column::ExamTicketNo).map(str::to_owned);
         if student_no.as_deref().is_some_and(|s| !short_code(s, 1, 32)) {
-            fail(Column::StudentNo, "invalid_student_no", "The student number has characters other than letters and digits.");
+            fail(
+                Column::StudentNo,
+                "invalid_student_no",
+                "The student number has characters other than letters and digits.",
+            );
             continue;
         }
         if exam_ticket_no.as_deref().is_some_and(|s| !short_code(s, 1, 32)) {
-            fail(Column::ExamTicketNo, "invalid_exam_ticket_no", "The 准考证号 has characters other than letters and digits.");
+            fail(
+                Column::ExamTicketNo,
+                "invalid_exam_ticket_no",
+                "The 准考证号 has characters other than letters and digits.",
+            );
             continue;
         }
         if mode == IdentityMode::ExamNumber && student_no.is_none() && exam_ticket_no.is_none() {

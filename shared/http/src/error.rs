@@ -2,6 +2,8 @@
 //! `{"error":{"code","message","message_zh","request_id"}}` with a stable `code` clients
 //! branch on. A 5xx never carries internal detail; that goes to the log once, here.
 
+use std::borrow::Cow;
+
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde_json::json;
@@ -10,8 +12,8 @@ use serde_json::json;
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
-    pub message: &'static str,
-    pub message_zh: &'static str,
+    pub message: Cow<'static, str>,
+    pub message_zh: Cow<'static, str>,
     /// Seconds the client should wait before trying again (429, 503).
     pub retry_after: Option<u32>,
     /// For the log only; never sent.
@@ -19,8 +21,13 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub const fn new(status: StatusCode, code: &'static str, message: &'static str, message_zh: &'static str) -> Self {
-        Self { status, code, message, message_zh, retry_after: None, detail: None }
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<Cow<'static, str>>,
+        message_zh: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self { status, code, message: message.into(), message_zh: message_zh.into(), retry_after: None, detail: None }
     }
 
     pub fn retry_after(mut self, seconds: u32) -> Self {
@@ -33,12 +40,20 @@ impl ApiError {
         self
     }
 
-    pub fn invalid_request(message: &'static str, message_zh: &'static str) -> Self {
+    pub fn invalid_request(message: impl Into<Cow<'static, str>>, message_zh: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", message, message_zh)
     }
 
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", "Nothing is here.", "请求的资源不存在。")
+    }
+
+    pub fn conflict(
+        code: &'static str,
+        message: impl Into<Cow<'static, str>>,
+        message_zh: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message, message_zh)
     }
 
     pub fn forbidden() -> Self {

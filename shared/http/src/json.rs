@@ -44,3 +44,26 @@ pub fn request_id(req: &Request) -> String {
 pub fn respond(request_id: &str, result: Result<Response<Body>, ApiError>) -> Response<Body> {
     result.unwrap_or_else(|e| e.into_response(request_id))
 }
+
+/// The API Gateway route that matched (`POST /v1/orders/{id}`): handlers dispatch on it.
+pub fn route_key(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// A path parameter of the matched route.
+pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
+    req.path_parameters_ref().and_then(|p| p.first(name)).map(str::to_owned).ok_or_else(ApiError::not_found)
+}
+
+/// A query string parameter, if present and not empty.
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters_ref().and_then(|q| q.first(name)).filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
+/// Responds 404 for a route this function does not serve.
+pub fn unknown_route() -> ApiError {
+    ApiError::not_found()
+}

@@ -7,4 +7,4 @@ pub mod json;
 
 pub use auth::{IssuedToken, Principal, SessionKeys};
 pub use error::ApiError;
-pub use json::{json_response, parse_json, request_id, respond};
+pub use json::{json_response, parse_json, path_param, query_param, request_id, respond, route_key, unknown_route};

@@ -120,7 +120,12 @@ impl DynamoCampaigns {
     }
 
     /// Grants staff roles (students keep being students); the user must exist.
-    pub async fn set_roles(&self, user: &UserId, roles: &[Role], school_id: Option<&str>) -> Result<(), CampaignStoreError> {
+    pub async fn set_roles(
+        &self,
+        user: &UserId,
+        roles: &[Role],
+        school_id: Option<&str>,
+    ) -> Result<(), CampaignStoreError> {
         let mut roles: Vec<Role> = roles.to_vec();
         if !roles.contains(&Role::Student) {
             roles.insert(0, Role::Student);
@@ -135,7 +140,9 @@ impl DynamoCampaigns {
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_values(":r", roles_av);
         update = match school_id {
-            Some(sid) => update.update_expression("SET #roles = :r, school_id = :s").expression_attribute_values(":s", s(sid)),
+            Some(sid) => {
+                update.update_expression("SET #roles = :r, school_id = :s").expression_attribute_values(":s", s(sid))
+            }
             None => update.update_expression("SET #roles = :r REMOVE school_id"),
         };
         update
@@ -187,7 +194,10 @@ impl DynamoCampaigns {
             .expression_attribute_values(":spec", value(serde_json::to_value(&campaign.spec).map_err(corrupt)?)?)
             .expression_attribute_values(":window", value(serde_json::to_value(campaign.window).map_err(corrupt)?)?)
             .expression_attribute_values(":price", AttributeValue::N(campaign.price_fen.to_string()))
-            .expression_attribute_values(":mode", value(serde_json::to_value(campaign.identity_mode).map_err(corrupt)?)?)
+            .expression_attribute_values(
+                ":mode",
+                value(serde_json::to_value(campaign.identity_mode).map_err(corrupt)?)?,
+            )
             .expression_attribute_values(":cards", AttributeValue::Bool(campaign.require_id_card_photos))
             .expression_attribute_values(":now", s(&now.to_string()))
             .expression_attribute_values(":school", s(&campaign.school_id))
@@ -209,7 +219,9 @@ impl DynamoCampaigns {
             .await
             .map_err(|e| unavailable(&e))?;
         out.item
-            .map(|item| serde_dynamo::from_item::<_, CampaignItem>(item).map(|i| (i.campaign, i.progress)).map_err(corrupt))
+            .map(|item| {
+                serde_dynamo::from_item::<_, CampaignItem>(item).map(|i| (i.campaign, i.progress)).map_err(corrupt)
+            })
             .transpose()
     }
 

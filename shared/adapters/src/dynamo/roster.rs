@@ -31,7 +31,8 @@ pub struct DynamoRoster {
     client: Client,
     table: String,
     hasher: Arc<LookupHasher>,
-    envelope: Arc<Envelope>,
+    /// Only importers seal ID numbers; verification needs the hasher alone (and no KMS).
+    envelope: Option<Arc<Envelope>>,
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -99,7 +100,8 @@ struct EntryItem {
 impl EntryItem {
     fn into_stored(self) -> Result<StoredEntry, StoreError> {
         let name = PersonName::parse(&self.name).ok_or_else(|| StoreError("stored name unparseable".into()))?;
-        let bound_user_id = self.bound_user_id.as_deref().map(UserId::parse).transpose().map_err(|e| StoreError(e.to_string()))?;
+        let bound_user_id =
+            self.bound_user_id.as_deref().map(UserId::parse).transpose().map_err(|e| StoreError(e.to_string()))?;
         let view = serde_json::json!({
             "name": self.name,
             "id_number": self.id_masked,
@@ -114,7 +116,11 @@ impl EntryItem {
 
 impl DynamoRoster {
     pub fn new(client: Client, table: impl Into<String>, hasher: Arc<LookupHasher>, envelope: Arc<Envelope>) -> Self {
-        Self { client, table: table.into(), hasher, envelope }
+        Self { client, table: table.into(), hasher, envelope: Some(envelope) }
+    }
+
+    pub fn read_only(client: Client, table: impl Into<String>, hasher: Arc<LookupHasher>) -> Self {
+        Self { client, table: table.into(), hasher, envelope: None }
     }
 
     fn entry_id(&self, campaign_id: &str, id_number: &str) -> String {
@@ -131,7 +137,12 @@ impl DynamoRoster {
 
     /// Writes validated rows: new people are created, changed rows updated, identical rows
     /// left alone (so re-importing a file changes nothing). Bindings are never touched.
-    pub async fn import(&self, campaign: &Campaign, import_id: &str, rows: Vec<RosterRow>) -> Result<ImportReport, StoreError> {
+    pub async fn import(
+        &self,
+        campaign: &Campaign,
+        import_id: &str,
+        rows: Vec<RosterRow>,
+    ) -> Result<ImportReport, StoreError> {
         let mut report = ImportReport { rows: rows.len(), ..ImportReport::default() };
         let mut outcomes = futures::stream::iter(rows.into_iter().map(|row| self.import_row(campaign, import_id, row)))
             .buffer_unordered(IMPORT_CONCURRENCY);
@@ -178,8 +189,8 @@ impl DynamoRoster {
         );
         let pk = campaign_pk(cid);
         let sk = format!("ENTRY#{entry_id}");
-        let sealed = self
-            .envelope
+        let envelope = self.envelope.as_ref().ok_or_else(|| StoreError("importing needs the envelope key".into()))?;
+        let sealed = envelope
             .seal(row.id_number.expose().as_bytes(), &format!("{pk}|{sk}"))
             .await
             .map_err(|e| StoreError(e.to_string()))?;
@@ -207,7 +218,12 @@ impl DynamoRoster {
         ];
         let mut removes: Vec<&str> = Vec::new();
         let optional = [
-            ("student_no_masked = :student_no_masked", "student_no_masked", ":student_no_masked", row.student_no.as_deref().map(mask)),
+            (
+                "student_no_masked = :student_no_masked",
+                "student_no_masked",
+                ":student_no_masked",
+                row.student_no.as_deref().map(mask),
+            ),
             ("department = :department", "department", ":department", row.department.clone()),
             ("major = :major", "major", ":major", row.major.clone()),
             ("#class = :class", "#class", ":class", row.class.clone()),
@@ -270,7 +286,13 @@ impl DynamoRoster {
         }
     }
 
-    pub async fn save_report(&self, campaign_id: &str, import_id: &str, report: &ImportReport, now: OffsetDateTime) -> Result<(), StoreError> {
+    pub async fn save_report(
+        &self,
+        campaign_id: &str,
+        import_id: &str,
+        report: &ImportReport,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let item = serde_json::json!({
             "PK": campaign_pk(campaign_id), "SK": format!("IMPORT#{import_id}"), "entity": "roster_import",
             "import_id": import_id, "finished_at": now.unix_timestamp(), "report": report,
@@ -384,7 +406,13 @@ impl RosterLookup for DynamoRoster {
         entry.into_stored().map(Some)
     }
 
-    async fn bind(&self, campaign: &Campaign, entry: &StoredEntry, user: &UserId, now: OffsetDateTime) -> Result<Bind, StoreError> {
+    async fn bind(
+        &self,
+        campaign: &Campaign,
+        entry: &StoredEntry,
+        user: &UserId,
+        now: OffsetDateTime,
+    ) -> Result<Bind, StoreError> {
         let cid = campaign.id.as_str();
         let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError(e.to_string());
         let bind_entry = Update::builder()

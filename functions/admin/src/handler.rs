@@ -1,0 +1,337 @@
+//! Administration routes. Operators run the service (schools, staff); school admins run their
+//! own school's campaigns and rosters and cannot see any other school's.
+
+use std::time::Duration;
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use yunzhao_adapters::dynamo::campaigns::{CampaignStoreError, Progress, School};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoRoster};
+use yunzhao_adapters::roster_file::{self, FileError};
+use yunzhao_domain::campaign::{
+    Campaign, CampaignKind, IdentityMode, PhotoSpec, Preset, SHANGHAI, Window, parse_shanghai_time,
+};
+use yunzhao_domain::roster::validate_sheet;
+use yunzhao_domain::{Role, UserId};
+use yunzhao_http::{
+    ApiError, Principal, SessionKeys, json_response, parse_json, path_param, query_param, request_id, respond,
+    route_key, unknown_route,
+};
+
+/// A roster upload link is good for this long.
+const UPLOAD_LINK_TTL: Duration = Duration::from_secs(15 * 60);
+
+pub struct Deps {
+    pub campaigns: DynamoCampaigns,
+    pub roster: DynamoRoster,
+    pub s3: aws_sdk_s3::Client,
+    pub uploads_bucket: String,
+    pub keys: SessionKeys,
+}
+
+pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
+    let request_id = request_id(&req);
+    let result = async {
+        let p = deps.keys.authenticate(&req)?;
+        match route_key(&req).as_str() {
+            "POST /v1/admin/schools" => create_school(deps, &p, &req).await,
+            "PUT /v1/admin/staff/{user_id}" => set_staff(deps, &p, &req).await,
+            "POST /v1/admin/campaigns" => create_campaign(deps, &p, &req).await,
+            "GET /v1/admin/campaigns" => list_campaigns(deps, &p, &req).await,
+            "GET /v1/admin/campaigns/{campaign_id}" => {
+                let (c, progress) = own_campaign(deps, &p, &path_param(&req, "campaign_id")?).await?;
+                Ok(json_response(StatusCode::OK, &campaign_view(&c, &progress)))
+            }
+            "PUT /v1/admin/campaigns/{campaign_id}" => update_campaign(deps, &p, &req).await,
+            "POST /v1/admin/campaigns/{campaign_id}/roster-uploads" => roster_upload(deps, &p, &req).await,
+            "POST /v1/admin/campaigns/{campaign_id}/roster-imports/{import_id}" => roster_import(deps, &p, &req).await,
+            "GET /v1/admin/campaigns/{campaign_id}/roster-imports/{import_id}" => roster_report(deps, &p, &req).await,
+            _ => Err(unknown_route()),
+        }
+    }
+    .await;
+    respond(&request_id, result)
+}
+
+fn store_down(e: impl std::fmt::Display) -> ApiError {
+    ApiError::unavailable().with_detail(e.to_string())
+}
+
+fn campaign_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "campaign_not_found",
+        "There is no such collection campaign.",
+        "没有找到该采集活动。",
+    )
+}
+
+/// Operators act for every school; a school admin only for their own.
+fn may_manage(p: &Principal, school_id: &str) -> bool {
+    p.has(Role::Operator) || (p.has(Role::SchoolAdmin) && p.school_id.as_deref() == Some(school_id))
+}
+
+/// A campaign the caller may manage. Another school's campaign is "not found", not
+/// "forbidden": its existence is not the caller's business.
+async fn own_campaign(deps: &Deps, p: &Principal, id: &str) -> Result<(Campaign, Progress), ApiError> {
+    if !(p.has(Role::Operator) || p.has(Role::SchoolAdmin)) {
+        return Err(ApiError::forbidden());
+    }
+    match deps.campaigns.get(id).await.map_err(store_down)? {
+        Some((c, progress)) if may_manage(p, &c.school_id) => Ok((c, progress)),
+        _ => Err(campaign_not_found()),
+    }
+}
+
+#[derive(Deserialize)]
+struct NewSchool {
+    name: String,
+}
+
+async fn create_school(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    p.require(Role::Operator)?;
+    let body: NewSchool = parse_json(req)?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid_request(
+            "A school needs a name of 1–100 characters.",
+            "学校名称应为 1–100 个字符。",
+        ));
+    }
+    let school = School { id: format!("s_{}", uuid::Uuid::new_v4().simple()), name: name.to_owned() };
+    deps.campaigns.create_school(&school).await.map_err(store_down)?;
+    tracing::info!(school_id = %school.id, by = %p.user_id, "school created");
+    Ok(json_response(StatusCode::CREATED, &json!({"school": school})))
+}
+
+#[derive(Deserialize)]
+struct StaffGrant {
+    roles: Vec<Role>,
+    school_id: Option<String>,
+}
+
+async fn set_staff(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    p.require(Role::Operator)?;
+    let user = UserId::parse(&path_param(req, "user_id")?).map_err(|_| ApiError::not_found())?;
+    let grant: StaffGrant = parse_json(req)?;
+    let school = grant.school_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if grant.roles.contains(&Role::SchoolAdmin) != school.is_some() {
+        return Err(ApiError::invalid_request(
+            "A school admin needs exactly one school_id, and only a school admin has one.",
+            "学校管理员必须指定所属学校，其他角色不能指定学校。",
+        ));
+    }
+    if let Some(sid) = school
+        && !deps.campaigns.school_exists(sid).await.map_err(store_down)?
+    {
+        return Err(ApiError::invalid_request("There is no such school.", "学校不存在。"));
+    }
+    match deps.campaigns.set_roles(&user, &grant.roles, school).await {
+        Ok(()) => {}
+        Err(CampaignStoreError::NotFound) => return Err(ApiError::not_found()),
+        Err(e) => return Err(store_down(e)),
+    }
+    tracing::info!(user_id = %user, by = %p.user_id, roles = ?grant.roles, "staff roles set");
+    Ok(json_response(StatusCode::OK, &json!({"user_id": user, "roles": grant.roles, "school_id": school})))
+}
+
+/// A campaign as an admin writes it.
+#[derive(Deserialize)]
+struct CampaignInput {
+    school_id: Option<String>,
+    name: String,
+    kind: CampaignKind,
+    preset: Option<Preset>,
+    spec: Option<PhotoSpec>,
+    opens_at: String,
+    closes_at: String,
+    price_fen: u32,
+    identity_mode: IdentityMode,
+    #[serde(default)]
+    require_id_card_photos: bool,
+}
+
+fn invalid_campaign(message: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_campaign", message, "采集活动设置不正确，请检查后重试。")
+}
+
+impl CampaignInput {
+    fn into_campaign(self, id: String, school_id: String) -> Result<Campaign, ApiError> {
+        let spec = match (self.preset, self.spec) {
+            (Some(p), None) => PhotoSpec::preset(p),
+            (None, Some(mut s)) => {
+                s.preset = None;
+                s
+            }
+            _ => return Err(invalid_campaign("Give either a preset or a custom spec.".into())),
+        };
+        let opens = parse_shanghai_time(&self.opens_at).map_err(|e| invalid_campaign(format!("opens_at: {e}")))?;
+        let closes = parse_shanghai_time(&self.closes_at).map_err(|e| invalid_campaign(format!("closes_at: {e}")))?;
+        let campaign = Campaign {
+            id,
+            school_id,
+            name: self.name.trim().to_owned(),
+            kind: self.kind,
+            spec,
+            window: Window::new(opens, closes).map_err(|e| invalid_campaign(e.to_string()))?,
+            price_fen: self.price_fen,
+            identity_mode: self.identity_mode,
+            require_id_card_photos: self.require_id_card_photos,
+            closed: false,
+        };
+        campaign.validate().map_err(|e| invalid_campaign(e.to_string()))?;
+        Ok(campaign)
+    }
+}
+
+fn campaign_view(c: &Campaign, progress: &Progress) -> Value {
+    let fmt = |t: OffsetDateTime| t.to_offset(SHANGHAI).format(&Rfc3339).unwrap_or_default();
+    json!({
+        "campaign": {
+            "id": c.id, "school_id": c.school_id, "name": c.name, "kind": c.kind, "spec": c.spec,
+            "opens_at": fmt(c.window.opens_at), "closes_at": fmt(c.window.closes_at),
+            "price_fen": c.price_fen, "identity_mode": c.identity_mode,
+            "require_id_card_photos": c.require_id_card_photos,
+            "status": c.status(OffsetDateTime::now_utc()),
+        },
+        "progress": progress,
+    })
+}
+
+async fn create_campaign(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let input: CampaignInput = parse_json(req)?;
+    let school_id = input.school_id.clone().or_else(|| p.school_id.clone()).ok_or_else(|| {
+        ApiError::invalid_request("Say which school the campaign is for (school_id).", "请指定学校（school_id）。")
+    })?;
+    if !may_manage(p, &school_id) {
+        return Err(ApiError::forbidden());
+    }
+    if !deps.campaigns.school_exists(&school_id).await.map_err(store_down)? {
+        return Err(ApiError::invalid_request("There is no such school.", "学校不存在。"));
+    }
+    let campaign = input.into_campaign(format!("c_{}", uuid::Uuid::new_v4().simple()), school_id)?;
+    deps.campaigns.create(&campaign).await.map_err(store_down)?;
+    tracing::info!(campaign_id = %campaign.id, school_id = %campaign.school_id, by = %p.user_id, "campaign created");
+    Ok(json_response(StatusCode::CREATED, &campaign_view(&campaign, &Progress::default())))
+}
+
+async fn update_campaign(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (existing, progress) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
+    let input: CampaignInput = parse_json(req)?;
+    if input.school_id.as_deref().is_some_and(|s| s != existing.school_id) {
+        return Err(invalid_campaign("A campaign cannot move to another school.".into()));
+    }
+    let mut campaign = input.into_campaign(existing.id.clone(), existing.school_id.clone())?;
+    campaign.closed = existing.closed;
+    deps.campaigns.update(&campaign, OffsetDateTime::now_utc()).await.map_err(|e| match e {
+        CampaignStoreError::NotFound => campaign_not_found(),
+        e => store_down(e),
+    })?;
+    tracing::info!(campaign_id = %campaign.id, by = %p.user_id, "campaign updated");
+    Ok(json_response(StatusCode::OK, &campaign_view(&campaign, &progress)))
+}
+
+async fn list_campaigns(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let school_id = query_param(req, "school_id")
+        .or_else(|| p.school_id.clone())
+        .ok_or_else(|| ApiError::invalid_request("Say which school (school_id).", "请指定学校（school_id）。"))?;
+    if !may_manage(p, &school_id) {
+        return Err(ApiError::forbidden());
+    }
+    let campaigns = deps.campaigns.list_by_school(&school_id).await.map_err(store_down)?;
+    let views: Vec<Value> = campaigns.iter().map(|(c, progress)| campaign_view(c, progress)).collect();
+    Ok(json_response(StatusCode::OK, &json!({"campaigns": views})))
+}
+
+fn roster_key(campaign_id: &str, import_id: &str) -> String {
+    format!("rosters/{campaign_id}/{import_id}")
+}
+
+fn import_id_param(req: &Request) -> Result<String, ApiError> {
+    let id = path_param(req, "import_id")?;
+    let ok = id.len() == 34 && id.starts_with("r_") && id[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    if ok { Ok(id) } else { Err(ApiError::not_found()) }
+}
+
+async fn roster_upload(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (c, _) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
+    let import_id = format!("r_{}", uuid::Uuid::new_v4().simple());
+    let config =
+        PresigningConfig::expires_in(UPLOAD_LINK_TTL).map_err(|e| ApiError::internal().with_detail(e.to_string()))?;
+    let presigned = deps
+        .s3
+        .put_object()
+        .bucket(&deps.uploads_bucket)
+        .key(roster_key(&c.id, &import_id))
+        .presigned(config)
+        .await
+        .map_err(|e| ApiError::internal().with_detail(e.to_string()))?;
+    let expires_at = OffsetDateTime::now_utc() + UPLOAD_LINK_TTL;
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({
+            "import_id": import_id,
+            "upload": {"method": "PUT", "url": presigned.uri(), "expires_at": expires_at.format(&Rfc3339).unwrap_or_default()},
+            "max_bytes": roster_file::MAX_BYTES,
+        }),
+    ))
+}
+
+async fn roster_import(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (c, _) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
+    let import_id = import_id_param(req)?;
+    let object = deps.s3.get_object().bucket(&deps.uploads_bucket).key(roster_key(&c.id, &import_id)).send().await;
+    let object = match object {
+        Ok(o) => o,
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "roster_file_missing",
+                "Upload the roster file with the upload link first.",
+                "请先通过上传链接上传名单文件。",
+            ));
+        }
+        Err(e) => return Err(store_down(aws_sdk_s3::error::DisplayErrorContext(&e))),
+    };
+    if object.content_length().unwrap_or(0) > roster_file::MAX_BYTES as i64 {
+        return Err(file_error(FileError::TooLarge));
+    }
+    let bytes = object.body.collect().await.map_err(store_down)?.into_bytes();
+    let rows = roster_file::read_rows(&bytes).map_err(file_error)?;
+    let now = OffsetDateTime::now_utc();
+    let (good, bad) = validate_sheet(&rows, c.identity_mode, now.to_offset(SHANGHAI).date());
+    let mut report = deps.roster.import(&c, &import_id, good).await.map_err(store_down)?;
+    report.rows += bad.len();
+    report.errors.extend(bad.into_iter().map(Into::into));
+    report.errors.sort_by_key(|e| e.line);
+    deps.campaigns.add_progress(&c.id, "enrolled", report.created as i64).await.map_err(store_down)?;
+    deps.roster.save_report(&c.id, &import_id, &report, now).await.map_err(store_down)?;
+    tracing::info!(
+        campaign_id = %c.id, import_id, rows = report.rows, created = report.created, updated = report.updated,
+        unchanged = report.unchanged, errors = report.errors.len(), "roster imported"
+    );
+    Ok(json_response(StatusCode::OK, &json!({"import_id": import_id, "report": report})))
+}
+
+fn file_error(e: FileError) -> ApiError {
+    let status =
+        if e == FileError::TooLarge { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::UNPROCESSABLE_ENTITY };
+    ApiError::new(
+        status,
+        "unreadable_roster",
+        e.to_string(),
+        "名单文件无法读取：请上传 CSV 或 XLSX 文件（不超过 10 MB、5 万行）。",
+    )
+}
+
+async fn roster_report(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (c, _) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
+    let import_id = import_id_param(req)?;
+    let report = deps.roster.report(&c.id, &import_id).await.map_err(store_down)?.ok_or_else(ApiError::not_found)?;
+    Ok(json_response(StatusCode::OK, &json!({"import_id": import_id, "report": report})))
+}

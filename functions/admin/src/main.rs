@@ -1,0 +1,49 @@
+mod handler;
+
+use std::sync::Arc;
+
+use base64::Engine;
+use lambda_http::{Error, service_fn};
+use yunzhao_adapters::aws;
+use yunzhao_adapters::config::{self, ConfigError};
+use yunzhao_adapters::crypto::{Envelope, LookupHasher};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoRoster};
+use yunzhao_http::SessionKeys;
+
+struct Config {
+    table: String,
+    uploads_bucket: String,
+    data_key_id: String,
+    session_key: String,
+    lookup_key: String,
+}
+
+impl Config {
+    fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            table: config::required("TABLE_NAME")?,
+            uploads_bucket: config::required("UPLOADS_BUCKET")?,
+            data_key_id: config::required("DATA_KEY_ID")?,
+            session_key: config::required("SESSION_SIGNING_KEY")?,
+            lookup_key: config::required("LOOKUP_HMAC_KEY")?,
+        })
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let cfg = Config::from_env()?;
+    let sdk = aws::sdk_config().await;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let hasher = Arc::new(LookupHasher::new(&base64::engine::general_purpose::STANDARD.decode(cfg.lookup_key.trim())?));
+    let envelope = Arc::new(Envelope::new(aws_sdk_kms::Client::new(&sdk), cfg.data_key_id));
+    let deps = handler::Deps {
+        campaigns: DynamoCampaigns::new(ddb.clone(), &cfg.table),
+        roster: DynamoRoster::new(ddb, &cfg.table, hasher, envelope),
+        s3: aws::s3_client(&sdk),
+        uploads_bucket: cfg.uploads_bucket,
+        keys: SessionKeys::from_base64(&cfg.session_key, time::Duration::hours(2))?,
+    };
+    lambda_http::run(service_fn(|req| async { Ok::<_, Error>(handler::handle(&deps, req).await) })).await
+}
