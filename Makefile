@@ -30,7 +30,7 @@ demo: tools build ## run a simulated student through the service on the local st
 test: tools lint ## everything CI runs: lint, unit tests, end-to-end tests on the local stack
 	cargo test --workspace --no-run
 	cargo build --workspace --bins
-	@$(STACK) run cargo test --workspace
+	@$(STACK) run bash -c 'cargo test --workspace && target/debug/scan-logs .local/*.log'
 
 lint: tools ## rustfmt, clippy (warnings are errors), cfn-lint on the SAM template
 	cargo fmt --all -- --check

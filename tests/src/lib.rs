@@ -222,7 +222,7 @@ impl Stack {
 
     /// A campaign open now (for a week) in `identity_mode`, created by `admin`.
     pub async fn open_campaign(&self, admin: &Session, school_id: &str, identity_mode: &str) -> anyhow::Result<String> {
-        let now = time::OffsetDateTime::now_utc();
+        let now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
         let fmt =
             |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         let body = json!({

@@ -113,6 +113,28 @@ async fn csv_roster_imports_good_rows_names_bad_lines_and_reimports_idempotently
         assert!(dump.contains(&format!("{}**********{}", &id[..4], &id[14..])), "masked ID missing");
     }
     assert!(full_ids_in_logs(&stack, &[&a, &b, &c, &bad_checksum]).is_empty(), "full ID numbers in the logs");
+
+    // The sealed value opens, with the entry's own key as context, to the ID number.
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let envelope = yunzhao_adapters::crypto::Envelope::new(
+        aws_sdk_kms::Client::new(&sdk),
+        std::env::var("DATA_KEY_ID").expect("key"),
+    );
+    let mut opened = Vec::new();
+    for item in items
+        .items()
+        .iter()
+        .filter(|i| i.get("entity").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("roster_entry"))
+    {
+        let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().expect("attribute");
+        let context = format!("{}|{}", text("PK"), text("SK"));
+        opened
+            .push(String::from_utf8(envelope.open(&text("id_sealed"), &context).await.expect("opens")).expect("utf8"));
+    }
+    opened.sort();
+    let mut expected = vec![a.clone(), b.clone(), c.clone()];
+    expected.sort();
+    assert_eq!(opened, expected);
 }
 
 #[tokio::test]

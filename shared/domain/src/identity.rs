@@ -225,6 +225,115 @@ mod tests {
         assert_eq!(Claim::parse(IdentityMode::NameIdNumber, &bad_id, today), Err(ClaimError::InvalidIdNumber));
     }
 
+    use crate::campaign::{CampaignKind, PhotoSpec, Preset, Window};
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    /// One roster entry (张三, 11010519491231002X) and its binding.
+    struct OneEntry(Mutex<Option<UserId>>);
+
+    impl RosterLookup for OneEntry {
+        async fn find(&self, _c: &Campaign, claim: &Claim) -> Result<Option<StoredEntry>, StoreError> {
+            let hit = matches!(claim, Claim::NameId { id_number, .. } if id_number.expose() == "11010519491231002X");
+            Ok(hit.then(|| StoredEntry {
+                entry_id: "e1".into(),
+                name: PersonName::parse("张三").expect("name"),
+                bound_user_id: self.0.lock().expect("lock").clone(),
+                view: serde_json::json!({}),
+            }))
+        }
+        async fn bind(
+            &self,
+            _c: &Campaign,
+            _e: &StoredEntry,
+            user: &UserId,
+            _now: OffsetDateTime,
+        ) -> Result<Bind, StoreError> {
+            let mut bound = self.0.lock().expect("lock");
+            Ok(match bound.as_ref() {
+                None => {
+                    *bound = Some(user.clone());
+                    Bind::Bound
+                }
+                Some(u) if u == user => Bind::AlreadyYours,
+                Some(_) => Bind::TakenByAnother,
+            })
+        }
+    }
+
+    #[derive(Default)]
+    struct Counters(Mutex<HashMap<(String, i64), u32>>);
+
+    impl FailureCounter for Counters {
+        async fn failures(&self, scope: &str, limit: Limit, now: OffsetDateTime) -> Result<u32, StoreError> {
+            Ok(*self.0.lock().expect("lock").get(&(scope.to_owned(), limit.window_start(now))).unwrap_or(&0))
+        }
+        async fn record_failure(&self, scope: &str, limit: Limit, now: OffsetDateTime) -> Result<(), StoreError> {
+            *self.0.lock().expect("lock").entry((scope.to_owned(), limit.window_start(now))).or_default() += 1;
+            Ok(())
+        }
+    }
+
+    fn campaign() -> Campaign {
+        Campaign {
+            id: "c1".into(),
+            school_id: "s1".into(),
+            name: "x".into(),
+            kind: CampaignKind::Graduation,
+            spec: PhotoSpec::preset(Preset::Chsi),
+            window: Window::new(datetime!(2026-01-01 0:00 UTC), datetime!(2027-01-01 0:00 UTC)).expect("window"),
+            price_fen: 100,
+            identity_mode: IdentityMode::NameIdNumber,
+            require_id_card_photos: false,
+            closed: false,
+        }
+    }
+
+    fn claim(name: &str) -> Claim {
+        Claim::NameId {
+            name: PersonName::parse(name).expect("name"),
+            id_number: IdNumber::parse("11010519491231002X", date!(2026 - 11 - 23)).expect("id"),
+        }
+    }
+
+    fn block_on<T>(f: impl Future<Output = T>) -> T {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut f = std::pin::pin!(f);
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    #[test]
+    fn given_five_failures_then_the_sixth_attempt_is_limited_even_if_right() {
+        let (roster, counters) = (OneEntry(Mutex::new(None)), Counters::default());
+        let (c, user, now) = (campaign(), UserId::random(), datetime!(2026-11-23 12:07:30 UTC));
+        for _ in 0..5 {
+            let r = block_on(verify(&roster, &counters, &c, &claim("李四"), &user, now)).expect("store");
+            assert_eq!(r, VerifyOutcome::NoMatch);
+        }
+        let sixth = block_on(verify(&roster, &counters, &c, &claim("张三"), &user, now)).expect("store");
+        assert_eq!(sixth, VerifyOutcome::Limited(450));
+        let next_window =
+            block_on(verify(&roster, &counters, &c, &claim("张三"), &user, now + Duration::minutes(8))).expect("store");
+        assert!(matches!(next_window, VerifyOutcome::Verified { newly: true, .. }));
+    }
+
+    #[test]
+    fn given_a_bound_entry_then_its_owner_is_verified_again_and_others_conflict() {
+        let (roster, counters) = (OneEntry(Mutex::new(None)), Counters::default());
+        let (c, now) = (campaign(), datetime!(2026-11-23 12:00 UTC));
+        let (owner, other) = (UserId::random(), UserId::random());
+        block_on(verify(&roster, &counters, &c, &claim("张三"), &owner, now)).expect("store");
+        let again = block_on(verify(&roster, &counters, &c, &claim("张三"), &owner, now)).expect("store");
+        assert!(matches!(again, VerifyOutcome::Verified { newly: false, .. }));
+        let theirs = block_on(verify(&roster, &counters, &c, &claim("张三"), &other, now)).expect("store");
+        assert_eq!(theirs, VerifyOutcome::Conflict);
+        assert!(counters.0.lock().expect("lock").is_empty(), "a conflict is not a failed guess");
+    }
+
     #[test]
     fn windows_are_fixed_and_retry_after_counts_to_their_end() {
         let t = datetime!(2026-11-23 12:07:30 UTC);

@@ -1,23 +1,52 @@
-//! `make demo`: a simulated student walks the journey on the local stack (so far: logs in
-//! through the HTTP API), and the demo prints what the service stored.
+//! `make demo`: the journey on the local stack, as far as the service goes today: an operator
+//! sets up a school and its admin, the admin creates a campaign and imports a roster, a
+//! simulated student logs in through the HTTP API and verifies against the roster.
 
-use anyhow::Context;
-use yunzhao_e2e::Stack;
+use anyhow::{Context, ensure};
+use serde_json::json;
+use yunzhao_e2e::{Stack, id_number, unique};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let stack = Stack::from_env().await?;
-    println!("API: {}", stack.api);
+    println!("API: {}\n", stack.api);
 
-    let session = stack.log_in(None).await.context("student login")?;
-    println!("1. student logged in through POST /v1/session: user {}", session.user_id);
+    let operator = stack.bootstrap_operator().await.context("operator")?;
+    let school_id = stack.create_school(&operator, "云照示范大学").await?;
+    let admin = stack.school_admin(&operator, &school_id).await?;
+    println!("1. operator created school {school_id} and its admin {}", admin.user_id);
 
-    let me = stack.get("/v1/session", Some(&session.token)).await?;
-    println!("2. GET /v1/session with the token: {} {}", me.status, me.body);
+    let campaign_id = stack.open_campaign(&admin, &school_id, "name_id_number").await?;
+    println!("2. admin created campaign {campaign_id} (CHSI 480×640, 30.00 yuan, name + ID number)");
 
-    let item = stack.item(&format!("USER#{}", session.user_id), "PROFILE").await?.context("user record missing")?;
-    let mut fields: Vec<_> = item.iter().map(|(k, v)| format!("  {k}: {v:?}")).collect();
+    let id = id_number(unique());
+    let roster = format!(
+        "\u{feff}姓名,身份证号,学号,院系\n张三,{id},2022001,计算机学院\n李四,{},2022002,数学学院\n",
+        id_number(unique() + 1)
+    );
+    let import = stack.import_roster(&admin, &campaign_id, roster.into_bytes()).await?;
+    ensure!(import.status.is_success(), "import: {} {}", import.status, import.body);
+    println!("3. admin imported a roster: {}", import.body["report"]);
+
+    let student = stack.log_in(None).await.context("student login")?;
+    println!("4. student logged in through POST /v1/session: user {}", student.user_id);
+
+    let verified = stack
+        .post(
+            "/v1/identity/verify",
+            Some(&student.token),
+            &json!({"campaign_id": campaign_id, "name": "张三", "id_number": id}),
+        )
+        .await?;
+    ensure!(verified.status.is_success(), "verify: {} {}", verified.status, verified.body);
+    println!("5. student verified as {}", verified.body["entry"]);
+
+    let campaigns = stack.get("/v1/campaigns", Some(&student.token)).await?;
+    println!("6. GET /v1/campaigns: {}", campaigns.body["campaigns"]);
+
+    let item = stack.item(&format!("USER#{}", student.user_id), "PROFILE").await?.context("user record missing")?;
+    let mut fields: Vec<_> = item.iter().map(|(k, v)| format!("   {k}: {v:?}")).collect();
     fields.sort();
-    println!("3. the user's record in DynamoDB (table {}):\n{}", stack.table, fields.join("\n"));
+    println!("7. the student's record in DynamoDB (table {}):\n{}", stack.table, fields.join("\n"));
     Ok(())
 }

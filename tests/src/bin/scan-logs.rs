@@ -1,0 +1,66 @@
+//! Fails when any log line of a run holds a full resident ID number (one that passes the
+//! GB 11643 check), a bearer token or a WeChat session_key field. `make test` runs it over
+//! every log of the local stack after the suite.
+
+use std::process::ExitCode;
+
+use yunzhao_domain::id_number::IdNumber;
+
+fn main() -> ExitCode {
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut leaks = 0;
+    let mut lines = 0;
+    for path in std::env::args().skip(1) {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            eprintln!("scan-logs: cannot read {path}");
+            return ExitCode::FAILURE;
+        };
+        for (n, line) in text.lines().enumerate() {
+            lines += 1;
+            let found =
+                id_numbers(line, today) + usize::from(line.contains("Bearer ey") || line.contains("session_key\":"));
+            if found > 0 {
+                leaks += found;
+                eprintln!("scan-logs: {path}:{}: a full ID number, token or session key", n + 1);
+            }
+        }
+    }
+    println!("scan-logs: {lines} log lines, {leaks} leaks");
+    if leaks == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// Valid ID numbers in `line`: every run of 17 digits and a digit or X that parses.
+fn id_numbers(line: &str, today: time::Date) -> usize {
+    let b = line.as_bytes();
+    let mut count = 0;
+    let mut i = 0;
+    while i + 18 <= b.len() {
+        let window = &b[i..i + 18];
+        let boundary =
+            (i == 0 || !b[i - 1].is_ascii_alphanumeric()) && (i + 18 == b.len() || !b[i + 18].is_ascii_alphanumeric());
+        if boundary
+            && window[..17].iter().all(u8::is_ascii_digit)
+            && std::str::from_utf8(window).is_ok_and(|s| IdNumber::parse(s, today).is_ok())
+        {
+            count += 1;
+            i += 18;
+        } else {
+            i += 1;
+        }
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_valid_id_numbers_only() {
+        let today = time::macros::date!(2026 - 11 - 23);
+        assert_eq!(id_numbers(r#"{"id":"11010519491231002X"}"#, today), 1);
+        assert_eq!(id_numbers("masked 1101**********002X", today), 0);
+        assert_eq!(id_numbers("not valid 110105194912310021", today), 0);
+        assert_eq!(id_numbers("part of a longer number 911010519491231002X1", today), 0);
+    }
+}
