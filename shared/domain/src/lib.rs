@@ -5,6 +5,7 @@ pub mod campaign;
 pub mod id_number;
 pub mod identity;
 pub mod login;
+pub mod order;
 pub mod roster;
 pub mod user;
 

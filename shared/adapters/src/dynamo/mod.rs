@@ -3,11 +3,13 @@
 
 pub mod campaigns;
 pub mod limits;
+pub mod orders;
 pub mod roster;
 pub mod users;
 
 pub use campaigns::DynamoCampaigns;
 pub use limits::DynamoCounters;
+pub use orders::DynamoOrders;
 pub use roster::DynamoRoster;
 pub use users::DynamoUsers;
 

@@ -2,6 +2,7 @@
 //! fake WeChat server locally; the protocol is the same.
 
 pub mod login;
+pub mod pay;
 pub mod pay_crypto;
 
 pub use login::WeChatLoginClient;

@@ -1,0 +1,432 @@
+//! Orders in the table:
+//! - `PK=ORDER#<out_trade_no>`, `SK=ORDER`: the order; `GSI1PK=USER#<user>`, `GSI1SK=ORDER#<created>`.
+//! - `PK=ORDER#<no>`, `SK=HIST#<millis>#<rand>`: one item per transition (what, why, who, when).
+//! - `PK=ORDER#<no>`, `SK=PAYMENT#<transaction_id>`: the payment, written once.
+//! - `PK=USER#<user>`, `SK=ORDER#<campaign>`: the student's live order in a campaign, so
+//!   a second "create" returns the same order.
+//! - `PK=ANOMALY`, `SK=<millis>#<no>`: what operators must look at (mismatched or unknown payments).
+//! Every state change is one transaction whose condition names the states it may leave.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use yunzhao_domain::UserId;
+use yunzhao_domain::order::{OrderState, OutTradeNo, Transition};
+
+use super::campaigns::campaign_pk;
+use super::{describe, is_condition_failure};
+
+type Item = std::collections::HashMap<String, AttributeValue>;
+
+#[derive(Debug, thiserror::Error)]
+#[error("order store: {0}")]
+pub struct OrderStoreError(pub String);
+
+fn err<E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> OrderStoreError {
+    OrderStoreError(describe(e))
+}
+
+fn corrupt(e: impl std::fmt::Display) -> OrderStoreError {
+    OrderStoreError(format!("corrupt: {e}"))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    pub out_trade_no: OutTradeNo,
+    pub user_id: UserId,
+    pub campaign_id: String,
+    pub school_id: String,
+    pub amount_fen: u64,
+    pub state: OrderState,
+    pub payer_openid: String,
+    pub created_at: i64,
+    /// When WeChat Pay stops accepting the payment (never after the campaign closes).
+    pub time_expire: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prepay_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_refund_no: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_reason: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OrderItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "GSI1PK")]
+    gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    gsi1sk: String,
+    entity: String,
+    #[serde(flatten)]
+    order: Order,
+}
+
+/// One line of an order's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub at: i64,
+    pub to: OrderState,
+    /// What caused it: `created`, `payment_notification`, `payment_query`, `student_cancel`, …
+    pub cause: String,
+    /// Who: a user id, `wechatpay`, or a job's name.
+    pub actor: String,
+}
+
+/// How a transition went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Moved,
+    /// The condition failed: the order was in this state instead.
+    Unchanged(OrderState),
+}
+
+pub fn order_pk(no: &OutTradeNo) -> String {
+    format!("ORDER#{no}")
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+#[derive(Clone)]
+pub struct DynamoOrders {
+    client: Client,
+    table: String,
+}
+
+impl DynamoOrders {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    fn history_put(&self, no: &OutTradeNo, entry: &HistoryEntry) -> Result<TransactWriteItem, OrderStoreError> {
+        let millis = OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+        let sk = format!("HIST#{millis:015}#{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let mut item: Item = serde_dynamo::to_item(entry).map_err(corrupt)?;
+        item.insert("PK".into(), s(&order_pk(no)));
+        item.insert("SK".into(), s(&sk));
+        item.insert("entity".into(), s("order_history"));
+        let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    pub async fn get(&self, no: &OutTradeNo) -> Result<Option<Order>, OrderStoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(&order_pk(no)))
+            .key("SK", s("ORDER"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| err(&e))?;
+        out.item.map(|i| serde_dynamo::from_item::<_, OrderItem>(i).map(|i| i.order).map_err(corrupt)).transpose()
+    }
+
+    /// The student's live order in the campaign, or a new one made from `fresh`. Two
+    /// concurrent calls make one order: the per-campaign pointer is written conditionally.
+    pub async fn open(&self, fresh: Order) -> Result<(Order, bool), OrderStoreError> {
+        for _ in 0..3 {
+            let pointer_key = |c: &str| (s(&format!("USER#{}", fresh.user_id)), s(&format!("ORDER#{c}")));
+            let (pk, sk) = pointer_key(&fresh.campaign_id);
+            let current = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key("PK", pk.clone())
+                .key("SK", sk.clone())
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| err(&e))?
+                .item
+                .and_then(|i| i.get("out_trade_no").and_then(|v| v.as_s().ok()).cloned());
+            let previous = match current {
+                Some(no) => {
+                    let no = OutTradeNo::parse(&no).map_err(corrupt)?;
+                    match self.get(&no).await? {
+                        Some(order) if order.state.is_live() => return Ok((order, false)),
+                        _ => Some(no),
+                    }
+                }
+                None => None,
+            };
+            let item = OrderItem {
+                pk: order_pk(&fresh.out_trade_no),
+                sk: "ORDER".into(),
+                gsi1pk: format!("USER#{}", fresh.user_id),
+                gsi1sk: format!("ORDER#{:012}#{}", fresh.created_at, fresh.out_trade_no),
+                entity: "order".into(),
+                order: fresh.clone(),
+            };
+            let put_order = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(serde_dynamo::to_item(&item).map_err(corrupt)?))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map_err(corrupt)?;
+            let mut pointer = Put::builder()
+                .table_name(&self.table)
+                .item("PK", pk)
+                .item("SK", sk)
+                .item("entity", s("order_pointer"))
+                .item("out_trade_no", s(fresh.out_trade_no.as_str()));
+            pointer = match &previous {
+                // Replacing a cancelled/expired/refunded order: only if nobody replaced it first.
+                Some(old) => pointer.condition_expression("out_trade_no = :old").expression_attribute_values(":old", s(old.as_str())),
+                None => pointer.condition_expression("attribute_not_exists(PK)"),
+            };
+            let created = HistoryEntry { at: fresh.created_at, to: OrderState::Created, cause: "created".into(), actor: fresh.user_id.to_string() };
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().put(put_order).build())
+                .transact_items(TransactWriteItem::builder().put(pointer.build().map_err(corrupt)?).build())
+                .transact_items(self.history_put(&fresh.out_trade_no, &created)?)
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok((fresh, true)),
+                // Another request made the order first: loop and return theirs.
+                Err(e) if is_condition_failure(&e) => continue,
+                Err(e) => return Err(err(&e)),
+            }
+        }
+        Err(OrderStoreError("could not settle the student's order pointer".into()))
+    }
+
+    /// Records the prepay id of a still-unpaid order.
+    pub async fn set_prepay(&self, no: &OutTradeNo, prepay_id: &str) -> Result<(), OrderStoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&order_pk(no)))
+            .key("SK", s("ORDER"))
+            .update_expression("SET prepay_id = :p")
+            .condition_expression("#state = :created")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":p", s(prepay_id))
+            .expression_attribute_values(":created", s(OrderState::Created.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(err(&e)),
+        }
+    }
+
+    /// Applies `t` if the order is in one of its from-states, in one transaction with its
+    /// history entry, `set` (extra attributes) and `also` (e.g. the payment record).
+    pub async fn apply(
+        &self,
+        order: &Order,
+        t: Transition,
+        cause: &str,
+        actor: &str,
+        set: Vec<(&str, AttributeValue)>,
+        also: Vec<TransactWriteItem>,
+    ) -> Result<Applied, OrderStoreError> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let mut expression = String::from("SET #state = :to, updated_at = :now");
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(&order_pk(&order.out_trade_no)))
+            .key("SK", s("ORDER"))
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":to", s(t.to_state().as_str()))
+            .expression_attribute_values(":now", n(now));
+        for (i, (attr, value)) in set.into_iter().enumerate() {
+            expression.push_str(&format!(", #a{i} = :v{i}"));
+            update = update.expression_attribute_names(format!("#a{i}"), attr).expression_attribute_values(format!(":v{i}"), value);
+        }
+        let from: Vec<String> = (0..t.from_states().len()).map(|i| format!(":f{i}")).collect();
+        for (i, state) in t.from_states().iter().enumerate() {
+            update = update.expression_attribute_values(format!(":f{i}"), s(state.as_str()));
+        }
+        let update = update
+            .update_expression(expression)
+            .condition_expression(format!("#state IN ({})", from.join(", ")))
+            .build()
+            .map_err(corrupt)?;
+        let entry = HistoryEntry { at: now, to: t.to_state(), cause: cause.into(), actor: actor.into() };
+        let mut tx = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .transact_items(self.history_put(&order.out_trade_no, &entry)?);
+        for item in also {
+            tx = tx.transact_items(item);
+        }
+        match tx.send().await {
+            Ok(_) => Ok(Applied::Moved),
+            Err(e) if is_condition_failure(&e) => {
+                let current = self.get(&order.out_trade_no).await?.ok_or_else(|| OrderStoreError("order vanished".into()))?;
+                Ok(Applied::Unchanged(current.state))
+            }
+            Err(e) => Err(err(&e)),
+        }
+    }
+
+    /// Pays the order: state, the payment record (once per transaction id) and the
+    /// campaign's paid counter move together or not at all.
+    pub async fn pay(&self, order: &Order, transaction_id: &str, cause: &str, detail: serde_json::Value) -> Result<Applied, OrderStoreError> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let record: Item = serde_dynamo::to_item(serde_json::json!({
+            "PK": order_pk(&order.out_trade_no), "SK": format!("PAYMENT#{transaction_id}"), "entity": "payment",
+            "transaction_id": transaction_id, "amount_fen": order.amount_fen, "recorded_at": now, "cause": cause, "detail": detail,
+        }))
+        .map_err(corrupt)?;
+        let payment = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(record))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(corrupt)?;
+        let counter = Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(&campaign_pk(&order.campaign_id)))
+            .key("SK", s("PROFILE"))
+            .update_expression("ADD paid :one")
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(corrupt)?;
+        self.apply(
+            order,
+            Transition::Pay,
+            cause,
+            "wechatpay",
+            vec![("transaction_id", s(transaction_id)), ("paid_at", n(now))],
+            vec![TransactWriteItem::builder().put(payment).build(), TransactWriteItem::builder().update(counter).build()],
+        )
+        .await
+    }
+
+    /// Notes an operator's refund request on a paid order (once).
+    pub async fn request_refund(&self, no: &OutTradeNo, out_refund_no: &str, reason: &str) -> Result<bool, OrderStoreError> {
+        let states: Vec<String> = Transition::Refund.from_states().iter().map(|s| s.as_str().to_owned()).collect();
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&order_pk(no)))
+            .key("SK", s("ORDER"))
+            .update_expression("SET out_refund_no = :r, refund_reason = :why")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":r", s(out_refund_no))
+            .expression_attribute_values(":why", s(reason));
+        let mut names = Vec::new();
+        for (i, st) in states.iter().enumerate() {
+            update = update.expression_attribute_values(format!(":f{i}"), s(st));
+            names.push(format!(":f{i}"));
+        }
+        let result = update
+            .condition_expression(format!("attribute_not_exists(out_refund_no) AND #state IN ({})", names.join(", ")))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(err(&e)),
+        }
+    }
+
+    pub async fn history(&self, no: &OutTradeNo) -> Result<Vec<HistoryEntry>, OrderStoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :h)")
+            .expression_attribute_values(":pk", s(&order_pk(no)))
+            .expression_attribute_values(":h", s("HIST#"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| err(&e))?;
+        out.items.unwrap_or_default().into_iter().map(|i| serde_dynamo::from_item(i).map_err(corrupt)).collect()
+    }
+
+    /// Payment records of an order (exactly one for a paid order).
+    pub async fn payments(&self, no: &OutTradeNo) -> Result<usize, OrderStoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
+            .expression_attribute_values(":pk", s(&order_pk(no)))
+            .expression_attribute_values(":p", s("PAYMENT#"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| err(&e))?;
+        Ok(out.items.map(|i| i.len()).unwrap_or(0))
+    }
+
+    /// Something operators must resolve (an unknown or mismatched payment, a payment after
+    /// cancellation). Never contains keys or personal data beyond the order number.
+    pub async fn record_anomaly(&self, kind: &str, out_trade_no: &str, detail: serde_json::Value) -> Result<(), OrderStoreError> {
+        let millis = OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+        let item = serde_json::json!({
+            "PK": "ANOMALY", "SK": format!("{millis:015}#{out_trade_no}#{}", &uuid::Uuid::new_v4().simple().to_string()[..6]),
+            "entity": "payment_anomaly", "kind": kind, "out_trade_no": out_trade_no, "detail": detail, "at": millis / 1000,
+        });
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .send()
+            .await
+            .map_err(|e| err(&e))?;
+        tracing::warn!(kind, out_trade_no, "payment anomaly recorded for operators");
+        Ok(())
+    }
+
+    /// Anomalies recorded for an order (for operators and tests).
+    pub async fn anomalies_for(&self, out_trade_no: &str) -> Result<Vec<String>, OrderStoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk")
+            .filter_expression("out_trade_no = :no")
+            .expression_attribute_values(":pk", s("ANOMALY"))
+            .expression_attribute_values(":no", s(out_trade_no))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| err(&e))?;
+        Ok(out.items.unwrap_or_default().iter().filter_map(|i| i.get("kind").and_then(|v| v.as_s().ok()).cloned()).collect())
+    }
+
+    /// Whether the user is verified for the campaign (holds an enrollment).
+    pub async fn is_enrolled(&self, user: &UserId, campaign_id: &str) -> Result<bool, OrderStoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(&format!("USER#{user}")))
+            .key("SK", s(&format!("ENROLL#{campaign_id}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| err(&e))?;
+        Ok(out.item.is_some())
+    }
+}

@@ -1,0 +1,276 @@
+//! Orders: one paid order per student per campaign. The state machine lives here, as one
+//! type with explicit transitions; the store enforces it with conditional writes (a write
+//! names the states it may leave), so a late or repeated event can never move an order
+//! backwards or twice.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The order's id, which is also the WeChat Pay `out_trade_no` (6–32 of `[0-9A-Za-z_-|*]`).
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct OutTradeNo(String);
+
+impl OutTradeNo {
+    /// `YZ` and 24 random hex digits.
+    pub fn random() -> Self {
+        Self(format!("YZ{}", &uuid::Uuid::new_v4().simple().to_string().to_uppercase()[..24]))
+    }
+
+    pub fn parse(s: &str) -> Result<Self, crate::user::InvalidValue> {
+        let ok = (6..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-|*".contains(&b));
+        if ok { Ok(Self(s.to_owned())) } else { Err(crate::user::InvalidValue("out_trade_no")) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for OutTradeNo {
+    type Error = crate::user::InvalidValue;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<OutTradeNo> for String {
+    fn from(v: OutTradeNo) -> Self {
+        v.0
+    }
+}
+
+impl fmt::Display for OutTradeNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for OutTradeNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderState {
+    Created,
+    Paid,
+    Uploaded,
+    Standardizing,
+    Standardized,
+    RetakeRequired,
+    InReview,
+    Approved,
+    Rejected,
+    Cancelled,
+    Expired,
+    Refunded,
+}
+
+/// What moves an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transition {
+    /// WeChat Pay confirmed the payment (notification or query).
+    Pay,
+    /// The student cancelled, or the campaign closed, before paying.
+    Cancel,
+    /// The payment window lapsed at WeChat Pay.
+    Expire,
+    /// An operator refunded; confirmed by WeChat Pay.
+    Refund,
+}
+
+impl Transition {
+    /// The states this transition may leave: the condition of its write.
+    pub fn from_states(self) -> &'static [OrderState] {
+        use OrderState::*;
+        match self {
+            Transition::Pay => &[Created],
+            Transition::Cancel | Transition::Expire => &[Created],
+            Transition::Refund => &[Paid, Uploaded, Standardizing, Standardized, RetakeRequired, InReview, Approved, Rejected],
+        }
+    }
+
+    pub fn to_state(self) -> OrderState {
+        match self {
+            Transition::Pay => OrderState::Paid,
+            Transition::Cancel => OrderState::Cancelled,
+            Transition::Expire => OrderState::Expired,
+            Transition::Refund => OrderState::Refunded,
+        }
+    }
+
+    pub fn applies_to(self, state: OrderState) -> bool {
+        self.from_states().contains(&state)
+    }
+}
+
+impl OrderState {
+    /// An order in these states still stands for the student's place in the campaign; a new
+    /// order is only made once it is gone.
+    pub fn is_live(self) -> bool {
+        !matches!(self, OrderState::Cancelled | OrderState::Expired | OrderState::Refunded)
+    }
+
+    /// Money has been received (and not refunded).
+    pub fn is_paid(self) -> bool {
+        self.is_live() && self != OrderState::Created
+    }
+
+    pub fn as_str(self) -> &'static str {
+        use OrderState::*;
+        match self {
+            Created => "created",
+            Paid => "paid",
+            Uploaded => "uploaded",
+            Standardizing => "standardizing",
+            Standardized => "standardized",
+            RetakeRequired => "retake_required",
+            InReview => "in_review",
+            Approved => "approved",
+            Rejected => "rejected",
+            Cancelled => "cancelled",
+            Expired => "expired",
+            Refunded => "refunded",
+        }
+    }
+}
+
+/// WeChat Pay's `trade_state` as far as it moves our orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TradeState {
+    Success,
+    NotPay,
+    Closed,
+    Refund,
+    UserPaying,
+    PayError,
+    Other,
+}
+
+impl TradeState {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "SUCCESS" => TradeState::Success,
+            "NOTPAY" => TradeState::NotPay,
+            "CLOSED" | "REVOKED" => TradeState::Closed,
+            "REFUND" => TradeState::Refund,
+            "USERPAYING" => TradeState::UserPaying,
+            "PAYERROR" => TradeState::PayError,
+            _ => TradeState::Other,
+        }
+    }
+}
+
+/// A payment as WeChat Pay reports it (decrypted notification or query answer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportedPayment {
+    pub appid: String,
+    pub mchid: String,
+    pub out_trade_no: String,
+    pub transaction_id: String,
+    pub trade_state: TradeState,
+    pub total_fen: u64,
+    pub payer_openid: String,
+}
+
+/// Why a reported payment cannot pay an order; each is recorded for operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PaymentMismatch {
+    #[error("appid differs from ours")]
+    AppId,
+    #[error("mchid differs from ours")]
+    MchId,
+    #[error("amount differs from the order's")]
+    Amount,
+    #[error("the payer is not the order's student")]
+    Payer,
+}
+
+/// Checks a reported payment against the order it names.
+pub fn check_payment(
+    reported: &ReportedPayment,
+    appid: &str,
+    mchid: &str,
+    amount_fen: u64,
+    payer_openid: &str,
+) -> Result<(), PaymentMismatch> {
+    if reported.appid != appid {
+        return Err(PaymentMismatch::AppId);
+    }
+    if reported.mchid != mchid {
+        return Err(PaymentMismatch::MchId);
+    }
+    if reported.total_fen != amount_fen {
+        return Err(PaymentMismatch::Amount);
+    }
+    if reported.payer_openid != payer_openid {
+        return Err(PaymentMismatch::Payer);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use OrderState::*;
+
+    #[test]
+    fn out_trade_numbers_are_wechat_shaped() {
+        let n = OutTradeNo::random();
+        assert_eq!(n.as_str().len(), 26);
+        assert!(OutTradeNo::parse(n.as_str()).is_ok());
+        for bad in ["", "abc12", &"a".repeat(33), "YZ 123456", "YZ#123456"] {
+            assert!(OutTradeNo::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn payment_only_moves_a_created_order() {
+        assert!(Transition::Pay.applies_to(Created));
+        for s in [Paid, Cancelled, Expired, Refunded, Approved] {
+            assert!(!Transition::Pay.applies_to(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn refund_needs_money_received_and_cancel_needs_none() {
+        assert!(!Transition::Refund.applies_to(Created));
+        assert!(!Transition::Refund.applies_to(Refunded));
+        assert!(Transition::Refund.applies_to(Paid) && Transition::Refund.applies_to(Approved));
+        assert!(Transition::Cancel.applies_to(Created) && !Transition::Cancel.applies_to(Paid));
+        for t in [Transition::Pay, Transition::Cancel, Transition::Expire, Transition::Refund] {
+            assert!(!t.applies_to(t.to_state()), "{t:?} must not repeat");
+        }
+    }
+
+    #[test]
+    fn live_and_paid_states() {
+        assert!(Created.is_live() && !Created.is_paid());
+        assert!(InReview.is_paid() && Approved.is_paid());
+        assert!(!Refunded.is_live() && !Cancelled.is_paid());
+    }
+
+    #[test]
+    fn reported_payments_are_checked_field_by_field() {
+        let r = ReportedPayment {
+            appid: "wxA".into(),
+            mchid: "M1".into(),
+            out_trade_no: "YZ0001".into(),
+            transaction_id: "T1".into(),
+            trade_state: TradeState::Success,
+            total_fen: 3000,
+            payer_openid: "oStudent".into(),
+        };
+        assert_eq!(check_payment(&r, "wxA", "M1", 3000, "oStudent"), Ok(()));
+        assert_eq!(check_payment(&r, "wxA", "M1", 2999, "oStudent"), Err(PaymentMismatch::Amount));
+        assert_eq!(check_payment(&r, "wxB", "M1", 3000, "oStudent"), Err(PaymentMismatch::AppId));
+        assert_eq!(check_payment(&r, "wxA", "M2", 3000, "oStudent"), Err(PaymentMismatch::MchId));
+        assert_eq!(check_payment(&r, "wxA", "M1", 3000, "oOther"), Err(PaymentMismatch::Payer));
+        assert_eq!(TradeState::parse("SUCCESS"), TradeState::Success);
+    }
+}
