@@ -30,9 +30,17 @@ DATA_PLANE = {
     "AWS::SQS::QueuePolicy",
     "AWS::KMS::Key",
 }
-LOCAL_PARAMETERS = {"Stage": "local", "WeChatAppId": "wx00000000000000aa"}
+LOCAL_PARAMETERS = {"Stage": "local", "WeChatAppId": "wx00000000000000aa", "WeChatPayMchId": "1900000109"}
 # Values that come from Secrets Manager or NoEcho parameters in AWS: local ones from secrets.env.
-LOCAL_SECRETS = {"WECHAT_APP_SECRET", "SESSION_SIGNING_KEY", "LOOKUP_HMAC_KEY"}
+LOCAL_SECRETS = {
+    "WECHAT_APP_SECRET",
+    "SESSION_SIGNING_KEY",
+    "LOOKUP_HMAC_KEY",
+    "WECHATPAY_MERCHANT_KEY",
+    "WECHATPAY_MERCHANT_SERIAL",
+    "WECHATPAY_PLATFORM_KEYS",
+    "WECHATPAY_APIV3_KEY",
+}
 
 
 def snake(camel):
@@ -141,9 +149,18 @@ def main():
 
     secrets = dict(line.split("=", 1) for line in open(os.path.join(args.state, "secrets.env")).read().split())
 
+    # Addresses that are WeChat's or API Gateway's in AWS, and the fake's or the gateway's here.
+    local_addresses = {
+        "WECHAT_API_BASE": args.fake_wechat_url,
+        "WECHATPAY_API_BASE": args.fake_wechat_url,
+        "WECHATPAY_NOTIFY_URL": f"{args.gateway_url}/v1/payments/wechat/notify",
+    }
+
     def resolve(name, value):
         if name in LOCAL_SECRETS:
             return secrets[name]
+        if name in local_addresses:
+            return local_addresses[name]
         if isinstance(value, (str, int, float)):
             return str(value)
         if isinstance(value, dict) and "Ref" in value:
@@ -212,7 +229,7 @@ def main():
     }
     function_env.update(aws)
     function_env.update({
-        "WECHAT_API_BASE": args.fake_wechat_url,
+        **local_addresses,
         "AWS_LAMBDA_LOG_FORMAT": "JSON",
         "AWS_LAMBDA_LOG_LEVEL": "INFO",
     })
@@ -222,6 +239,7 @@ def main():
         "FAKE_WECHAT_URL": args.fake_wechat_url,
         "FUNCTIONS_LOG": os.path.join(args.state, "functions.log"),
         "WECHAT_APPID": local_params["WeChatAppId"],
+        "WECHATPAY_MCHID": local_params["WeChatPayMchId"],
         **secrets,
         **{snake(k): v for k, v in outputs.items() if k != "ApiUrl"},
     }

@@ -160,6 +160,26 @@ make_local_secrets() {
   grep -q '^SESSION_SIGNING_KEY=' "$f" || echo "SESSION_SIGNING_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >> "$f"
   grep -q '^LOOKUP_HMAC_KEY=' "$f" || echo "LOOKUP_HMAC_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >> "$f"
   grep -q '^WECHAT_APP_SECRET=' "$f" || echo "WECHAT_APP_SECRET=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" >> "$f"
+  grep -q '^WECHATPAY_MERCHANT_KEY=' "$f" || make_local_pay_keys >> "$f"
+}
+
+# A test merchant and a test WeChat Pay platform (a retired and a current key, for the
+# rotation path): RSA 2048, base64 DER on one line each.
+make_local_pay_keys() {
+  local tmp
+  tmp=$(mktemp -d)
+  for k in merchant platform retired; do
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -outform DER -out "$tmp/$k.der" 2> /dev/null
+    openssl pkey -inform DER -in "$tmp/$k.der" -pubout -outform DER -out "$tmp/$k.pub"
+  done
+  echo "WECHATPAY_MERCHANT_KEY=$(base64 -w0 "$tmp/merchant.der")"
+  echo "WECHATPAY_MERCHANT_PUBLIC_KEY=$(base64 -w0 "$tmp/merchant.pub")"
+  echo "WECHATPAY_MERCHANT_SERIAL=$(openssl rand -hex 20 | tr a-f A-F)"
+  echo "FAKE_WECHATPAY_PLATFORM_KEY=$(base64 -w0 "$tmp/platform.der")"
+  echo "FAKE_WECHATPAY_PLATFORM_SERIAL=PUB_KEY_ID_LOCAL_CURRENT"
+  echo "WECHATPAY_PLATFORM_KEYS=PUB_KEY_ID_LOCAL_RETIRED:$(base64 -w0 "$tmp/retired.pub");PUB_KEY_ID_LOCAL_CURRENT:$(base64 -w0 "$tmp/platform.pub")"
+  echo "WECHATPAY_APIV3_KEY=$(openssl rand -hex 16)"
+  rm -rf "$tmp"
 }
 
 stop_one() { # name

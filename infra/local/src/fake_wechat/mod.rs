@@ -2,6 +2,7 @@
 //! adapters run unchanged against it; tests steer it through `/_fake/*`.
 
 mod login;
+pub mod pay;
 
 use std::sync::Arc;
 
@@ -15,11 +16,20 @@ pub struct FakeApp {
     pub app_secret: String,
 }
 
-pub fn router(app: FakeApp) -> Router {
-    let state = Arc::new(login::LoginState::new(app));
-    Router::new()
+pub fn router(app: FakeApp, pay_keys: pay::PayKeys) -> Router {
+    let login_state = Arc::new(login::LoginState::new(app));
+    let pay_state = Arc::new(pay::PayState::new(pay_keys));
+    let login = Router::new()
         .route("/sns/jscode2session", get(login::jscode2session))
         .route("/_fake/login-codes", post(login::mint_code))
-        .route("/_fake/health", get(|| async { "ok" }))
-        .with_state(state)
+        .with_state(login_state);
+    let pay = Router::new()
+        .route("/v3/pay/transactions/jsapi", post(pay::jsapi))
+        .route("/v3/pay/transactions/out-trade-no/{no}", get(pay::query))
+        .route("/v3/pay/transactions/out-trade-no/{no}/close", post(pay::close))
+        .route("/v3/refund/domestic/refunds", post(pay::refund))
+        .route("/_fake/pay/transactions/{no}/pay", post(pay::control_pay))
+        .route("/_fake/pay/transactions/{no}/notify", post(pay::control_notify))
+        .with_state(pay_state);
+    login.merge(pay).route("/_fake/health", get(|| async { "ok" }))
 }

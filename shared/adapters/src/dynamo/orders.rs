@@ -319,7 +319,7 @@ impl DynamoOrders {
         .await
     }
 
-    /// Notes an operator's refund request on a paid order (once).
+    /// Notes an operator's refund request on a paid order (one refund number per order).
     pub async fn request_refund(&self, no: &OutTradeNo, out_refund_no: &str, reason: &str) -> Result<bool, OrderStoreError> {
         let states: Vec<String> = Transition::Refund.from_states().iter().map(|s| s.as_str().to_owned()).collect();
         let mut update = self
@@ -338,7 +338,8 @@ impl DynamoOrders {
             names.push(format!(":f{i}"));
         }
         let result = update
-            .condition_expression(format!("attribute_not_exists(out_refund_no) AND #state IN ({})", names.join(", ")))
+            // The same refund number again is a retry of the same refund (WeChat Pay dedupes it).
+            .condition_expression(format!("(attribute_not_exists(out_refund_no) OR out_refund_no = :r) AND #state IN ({})", names.join(", ")))
             .send()
             .await;
         match result {

@@ -260,3 +260,28 @@ impl WeChatPay {
 pub fn der_from_b64(value: &str) -> Result<Vec<u8>, PayCryptoError> {
     base64::engine::general_purpose::STANDARD.decode(value.trim()).map_err(|_| PayCryptoError::BadKey)
 }
+
+impl PayConfig {
+    /// From the environment: keys as base64 DER, platform keys as `SERIAL:base64;…`.
+    pub fn from_env() -> Result<Self, crate::config::ConfigError> {
+        use crate::config::{ConfigError, optional, required};
+        let invalid = |name: &'static str| move |e: PayCryptoError| ConfigError::Invalid(name, e.to_string());
+        let apiv3_key = required("WECHATPAY_APIV3_KEY")?.into_bytes();
+        if apiv3_key.len() != 32 {
+            return Err(ConfigError::Invalid("WECHATPAY_APIV3_KEY", "must be 32 characters".into()));
+        }
+        Ok(Self {
+            base_url: optional("WECHATPAY_API_BASE").unwrap_or_else(|| PAY_API_BASE.into()),
+            appid: required("WECHAT_APPID")?,
+            mchid: required("WECHATPAY_MCHID")?,
+            merchant_serial: required("WECHATPAY_MERCHANT_SERIAL")?,
+            merchant_key: RsaSigner::from_pkcs8_der(
+                &der_from_b64(&required("WECHATPAY_MERCHANT_KEY")?).map_err(invalid("WECHATPAY_MERCHANT_KEY"))?,
+            )
+            .map_err(invalid("WECHATPAY_MERCHANT_KEY"))?,
+            platform_keys: PlatformKeys::parse(&required("WECHATPAY_PLATFORM_KEYS")?).map_err(invalid("WECHATPAY_PLATFORM_KEYS"))?,
+            apiv3_key,
+            notify_url: required("WECHATPAY_NOTIFY_URL")?,
+        })
+    }
+}

@@ -1,0 +1,273 @@
+//! Orders as the student and operators see them. Creating an order is idempotent per student
+//! and campaign; payment is settled by the webhook or, if its notification never came, by
+//! asking WeChat Pay when the order is looked at.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use yunzhao_adapters::dynamo::orders::{Applied, Order};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoUsers};
+use yunzhao_adapters::payments::{self, Settlement};
+use yunzhao_adapters::wechat::pay::{PayError, PrepayOrder, WeChatPay};
+use yunzhao_domain::campaign::{CampaignStatus, SHANGHAI};
+use yunzhao_domain::order::{OrderState, OutTradeNo, Transition};
+use yunzhao_domain::{Role, UserRepo};
+use yunzhao_http::{ApiError, Principal, SessionKeys, json_response, parse_json, path_param, request_id, respond, route_key, unknown_route};
+
+/// How long a student has to complete a payment (never past the campaign's close).
+const PAYMENT_WINDOW: time::Duration = time::Duration::hours(2);
+
+pub struct Deps {
+    pub orders: DynamoOrders,
+    pub campaigns: DynamoCampaigns,
+    pub users: DynamoUsers,
+    pub pay: WeChatPay,
+    pub keys: SessionKeys,
+}
+
+pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
+    let request_id = request_id(&req);
+    let result = async {
+        let p = deps.keys.authenticate(&req)?;
+        match route_key(&req).as_str() {
+            "POST /v1/orders" => create(deps, &p, &req).await,
+            "GET /v1/orders/{order_id}" => show(deps, &p, &req).await,
+            "POST /v1/orders/{order_id}/cancel" => cancel(deps, &p, &req).await,
+            "POST /v1/orders/{order_id}/refund" => refund(deps, &p, &req).await,
+            "GET /v1/orders/{order_id}/history" => history(deps, &p, &req).await,
+            _ => Err(unknown_route()),
+        }
+    }
+    .await;
+    respond(&request_id, result)
+}
+
+fn down(e: impl std::fmt::Display) -> ApiError {
+    ApiError::unavailable().with_detail(e.to_string())
+}
+
+fn pay_down(e: PayError) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "payment_unavailable",
+        "WeChat Pay is not answering; please try again in a moment.",
+        "微信支付暂时不可用，请稍后再试。",
+    )
+    .retry_after(3)
+    .with_detail(e.to_string())
+}
+
+fn order_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "order_not_found", "There is no such order.", "没有找到该订单。")
+}
+
+fn rfc3339(unix: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix).map(|t| t.to_offset(SHANGHAI).format(&Rfc3339).unwrap_or_default()).unwrap_or_default()
+}
+
+fn order_view(o: &Order) -> Value {
+    json!({
+        "order_id": o.out_trade_no,
+        "out_trade_no": o.out_trade_no,
+        "campaign_id": o.campaign_id,
+        "state": o.state,
+        "amount_fen": o.amount_fen,
+        "created_at": rfc3339(o.created_at),
+        "pay_before": rfc3339(o.time_expire),
+        "paid_at": o.paid_at.map(rfc3339),
+        "transaction_id": o.transaction_id,
+        "refund_requested": o.out_refund_no.is_some(),
+    })
+}
+
+/// The order if the caller may see it: its student, or an operator. Anyone else gets
+/// "not found", as if it did not exist.
+async fn visible(deps: &Deps, p: &Principal, req: &Request) -> Result<Order, ApiError> {
+    let no = OutTradeNo::parse(&path_param(req, "order_id")?).map_err(|_| order_not_found())?;
+    match deps.orders.get(&no).await.map_err(down)? {
+        Some(o) if o.user_id == p.user_id || p.has(Role::Operator) => Ok(o),
+        _ => Err(order_not_found()),
+    }
+}
+
+#[derive(Deserialize)]
+struct NewOrder {
+    campaign_id: String,
+}
+
+async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body: NewOrder = parse_json(req)?;
+    let now = OffsetDateTime::now_utc();
+    let (campaign, _) = deps.campaigns.get(&body.campaign_id).await.map_err(down)?.ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "campaign_not_found", "There is no such collection campaign.", "没有找到该采集活动。")
+    })?;
+    match campaign.status(now) {
+        CampaignStatus::Open => {}
+        CampaignStatus::NotYetOpen => {
+            return Err(ApiError::conflict("campaign_not_open", "This campaign has not opened yet.", "该采集活动尚未开始。"));
+        }
+        CampaignStatus::Closed => {
+            return Err(ApiError::conflict("campaign_closed", "This collection campaign has closed.", "该采集活动已结束。"));
+        }
+    }
+    if !deps.orders.is_enrolled(&p.user_id, &campaign.id).await.map_err(down)? {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_verified",
+            "Please verify your identity for this campaign first.",
+            "请先完成本活动的身份核验。",
+        ));
+    }
+    let time_expire = (now + PAYMENT_WINDOW).min(campaign.window.closes_at);
+    if time_expire - now < time::Duration::minutes(1) {
+        return Err(ApiError::conflict("campaign_closed", "This collection campaign is closing.", "该采集活动即将结束。"));
+    }
+    let user = deps.users.get(&p.user_id).await.map_err(down)?.ok_or_else(ApiError::forbidden)?;
+    let fresh = Order {
+        out_trade_no: OutTradeNo::random(),
+        user_id: p.user_id.clone(),
+        campaign_id: campaign.id.clone(),
+        school_id: campaign.school_id.clone(),
+        amount_fen: u64::from(campaign.price_fen),
+        state: OrderState::Created,
+        payer_openid: user.openid.as_str().to_owned(),
+        created_at: now.unix_timestamp(),
+        time_expire: time_expire.unix_timestamp(),
+        prepay_id: None,
+        transaction_id: None,
+        paid_at: None,
+        out_refund_no: None,
+        refund_reason: None,
+    };
+    let (mut order, new) = deps.orders.open(fresh).await.map_err(down)?;
+    // An earlier order whose payment window lapsed is settled first, then replaced.
+    if order.state == OrderState::Created && order.time_expire <= now.unix_timestamp() {
+        reconcile(deps, &order).await?;
+        return Err(ApiError::conflict(
+            "order_expired_retry",
+            "Your previous payment window lapsed; please try again.",
+            "上一笔支付已超时，请重新下单。",
+        ));
+    }
+    if order.state != OrderState::Created {
+        return Ok(json_response(StatusCode::OK, &json!({ "order": order_view(&order) })));
+    }
+    let prepay_id = match &order.prepay_id {
+        Some(id) => id.clone(),
+        None => {
+            let prepay = PrepayOrder {
+                out_trade_no: order.out_trade_no.as_str(),
+                description: &format!("{} - 证件照采集", campaign.name),
+                amount_fen: order.amount_fen,
+                payer_openid: &order.payer_openid,
+                time_expire: OffsetDateTime::from_unix_timestamp(order.time_expire).unwrap_or(time_expire),
+            };
+            let id = deps.pay.prepay(&prepay).await.map_err(pay_down)?;
+            deps.orders.set_prepay(&order.out_trade_no, &id).await.map_err(down)?;
+            order.prepay_id = Some(id.clone());
+            id
+        }
+    };
+    tracing::info!(out_trade_no = %order.out_trade_no, campaign_id = %order.campaign_id, new, "order ready for payment");
+    let status = if new { StatusCode::CREATED } else { StatusCode::OK };
+    Ok(json_response(status, &json!({ "order": order_view(&order), "payment": deps.pay.request_payment(&prepay_id) })))
+}
+
+/// Asks WeChat Pay about an unpaid order and settles what it says: paid → paid (the same
+/// exactly-once path as the webhook); window lapsed unpaid → closed there, expired here.
+async fn reconcile(deps: &Deps, order: &Order) -> Result<(), ApiError> {
+    if order.state != OrderState::Created || order.prepay_id.is_none() {
+        return Ok(());
+    }
+    let reported = deps.pay.query(order.out_trade_no.as_str()).await.map_err(pay_down)?;
+    let settlement = match &reported {
+        Some(r) => payments::settle(&deps.orders, deps.pay.appid(), deps.pay.mchid(), r, "payment_query").await.map_err(down)?,
+        None => Settlement::NotPaid(yunzhao_domain::order::TradeState::NotPay),
+    };
+    if matches!(settlement, Settlement::NotPaid(_)) && order.time_expire <= OffsetDateTime::now_utc().unix_timestamp() {
+        match deps.pay.close(order.out_trade_no.as_str()).await {
+            Ok(()) => {}
+            Err(PayError::Refused { code, .. }) if code == "ORDER_NOT_EXIST" => {}
+            Err(e) => return Err(pay_down(e)),
+        }
+        deps.orders.apply(order, Transition::Expire, "payment_window_lapsed", "orders", vec![], vec![]).await.map_err(down)?;
+    }
+    Ok(())
+}
+
+async fn show(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let order = visible(deps, p, req).await?;
+    if order.state == OrderState::Created {
+        reconcile(deps, &order).await?;
+    }
+    let order = deps.orders.get(&order.out_trade_no).await.map_err(down)?.ok_or_else(order_not_found)?;
+    Ok(json_response(StatusCode::OK, &json!({ "order": order_view(&order) })))
+}
+
+async fn cancel(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let order = visible(deps, p, req).await?;
+    let not_cancellable = || {
+        ApiError::conflict("order_not_cancellable", "Only an unpaid order can be cancelled.", "只有未支付的订单可以取消。")
+    };
+    if order.state != OrderState::Created {
+        return Err(not_cancellable());
+    }
+    if order.prepay_id.is_some() {
+        match deps.pay.close(order.out_trade_no.as_str()).await {
+            Ok(()) => {}
+            Err(PayError::Refused { code, .. }) if code == "ORDERPAID" => {
+                // Paid meanwhile: settle instead of cancelling.
+                reconcile(deps, &order).await?;
+                return Err(not_cancellable());
+            }
+            Err(PayError::Refused { code, .. }) if code == "ORDER_NOT_EXIST" => {}
+            Err(e) => return Err(pay_down(e)),
+        }
+    }
+    let actor = p.user_id.to_string();
+    match deps.orders.apply(&order, Transition::Cancel, "student_cancel", &actor, vec![], vec![]).await.map_err(down)? {
+        Applied::Moved => {}
+        Applied::Unchanged(_) => return Err(not_cancellable()),
+    }
+    let order = deps.orders.get(&order.out_trade_no).await.map_err(down)?.ok_or_else(order_not_found)?;
+    Ok(json_response(StatusCode::OK, &json!({ "order": order_view(&order) })))
+}
+
+#[derive(Deserialize)]
+struct RefundRequest {
+    reason: String,
+}
+
+async fn refund(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    p.require(Role::Operator)?;
+    let body: RefundRequest = parse_json(req)?;
+    let reason = body.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 80 {
+        return Err(ApiError::invalid_request("A refund needs a reason of 1–80 characters.", "退款需要填写 1–80 字的原因。"));
+    }
+    let order = visible(deps, p, req).await?;
+    let out_refund_no = format!("R{}", order.out_trade_no);
+    if !deps.orders.request_refund(&order.out_trade_no, &out_refund_no, reason).await.map_err(down)? {
+        return Err(ApiError::conflict("not_refundable", "Only a paid order can be refunded.", "只有已支付的订单可以退款。"));
+    }
+    let status = deps.pay.refund(order.out_trade_no.as_str(), &out_refund_no, order.amount_fen, reason).await.map_err(pay_down)?;
+    if status == "SUCCESS" {
+        deps.orders.apply(&order, Transition::Refund, "refund_accepted", &p.user_id.to_string(), vec![], vec![]).await.map_err(down)?;
+    }
+    tracing::info!(out_trade_no = %order.out_trade_no, by = %p.user_id, status, "refund requested");
+    let order = deps.orders.get(&order.out_trade_no).await.map_err(down)?.ok_or_else(order_not_found)?;
+    Ok(json_response(StatusCode::ACCEPTED, &json!({ "order": order_view(&order), "refund_status": status })))
+}
+
+async fn history(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let order = visible(deps, p, req).await?;
+    let entries = deps.orders.history(&order.out_trade_no).await.map_err(down)?;
+    let lines: Vec<Value> = entries
+        .iter()
+        .map(|e| json!({"at": rfc3339(e.at), "state": e.to, "cause": e.cause, "by": e.actor}))
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!({ "order": order_view(&order), "history": lines })))
+}

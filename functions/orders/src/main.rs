@@ -1,0 +1,34 @@
+mod handler;
+
+use lambda_http::{Error, service_fn};
+use yunzhao_adapters::config::{self, ConfigError};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoUsers};
+use yunzhao_adapters::wechat::pay::{PayConfig, WeChatPay};
+use yunzhao_adapters::aws;
+use yunzhao_http::SessionKeys;
+
+struct Config {
+    table: String,
+    session_key: String,
+}
+
+impl Config {
+    fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self { table: config::required("TABLE_NAME")?, session_key: config::required("SESSION_SIGNING_KEY")? })
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let cfg = Config::from_env()?;
+    let ddb = aws_sdk_dynamodb::Client::new(&aws::sdk_config().await);
+    let deps = handler::Deps {
+        orders: DynamoOrders::new(ddb.clone(), &cfg.table),
+        campaigns: DynamoCampaigns::new(ddb.clone(), &cfg.table),
+        users: DynamoUsers::new(ddb, &cfg.table),
+        pay: WeChatPay::new(PayConfig::from_env()?)?,
+        keys: SessionKeys::from_base64(&cfg.session_key, time::Duration::hours(2))?,
+    };
+    lambda_http::run(service_fn(|req| async { Ok::<_, Error>(handler::handle(&deps, req).await) })).await
+}

@@ -1,0 +1,96 @@
+//! `POST /v1/payments/wechat/notify`: WeChat Pay's notifications (payments and refunds).
+//! Public, so nothing is trusted before the signature (platform key by `Wechatpay-Serial`),
+//! the timestamp and the AEAD-encrypted resource check out. Success is 204 with no body;
+//! failure `{"code":"FAIL","message":…}`, 4xx for what a retry cannot fix and 5xx for what it
+//! can (WeChat Pay retries for about a day).
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use time::OffsetDateTime;
+use yunzhao_adapters::dynamo::DynamoOrders;
+use yunzhao_adapters::dynamo::orders::Applied;
+use yunzhao_adapters::payments::{self, Settlement};
+use yunzhao_adapters::wechat::pay::{Notification, NotifyError, WeChatPay};
+use yunzhao_domain::order::{OutTradeNo, Transition};
+
+pub struct Deps {
+    pub orders: DynamoOrders,
+    pub pay: WeChatPay,
+}
+
+fn answer(status: StatusCode, message: &str) -> Response<Body> {
+    if status.is_success() {
+        let mut r = Response::new(Body::Empty);
+        *r.status_mut() = StatusCode::NO_CONTENT;
+        return r;
+    }
+    let mut r = Response::new(Body::from(json!({"code": "FAIL", "message": message}).to_string()));
+    *r.status_mut() = status;
+    r.headers_mut().insert("content-type", lambda_http::http::HeaderValue::from_static("application/json"));
+    r
+}
+
+pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
+    let body = String::from_utf8_lossy(req.body().as_ref()).into_owned();
+    let notification = match deps.pay.open_notification(req.headers(), &body, OffsetDateTime::now_utc()) {
+        Ok(n) => n,
+        Err(e) => {
+            let (status, message) = match &e {
+                NotifyError::Malformed | NotifyError::Crypto(yunzhao_adapters::wechat::pay_crypto::PayCryptoError::Undecryptable) => {
+                    (StatusCode::BAD_REQUEST, "resource could not be read")
+                }
+                _ => (StatusCode::UNAUTHORIZED, "signature verification failed"),
+            };
+            tracing::warn!(error = %e, outcome = "refused", "payment notification refused");
+            return answer(status, message);
+        }
+    };
+    match settle(deps, notification).await {
+        Ok(()) => answer(StatusCode::NO_CONTENT, ""),
+        Err(e) => {
+            // The store is unavailable: ask WeChat Pay to deliver again later.
+            tracing::error!(error = %e, "payment notification not settled");
+            answer(StatusCode::INTERNAL_SERVER_ERROR, "temporarily unable to record")
+        }
+    }
+}
+
+async fn settle(deps: &Deps, notification: Notification) -> Result<(), yunzhao_adapters::dynamo::orders::OrderStoreError> {
+    match notification {
+        Notification::Transaction { id, payment } => {
+            let outcome = payments::settle(&deps.orders, deps.pay.appid(), deps.pay.mchid(), &payment, "payment_notification").await?;
+            let outcome = match outcome {
+                Settlement::Paid => "paid",
+                Settlement::AlreadyPaid => "duplicate",
+                Settlement::NotPaid(_) => "not_paid",
+                Settlement::Anomaly(kind) => kind,
+            };
+            tracing::info!(notification_id = id, out_trade_no = payment.out_trade_no, outcome, "payment notification");
+        }
+        Notification::Refund { id, out_trade_no, out_refund_no, refund_status } => {
+            let order = match OutTradeNo::parse(&out_trade_no) {
+                Ok(no) => deps.orders.get(&no).await?,
+                Err(_) => None,
+            };
+            let outcome = match order {
+                Some(order) if refund_status == "SUCCESS" && order.out_refund_no.as_deref() == Some(out_refund_no.as_str()) => {
+                    match deps.orders.apply(&order, Transition::Refund, "refund_notification", "wechatpay", vec![], vec![]).await? {
+                        Applied::Moved => "refunded",
+                        Applied::Unchanged(_) => "duplicate",
+                    }
+                }
+                Some(_) if refund_status != "SUCCESS" => "refund_not_successful",
+                _ => {
+                    deps.orders.record_anomaly("unknown_refund", &out_trade_no, json!({"out_refund_no": out_refund_no})).await?;
+                    "unknown_refund"
+                }
+            };
+            tracing::info!(notification_id = id, out_trade_no, outcome, "refund notification");
+        }
+        Notification::Other { id, event_type } => {
+            tracing::info!(notification_id = id, event_type, outcome = "ignored", "notification of another kind");
+        }
+    }
+    Ok(())
+}
