@@ -169,8 +169,9 @@ make_local_pay_keys() {
   local tmp
   tmp=$(mktemp -d)
   for k in merchant platform retired; do
-    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -outform DER -out "$tmp/$k.der" 2> /dev/null
-    openssl pkey -inform DER -in "$tmp/$k.der" -pubout -outform DER -out "$tmp/$k.pub"
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/$k.pem" 2> /dev/null
+    openssl pkcs8 -topk8 -nocrypt -in "$tmp/$k.pem" -outform DER -out "$tmp/$k.der"
+    openssl pkey -in "$tmp/$k.pem" -pubout -outform DER -out "$tmp/$k.pub"
   done
   echo "WECHATPAY_MERCHANT_KEY=$(base64 -w0 "$tmp/merchant.der")"
   echo "WECHATPAY_MERCHANT_PUBLIC_KEY=$(base64 -w0 "$tmp/merchant.pub")"

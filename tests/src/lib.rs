@@ -256,3 +256,112 @@ impl Stack {
         .await
     }
 }
+
+/// An operator, a school with its admin, and an open campaign.
+pub struct SchoolSetup {
+    pub operator: Session,
+    pub admin: Session,
+    pub school_id: String,
+    pub campaign_id: String,
+}
+
+impl Stack {
+    pub async fn school_with_campaign(&self, identity_mode: &str) -> anyhow::Result<SchoolSetup> {
+        let operator = self.bootstrap_operator().await?;
+        let school_id = self.create_school(&operator, "测试大学").await?;
+        let admin = self.school_admin(&operator, &school_id).await?;
+        let campaign_id = self.open_campaign(&admin, &school_id, identity_mode).await?;
+        Ok(SchoolSetup { operator, admin, school_id, campaign_id })
+    }
+
+    /// A new student on the campaign's roster (name + ID number mode), logged in and verified.
+    pub async fn verified_student(&self, setup: &SchoolSetup) -> anyhow::Result<Session> {
+        let id = id_number(unique());
+        let roster = format!("\u{feff}姓名,身份证号\n张三,{id}\n").into_bytes();
+        let import = self.import_roster(&setup.admin, &setup.campaign_id, roster).await?;
+        if import.status != StatusCode::OK {
+            bail!("import: {} {}", import.status, import.body);
+        }
+        let student = self.log_in(None).await?;
+        let body = json!({"campaign_id": setup.campaign_id, "name": "张三", "id_number": id});
+        let verified = self.post("/v1/identity/verify", Some(&student.token), &body).await?;
+        if verified.status != StatusCode::OK {
+            bail!("verify: {} {}", verified.status, verified.body);
+        }
+        Ok(student)
+    }
+
+    async fn fake(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        let response = self.http.post(format!("{}{path}", self.wechat)).json(&body).send().await?;
+        Ok(response.error_for_status()?.json().await?)
+    }
+
+    /// The student completes the payment in WeChat; WeChat Pay notifies unless `notify` is false.
+    pub async fn wx_pay(&self, out_trade_no: &str, notify: bool) -> anyhow::Result<Value> {
+        self.fake(&format!("/_fake/pay/transactions/{out_trade_no}/pay"), json!({ "notify": notify })).await
+    }
+
+    /// Has WeChat Pay (re)send notifications: `{"times","concurrent","tamper","amount","notify_url"}`.
+    pub async fn wx_notify(&self, out_trade_no: &str, options: Value) -> anyhow::Result<Vec<Value>> {
+        let v = self.fake(&format!("/_fake/pay/transactions/{out_trade_no}/notify"), options).await?;
+        Ok(v["deliveries"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// The trade state WeChat Pay holds for an order.
+    pub async fn wx_trade_state(&self, out_trade_no: &str) -> anyhow::Result<String> {
+        let v: Value = self.http.get(format!("{}/_fake/pay/transactions/{out_trade_no}", self.wechat)).send().await?.json().await?;
+        Ok(v["trade_state"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// The order's state as stored, read directly (no reconciliation on the way).
+    pub async fn stored_order_state(&self, out_trade_no: &str) -> anyhow::Result<String> {
+        let item = self.item(&format!("ORDER#{out_trade_no}"), "ORDER").await?.context("order item")?;
+        Ok(item.get("state").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default())
+    }
+
+    /// Items of an order's partition whose sort key starts with `prefix` (`PAYMENT#`, `HIST#`).
+    pub async fn order_items(&self, out_trade_no: &str, prefix: &str) -> anyhow::Result<Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>> {
+        use aws_sdk_dynamodb::types::AttributeValue::S;
+        let out = self
+            .ddb
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
+            .expression_attribute_values(":pk", S(format!("ORDER#{out_trade_no}")))
+            .expression_attribute_values(":p", S(prefix.into()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.items.unwrap_or_default())
+    }
+
+    /// Anomaly kinds recorded for an order number.
+    pub async fn anomalies(&self, out_trade_no: &str) -> anyhow::Result<Vec<String>> {
+        use aws_sdk_dynamodb::types::AttributeValue::S;
+        let out = self
+            .ddb
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk")
+            .filter_expression("out_trade_no = :no")
+            .expression_attribute_values(":pk", S("ANOMALY".into()))
+            .expression_attribute_values(":no", S(out_trade_no.into()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.items().iter().filter_map(|i| i.get("kind").and_then(|v| v.as_s().ok()).cloned()).collect())
+    }
+
+    /// A campaign with an explicit window (RFC 3339 or `2022-04-05 24:00`), created by `admin`.
+    pub async fn campaign_with_window(&self, admin: &Session, school_id: &str, opens: &str, closes: &str) -> anyhow::Result<String> {
+        let body = json!({
+            "school_id": school_id, "name": "窗口测试", "kind": "graduation", "preset": "chsi",
+            "opens_at": opens, "closes_at": closes, "price_fen": 3000, "identity_mode": "name_id_number",
+        });
+        let reply = self.post("/v1/admin/campaigns", Some(&admin.token), &body).await?;
+        if reply.status != StatusCode::CREATED {
+            bail!("create campaign: {} {}", reply.status, reply.body);
+        }
+        Ok(reply.body["campaign"]["id"].as_str().context("campaign id")?.to_owned())
+    }
+}

@@ -28,6 +28,7 @@ pub fn router(app: FakeApp, pay_keys: pay::PayKeys) -> Router {
         .route("/v3/pay/transactions/out-trade-no/{no}", get(pay::query))
         .route("/v3/pay/transactions/out-trade-no/{no}/close", post(pay::close))
         .route("/v3/refund/domestic/refunds", post(pay::refund))
+        .route("/_fake/pay/transactions/{no}", get(pay::control_state))
         .route("/_fake/pay/transactions/{no}/pay", post(pay::control_pay))
         .route("/_fake/pay/transactions/{no}/notify", post(pay::control_notify))
         .with_state(pay_state);

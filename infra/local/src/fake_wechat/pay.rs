@@ -350,3 +350,11 @@ pub async fn control_notify(State(state): Shared, Path(no): Path<String>, body: 
     };
     Json(json!({"deliveries": deliveries})).into_response()
 }
+
+/// `GET /_fake/pay/transactions/{no}`: the trade state as WeChat Pay holds it.
+pub async fn control_state(State(state): Shared, Path(no): Path<String>) -> Response {
+    match state.txs().get(&no) {
+        Some(tx) => Json(json!({"trade_state": tx.state, "amount": tx.amount})).into_response(),
+        None => fail(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "no such transaction"),
+    }
+}
