@@ -309,7 +309,13 @@ impl Stack {
 
     /// The trade state WeChat Pay holds for an order.
     pub async fn wx_trade_state(&self, out_trade_no: &str) -> anyhow::Result<String> {
-        let v: Value = self.http.get(format!("{}/_fake/pay/transactions/{out_trade_no}", self.wechat)).send().await?.json().await?;
+        let v: Value = self
+            .http
+            .get(format!("{}/_fake/pay/transactions/{out_trade_no}", self.wechat))
+            .send()
+            .await?
+            .json()
+            .await?;
         Ok(v["trade_state"].as_str().unwrap_or_default().to_owned())
     }
 
@@ -320,7 +326,11 @@ impl Stack {
     }
 
     /// Items of an order's partition whose sort key starts with `prefix` (`PAYMENT#`, `HIST#`).
-    pub async fn order_items(&self, out_trade_no: &str, prefix: &str) -> anyhow::Result<Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>> {
+    pub async fn order_items(
+        &self,
+        out_trade_no: &str,
+        prefix: &str,
+    ) -> anyhow::Result<Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>> {
         use aws_sdk_dynamodb::types::AttributeValue::S;
         let out = self
             .ddb
@@ -353,7 +363,13 @@ impl Stack {
     }
 
     /// A campaign with an explicit window (RFC 3339 or `2022-04-05 24:00`), created by `admin`.
-    pub async fn campaign_with_window(&self, admin: &Session, school_id: &str, opens: &str, closes: &str) -> anyhow::Result<String> {
+    pub async fn campaign_with_window(
+        &self,
+        admin: &Session,
+        school_id: &str,
+        opens: &str,
+        closes: &str,
+    ) -> anyhow::Result<String> {
         let body = json!({
             "school_id": school_id, "name": "窗口测试", "kind": "graduation", "preset": "chsi",
             "opens_at": opens, "closes_at": closes, "price_fen": 3000, "identity_mode": "name_id_number",

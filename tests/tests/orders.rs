@@ -25,7 +25,9 @@ fn history_causes(reply: &yunzhao_e2e::Reply) -> Vec<(String, String)> {
         .as_array()
         .expect("history")
         .iter()
-        .map(|h| (h["state"].as_str().unwrap_or_default().to_owned(), h["cause"].as_str().unwrap_or_default().to_owned()))
+        .map(|h| {
+            (h["state"].as_str().unwrap_or_default().to_owned(), h["cause"].as_str().unwrap_or_default().to_owned())
+        })
         .collect()
 }
 
@@ -38,12 +40,18 @@ async fn paying_through_a_real_notification_marks_the_order_paid() {
     let created = new_order(&stack, &student, &setup.campaign_id).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let no = order_id(&created);
-    assert_eq!((created.body["order"]["state"].as_str(), created.body["order"]["amount_fen"].as_u64()), (Some("created"), Some(3000)));
+    assert_eq!(
+        (created.body["order"]["state"].as_str(), created.body["order"]["amount_fen"].as_u64()),
+        (Some("created"), Some(3000))
+    );
 
     // wx.requestPayment parameters: paySign verifies with the merchant's public key.
     let p = &created.body["payment"];
     assert!(p["package"].as_str().expect("package").starts_with("prepay_id=wx"));
-    assert_eq!((p["signType"].as_str(), p["appId"].as_str()), (Some("RSA"), std::env::var("WECHAT_APPID").ok().as_deref()));
+    assert_eq!(
+        (p["signType"].as_str(), p["appId"].as_str()),
+        (Some("RSA"), std::env::var("WECHAT_APPID").ok().as_deref())
+    );
     let message = pay_crypto::pay_sign_message(
         p["appId"].as_str().expect("appId"),
         p["timeStamp"].as_str().expect("timeStamp"),
@@ -67,8 +75,12 @@ async fn paying_through_a_real_notification_marks_the_order_paid() {
     assert!(shown.body["order"]["transaction_id"].as_str().is_some_and(|t| t.starts_with("4200")));
 
     let history = stack.get(&format!("/v1/orders/{no}/history"), Some(&student.token)).await.expect("call");
-    assert_eq!(history_causes(&history), vec![("created".into(), "created".into()), ("paid".into(), "payment_notification".into())]);
-    let campaign = stack.get(&format!("/v1/admin/campaigns/{}", setup.campaign_id), Some(&setup.admin.token)).await.expect("call");
+    assert_eq!(
+        history_causes(&history),
+        vec![("created".into(), "created".into()), ("paid".into(), "payment_notification".into())]
+    );
+    let campaign =
+        stack.get(&format!("/v1/admin/campaigns/{}", setup.campaign_id), Some(&setup.admin.token)).await.expect("call");
     assert_eq!(campaign.body["progress"]["paid"], 1);
 }
 
@@ -92,7 +104,8 @@ async fn the_same_notification_ten_times_concurrently_pays_once() {
         .filter(|h| h.get("to").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("paid"))
         .count();
     assert_eq!(paid_entries, 1, "one transition to paid");
-    let campaign = stack.get(&format!("/v1/admin/campaigns/{}", setup.campaign_id), Some(&setup.admin.token)).await.expect("call");
+    let campaign =
+        stack.get(&format!("/v1/admin/campaigns/{}", setup.campaign_id), Some(&setup.admin.token)).await.expect("call");
     assert_eq!(campaign.body["progress"]["paid"], 1, "counted once");
 }
 
@@ -165,11 +178,21 @@ async fn orders_outside_the_window_or_unverified_are_refused() {
     let now = time::OffsetDateTime::now_utc();
     let fmt = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).expect("format");
     let later = stack
-        .campaign_with_window(&setup.admin, &setup.school_id, &fmt(now + time::Duration::days(1)), &fmt(now + time::Duration::days(9)))
+        .campaign_with_window(
+            &setup.admin,
+            &setup.school_id,
+            &fmt(now + time::Duration::days(1)),
+            &fmt(now + time::Duration::days(9)),
+        )
         .await
         .expect("future campaign");
     let past = stack
-        .campaign_with_window(&setup.admin, &setup.school_id, &fmt(now - time::Duration::days(9)), &fmt(now - time::Duration::minutes(1)))
+        .campaign_with_window(
+            &setup.admin,
+            &setup.school_id,
+            &fmt(now - time::Duration::days(9)),
+            &fmt(now - time::Duration::minutes(1)),
+        )
         .await
         .expect("closed campaign");
     let student = stack.verified_student(&setup).await.expect("student");
@@ -194,8 +217,14 @@ async fn cancelling_closes_the_trade_at_wechat_pay_and_a_new_order_can_follow() 
     let r = stack.post(&format!("/v1/orders/{no}/cancel"), Some(&other.token), &json!({})).await.expect("call");
     assert_eq!(r.status, StatusCode::NOT_FOUND, "another student cannot see or cancel it");
 
-    let cancelled = stack.post(&format!("/v1/orders/{no}/cancel"), Some(&student.token), &json!({})).await.expect("call");
-    assert_eq!((cancelled.status, cancelled.body["order"]["state"].as_str()), (StatusCode::OK, Some("cancelled")), "{}", cancelled.body);
+    let cancelled =
+        stack.post(&format!("/v1/orders/{no}/cancel"), Some(&student.token), &json!({})).await.expect("call");
+    assert_eq!(
+        (cancelled.status, cancelled.body["order"]["state"].as_str()),
+        (StatusCode::OK, Some("cancelled")),
+        "{}",
+        cancelled.body
+    );
     assert_eq!(stack.wx_trade_state(&no).await.expect("trade"), "CLOSED");
     let again = stack.post(&format!("/v1/orders/{no}/cancel"), Some(&student.token), &json!({})).await.expect("call");
     assert_eq!(again.error_code(), "order_not_cancellable");
@@ -215,10 +244,15 @@ async fn an_operator_refund_is_confirmed_by_notification() {
     let no = order_id(&new_order(&stack, &student, &setup.campaign_id).await);
     stack.wx_pay(&no, true).await.expect("pay");
 
-    let by_student = stack.post(&format!("/v1/orders/{no}/refund"), Some(&student.token), &json!({"reason": "不想要了"})).await.expect("call");
+    let by_student = stack
+        .post(&format!("/v1/orders/{no}/refund"), Some(&student.token), &json!({"reason": "不想要了"}))
+        .await
+        .expect("call");
     assert_eq!(by_student.status, StatusCode::FORBIDDEN);
-    let requested =
-        stack.post(&format!("/v1/orders/{no}/refund"), Some(&setup.operator.token), &json!({"reason": "学生重复缴费"})).await.expect("call");
+    let requested = stack
+        .post(&format!("/v1/orders/{no}/refund"), Some(&setup.operator.token), &json!({"reason": "学生重复缴费"}))
+        .await
+        .expect("call");
     assert_eq!(requested.status, StatusCode::ACCEPTED, "{}", requested.body);
 
     let mut state = String::new();
@@ -239,6 +273,9 @@ async fn an_operator_refund_is_confirmed_by_notification() {
             ("refunded".into(), "refund_notification".into())
         ]
     );
-    let twice = stack.post(&format!("/v1/orders/{no}/refund"), Some(&setup.operator.token), &json!({"reason": "again"})).await.expect("call");
+    let twice = stack
+        .post(&format!("/v1/orders/{no}/refund"), Some(&setup.operator.token), &json!({"reason": "again"}))
+        .await
+        .expect("call");
     assert_eq!(twice.error_code(), "not_refundable");
 }

@@ -15,7 +15,10 @@ use yunzhao_adapters::wechat::pay::{PayError, PrepayOrder, WeChatPay};
 use yunzhao_domain::campaign::{CampaignStatus, SHANGHAI};
 use yunzhao_domain::order::{OrderState, OutTradeNo, Transition};
 use yunzhao_domain::{Role, UserRepo};
-use yunzhao_http::{ApiError, Principal, SessionKeys, json_response, parse_json, path_param, request_id, respond, route_key, unknown_route};
+use yunzhao_http::{
+    ApiError, Principal, SessionKeys, json_response, parse_json, path_param, request_id, respond, route_key,
+    unknown_route,
+};
 
 /// How long a student has to complete a payment (never past the campaign's close).
 const PAYMENT_WINDOW: time::Duration = time::Duration::hours(2);
@@ -65,7 +68,9 @@ fn order_not_found() -> ApiError {
 }
 
 fn rfc3339(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix).map(|t| t.to_offset(SHANGHAI).format(&Rfc3339).unwrap_or_default()).unwrap_or_default()
+    OffsetDateTime::from_unix_timestamp(unix)
+        .map(|t| t.to_offset(SHANGHAI).format(&Rfc3339).unwrap_or_default())
+        .unwrap_or_default()
 }
 
 fn order_view(o: &Order) -> Value {
@@ -102,15 +107,28 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     let body: NewOrder = parse_json(req)?;
     let now = OffsetDateTime::now_utc();
     let (campaign, _) = deps.campaigns.get(&body.campaign_id).await.map_err(down)?.ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, "campaign_not_found", "There is no such collection campaign.", "没有找到该采集活动。")
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "campaign_not_found",
+            "There is no such collection campaign.",
+            "没有找到该采集活动。",
+        )
     })?;
     match campaign.status(now) {
         CampaignStatus::Open => {}
         CampaignStatus::NotYetOpen => {
-            return Err(ApiError::conflict("campaign_not_open", "This campaign has not opened yet.", "该采集活动尚未开始。"));
+            return Err(ApiError::conflict(
+                "campaign_not_open",
+                "This campaign has not opened yet.",
+                "该采集活动尚未开始。",
+            ));
         }
         CampaignStatus::Closed => {
-            return Err(ApiError::conflict("campaign_closed", "This collection campaign has closed.", "该采集活动已结束。"));
+            return Err(ApiError::conflict(
+                "campaign_closed",
+                "This collection campaign has closed.",
+                "该采集活动已结束。",
+            ));
         }
     }
     if !deps.orders.is_enrolled(&p.user_id, &campaign.id).await.map_err(down)? {
@@ -123,7 +141,11 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     }
     let time_expire = (now + PAYMENT_WINDOW).min(campaign.window.closes_at);
     if time_expire - now < time::Duration::minutes(1) {
-        return Err(ApiError::conflict("campaign_closed", "This collection campaign is closing.", "该采集活动即将结束。"));
+        return Err(ApiError::conflict(
+            "campaign_closed",
+            "This collection campaign is closing.",
+            "该采集活动即将结束。",
+        ));
     }
     let user = deps.users.get(&p.user_id).await.map_err(down)?.ok_or_else(ApiError::forbidden)?;
     let fresh = Order {
@@ -184,7 +206,9 @@ async fn reconcile(deps: &Deps, order: &Order) -> Result<(), ApiError> {
     }
     let reported = deps.pay.query(order.out_trade_no.as_str()).await.map_err(pay_down)?;
     let settlement = match &reported {
-        Some(r) => payments::settle(&deps.orders, deps.pay.appid(), deps.pay.mchid(), r, "payment_query").await.map_err(down)?,
+        Some(r) => payments::settle(&deps.orders, deps.pay.appid(), deps.pay.mchid(), r, "payment_query")
+            .await
+            .map_err(down)?,
         None => Settlement::NotPaid(yunzhao_domain::order::TradeState::NotPay),
     };
     if matches!(settlement, Settlement::NotPaid(_)) && order.time_expire <= OffsetDateTime::now_utc().unix_timestamp() {
@@ -193,7 +217,10 @@ async fn reconcile(deps: &Deps, order: &Order) -> Result<(), ApiError> {
             Err(PayError::Refused { code, .. }) if code == "ORDER_NOT_EXIST" => {}
             Err(e) => return Err(pay_down(e)),
         }
-        deps.orders.apply(order, Transition::Expire, "payment_window_lapsed", "orders", vec![], vec![]).await.map_err(down)?;
+        deps.orders
+            .apply(order, Transition::Expire, "payment_window_lapsed", "orders", vec![], vec![])
+            .await
+            .map_err(down)?;
     }
     Ok(())
 }
@@ -210,7 +237,11 @@ async fn show(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body
 async fn cancel(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let order = visible(deps, p, req).await?;
     let not_cancellable = || {
-        ApiError::conflict("order_not_cancellable", "Only an unpaid order can be cancelled.", "只有未支付的订单可以取消。")
+        ApiError::conflict(
+            "order_not_cancellable",
+            "Only an unpaid order can be cancelled.",
+            "只有未支付的订单可以取消。",
+        )
     };
     if order.state != OrderState::Created {
         return Err(not_cancellable());
@@ -246,16 +277,30 @@ async fn refund(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     let body: RefundRequest = parse_json(req)?;
     let reason = body.reason.trim();
     if reason.is_empty() || reason.chars().count() > 80 {
-        return Err(ApiError::invalid_request("A refund needs a reason of 1–80 characters.", "退款需要填写 1–80 字的原因。"));
+        return Err(ApiError::invalid_request(
+            "A refund needs a reason of 1–80 characters.",
+            "退款需要填写 1–80 字的原因。",
+        ));
     }
     let order = visible(deps, p, req).await?;
     let out_refund_no = format!("R{}", order.out_trade_no);
     if !deps.orders.request_refund(&order.out_trade_no, &out_refund_no, reason).await.map_err(down)? {
-        return Err(ApiError::conflict("not_refundable", "Only a paid order can be refunded.", "只有已支付的订单可以退款。"));
+        return Err(ApiError::conflict(
+            "not_refundable",
+            "Only a paid order can be refunded.",
+            "只有已支付的订单可以退款。",
+        ));
     }
-    let status = deps.pay.refund(order.out_trade_no.as_str(), &out_refund_no, order.amount_fen, reason).await.map_err(pay_down)?;
+    let status = deps
+        .pay
+        .refund(order.out_trade_no.as_str(), &out_refund_no, order.amount_fen, reason)
+        .await
+        .map_err(pay_down)?;
     if status == "SUCCESS" {
-        deps.orders.apply(&order, Transition::Refund, "refund_accepted", &p.user_id.to_string(), vec![], vec![]).await.map_err(down)?;
+        deps.orders
+            .apply(&order, Transition::Refund, "refund_accepted", &p.user_id.to_string(), vec![], vec![])
+            .await
+            .map_err(down)?;
     }
     tracing::info!(out_trade_no = %order.out_trade_no, by = %p.user_id, status, "refund requested");
     let order = deps.orders.get(&order.out_trade_no).await.map_err(down)?.ok_or_else(order_not_found)?;
@@ -265,9 +310,7 @@ async fn refund(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
 async fn history(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let order = visible(deps, p, req).await?;
     let entries = deps.orders.history(&order.out_trade_no).await.map_err(down)?;
-    let lines: Vec<Value> = entries
-        .iter()
-        .map(|e| json!({"at": rfc3339(e.at), "state": e.to, "cause": e.cause, "by": e.actor}))
-        .collect();
+    let lines: Vec<Value> =
+        entries.iter().map(|e| json!({"at": rfc3339(e.at), "state": e.to, "cause": e.cause, "by": e.actor})).collect();
     Ok(json_response(StatusCode::OK, &json!({ "order": order_view(&order), "history": lines })))
 }

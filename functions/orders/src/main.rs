@@ -1,10 +1,10 @@
 mod handler;
 
 use lambda_http::{Error, service_fn};
+use yunzhao_adapters::aws;
 use yunzhao_adapters::config::{self, ConfigError};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoUsers};
 use yunzhao_adapters::wechat::pay::{PayConfig, WeChatPay};
-use yunzhao_adapters::aws;
 use yunzhao_http::SessionKeys;
 
 struct Config {

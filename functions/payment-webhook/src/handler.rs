@@ -37,7 +37,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
         Ok(n) => n,
         Err(e) => {
             let (status, message) = match &e {
-                NotifyError::Malformed | NotifyError::Crypto(yunzhao_adapters::wechat::pay_crypto::PayCryptoError::Undecryptable) => {
+                NotifyError::Malformed
+                | NotifyError::Crypto(yunzhao_adapters::wechat::pay_crypto::PayCryptoError::Undecryptable) => {
                     (StatusCode::BAD_REQUEST, "resource could not be read")
                 }
                 _ => (StatusCode::UNAUTHORIZED, "signature verification failed"),
@@ -56,10 +57,15 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     }
 }
 
-async fn settle(deps: &Deps, notification: Notification) -> Result<(), yunzhao_adapters::dynamo::orders::OrderStoreError> {
+async fn settle(
+    deps: &Deps,
+    notification: Notification,
+) -> Result<(), yunzhao_adapters::dynamo::orders::OrderStoreError> {
     match notification {
         Notification::Transaction { id, payment } => {
-            let outcome = payments::settle(&deps.orders, deps.pay.appid(), deps.pay.mchid(), &payment, "payment_notification").await?;
+            let outcome =
+                payments::settle(&deps.orders, deps.pay.appid(), deps.pay.mchid(), &payment, "payment_notification")
+                    .await?;
             let outcome = match outcome {
                 Settlement::Paid => "paid",
                 Settlement::AlreadyPaid => "duplicate",
@@ -74,15 +80,23 @@ async fn settle(deps: &Deps, notification: Notification) -> Result<(), yunzhao_a
                 Err(_) => None,
             };
             let outcome = match order {
-                Some(order) if refund_status == "SUCCESS" && order.out_refund_no.as_deref() == Some(out_refund_no.as_str()) => {
-                    match deps.orders.apply(&order, Transition::Refund, "refund_notification", "wechatpay", vec![], vec![]).await? {
+                Some(order)
+                    if refund_status == "SUCCESS" && order.out_refund_no.as_deref() == Some(out_refund_no.as_str()) =>
+                {
+                    match deps
+                        .orders
+                        .apply(&order, Transition::Refund, "refund_notification", "wechatpay", vec![], vec![])
+                        .await?
+                    {
                         Applied::Moved => "refunded",
                         Applied::Unchanged(_) => "duplicate",
                     }
                 }
                 Some(_) if refund_status != "SUCCESS" => "refund_not_successful",
                 _ => {
-                    deps.orders.record_anomaly("unknown_refund", &out_trade_no, json!({"out_refund_no": out_refund_no})).await?;
+                    deps.orders
+                        .record_anomaly("unknown_refund", &out_trade_no, json!({"out_refund_no": out_refund_no}))
+                        .await?;
                     "unknown_refund"
                 }
             };

@@ -91,7 +91,9 @@ impl Transition {
         match self {
             Transition::Pay => &[Created],
             Transition::Cancel | Transition::Expire => &[Created],
-            Transition::Refund => &[Paid, Uploaded, Standardizing, Standardized, RetakeRequired, InReview, Approved, Rejected],
+            Transition::Refund => {
+                &[Paid, Uploaded, Standardizing, Standardized, RetakeRequired, InReview, Approved, Rejected]
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! `make demo`: the journey on the local stack, as far as the service goes today: an operator
 //! sets up a school and its admin, the admin creates a campaign and imports a roster, a
-//! simulated student logs in through the HTTP API and verifies against the roster.
+//! simulated student logs in through the HTTP API, verifies against the roster, and pays
+//! (WeChat Pay played by the fake, with real signatures and a real encrypted notification).
 
 use anyhow::{Context, ensure};
 use serde_json::json;
@@ -44,9 +45,23 @@ async fn main() -> anyhow::Result<()> {
     let campaigns = stack.get("/v1/campaigns", Some(&student.token)).await?;
     println!("6. GET /v1/campaigns: {}", campaigns.body["campaigns"]);
 
+    let order = stack.post("/v1/orders", Some(&student.token), &json!({ "campaign_id": campaign_id })).await?;
+    ensure!(order.status.is_success(), "order: {} {}", order.status, order.body);
+    let no = order.body["order"]["order_id"].as_str().context("order id")?.to_owned();
+    println!("7. order {no} created; wx.requestPayment parameters: {}", order.body["payment"]);
+
+    let paid = stack.wx_pay(&no, true).await?;
+    println!(
+        "8. student paid in WeChat; WeChat Pay's signed, encrypted notification answered {}",
+        paid["delivery"]["status"]
+    );
+    let history = stack.get(&format!("/v1/orders/{no}/history"), Some(&student.token)).await?;
+    ensure!(history.body["order"]["state"] == "paid", "order not paid: {}", history.body);
+    println!("9. order state {}; history: {}", history.body["order"]["state"], history.body["history"]);
+
     let item = stack.item(&format!("USER#{}", student.user_id), "PROFILE").await?.context("user record missing")?;
     let mut fields: Vec<_> = item.iter().map(|(k, v)| format!("   {k}: {v:?}")).collect();
     fields.sort();
-    println!("7. the student's record in DynamoDB (table {}):\n{}", stack.table, fields.join("\n"));
+    println!("10. the student's record in DynamoDB (table {}):\n{}", stack.table, fields.join("\n"));
     Ok(())
 }

@@ -1,13 +1,28 @@
 //! Fails when any log line of a run holds a full resident ID number (one that passes the
-//! GB 11643 check), a bearer token or a WeChat session_key field. `make test` runs it over
-//! every log of the local stack after the suite.
+//! GB 11643 check), a bearer token, a WeChat session_key field, or the value of any of the
+//! stack's secrets (from the environment). `make test` runs it over every log of the local
+//! stack after the suite.
 
 use std::process::ExitCode;
 
 use yunzhao_domain::id_number::IdNumber;
 
+/// Environment variables whose values must never be logged.
+const SECRETS: [&str; 6] = [
+    "SESSION_SIGNING_KEY",
+    "LOOKUP_HMAC_KEY",
+    "WECHAT_APP_SECRET",
+    "WECHATPAY_MERCHANT_KEY",
+    "WECHATPAY_APIV3_KEY",
+    "FAKE_WECHATPAY_PLATFORM_KEY",
+];
+
 fn main() -> ExitCode {
     let today = time::OffsetDateTime::now_utc().date();
+    let secrets: Vec<(&str, String)> = SECRETS
+        .iter()
+        .filter_map(|name| std::env::var(name).ok().filter(|v| v.len() >= 16).map(|v| (*name, v)))
+        .collect();
     let mut leaks = 0;
     let mut lines = 0;
     for path in std::env::args().skip(1) {
@@ -22,6 +37,15 @@ fn main() -> ExitCode {
             if found > 0 {
                 leaks += found;
                 eprintln!("scan-logs: {path}:{}: a full ID number, token or session key", n + 1);
+            }
+            for (name, value) in &secrets {
+                // Long values (keys) are looked for by a 24-character slice of their middle.
+                let probe =
+                    if value.len() > 48 { &value[value.len() / 2..value.len() / 2 + 24] } else { value.as_str() };
+                if line.contains(probe) {
+                    leaks += 1;
+                    eprintln!("scan-logs: {path}:{}: the value of {name}", n + 1);
+                }
             }
         }
     }

@@ -91,9 +91,17 @@ fn fail(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 /// Checks the merchant's `Authorization` the way WeChat Pay does.
-fn authorized(state: &PayState, method: &Method, uri: &Uri, headers: &HeaderMap, body: &str) -> Result<(), Response> {
-    let refuse = |why: &str| Err(fail(StatusCode::UNAUTHORIZED, "SIGN_ERROR", why));
-    let Some(fields) = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(pay_crypto::parse_authorization) else {
+fn authorized(
+    state: &PayState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &str,
+) -> Result<(), &'static str> {
+    let refuse = |why: &'static str| Err(why);
+    let Some(fields) =
+        headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(pay_crypto::parse_authorization)
+    else {
         return refuse("missing or malformed Authorization");
     };
     if fields.get("mchid") != Some(&state.keys.mchid) {
@@ -104,7 +112,13 @@ fn authorized(state: &PayState, method: &Method, uri: &Uri, headers: &HeaderMap,
         return refuse("stale timestamp");
     }
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    let message = pay_crypto::request_message(method.as_str(), path, ts, fields.get("nonce_str").map_or("", String::as_str), body);
+    let message = pay_crypto::request_message(
+        method.as_str(),
+        path,
+        ts,
+        fields.get("nonce_str").map_or("", String::as_str),
+        body,
+    );
     match state.keys.merchant_public_key.verify(&message, fields.get("signature").map_or("", String::as_str)) {
         Ok(()) => Ok(()),
         Err(_) => refuse("signature does not verify"),
@@ -124,8 +138,8 @@ fn tx_view(keys: &PayKeys, tx: &Tx, amount: u64) -> Value {
 
 pub async fn jsapi(State(state): Shared, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let text = String::from_utf8_lossy(&body).into_owned();
-    if let Err(r) = authorized(&state, &method, &uri, &headers, &text) {
-        return r;
+    if let Err(why) = authorized(&state, &method, &uri, &headers, &text) {
+        return fail(StatusCode::UNAUTHORIZED, "SIGN_ERROR", why);
     }
     let Ok(req) = serde_json::from_str::<Value>(&text) else {
         return fail(StatusCode::BAD_REQUEST, "PARAM_ERROR", "body is not JSON");
@@ -133,12 +147,24 @@ pub async fn jsapi(State(state): Shared, method: Method, uri: Uri, headers: Head
     let no = req["out_trade_no"].as_str().unwrap_or_default().to_owned();
     let amount = req["amount"]["total"].as_u64().unwrap_or(0);
     let openid = req["payer"]["openid"].as_str().unwrap_or_default().to_owned();
-    let expire_ok = req["time_expire"].as_str().and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok()).is_some_and(|t| t > OffsetDateTime::now_utc());
+    let expire_ok = req["time_expire"]
+        .as_str()
+        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+        .is_some_and(|t| t > OffsetDateTime::now_utc());
     if req["appid"] != state.keys.appid.as_str() || req["mchid"] != state.keys.mchid.as_str() {
         return fail(StatusCode::BAD_REQUEST, "APPID_MCHID_NOT_MATCH", "appid and mchid do not match");
     }
-    if !(6..=32).contains(&no.len()) || amount == 0 || openid.is_empty() || !expire_ok || req["notify_url"].as_str().is_none() {
-        return fail(StatusCode::BAD_REQUEST, "PARAM_ERROR", "out_trade_no, amount, payer, time_expire or notify_url invalid");
+    if !(6..=32).contains(&no.len())
+        || amount == 0
+        || openid.is_empty()
+        || !expire_ok
+        || req["notify_url"].as_str().is_none()
+    {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            "PARAM_ERROR",
+            "out_trade_no, amount, payer, time_expire or notify_url invalid",
+        );
     }
     let mut txs = state.txs();
     if let Some(tx) = txs.get(&no) {
@@ -170,9 +196,15 @@ pub async fn jsapi(State(state): Shared, method: Method, uri: Uri, headers: Head
     signed(&state, StatusCode::OK, Some(json!({"prepay_id": prepay_id})))
 }
 
-pub async fn query(State(state): Shared, Path(no): Path<String>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    if let Err(r) = authorized(&state, &method, &uri, &headers, "") {
-        return r;
+pub async fn query(
+    State(state): Shared,
+    Path(no): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(why) = authorized(&state, &method, &uri, &headers, "") {
+        return fail(StatusCode::UNAUTHORIZED, "SIGN_ERROR", why);
     }
     let tx = state.txs().get(&no).cloned();
     match tx {
@@ -181,14 +213,23 @@ pub async fn query(State(state): Shared, Path(no): Path<String>, method: Method,
     }
 }
 
-pub async fn close(State(state): Shared, Path(no): Path<String>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = authorized(&state, &method, &uri, &headers, &String::from_utf8_lossy(&body)) {
-        return r;
+pub async fn close(
+    State(state): Shared,
+    Path(no): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(why) = authorized(&state, &method, &uri, &headers, &String::from_utf8_lossy(&body)) {
+        return fail(StatusCode::UNAUTHORIZED, "SIGN_ERROR", why);
     }
     let mut txs = state.txs();
     match txs.get_mut(&no) {
         None => fail(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "order does not exist"),
-        Some(tx) if tx.state == "SUCCESS" || tx.state == "REFUND" => fail(StatusCode::BAD_REQUEST, "ORDERPAID", "order paid"),
+        Some(tx) if tx.state == "SUCCESS" || tx.state == "REFUND" => {
+            fail(StatusCode::BAD_REQUEST, "ORDERPAID", "order paid")
+        }
         Some(tx) => {
             tx.state = "CLOSED";
             drop(txs);
@@ -199,8 +240,8 @@ pub async fn close(State(state): Shared, Path(no): Path<String>, method: Method,
 
 pub async fn refund(State(state): Shared, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let text = String::from_utf8_lossy(&body).into_owned();
-    if let Err(r) = authorized(&state, &method, &uri, &headers, &text) {
-        return r;
+    if let Err(why) = authorized(&state, &method, &uri, &headers, &text) {
+        return fail(StatusCode::UNAUTHORIZED, "SIGN_ERROR", why);
     }
     let req: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     let no = req["out_trade_no"].as_str().unwrap_or_default().to_owned();
@@ -219,22 +260,40 @@ pub async fn refund(State(state): Shared, method: Method, uri: Uri, headers: Hea
     };
     let refund_id = format!("5030{}", &uuid::Uuid::new_v4().simple().to_string()[..24]);
     // WeChat Pay confirms refunds later, by notification.
-    let (state2, resource) = (state.clone(), json!({
-        "mchid": state.keys.mchid, "out_trade_no": tx.out_trade_no, "transaction_id": tx.transaction_id,
-        "out_refund_no": out_refund_no, "refund_id": refund_id, "refund_status": "SUCCESS", "success_time": now_shanghai(),
-        "amount": {"total": tx.amount, "refund": tx.amount, "payer_total": tx.amount, "payer_refund": tx.amount},
-    }));
+    let (state2, resource) = (
+        state.clone(),
+        json!({
+            "mchid": state.keys.mchid, "out_trade_no": tx.out_trade_no, "transaction_id": tx.transaction_id,
+            "out_refund_no": out_refund_no, "refund_id": refund_id, "refund_status": "SUCCESS", "success_time": now_shanghai(),
+            "amount": {"total": tx.amount, "refund": tx.amount, "payer_total": tx.amount, "payer_refund": tx.amount},
+        }),
+    );
     tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         let _ = deliver(&state2, &notify_url, "REFUND.SUCCESS", "refund", &resource, None).await;
     });
-    signed(&state, StatusCode::OK, Some(json!({"refund_id": refund_id, "out_refund_no": out_refund_no, "status": "PROCESSING"})))
+    signed(
+        &state,
+        StatusCode::OK,
+        Some(json!({"refund_id": refund_id, "out_refund_no": out_refund_no, "status": "PROCESSING"})),
+    )
 }
 
 /// Sends one notification; what the webhook answered.
-async fn deliver(state: &PayState, url: &str, event_type: &str, kind: &str, resource: &Value, tamper: Option<&str>) -> Value {
+async fn deliver(
+    state: &PayState,
+    url: &str,
+    event_type: &str,
+    kind: &str,
+    resource: &Value,
+    tamper: Option<&str>,
+) -> Value {
     let nonce12: String = pay_crypto::nonce_str()[..12].to_owned();
-    let key: Vec<u8> = if tamper == Some("apiv3") { b"not-the-merchants-apiv3-key-0000".to_vec() } else { state.keys.apiv3_key.clone() };
+    let key: Vec<u8> = if tamper == Some("apiv3") {
+        b"not-the-merchants-apiv3-key-0000".to_vec()
+    } else {
+        state.keys.apiv3_key.clone()
+    };
     let Ok(ciphertext) = pay_crypto::encrypt_resource(&key, &nonce12, kind, resource.to_string().as_bytes()) else {
         return json!({"error": "encrypt"});
     };
@@ -252,7 +311,8 @@ async fn deliver(state: &PayState, url: &str, event_type: &str, kind: &str, reso
         timestamp -= 600;
     }
     let nonce = pay_crypto::nonce_str();
-    let mut signature = state.keys.platform_key.sign(&pay_crypto::wechat_message(&timestamp.to_string(), &nonce, &body));
+    let mut signature =
+        state.keys.platform_key.sign(&pay_crypto::wechat_message(&timestamp.to_string(), &nonce, &body));
     let mut sent_body = body.clone();
     let mut serial = state.keys.platform_serial.clone();
     match tamper {
@@ -296,7 +356,9 @@ pub async fn control_pay(State(state): Shared, Path(no): Path<String>, body: Opt
     let notify = body.and_then(|b| b.0.notify).unwrap_or(true);
     let tx = {
         let mut txs = state.txs();
-        let Some(tx) = txs.get_mut(&no) else { return fail(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "no such prepay") };
+        let Some(tx) = txs.get_mut(&no) else {
+            return fail(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "no such prepay");
+        };
         if tx.state == "NOTPAY" {
             tx.state = "SUCCESS";
             tx.transaction_id = Some(format!("4200{}", &uuid::Uuid::new_v4().simple().to_string()[..24]));
@@ -305,7 +367,15 @@ pub async fn control_pay(State(state): Shared, Path(no): Path<String>, body: Opt
         tx.clone()
     };
     let delivery = if notify {
-        deliver(&state, &tx.notify_url, "TRANSACTION.SUCCESS", "transaction", &tx_view(&state.keys, &tx, tx.amount), None).await
+        deliver(
+            &state,
+            &tx.notify_url,
+            "TRANSACTION.SUCCESS",
+            "transaction",
+            &tx_view(&state.keys, &tx, tx.amount),
+            None,
+        )
+        .await
     } else {
         Value::Null
     };
@@ -323,7 +393,11 @@ pub struct NotifyRequest {
     notify_url: Option<String>,
 }
 
-pub async fn control_notify(State(state): Shared, Path(no): Path<String>, body: Option<Json<NotifyRequest>>) -> Response {
+pub async fn control_notify(
+    State(state): Shared,
+    Path(no): Path<String>,
+    body: Option<Json<NotifyRequest>>,
+) -> Response {
     let req = body.map(|b| b.0).unwrap_or_default();
     let tx = state.txs().get(&no).cloned().unwrap_or_else(|| Tx {
         out_trade_no: no.clone(),
@@ -339,7 +413,8 @@ pub async fn control_notify(State(state): Shared, Path(no): Path<String>, body: 
     let times = req.times.unwrap_or(1).clamp(1, 100);
     let tamper = req.tamper.as_deref();
     let deliveries: Vec<Value> = if req.concurrent.unwrap_or(false) {
-        let sends = (0..times).map(|_| deliver(&state, &tx.notify_url, "TRANSACTION.SUCCESS", "transaction", &resource, tamper));
+        let sends = (0..times)
+            .map(|_| deliver(&state, &tx.notify_url, "TRANSACTION.SUCCESS", "transaction", &resource, tamper));
         futures::future::join_all(sends).await
     } else {
         let mut out = Vec::new();

@@ -5,6 +5,7 @@
 //! - `PK=USER#<user>`, `SK=ORDER#<campaign>`: the student's live order in a campaign, so
 //!   a second "create" returns the same order.
 //! - `PK=ANOMALY`, `SK=<millis>#<no>`: what operators must look at (mismatched or unknown payments).
+//!
 //! Every state change is one transaction whose condition names the states it may leave.
 
 use aws_sdk_dynamodb::Client;
@@ -189,10 +190,17 @@ impl DynamoOrders {
                 .item("out_trade_no", s(fresh.out_trade_no.as_str()));
             pointer = match &previous {
                 // Replacing a cancelled/expired/refunded order: only if nobody replaced it first.
-                Some(old) => pointer.condition_expression("out_trade_no = :old").expression_attribute_values(":old", s(old.as_str())),
+                Some(old) => pointer
+                    .condition_expression("out_trade_no = :old")
+                    .expression_attribute_values(":old", s(old.as_str())),
                 None => pointer.condition_expression("attribute_not_exists(PK)"),
             };
-            let created = HistoryEntry { at: fresh.created_at, to: OrderState::Created, cause: "created".into(), actor: fresh.user_id.to_string() };
+            let created = HistoryEntry {
+                at: fresh.created_at,
+                to: OrderState::Created,
+                cause: "created".into(),
+                actor: fresh.user_id.to_string(),
+            };
             let result = self
                 .client
                 .transact_write_items()
@@ -255,7 +263,9 @@ impl DynamoOrders {
             .expression_attribute_values(":now", n(now));
         for (i, (attr, value)) in set.into_iter().enumerate() {
             expression.push_str(&format!(", #a{i} = :v{i}"));
-            update = update.expression_attribute_names(format!("#a{i}"), attr).expression_attribute_values(format!(":v{i}"), value);
+            update = update
+                .expression_attribute_names(format!("#a{i}"), attr)
+                .expression_attribute_values(format!(":v{i}"), value);
         }
         let from: Vec<String> = (0..t.from_states().len()).map(|i| format!(":f{i}")).collect();
         for (i, state) in t.from_states().iter().enumerate() {
@@ -278,7 +288,8 @@ impl DynamoOrders {
         match tx.send().await {
             Ok(_) => Ok(Applied::Moved),
             Err(e) if is_condition_failure(&e) => {
-                let current = self.get(&order.out_trade_no).await?.ok_or_else(|| OrderStoreError("order vanished".into()))?;
+                let current =
+                    self.get(&order.out_trade_no).await?.ok_or_else(|| OrderStoreError("order vanished".into()))?;
                 Ok(Applied::Unchanged(current.state))
             }
             Err(e) => Err(err(&e)),
@@ -287,7 +298,13 @@ impl DynamoOrders {
 
     /// Pays the order: state, the payment record (once per transaction id) and the
     /// campaign's paid counter move together or not at all.
-    pub async fn pay(&self, order: &Order, transaction_id: &str, cause: &str, detail: serde_json::Value) -> Result<Applied, OrderStoreError> {
+    pub async fn pay(
+        &self,
+        order: &Order,
+        transaction_id: &str,
+        cause: &str,
+        detail: serde_json::Value,
+    ) -> Result<Applied, OrderStoreError> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let record: Item = serde_dynamo::to_item(serde_json::json!({
             "PK": order_pk(&order.out_trade_no), "SK": format!("PAYMENT#{transaction_id}"), "entity": "payment",
@@ -314,13 +331,21 @@ impl DynamoOrders {
             cause,
             "wechatpay",
             vec![("transaction_id", s(transaction_id)), ("paid_at", n(now))],
-            vec![TransactWriteItem::builder().put(payment).build(), TransactWriteItem::builder().update(counter).build()],
+            vec![
+                TransactWriteItem::builder().put(payment).build(),
+                TransactWriteItem::builder().update(counter).build(),
+            ],
         )
         .await
     }
 
     /// Notes an operator's refund request on a paid order (one refund number per order).
-    pub async fn request_refund(&self, no: &OutTradeNo, out_refund_no: &str, reason: &str) -> Result<bool, OrderStoreError> {
+    pub async fn request_refund(
+        &self,
+        no: &OutTradeNo,
+        out_refund_no: &str,
+        reason: &str,
+    ) -> Result<bool, OrderStoreError> {
         let states: Vec<String> = Transition::Refund.from_states().iter().map(|s| s.as_str().to_owned()).collect();
         let mut update = self
             .client
@@ -339,7 +364,10 @@ impl DynamoOrders {
         }
         let result = update
             // The same refund number again is a retry of the same refund (WeChat Pay dedupes it).
-            .condition_expression(format!("(attribute_not_exists(out_refund_no) OR out_refund_no = :r) AND #state IN ({})", names.join(", ")))
+            .condition_expression(format!(
+                "(attribute_not_exists(out_refund_no) OR out_refund_no = :r) AND #state IN ({})",
+                names.join(", ")
+            ))
             .send()
             .await;
         match result {
@@ -382,7 +410,12 @@ impl DynamoOrders {
 
     /// Something operators must resolve (an unknown or mismatched payment, a payment after
     /// cancellation). Never contains keys or personal data beyond the order number.
-    pub async fn record_anomaly(&self, kind: &str, out_trade_no: &str, detail: serde_json::Value) -> Result<(), OrderStoreError> {
+    pub async fn record_anomaly(
+        &self,
+        kind: &str,
+        out_trade_no: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), OrderStoreError> {
         let millis = OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
         let item = serde_json::json!({
             "PK": "ANOMALY", "SK": format!("{millis:015}#{out_trade_no}#{}", &uuid::Uuid::new_v4().simple().to_string()[..6]),
@@ -413,7 +446,12 @@ impl DynamoOrders {
             .send()
             .await
             .map_err(|e| err(&e))?;
-        Ok(out.items.unwrap_or_default().iter().filter_map(|i| i.get("kind").and_then(|v| v.as_s().ok()).cloned()).collect())
+        Ok(out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|i| i.get("kind").and_then(|v| v.as_s().ok()).cloned())
+            .collect())
     }
 
     /// Whether the user is verified for the campaign (holds an enrollment).

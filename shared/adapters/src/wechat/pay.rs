@@ -118,7 +118,12 @@ impl WeChatPay {
     }
 
     /// Verifies a notification's signature, freshness and resource, and decodes it.
-    pub fn open_notification(&self, headers: &HeaderMap, body: &str, now: OffsetDateTime) -> Result<Notification, NotifyError> {
+    pub fn open_notification(
+        &self,
+        headers: &HeaderMap,
+        body: &str,
+        now: OffsetDateTime,
+    ) -> Result<Notification, NotifyError> {
         let timestamp = header(headers, "wechatpay-timestamp")?;
         let nonce = header(headers, "wechatpay-nonce")?;
         let signature = header(headers, "wechatpay-signature")?;
@@ -158,7 +163,12 @@ impl WeChatPay {
     }
 
     /// A signed request; the answer's signature is verified before it is trusted.
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<(StatusCode, Value), PayError> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(StatusCode, Value), PayError> {
         let body_text = body.map(|b| b.to_string()).unwrap_or_default();
         let timestamp = OffsetDateTime::now_utc().unix_timestamp();
         let nonce = pay_crypto::nonce_str();
@@ -191,7 +201,10 @@ impl WeChatPay {
         }
         let v: Value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
         if !status.is_success() {
-            return Err(PayError::Refused { status: status.as_u16(), code: v["code"].as_str().unwrap_or("UNKNOWN").to_owned() });
+            return Err(PayError::Refused {
+                status: status.as_u16(),
+                code: v["code"].as_str().unwrap_or("UNKNOWN").to_owned(),
+            });
         }
         Ok((status, v))
     }
@@ -222,15 +235,29 @@ impl WeChatPay {
         let time_stamp = OffsetDateTime::now_utc().unix_timestamp().to_string();
         let nonce_str = pay_crypto::nonce_str();
         let package = format!("prepay_id={prepay_id}");
-        let pay_sign = self.cfg.merchant_key.sign(&pay_crypto::pay_sign_message(&self.cfg.appid, &time_stamp, &nonce_str, &package));
-        RequestPayment { app_id: self.cfg.appid.clone(), time_stamp, nonce_str, package, sign_type: "RSA".into(), pay_sign }
+        let pay_sign = self.cfg.merchant_key.sign(&pay_crypto::pay_sign_message(
+            &self.cfg.appid,
+            &time_stamp,
+            &nonce_str,
+            &package,
+        ));
+        RequestPayment {
+            app_id: self.cfg.appid.clone(),
+            time_stamp,
+            nonce_str,
+            package,
+            sign_type: "RSA".into(),
+            pay_sign,
+        }
     }
 
     /// The transaction as WeChat Pay knows it; `None` when it never heard of it.
     pub async fn query(&self, out_trade_no: &str) -> Result<Option<ReportedPayment>, PayError> {
         let path = format!("/v3/pay/transactions/out-trade-no/{out_trade_no}?mchid={}", self.cfg.mchid);
         match self.call(reqwest::Method::GET, &path, None).await {
-            Ok((_, v)) => reported_payment(&v).map(Some).ok_or_else(|| PayError::Unverified("query answer malformed".into())),
+            Ok((_, v)) => {
+                reported_payment(&v).map(Some).ok_or_else(|| PayError::Unverified("query answer malformed".into()))
+            }
             Err(PayError::Refused { code, .. }) if code == "ORDER_NOT_EXIST" => Ok(None),
             Err(e) => Err(e),
         }
@@ -243,7 +270,13 @@ impl WeChatPay {
     }
 
     /// Requests a full refund; WeChat's refund status (`SUCCESS`, `PROCESSING`, …).
-    pub async fn refund(&self, out_trade_no: &str, out_refund_no: &str, amount_fen: u64, reason: &str) -> Result<String, PayError> {
+    pub async fn refund(
+        &self,
+        out_trade_no: &str,
+        out_refund_no: &str,
+        amount_fen: u64,
+        reason: &str,
+    ) -> Result<String, PayError> {
         let body = json!({
             "out_trade_no": out_trade_no,
             "out_refund_no": out_refund_no,
@@ -279,7 +312,8 @@ impl PayConfig {
                 &der_from_b64(&required("WECHATPAY_MERCHANT_KEY")?).map_err(invalid("WECHATPAY_MERCHANT_KEY"))?,
             )
             .map_err(invalid("WECHATPAY_MERCHANT_KEY"))?,
-            platform_keys: PlatformKeys::parse(&required("WECHATPAY_PLATFORM_KEYS")?).map_err(invalid("WECHATPAY_PLATFORM_KEYS"))?,
+            platform_keys: PlatformKeys::parse(&required("WECHATPAY_PLATFORM_KEYS")?)
+                .map_err(invalid("WECHATPAY_PLATFORM_KEYS"))?,
             apiv3_key,
             notify_url: required("WECHATPAY_NOTIFY_URL")?,
         })

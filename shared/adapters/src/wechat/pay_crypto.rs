@@ -62,7 +62,12 @@ pub fn request_message(method: &str, path_and_query: &str, timestamp: i64, nonce
 }
 
 /// The `Authorization` header of a v3 request.
-pub fn authorization(mchid: &str, serial: &str, signer: &RsaSigner, message_parts: (&str, &str, i64, &str, &str)) -> String {
+pub fn authorization(
+    mchid: &str,
+    serial: &str,
+    signer: &RsaSigner,
+    message_parts: (&str, &str, i64, &str, &str),
+) -> String {
     let (method, path, timestamp, nonce, body) = message_parts;
     let signature = signer.sign(&request_message(method, path, timestamp, nonce, body));
     format!(
@@ -106,7 +111,14 @@ impl PlatformKeys {
         if keys.is_empty() { Err(PayCryptoError::BadKey) } else { Ok(Self(keys)) }
     }
 
-    pub fn verify(&self, serial: &str, timestamp: &str, nonce: &str, body: &str, signature: &str) -> Result<(), PayCryptoError> {
+    pub fn verify(
+        &self,
+        serial: &str,
+        timestamp: &str,
+        nonce: &str,
+        body: &str,
+        signature: &str,
+    ) -> Result<(), PayCryptoError> {
         let key = self.0.get(serial).ok_or_else(|| PayCryptoError::UnknownSerial(serial.to_owned()))?;
         key.verify(&wechat_message(timestamp, nonce, body), signature)
     }
@@ -118,20 +130,33 @@ fn aes_key(apiv3_key: &[u8]) -> Result<LessSafeKey, PayCryptoError> {
 
 /// Decrypts a notification `resource` (AEAD_AES_256_GCM; the tag is the last 16 bytes of the
 /// ciphertext; the nonce is the 12-character string as bytes).
-pub fn decrypt_resource(apiv3_key: &[u8], nonce: &str, associated_data: &str, ciphertext_b64: &str) -> Result<Vec<u8>, PayCryptoError> {
+pub fn decrypt_resource(
+    apiv3_key: &[u8],
+    nonce: &str,
+    associated_data: &str,
+    ciphertext_b64: &str,
+) -> Result<Vec<u8>, PayCryptoError> {
     let key = aes_key(apiv3_key)?;
     let nonce = Nonce::try_assume_unique_for_key(nonce.as_bytes()).map_err(|_| PayCryptoError::Undecryptable)?;
     let mut buf = B64.decode(ciphertext_b64).map_err(|_| PayCryptoError::Undecryptable)?;
-    let plain = key.open_in_place(nonce, Aad::from(associated_data.as_bytes()), &mut buf).map_err(|_| PayCryptoError::Undecryptable)?;
+    let plain = key
+        .open_in_place(nonce, Aad::from(associated_data.as_bytes()), &mut buf)
+        .map_err(|_| PayCryptoError::Undecryptable)?;
     Ok(plain.to_vec())
 }
 
 /// Encrypts a `resource` as WeChat Pay does (the fake server's side).
-pub fn encrypt_resource(apiv3_key: &[u8], nonce: &str, associated_data: &str, plaintext: &[u8]) -> Result<String, PayCryptoError> {
+pub fn encrypt_resource(
+    apiv3_key: &[u8],
+    nonce: &str,
+    associated_data: &str,
+    plaintext: &[u8],
+) -> Result<String, PayCryptoError> {
     let key = aes_key(apiv3_key)?;
     let nonce = Nonce::try_assume_unique_for_key(nonce.as_bytes()).map_err(|_| PayCryptoError::BadKey)?;
     let mut buf = plaintext.to_vec();
-    key.seal_in_place_append_tag(nonce, Aad::from(associated_data.as_bytes()), &mut buf).map_err(|_| PayCryptoError::BadKey)?;
+    key.seal_in_place_append_tag(nonce, Aad::from(associated_data.as_bytes()), &mut buf)
+        .map_err(|_| PayCryptoError::BadKey)?;
     Ok(B64.encode(buf))
 }
 
@@ -159,12 +184,26 @@ mod tests {
     #[test]
     fn request_signature_matches_openssl() {
         let signer = RsaSigner::from_pkcs8_der(TEST_KEY).expect("key");
-        let message = request_message("POST", "/v3/pay/transactions/jsapi", 1554208460, "593BEC0C930BF1AFEB40B4A08C8FB242", JSAPI_BODY);
+        let message = request_message(
+            "POST",
+            "/v3/pay/transactions/jsapi",
+            1554208460,
+            "593BEC0C930BF1AFEB40B4A08C8FB242",
+            JSAPI_BODY,
+        );
         assert_eq!(signer.sign(&message), OPENSSL_REQUEST_SIG);
-        let header = authorization("1230000109", "SERIAL1", &signer, ("POST", "/v3/pay/transactions/jsapi", 1554208460, "593BEC0C930BF1AFEB40B4A08C8FB242", JSAPI_BODY));
+        let header = authorization(
+            "1230000109",
+            "SERIAL1",
+            &signer,
+            ("POST", "/v3/pay/transactions/jsapi", 1554208460, "593BEC0C930BF1AFEB40B4A08C8FB242", JSAPI_BODY),
+        );
         let fields = parse_authorization(&header).expect("parses");
         assert_eq!(fields["signature"], OPENSSL_REQUEST_SIG);
-        assert_eq!((fields["mchid"].as_str(), fields["serial_no"].as_str(), fields["timestamp"].as_str()), ("1230000109", "SERIAL1", "1554208460"));
+        assert_eq!(
+            (fields["mchid"].as_str(), fields["serial_no"].as_str(), fields["timestamp"].as_str()),
+            ("1230000109", "SERIAL1", "1554208460")
+        );
     }
 
     #[test]
@@ -182,17 +221,33 @@ mod tests {
     #[test]
     fn notification_signatures_verify_by_serial_and_fail_when_anything_changes() {
         let signer = RsaSigner::from_pkcs8_der(TEST_KEY).expect("key");
-        let keys = PlatformKeys::parse(&format!("OLD:{};NEW:{}", B64.encode(TEST_PUB), B64.encode(TEST_PUB))).expect("keys");
+        let keys =
+            PlatformKeys::parse(&format!("OLD:{};NEW:{}", B64.encode(TEST_PUB), B64.encode(TEST_PUB))).expect("keys");
         let body = r#"{"id":"EV-2018022511223320873","event_type":"TRANSACTION.SUCCESS"}"#;
         let sig = signer.sign(&wechat_message("1554209980", "c5ac7061fccab6bf3e254dcf98995b8c", body));
         assert_eq!(keys.verify("NEW", "1554209980", "c5ac7061fccab6bf3e254dcf98995b8c", body, &sig), Ok(()));
         assert_eq!(keys.verify("OLD", "1554209980", "c5ac7061fccab6bf3e254dcf98995b8c", body, &sig), Ok(()));
-        assert_eq!(keys.verify("X", "1554209980", "c5ac7061fccab6bf3e254dcf98995b8c", body, &sig), Err(PayCryptoError::UnknownSerial("X".into())));
+        assert_eq!(
+            keys.verify("X", "1554209980", "c5ac7061fccab6bf3e254dcf98995b8c", body, &sig),
+            Err(PayCryptoError::UnknownSerial("X".into()))
+        );
         let tampered = body.replace("SUCCESS", "SUCCESS ");
-        assert_eq!(keys.verify("NEW", "1554209980", "c5ac7061fccab6bf3e254dcf98995b8c", &tampered, &sig), Err(PayCryptoError::BadSignature));
-        assert_eq!(keys.verify("NEW", "1554209981", "c5ac7061fccab6bf3e254dcf98995b8c", body, &sig), Err(PayCryptoError::BadSignature));
+        assert_eq!(
+            keys.verify("NEW", "1554209980", "c5ac7061fccab6bf3e254dcf98995b8c", &tampered, &sig),
+            Err(PayCryptoError::BadSignature)
+        );
+        assert_eq!(
+            keys.verify("NEW", "1554209981", "c5ac7061fccab6bf3e254dcf98995b8c", body, &sig),
+            Err(PayCryptoError::BadSignature)
+        );
         // The fixed openssl signature over the request message verifies with the public key.
-        let message = request_message("POST", "/v3/pay/transactions/jsapi", 1554208460, "593BEC0C930BF1AFEB40B4A08C8FB242", JSAPI_BODY);
+        let message = request_message(
+            "POST",
+            "/v3/pay/transactions/jsapi",
+            1554208460,
+            "593BEC0C930BF1AFEB40B4A08C8FB242",
+            JSAPI_BODY,
+        );
         assert_eq!(RsaVerifier::from_der(TEST_PUB).verify(&message, OPENSSL_REQUEST_SIG), Ok(()));
     }
 
@@ -201,11 +256,20 @@ mod tests {
         let plain = decrypt_resource(APIV3_KEY, "fdasflkja484", "transaction", PY_CIPHERTEXT).expect("decrypts");
         let v: serde_json::Value = serde_json::from_slice(&plain).expect("json");
         assert_eq!((v["trade_state"].as_str(), v["amount"]["total"].as_u64()), (Some("SUCCESS"), Some(100)));
-        assert_eq!(decrypt_resource(APIV3_KEY, "fdasflkja484", "refund", PY_CIPHERTEXT), Err(PayCryptoError::Undecryptable));
-        assert_eq!(decrypt_resource(b"1123456789abcdefghijklmnopqrstuv", "fdasflkja484", "transaction", PY_CIPHERTEXT), Err(PayCryptoError::Undecryptable));
+        assert_eq!(
+            decrypt_resource(APIV3_KEY, "fdasflkja484", "refund", PY_CIPHERTEXT),
+            Err(PayCryptoError::Undecryptable)
+        );
+        assert_eq!(
+            decrypt_resource(b"1123456789abcdefghijklmnopqrstuv", "fdasflkja484", "transaction", PY_CIPHERTEXT),
+            Err(PayCryptoError::Undecryptable)
+        );
         let mut raw = B64.decode(PY_CIPHERTEXT).expect("b64");
         raw[10] ^= 1;
-        assert_eq!(decrypt_resource(APIV3_KEY, "fdasflkja484", "transaction", &B64.encode(raw)), Err(PayCryptoError::Undecryptable));
+        assert_eq!(
+            decrypt_resource(APIV3_KEY, "fdasflkja484", "transaction", &B64.encode(raw)),
+            Err(PayCryptoError::Undecryptable)
+        );
         let again = encrypt_resource(APIV3_KEY, "fdasflkja484", "transaction", &plain).expect("encrypts");
         assert_eq!(again, PY_CIPHERTEXT, "GCM with the same key and nonce is deterministic");
     }
