@@ -7,4 +7,5 @@ pub mod crypto;
 pub mod dynamo;
 pub mod payments;
 pub mod roster_file;
+pub mod s3_post;
 pub mod wechat;
