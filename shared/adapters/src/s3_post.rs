@@ -59,7 +59,12 @@ pub fn bucket_url(endpoint: Option<&str>, bucket: &str, region: &str) -> String 
     }
 }
 
-pub fn presign_post(url: String, rules: &UploadRules<'_>, creds: &PostCredentials, now: OffsetDateTime) -> PresignedPost {
+pub fn presign_post(
+    url: String,
+    rules: &UploadRules<'_>,
+    creds: &PostCredentials,
+    now: OffsetDateTime,
+) -> PresignedPost {
     let now = now.replace_nanosecond(0).unwrap_or(now);
     let date = now.format(format_description!("[year][month][day]")).unwrap_or_default();
     let amz_date = now.format(format_description!("[year][month][day]T[hour][minute][second]Z")).unwrap_or_default();
@@ -85,7 +90,9 @@ pub fn presign_post(url: String, rules: &UploadRules<'_>, creds: &PostCredential
         conditions.push(json!({"x-amz-security-token": token}));
         fields.insert("x-amz-security-token".into(), token.clone());
     }
-    let expiration = expires_at.format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].000Z")).unwrap_or_default();
+    let expiration = expires_at
+        .format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].000Z"))
+        .unwrap_or_default();
     let policy = json!({"expiration": expiration, "conditions": conditions});
     let policy_b64 = base64::engine::general_purpose::STANDARD.encode(policy.to_string());
     let signature = sign_policy(&creds.secret_access_key, &date, rules.region, &policy_b64);
@@ -116,12 +123,18 @@ mod tests {
             max_bytes: 15 * 1024 * 1024,
             expires_in: Duration::minutes(10),
         };
-        let creds = PostCredentials { access_key_id: "AKID".into(), secret_access_key: "SECRET".into(), session_token: Some("TOKEN".into()) };
+        let creds = PostCredentials {
+            access_key_id: "AKID".into(),
+            secret_access_key: "SECRET".into(),
+            session_token: Some("TOKEN".into()),
+        };
         let now = time::macros::datetime!(2026-11-23 12:34:56.789 UTC);
         let post = presign_post(bucket_url(None, "uploads", "cn-north-1"), &rules, &creds, now);
         assert_eq!(post.url, "https://uploads.s3.cn-north-1.amazonaws.com");
-        let policy: serde_json::Value =
-            serde_json::from_slice(&base64::engine::general_purpose::STANDARD.decode(&post.fields["policy"]).expect("b64")).expect("json");
+        let policy: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::STANDARD.decode(&post.fields["policy"]).expect("b64"),
+        )
+        .expect("json");
         assert_eq!(policy["expiration"], "2026-11-23T12:44:56.000Z");
         let conditions = policy["conditions"].as_array().expect("conditions");
         assert!(conditions.contains(&json!(["eq", "$key", "photos/c1/YZ1/a1"])));
@@ -130,7 +143,10 @@ mod tests {
         assert!(conditions.contains(&json!({"x-amz-security-token": "TOKEN"})));
         assert_eq!(post.fields["x-amz-credential"], "AKID/20261123/cn-north-1/s3/aws4_request");
         assert_eq!(post.fields["x-amz-date"], "20261123T123456Z");
-        assert_eq!(post.fields["x-amz-signature"], sign_policy("SECRET", "20261123", "cn-north-1", &post.fields["policy"]));
+        assert_eq!(
+            post.fields["x-amz-signature"],
+            sign_policy("SECRET", "20261123", "cn-north-1", &post.fields["policy"])
+        );
         assert_eq!(bucket_url(Some("http://127.0.0.1:4566/"), "uploads", "x"), "http://127.0.0.1:4566/uploads");
     }
 }

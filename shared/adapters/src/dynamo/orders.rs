@@ -469,3 +469,77 @@ impl DynamoOrders {
         Ok(out.item.is_some())
     }
 }
+
+/// States in which a student may upload (again): paid and not in review, approved, cancelled
+/// or refunded.
+pub const UPLOADABLE: [OrderState; 6] = [
+    OrderState::Paid,
+    OrderState::Uploaded,
+    OrderState::Standardizing,
+    OrderState::Standardized,
+    OrderState::RetakeRequired,
+    OrderState::Rejected,
+];
+
+/// No order needs more attempts than this; more is abuse.
+pub const MAX_ATTEMPTS: u32 = 50;
+
+impl DynamoOrders {
+    /// Opens the next upload attempt of an order that may take one (and has no refund
+    /// pending); its number, or `None` when the order may not take an upload.
+    pub async fn start_attempt(
+        &self,
+        no: &OutTradeNo,
+        key_for: impl Fn(u32) -> String,
+    ) -> Result<Option<(u32, String)>, OrderStoreError> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&order_pk(no)))
+            .key("SK", s("ORDER"))
+            .update_expression("ADD attempts :one SET last_attempt_at = :now")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":max", n(i64::from(MAX_ATTEMPTS)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew);
+        let mut names = Vec::new();
+        for (i, st) in UPLOADABLE.iter().enumerate() {
+            update = update.expression_attribute_values(format!(":u{i}"), s(st.as_str()));
+            names.push(format!(":u{i}"));
+        }
+        let result = update
+            .condition_expression(format!(
+                "#state IN ({}) AND attribute_not_exists(out_refund_no) AND (attribute_not_exists(attempts) OR attempts < :max)",
+                names.join(", ")
+            ))
+            .send()
+            .await;
+        let out = match result {
+            Ok(out) => out,
+            Err(e) if is_condition_failure(&e) => return Ok(None),
+            Err(e) => return Err(err(&e)),
+        };
+        let attempt: u32 = out
+            .attributes
+            .and_then(|a| a.get("attempts").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()))
+            .ok_or_else(|| OrderStoreError("attempt counter missing".into()))?;
+        let key = key_for(attempt);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("PK", s(&order_pk(no)))
+            .item("SK", s(&format!("ATTEMPT#{attempt:04}")))
+            .item("entity", s("attempt"))
+            .item("attempt", n(i64::from(attempt)))
+            .item("object_key", s(&key))
+            .item("state", s("awaiting_upload"))
+            .item("created_at", n(now))
+            .send()
+            .await
+            .map_err(|e| err(&e))?;
+        Ok(Some((attempt, key)))
+    }
+}
