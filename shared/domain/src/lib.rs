@@ -6,6 +6,7 @@ pub mod id_number;
 pub mod identity;
 pub mod login;
 pub mod order;
+pub mod photo;
 pub mod roster;
 pub mod user;
 

@@ -1,0 +1,17 @@
+//! From a phone photo to a standard certificate photo, in pure stages (no AWS): decode with
+//! limits → orientation → face detection on a small copy → frame from the spec's geometry →
+//! one warp (roll correction, crop, scale) from the full-resolution image → matting on the
+//! frame → composite onto the spec colour → JPEG searched into the KB range with the DPI set.
+//! Checks measure along the way; every measurement goes into the report.
+
+pub mod checks;
+pub mod decode;
+pub mod detect;
+pub mod encode;
+pub mod frame;
+pub mod matte;
+pub mod models;
+pub mod pipeline;
+
+pub use models::Models;
+pub use pipeline::{Output, PipelineError, Report, run_pipeline};

@@ -1,0 +1,97 @@
+//! Portrait matting with MODNet on the output frame (3:4 at 384×512: small, so cheap), and
+//! the composite onto the spec's background colour.
+
+use image::imageops::FilterType;
+use image::{GrayImage, Luma, Rgb, RgbImage};
+
+pub const INPUT_W: usize = 384;
+pub const INPUT_H: usize = 512;
+
+/// RGB scaled to [−1, 1], NCHW, at the network's size.
+pub fn preprocess(frame: &RgbImage) -> Vec<f32> {
+    let small = image::imageops::resize(frame, INPUT_W as u32, INPUT_H as u32, FilterType::Triangle);
+    let plane = INPUT_W * INPUT_H;
+    let mut data = vec![0f32; 3 * plane];
+    for (x, y, p) in small.enumerate_pixels() {
+        let i = y as usize * INPUT_W + x as usize;
+        for c in 0..3 {
+            data[c * plane + i] = (p[c] as f32 / 255.0 - 0.5) / 0.5;
+        }
+    }
+    data
+}
+
+/// The network's alpha [0, 1] as an 8-bit matte at `w`×`h`.
+pub fn postprocess(alpha: &[f32], w: u32, h: u32) -> GrayImage {
+    let small = GrayImage::from_fn(INPUT_W as u32, INPUT_H as u32, |x, y| {
+        let a = alpha.get(y as usize * INPUT_W + x as usize).copied().unwrap_or(0.0);
+        Luma([(a.clamp(0.0, 1.0) * 255.0).round() as u8])
+    });
+    image::imageops::resize(&small, w, h, FilterType::Triangle)
+}
+
+/// The person over a plain background.
+pub fn composite(frame: &RgbImage, alpha: &GrayImage, bg: [u8; 3]) -> RgbImage {
+    RgbImage::from_fn(frame.width(), frame.height(), |x, y| {
+        let a = alpha.get_pixel(x, y)[0] as f32 / 255.0;
+        let p = frame.get_pixel(x, y).0;
+        let mut out = [0u8; 3];
+        for c in 0..3 {
+            out[c] = (p[c] as f32 * a + bg[c] as f32 * (1.0 - a)).round() as u8;
+        }
+        Rgb(out)
+    })
+}
+
+/// The matte moved `dy` rows down: rows entering at the top are background, rows entering at
+/// the bottom continue the body (the last row repeated).
+pub fn shift(alpha: &GrayImage, dy: i32) -> GrayImage {
+    let (w, h) = alpha.dimensions();
+    GrayImage::from_fn(w, h, |x, y| {
+        let src = y as i32 - dy;
+        if src < 0 { Luma([0]) } else { *alpha.get_pixel(x, (src as u32).min(h - 1)) }
+    })
+}
+
+/// The first row from the top where the person (alpha > ½) appears in the middle third of
+/// the width: the top of the head.
+pub fn head_top(alpha: &GrayImage) -> Option<u32> {
+    let (w, h) = alpha.dimensions();
+    (0..h).find(|&y| (w / 3..2 * w / 3).filter(|&x| alpha.get_pixel(x, y)[0] > 127).count() as u32 > w / 30)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn composite_replaces_where_alpha_is_zero_and_keeps_where_one() {
+        let frame = RgbImage::from_pixel(4, 2, Rgb([10, 20, 30]));
+        let alpha = GrayImage::from_fn(4, 2, |x, _| Luma([if x < 2 { 0 } else { 255 }]));
+        let out = composite(&frame, &alpha, [100, 197, 255]);
+        assert_eq!(out.get_pixel(0, 0).0, [100, 197, 255]);
+        assert_eq!(out.get_pixel(3, 1).0, [10, 20, 30]);
+    }
+
+    #[test]
+    fn head_top_is_the_first_row_with_the_person_in_the_middle() {
+        let alpha = GrayImage::from_fn(90, 120, |x, y| Luma([if y >= 40 && (30..60).contains(&x) { 255 } else { 0 }]));
+        assert_eq!(head_top(&alpha), Some(40));
+        assert_eq!(head_top(&GrayImage::new(90, 120)), None);
+    }
+
+    #[test]
+    fn shifting_down_brings_in_background_and_up_repeats_the_body() {
+        let alpha = GrayImage::from_fn(2, 4, |_, y| Luma([if y >= 2 { 255 } else { 0 }]));
+        let down = shift(&alpha, 1);
+        assert_eq!((down.get_pixel(0, 0)[0], down.get_pixel(0, 2)[0], down.get_pixel(0, 3)[0]), (0, 0, 255));
+        let up = shift(&alpha, -2);
+        assert_eq!((up.get_pixel(0, 0)[0], up.get_pixel(0, 3)[0]), (255, 255));
+    }
+
+    #[test]
+    fn preprocessing_scales_to_minus_one_one() {
+        let d = preprocess(&RgbImage::from_pixel(48, 64, Rgb([0, 255, 0])));
+        assert_eq!((d[0], d[INPUT_W * INPUT_H]), (-1.0, 1.0));
+    }
+}
