@@ -7,7 +7,7 @@ SHELL := /bin/bash
 STACK := infra/local/stack.sh
 CFN_LINT := .tools/py/bin/cfn-lint
 
-.PHONY: help tools models build up down demo test lint unit e2e fmt clean-state
+.PHONY: help tools models build up down demo test lint unit e2e fmt clean-state bench
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,6 +40,10 @@ lint: tools ## rustfmt, clippy (warnings are errors), cfn-lint on the SAM templa
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(CFN_LINT) infra/template.yaml
 	.tools/py/bin/python infra/local/check_openapi.py infra/template.yaml infra/openapi.yaml
+
+bench: models ## pipeline speed and memory (release, one thread): per-stage min/median/max, peak RSS
+	cargo build --release -p yunzhao-imaging --bin yunzhao
+	target/release/yunzhao bench --runs 15 --models models
 
 unit: ## the pure tests only (no stack needed)
 	cargo test --workspace --lib --bins

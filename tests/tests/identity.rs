@@ -416,3 +416,46 @@ async fn campaign_settings_are_validated_with_clear_errors() {
     }
     let _ = &s.operator;
 }
+
+#[tokio::test]
+async fn a_campaign_requiring_id_card_photos_verifies_only_after_both_sides_are_uploaded() {
+    let stack = stack().await;
+    let s = school(&stack, "name_id_number").await;
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("time");
+    let fmt = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).expect("format");
+    let body = json!({"school_id": s.school_id, "name": "需身份证照片", "kind": "graduation", "preset": "chsi",
+        "opens_at": fmt(now - time::Duration::hours(1)), "closes_at": fmt(now + time::Duration::days(3)),
+        "price_fen": 3000, "identity_mode": "name_id_number", "require_id_card_photos": true});
+    let created = stack.post("/v1/admin/campaigns", Some(&s.admin.token), &body).await.expect("call");
+    let cid = created.body["campaign"]["id"].as_str().expect("id").to_owned();
+    let id = id_number(unique());
+    stack.import_roster(&s.admin, &cid, csv(&["姓名,身份证号".into(), format!("张三,{id}")])).await.expect("import");
+    let student = stack.log_in(None).await.expect("student");
+    let claim = json!({"campaign_id": cid, "name": "张三", "id_number": id});
+
+    let early = verify(&stack, &student, claim.clone()).await;
+    assert_eq!((early.status, early.error_code()), (StatusCode::BAD_REQUEST, "id_card_photos_required"));
+    let photo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/astronaut.png")).expect("make models");
+    for side in ["front", "back"] {
+        let link = stack
+            .post("/v1/identity/card-photos", Some(&student.token), &json!({"campaign_id": cid, "side": side}))
+            .await
+            .expect("call");
+        assert_eq!(link.status, StatusCode::CREATED, "{}", link.body);
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in link.body["upload"]["fields"].as_object().expect("fields") {
+            let value = if k == "Content-Type" { "image/png".to_owned() } else { v.as_str().expect("str").to_owned() };
+            form = form.text(k.clone(), value);
+        }
+        form = form.part("file", reqwest::multipart::Part::bytes(photo.clone()).file_name("card.png"));
+        let sent = reqwest::Client::new()
+            .post(link.body["upload"]["url"].as_str().expect("url"))
+            .multipart(form)
+            .send()
+            .await
+            .expect("post");
+        assert!(sent.status().is_success(), "{side}: {}", sent.status());
+    }
+    let ok = verify(&stack, &student, claim).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+}

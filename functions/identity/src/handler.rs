@@ -19,7 +19,37 @@ pub struct Deps<R, F> {
     pub campaigns: DynamoCampaigns,
     pub roster: R,
     pub counters: F,
+    pub cards: CardPhotos,
     pub keys: SessionKeys,
+}
+
+/// ID-card photos, uploaded privately beside the roster files (`identity/<campaign>/<user>/<side>`).
+pub struct CardPhotos {
+    pub s3: aws_sdk_s3::Client,
+    pub bucket: String,
+    pub region: String,
+    pub credentials: aws_credential_types::provider::SharedCredentialsProvider,
+    pub endpoint: Option<String>,
+}
+
+const SIDES: [&str; 2] = ["front", "back"];
+
+impl CardPhotos {
+    fn key(campaign_id: &str, user: &yunzhao_domain::UserId, side: &str) -> String {
+        format!("identity/{campaign_id}/{user}/{side}")
+    }
+
+    async fn both_present(&self, campaign_id: &str, user: &yunzhao_domain::UserId) -> Result<bool, ApiError> {
+        for side in SIDES {
+            let head = self.s3.head_object().bucket(&self.bucket).key(Self::key(campaign_id, user, side)).send().await;
+            match head {
+                Ok(_) => {}
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(false),
+                Err(e) => return Err(store_down(aws_sdk_s3::error::DisplayErrorContext(&e))),
+            }
+        }
+        Ok(true)
+    }
 }
 
 /// What the enrolment listing needs from the roster store beyond verification.
@@ -52,6 +82,7 @@ pub async fn handle<R: RosterLookup + Enrollments, F: FailureCounter>(
         let principal = deps.keys.authenticate(&req)?;
         match route_key(&req).as_str() {
             "POST /v1/identity/verify" => verify(deps, &principal, &req).await,
+            "POST /v1/identity/card-photos" => card_photo_upload(deps, &principal, &req).await,
             "GET /v1/campaigns" => list(deps, &principal).await,
             _ => Err(unknown_route()),
         }
@@ -91,6 +122,13 @@ async fn verify<R: RosterLookup, F: FailureCounter>(
     }
     let claim = Claim::parse(campaign.identity_mode, &body.input, now.to_offset(SHANGHAI).date())
         .map_err(|e| ApiError::invalid_request(e.to_string(), claim_error_zh(&e)))?;
+    if campaign.require_id_card_photos && !deps.cards.both_present(&campaign.id, &principal.user_id).await? {
+        return Err(ApiError::invalid_request(
+            "This campaign needs photos of both sides of your ID card first.",
+            "本活动需要先上传身份证正反面照片。",
+        )
+        .with_code("id_card_photos_required"));
+    }
     let outcome = identity::verify(&deps.roster, &deps.counters, &campaign, &claim, &principal.user_id, now)
         .await
         .map_err(store_down)?;
@@ -132,6 +170,49 @@ async fn verify<R: RosterLookup, F: FailureCounter>(
         )
         .retry_after(seconds)),
     }
+}
+
+#[derive(Deserialize)]
+struct CardPhotoRequest {
+    campaign_id: String,
+    side: String,
+}
+
+/// A presigned POST for one side of the caller's ID card in a campaign.
+async fn card_photo_upload<R, F>(
+    deps: &Deps<R, F>,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    use aws_credential_types::provider::ProvideCredentials;
+    use yunzhao_adapters::s3_post::{self, PostCredentials, UploadRules};
+    let body: CardPhotoRequest = parse_json(req)?;
+    if !SIDES.contains(&body.side.as_str()) {
+        return Err(ApiError::invalid_request("side is front or back.", "side 只能是 front 或 back。"));
+    }
+    let (campaign, _) =
+        deps.campaigns.get(&body.campaign_id).await.map_err(store_down)?.ok_or_else(campaign_not_found)?;
+    let key = CardPhotos::key(&campaign.id, &principal.user_id, &body.side);
+    let creds = deps.cards.credentials.provide_credentials().await.map_err(store_down)?;
+    let creds = PostCredentials {
+        access_key_id: creds.access_key_id().to_owned(),
+        secret_access_key: creds.secret_access_key().to_owned(),
+        session_token: creds.session_token().map(str::to_owned),
+    };
+    let rules = UploadRules {
+        bucket: &deps.cards.bucket,
+        key: &key,
+        region: &deps.cards.region,
+        min_bytes: 10 * 1024,
+        max_bytes: 10 * 1024 * 1024,
+        expires_in: time::Duration::minutes(10),
+    };
+    let url = s3_post::bucket_url(deps.cards.endpoint.as_deref(), &deps.cards.bucket, &deps.cards.region);
+    let post = s3_post::presign_post(url, &rules, &creds, OffsetDateTime::now_utc());
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"side": body.side, "upload": {"method": "POST", "url": post.url, "fields": post.fields, "file_field": "file"}}),
+    ))
 }
 
 fn claim_error_zh(e: &identity::ClaimError) -> &'static str {

@@ -12,6 +12,7 @@ use yunzhao_http::SessionKeys;
 
 struct Config {
     table: String,
+    uploads_bucket: String,
     session_key: String,
     lookup_key: String,
 }
@@ -20,6 +21,7 @@ impl Config {
     fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
             table: config::required("TABLE_NAME")?,
+            uploads_bucket: config::required("UPLOADS_BUCKET")?,
             session_key: config::required("SESSION_SIGNING_KEY")?,
             lookup_key: config::required("LOOKUP_HMAC_KEY")?,
         })
@@ -37,6 +39,13 @@ async fn main() -> Result<(), Error> {
         campaigns: DynamoCampaigns::new(ddb.clone(), &cfg.table),
         roster: DynamoRoster::read_only(ddb.clone(), &cfg.table, hasher),
         counters: DynamoCounters::new(ddb, &cfg.table),
+        cards: handler::CardPhotos {
+            s3: aws::s3_client(&sdk),
+            bucket: cfg.uploads_bucket,
+            region: sdk.region().map(|r| r.to_string()).ok_or("AWS_REGION is not set")?,
+            credentials: sdk.credentials_provider().ok_or("no AWS credentials provider")?,
+            endpoint: config::optional("AWS_ENDPOINT_URL"),
+        },
         keys: SessionKeys::from_base64(&cfg.session_key, time::Duration::hours(2))?,
     };
     lambda_http::run(service_fn(|req| async { Ok::<_, Error>(handler::handle(&deps, req).await) })).await

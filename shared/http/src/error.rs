@@ -30,6 +30,12 @@ impl ApiError {
         Self { status, code, message: message.into(), message_zh: message_zh.into(), retry_after: None, detail: None }
     }
 
+    /// The same error under a more specific stable code.
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
     pub fn retry_after(mut self, seconds: u32) -> Self {
         self.retry_after = Some(seconds);
         self

@@ -40,6 +40,19 @@ impl Face {
         self.y1 - self.y0
     }
 
+    /// The same face on a copy of the photo resized by `f`.
+    pub fn scaled(&self, f: f32) -> Face {
+        let p = |q: Point| Point { x: q.x * f, y: q.y * f };
+        Face {
+            x0: self.x0 * f,
+            y0: self.y0 * f,
+            x1: self.x1 * f,
+            y1: self.y1 * f,
+            score: self.score,
+            landmarks: self.landmarks.map(p),
+        }
+    }
+
     pub fn eyes(&self) -> (Point, Point) {
         (self.landmarks[0], self.landmarks[1])
     }
@@ -56,7 +69,11 @@ pub fn preprocess(img: &RgbImage) -> (Vec<f32>, Letterbox) {
     let (w, h) = img.dimensions();
     let scale = INPUT as f32 / w.max(h) as f32;
     let (sw, sh) = (((w as f32 * scale).round() as u32).max(1), ((h as f32 * scale).round() as u32).max(1));
-    let small = image::imageops::resize(img, sw, sh, FilterType::Triangle);
+    let small = if w > 2 * sw {
+        image::imageops::thumbnail(img, sw, sh)
+    } else {
+        image::imageops::resize(img, sw, sh, FilterType::Triangle)
+    };
     let plane = INPUT * INPUT;
     let mut data = vec![0f32; 3 * plane];
     for c in 0..3 {

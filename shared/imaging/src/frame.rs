@@ -84,21 +84,25 @@ impl Frame {
     }
 }
 
-/// Samples `src` through the frame (bilinear, edges clamped). Large reductions first shrink
-/// the source so no output pixel skips more than two source pixels.
+/// The photo reduced once so that no output pixel skips more than two source pixels, and
+/// the frame re-expressed on it; every warp of one photo then samples the small copy.
+pub fn working_source(src: &RgbImage, frame: &Frame) -> (RgbImage, Frame, f32) {
+    if frame.scale >= 0.5 {
+        return (src.clone(), *frame, 1.0);
+    }
+    let f = frame.scale * 2.0;
+    let (w, h) = (((src.width() as f32 * f).round() as u32).max(1), ((src.height() as f32 * f).round() as u32).max(1));
+    // Area averaging: fast and alias-free for large reductions.
+    let small = image::imageops::thumbnail(src, w, h);
+    let (fx, fy) = (w as f32 / src.width() as f32, h as f32 / src.height() as f32);
+    let mut fr = *frame;
+    fr.scale /= fx;
+    fr.eye_src = Point { x: frame.eye_src.x * fx, y: frame.eye_src.y * fy };
+    (small, fr, fx)
+}
+
+/// Samples `src` through the frame (bilinear, edges clamped).
 pub fn warp(src: &RgbImage, frame: &Frame) -> RgbImage {
-    let (src, frame) = if frame.scale < 0.5 {
-        let f = frame.scale * 2.0;
-        let (w, h) =
-            (((src.width() as f32 * f).round() as u32).max(1), ((src.height() as f32 * f).round() as u32).max(1));
-        let small = image::imageops::resize(src, w, h, image::imageops::FilterType::Triangle);
-        let mut fr = *frame;
-        fr.scale /= f;
-        fr.eye_src = Point { x: frame.eye_src.x * f, y: frame.eye_src.y * f };
-        (std::borrow::Cow::Owned(small), fr)
-    } else {
-        (std::borrow::Cow::Borrowed(src), *frame)
-    };
     let (w, h) = (src.width() as i64, src.height() as i64);
     let px = |x: i64, y: i64| src.get_pixel(x.clamp(0, w - 1) as u32, y.clamp(0, h - 1) as u32).0;
     RgbImage::from_fn(frame.out_w, frame.out_h, |x, y| {

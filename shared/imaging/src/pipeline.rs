@@ -173,8 +173,11 @@ pub fn run_pipeline(bytes: &[u8], spec: &PhotoSpec, models: &Models) -> Result<O
     let turn = checks::nose_offset(face);
     run.check(Reason::HeadTurned, turn.abs() <= limits::MAX_NOSE_OFFSET, turn, limits::MAX_NOSE_OFFSET);
 
-    let mut frame = Frame::plan(face, spec);
-    let mut framed = frame::warp(&img, &frame);
+    let planned = Frame::plan(face, spec);
+    // From here on, work on a copy reduced once to about twice the output's scale.
+    let (work, mut frame, f) = frame::working_source(&img, &planned);
+    let face = &face.scaled(f);
+    let mut framed = frame::warp(&work, &frame);
     // Landmarks on a rolled face lean towards upright: measure the roll left in the frame
     // once more and correct it too.
     if let Some(again) = models.detect(&framed)?.first() {
@@ -182,12 +185,12 @@ pub fn run_pipeline(bytes: &[u8], spec: &PhotoSpec, models: &Models) -> Result<O
         let residual = (r.y - l.y).atan2(r.x - l.x).to_degrees();
         if residual.abs() > 0.5 {
             frame = frame.rolled(residual);
-            framed = frame::warp(&img, &frame);
+            framed = frame::warp(&work, &frame);
         }
         run.report.measurements.insert("residual_roll_deg", residual);
     }
     run.check(Reason::HeadTilted, frame.roll_deg.abs() <= limits::MAX_ROLL_DEG, frame.roll_deg, limits::MAX_ROLL_DEG);
-    let overflow = frame.overflow(img.width(), img.height());
+    let overflow = frame.overflow(work.width(), work.height());
     run.check(Reason::CropOutOfFrame, overflow <= limits::MAX_OVERFLOW, overflow, limits::MAX_OVERFLOW);
     run.lap("frame");
 
@@ -203,7 +206,7 @@ pub fn run_pipeline(bytes: &[u8], spec: &PhotoSpec, models: &Models) -> Result<O
         let dy = (want - top as f32).clamp(eyes.min as f32 - eye, eyes.max as f32 - eye).round();
         if dy != 0.0 {
             frame = frame.shifted(dy);
-            framed = frame::warp(&img, &frame);
+            framed = frame::warp(&work, &frame);
             alpha = matte::shift(&alpha, dy as i32);
         }
         run.report.measurements.insert("frame_shift_px", dy);
@@ -232,7 +235,7 @@ pub fn run_pipeline(bytes: &[u8], spec: &PhotoSpec, models: &Models) -> Result<O
     run.check(Reason::Overexposed, mean <= limits::MAX_FACE_LUMA, mean, limits::MAX_FACE_LUMA);
     let ratio = left.max(right) / left.min(right).max(1.0);
     run.check(Reason::UnevenLighting, ratio <= limits::MAX_LIGHTING_RATIO, ratio, limits::MAX_LIGHTING_RATIO);
-    let sharp = checks::face_sharpness(&img, face);
+    let sharp = checks::face_sharpness(&work, face);
     run.check(Reason::Blurry, sharp >= limits::MIN_SHARPNESS, sharp, limits::MIN_SHARPNESS);
     let chin = frame.to_output(Point { x: (face.x0 + face.x1) / 2.0, y: face.y1 }).y;
     let below = (chin + face.height() * frame.scale * 0.25).max(0.0) as u32;
