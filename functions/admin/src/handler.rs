@@ -58,19 +58,6 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     respond(&request_id, result)
 }
 
-fn store_down(e: impl std::fmt::Display) -> ApiError {
-    ApiError::unavailable().with_detail(e.to_string())
-}
-
-fn campaign_not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "campaign_not_found",
-        "There is no such collection campaign.",
-        "没有找到该采集活动。",
-    )
-}
-
 /// Operators act for every school; a school admin only for their own.
 fn may_manage(p: &Principal, school_id: &str) -> bool {
     p.has(Role::Operator) || (p.has(Role::SchoolAdmin) && p.school_id.as_deref() == Some(school_id))
@@ -82,9 +69,9 @@ async fn own_campaign(deps: &Deps, p: &Principal, id: &str) -> Result<(Campaign,
     if !(p.has(Role::Operator) || p.has(Role::SchoolAdmin)) {
         return Err(ApiError::forbidden());
     }
-    match deps.campaigns.get(id).await.map_err(store_down)? {
+    match deps.campaigns.get(id).await.map_err(ApiError::store)? {
         Some((c, progress)) if may_manage(p, &c.school_id) => Ok((c, progress)),
-        _ => Err(campaign_not_found()),
+        _ => Err(ApiError::campaign_not_found()),
     }
 }
 
@@ -104,7 +91,7 @@ async fn create_school(deps: &Deps, p: &Principal, req: &Request) -> Result<Resp
         ));
     }
     let school = School { id: format!("s_{}", uuid::Uuid::new_v4().simple()), name: name.to_owned() };
-    deps.campaigns.create_school(&school).await.map_err(store_down)?;
+    deps.campaigns.create_school(&school).await.map_err(ApiError::store)?;
     tracing::info!(school_id = %school.id, by = %p.user_id, "school created");
     Ok(json_response(StatusCode::CREATED, &json!({"school": school})))
 }
@@ -127,14 +114,14 @@ async fn set_staff(deps: &Deps, p: &Principal, req: &Request) -> Result<Response
         ));
     }
     if let Some(sid) = school
-        && !deps.campaigns.school_exists(sid).await.map_err(store_down)?
+        && !deps.campaigns.school_exists(sid).await.map_err(ApiError::store)?
     {
         return Err(ApiError::invalid_request("There is no such school.", "学校不存在。"));
     }
     match deps.campaigns.set_roles(&user, &grant.roles, school).await {
         Ok(()) => {}
         Err(CampaignStoreError::NotFound) => return Err(ApiError::not_found()),
-        Err(e) => return Err(store_down(e)),
+        Err(e) => return Err(ApiError::store(e)),
     }
     tracing::info!(user_id = %user, by = %p.user_id, roles = ?grant.roles, "staff roles set");
     Ok(json_response(StatusCode::OK, &json!({"user_id": user, "roles": grant.roles, "school_id": school})))
@@ -211,11 +198,11 @@ async fn create_campaign(deps: &Deps, p: &Principal, req: &Request) -> Result<Re
     if !may_manage(p, &school_id) {
         return Err(ApiError::forbidden());
     }
-    if !deps.campaigns.school_exists(&school_id).await.map_err(store_down)? {
+    if !deps.campaigns.school_exists(&school_id).await.map_err(ApiError::store)? {
         return Err(ApiError::invalid_request("There is no such school.", "学校不存在。"));
     }
     let campaign = input.into_campaign(format!("c_{}", uuid::Uuid::new_v4().simple()), school_id)?;
-    deps.campaigns.create(&campaign).await.map_err(store_down)?;
+    deps.campaigns.create(&campaign).await.map_err(ApiError::store)?;
     tracing::info!(campaign_id = %campaign.id, school_id = %campaign.school_id, by = %p.user_id, "campaign created");
     Ok(json_response(StatusCode::CREATED, &campaign_view(&campaign, &Progress::default())))
 }
@@ -229,8 +216,8 @@ async fn update_campaign(deps: &Deps, p: &Principal, req: &Request) -> Result<Re
     let mut campaign = input.into_campaign(existing.id.clone(), existing.school_id.clone())?;
     campaign.closed = existing.closed;
     deps.campaigns.update(&campaign, OffsetDateTime::now_utc()).await.map_err(|e| match e {
-        CampaignStoreError::NotFound => campaign_not_found(),
-        e => store_down(e),
+        CampaignStoreError::NotFound => ApiError::campaign_not_found(),
+        e => ApiError::store(e),
     })?;
     tracing::info!(campaign_id = %campaign.id, by = %p.user_id, "campaign updated");
     Ok(json_response(StatusCode::OK, &campaign_view(&campaign, &progress)))
@@ -243,7 +230,7 @@ async fn list_campaigns(deps: &Deps, p: &Principal, req: &Request) -> Result<Res
     if !may_manage(p, &school_id) {
         return Err(ApiError::forbidden());
     }
-    let campaigns = deps.campaigns.list_by_school(&school_id).await.map_err(store_down)?;
+    let campaigns = deps.campaigns.list_by_school(&school_id).await.map_err(ApiError::store)?;
     let views: Vec<Value> = campaigns.iter().map(|(c, progress)| campaign_view(c, progress)).collect();
     Ok(json_response(StatusCode::OK, &json!({"campaigns": views})))
 }
@@ -296,21 +283,21 @@ async fn roster_import(deps: &Deps, p: &Principal, req: &Request) -> Result<Resp
                 "请先通过上传链接上传名单文件。",
             ));
         }
-        Err(e) => return Err(store_down(aws_sdk_s3::error::DisplayErrorContext(&e))),
+        Err(e) => return Err(ApiError::store(aws_sdk_s3::error::DisplayErrorContext(&e))),
     };
     if object.content_length().unwrap_or(0) > roster_file::MAX_BYTES as i64 {
         return Err(file_error(FileError::TooLarge));
     }
-    let bytes = object.body.collect().await.map_err(store_down)?.into_bytes();
+    let bytes = object.body.collect().await.map_err(ApiError::store)?.into_bytes();
     let rows = roster_file::read_rows(&bytes).map_err(file_error)?;
     let now = OffsetDateTime::now_utc();
     let (good, bad) = validate_sheet(&rows, c.identity_mode, now.to_offset(SHANGHAI).date());
-    let mut report = deps.roster.import(&c, &import_id, good).await.map_err(store_down)?;
+    let mut report = deps.roster.import(&c, &import_id, good).await.map_err(ApiError::store)?;
     report.rows += bad.len();
     report.errors.extend(bad.into_iter().map(Into::into));
     report.errors.sort_by_key(|e| e.line);
-    deps.campaigns.add_progress(&c.id, "enrolled", report.created as i64).await.map_err(store_down)?;
-    deps.roster.save_report(&c.id, &import_id, &report, now).await.map_err(store_down)?;
+    deps.campaigns.add_progress(&c.id, "enrolled", report.created as i64).await.map_err(ApiError::store)?;
+    deps.roster.save_report(&c.id, &import_id, &report, now).await.map_err(ApiError::store)?;
     tracing::info!(
         campaign_id = %c.id, import_id, rows = report.rows, created = report.created, updated = report.updated,
         unchanged = report.unchanged, errors = report.errors.len(), "roster imported"
@@ -332,6 +319,7 @@ fn file_error(e: FileError) -> ApiError {
 async fn roster_report(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let (c, _) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
     let import_id = import_id_param(req)?;
-    let report = deps.roster.report(&c.id, &import_id).await.map_err(store_down)?.ok_or_else(ApiError::not_found)?;
+    let report =
+        deps.roster.report(&c.id, &import_id).await.map_err(ApiError::store)?.ok_or_else(ApiError::not_found)?;
     Ok(json_response(StatusCode::OK, &json!({"import_id": import_id, "report": report})))
 }

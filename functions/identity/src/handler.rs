@@ -45,7 +45,7 @@ impl CardPhotos {
             match head {
                 Ok(_) => {}
                 Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(false),
-                Err(e) => return Err(store_down(aws_sdk_s3::error::DisplayErrorContext(&e))),
+                Err(e) => return Err(ApiError::store(aws_sdk_s3::error::DisplayErrorContext(&e))),
             }
         }
         Ok(true)
@@ -91,19 +91,6 @@ pub async fn handle<R: RosterLookup + Enrollments, F: FailureCounter>(
     respond(&request_id, result)
 }
 
-fn store_down(e: impl std::fmt::Display) -> ApiError {
-    ApiError::unavailable().with_detail(e.to_string())
-}
-
-fn campaign_not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "campaign_not_found",
-        "There is no such collection campaign.",
-        "没有找到该采集活动。",
-    )
-}
-
 async fn verify<R: RosterLookup, F: FailureCounter>(
     deps: &Deps<R, F>,
     principal: &Principal,
@@ -111,8 +98,12 @@ async fn verify<R: RosterLookup, F: FailureCounter>(
 ) -> Result<Response<Body>, ApiError> {
     let body: VerifyRequest = parse_json(req)?;
     let now = OffsetDateTime::now_utc();
-    let (campaign, _) =
-        deps.campaigns.get(&body.campaign_id).await.map_err(store_down)?.ok_or_else(campaign_not_found)?;
+    let (campaign, _) = deps
+        .campaigns
+        .get(&body.campaign_id)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(ApiError::campaign_not_found)?;
     if campaign.status(now) == CampaignStatus::Closed {
         return Err(ApiError::conflict(
             "campaign_closed",
@@ -131,7 +122,7 @@ async fn verify<R: RosterLookup, F: FailureCounter>(
     }
     let outcome = identity::verify(&deps.roster, &deps.counters, &campaign, &claim, &principal.user_id, now)
         .await
-        .map_err(store_down)?;
+        .map_err(ApiError::store)?;
     let outcome_name = match &outcome {
         VerifyOutcome::Verified { newly: true, .. } => "verified",
         VerifyOutcome::Verified { newly: false, .. } => "already_verified",
@@ -190,10 +181,14 @@ async fn card_photo_upload<R, F>(
     if !SIDES.contains(&body.side.as_str()) {
         return Err(ApiError::invalid_request("side is front or back.", "side 只能是 front 或 back。"));
     }
-    let (campaign, _) =
-        deps.campaigns.get(&body.campaign_id).await.map_err(store_down)?.ok_or_else(campaign_not_found)?;
+    let (campaign, _) = deps
+        .campaigns
+        .get(&body.campaign_id)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(ApiError::campaign_not_found)?;
     let key = CardPhotos::key(&campaign.id, &principal.user_id, &body.side);
-    let creds = deps.cards.credentials.provide_credentials().await.map_err(store_down)?;
+    let creds = deps.cards.credentials.provide_credentials().await.map_err(ApiError::store)?;
     let creds = PostCredentials {
         access_key_id: creds.access_key_id().to_owned(),
         secret_access_key: creds.secret_access_key().to_owned(),
@@ -244,12 +239,12 @@ fn summary(c: &Campaign, now: OffsetDateTime) -> Value {
 /// schools they could verify for. Other schools' campaigns are never listed.
 async fn list<R: Enrollments, F>(deps: &Deps<R, F>, principal: &Principal) -> Result<Response<Body>, ApiError> {
     let now = OffsetDateTime::now_utc();
-    let enrolled = deps.roster.enrollments(&principal.user_id).await.map_err(store_down)?;
+    let enrolled = deps.roster.enrollments(&principal.user_id).await.map_err(ApiError::store)?;
     let mut items = Vec::new();
     let mut schools = std::collections::BTreeSet::new();
     let mut seen = std::collections::HashSet::new();
     for (cid, entry) in enrolled {
-        if let Some((c, _)) = deps.campaigns.get(&cid).await.map_err(store_down)? {
+        if let Some((c, _)) = deps.campaigns.get(&cid).await.map_err(ApiError::store)? {
             let mut v = summary(&c, now);
             v["verified"] = json!(true);
             v["entry"] = entry;
@@ -259,7 +254,8 @@ async fn list<R: Enrollments, F>(deps: &Deps<R, F>, principal: &Principal) -> Re
         }
     }
     for school in schools {
-        let campaigns: Vec<(Campaign, Progress)> = deps.campaigns.list_by_school(&school).await.map_err(store_down)?;
+        let campaigns: Vec<(Campaign, Progress)> =
+            deps.campaigns.list_by_school(&school).await.map_err(ApiError::store)?;
         for (c, _) in campaigns {
             if !seen.contains(&c.id) && c.status(now) != CampaignStatus::Closed {
                 let mut v = summary(&c, now);

@@ -48,10 +48,6 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     respond(&request_id, result)
 }
 
-fn down(e: impl std::fmt::Display) -> ApiError {
-    ApiError::unavailable().with_detail(e.to_string())
-}
-
 fn pay_down(e: PayError) -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -92,7 +88,7 @@ fn order_view(o: &Order) -> Value {
 /// "not found", as if it did not exist.
 async fn visible(deps: &Deps, p: &Principal, req: &Request) -> Result<Order, ApiError> {
     let no = OutTradeNo::parse(&path_param(req, "order_id")?).map_err(|_| order_not_found())?;
-    match deps.orders.get(&no).await.map_err(down)? {
+    match deps.orders.get(&no).await.map_err(ApiError::store)? {
         Some(o) if o.user_id == p.user_id || p.has(Role::Operator) => Ok(o),
         _ => Err(order_not_found()),
     }
@@ -106,14 +102,12 @@ struct NewOrder {
 async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let body: NewOrder = parse_json(req)?;
     let now = OffsetDateTime::now_utc();
-    let (campaign, _) = deps.campaigns.get(&body.campaign_id).await.map_err(down)?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "campaign_not_found",
-            "There is no such collection campaign.",
-            "没有找到该采集活动。",
-        )
-    })?;
+    let (campaign, _) = deps
+        .campaigns
+        .get(&body.campaign_id)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(ApiError::campaign_not_found)?;
     match campaign.status(now) {
         CampaignStatus::Open => {}
         CampaignStatus::NotYetOpen => {
@@ -131,7 +125,7 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
             ));
         }
     }
-    if !deps.orders.is_enrolled(&p.user_id, &campaign.id).await.map_err(down)? {
+    if !deps.orders.is_enrolled(&p.user_id, &campaign.id).await.map_err(ApiError::store)? {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "not_verified",
@@ -147,7 +141,7 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
             "该采集活动即将结束。",
         ));
     }
-    let user = deps.users.get(&p.user_id).await.map_err(down)?.ok_or_else(ApiError::forbidden)?;
+    let user = deps.users.get(&p.user_id).await.map_err(ApiError::store)?.ok_or_else(ApiError::forbidden)?;
     let fresh = Order {
         out_trade_no: OutTradeNo::random(),
         user_id: p.user_id.clone(),
@@ -164,7 +158,7 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         out_refund_no: None,
         refund_reason: None,
     };
-    let (mut order, new) = deps.orders.open(fresh).await.map_err(down)?;
+    let (mut order, new) = deps.orders.open(fresh).await.map_err(ApiError::store)?;
     // An earlier order whose payment window lapsed is settled first, then replaced.
     if order.state == OrderState::Created && order.time_expire <= now.unix_timestamp() {
         reconcile(deps, &order).await?;
@@ -188,7 +182,7 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
                 time_expire: OffsetDateTime::from_unix_timestamp(order.time_expire).unwrap_or(time_expire),
             };
             let id = deps.pay.prepay(&prepay).await.map_err(pay_down)?;
-            deps.orders.set_prepay(&order.out_trade_no, &id).await.map_err(down)?;
+            deps.orders.set_prepay(&order.out_trade_no, &id).await.map_err(ApiError::store)?;
             order.prepay_id = Some(id.clone());
             id
         }
@@ -208,7 +202,7 @@ async fn reconcile(deps: &Deps, order: &Order) -> Result<(), ApiError> {
     let settlement = match &reported {
         Some(r) => payments::settle(&deps.orders, deps.pay.appid(), deps.pay.mchid(), r, "payment_query")
             .await
-            .map_err(down)?,
+            .map_err(ApiError::store)?,
         None => Settlement::NotPaid(yunzhao_domain::order::TradeState::NotPay),
     };
     if matches!(settlement, Settlement::NotPaid(_)) && order.time_expire <= OffsetDateTime::now_utc().unix_timestamp() {
@@ -220,7 +214,7 @@ async fn reconcile(deps: &Deps, order: &Order) -> Result<(), ApiError> {
         deps.orders
             .apply(order, Transition::Expire, "payment_window_lapsed", "orders", vec![], vec![])
             .await
-            .map_err(down)?;
+            .map_err(ApiError::store)?;
     }
     Ok(())
 }
@@ -230,7 +224,7 @@ async fn show(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body
     if order.state == OrderState::Created {
         reconcile(deps, &order).await?;
     }
-    let order = deps.orders.get(&order.out_trade_no).await.map_err(down)?.ok_or_else(order_not_found)?;
+    let order = deps.orders.get(&order.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(order_not_found)?;
     Ok(json_response(StatusCode::OK, &json!({ "order": order_view(&order) })))
 }
 
@@ -259,11 +253,16 @@ async fn cancel(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         }
     }
     let actor = p.user_id.to_string();
-    match deps.orders.apply(&order, Transition::Cancel, "student_cancel", &actor, vec![], vec![]).await.map_err(down)? {
+    match deps
+        .orders
+        .apply(&order, Transition::Cancel, "student_cancel", &actor, vec![], vec![])
+        .await
+        .map_err(ApiError::store)?
+    {
         Applied::Moved => {}
         Applied::Unchanged(_) => return Err(not_cancellable()),
     }
-    let order = deps.orders.get(&order.out_trade_no).await.map_err(down)?.ok_or_else(order_not_found)?;
+    let order = deps.orders.get(&order.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(order_not_found)?;
     Ok(json_response(StatusCode::OK, &json!({ "order": order_view(&order) })))
 }
 
@@ -284,7 +283,7 @@ async fn refund(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     }
     let order = visible(deps, p, req).await?;
     let out_refund_no = format!("R{}", order.out_trade_no);
-    if !deps.orders.request_refund(&order.out_trade_no, &out_refund_no, reason).await.map_err(down)? {
+    if !deps.orders.request_refund(&order.out_trade_no, &out_refund_no, reason).await.map_err(ApiError::store)? {
         return Err(ApiError::conflict(
             "not_refundable",
             "Only a paid order can be refunded.",
@@ -300,16 +299,16 @@ async fn refund(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         deps.orders
             .apply(&order, Transition::Refund, "refund_accepted", &p.user_id.to_string(), vec![], vec![])
             .await
-            .map_err(down)?;
+            .map_err(ApiError::store)?;
     }
     tracing::info!(out_trade_no = %order.out_trade_no, by = %p.user_id, status, "refund requested");
-    let order = deps.orders.get(&order.out_trade_no).await.map_err(down)?.ok_or_else(order_not_found)?;
+    let order = deps.orders.get(&order.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(order_not_found)?;
     Ok(json_response(StatusCode::ACCEPTED, &json!({ "order": order_view(&order), "refund_status": status })))
 }
 
 async fn history(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let order = visible(deps, p, req).await?;
-    let entries = deps.orders.history(&order.out_trade_no).await.map_err(down)?;
+    let entries = deps.orders.history(&order.out_trade_no).await.map_err(ApiError::store)?;
     let lines: Vec<Value> =
         entries.iter().map(|e| json!({"at": rfc3339(e.at), "state": e.to, "cause": e.cause, "by": e.actor})).collect();
     Ok(json_response(StatusCode::OK, &json!({ "order": order_view(&order), "history": lines })))

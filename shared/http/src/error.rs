@@ -76,6 +76,20 @@ impl ApiError {
         .retry_after(2)
     }
 
+    /// A store or dependency failed: 503 to the caller, `detail` to the log.
+    pub fn store(detail: impl std::fmt::Display) -> Self {
+        Self::unavailable().with_detail(detail.to_string())
+    }
+
+    pub fn campaign_not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "campaign_not_found",
+            "There is no such collection campaign.",
+            "没有找到该采集活动。",
+        )
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

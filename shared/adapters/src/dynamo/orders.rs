@@ -392,22 +392,6 @@ impl DynamoOrders {
         out.items.unwrap_or_default().into_iter().map(|i| serde_dynamo::from_item(i).map_err(corrupt)).collect()
     }
 
-    /// Payment records of an order (exactly one for a paid order).
-    pub async fn payments(&self, no: &OutTradeNo) -> Result<usize, OrderStoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
-            .expression_attribute_values(":pk", s(&order_pk(no)))
-            .expression_attribute_values(":p", s("PAYMENT#"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| err(&e))?;
-        Ok(out.items.map(|i| i.len()).unwrap_or(0))
-    }
-
     /// Something operators must resolve (an unknown or mismatched payment, a payment after
     /// cancellation). Never contains keys or personal data beyond the order number.
     pub async fn record_anomaly(
@@ -430,28 +414,6 @@ impl DynamoOrders {
             .map_err(|e| err(&e))?;
         tracing::warn!(kind, out_trade_no, "payment anomaly recorded for operators");
         Ok(())
-    }
-
-    /// Anomalies recorded for an order (for operators and tests).
-    pub async fn anomalies_for(&self, out_trade_no: &str) -> Result<Vec<String>, OrderStoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk")
-            .filter_expression("out_trade_no = :no")
-            .expression_attribute_values(":pk", s("ANOMALY"))
-            .expression_attribute_values(":no", s(out_trade_no))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| err(&e))?;
-        Ok(out
-            .items
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|i| i.get("kind").and_then(|v| v.as_s().ok()).cloned())
-            .collect())
     }
 
     /// Whether the user is verified for the campaign (holds an enrollment).
