@@ -26,10 +26,8 @@ pub struct Deps<R, F> {
 /// ID-card photos, uploaded privately beside the roster files (`identity/<campaign>/<user>/<side>`).
 pub struct CardPhotos {
     pub s3: aws_sdk_s3::Client,
+    pub uploads: yunzhao_adapters::s3_post::Presigner,
     pub bucket: String,
-    pub region: String,
-    pub credentials: aws_credential_types::provider::SharedCredentialsProvider,
-    pub endpoint: Option<String>,
 }
 
 const SIDES: [&str; 2] = ["front", "back"];
@@ -175,8 +173,6 @@ async fn card_photo_upload<R, F>(
     principal: &Principal,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    use aws_credential_types::provider::ProvideCredentials;
-    use yunzhao_adapters::s3_post::{self, PostCredentials, UploadRules};
     let body: CardPhotoRequest = parse_json(req)?;
     if !SIDES.contains(&body.side.as_str()) {
         return Err(ApiError::invalid_request("side is front or back.", "side 只能是 front 或 back。"));
@@ -188,22 +184,12 @@ async fn card_photo_upload<R, F>(
         .map_err(ApiError::store)?
         .ok_or_else(ApiError::campaign_not_found)?;
     let key = CardPhotos::key(&campaign.id, &principal.user_id, &body.side);
-    let creds = deps.cards.credentials.provide_credentials().await.map_err(ApiError::store)?;
-    let creds = PostCredentials {
-        access_key_id: creds.access_key_id().to_owned(),
-        secret_access_key: creds.secret_access_key().to_owned(),
-        session_token: creds.session_token().map(str::to_owned),
-    };
-    let rules = UploadRules {
-        bucket: &deps.cards.bucket,
-        key: &key,
-        region: &deps.cards.region,
-        min_bytes: 10 * 1024,
-        max_bytes: 10 * 1024 * 1024,
-        expires_in: time::Duration::minutes(10),
-    };
-    let url = s3_post::bucket_url(deps.cards.endpoint.as_deref(), &deps.cards.bucket, &deps.cards.region);
-    let post = s3_post::presign_post(url, &rules, &creds, OffsetDateTime::now_utc());
+    let post = deps
+        .cards
+        .uploads
+        .post(&key, 10 * 1024, 10 * 1024 * 1024, time::Duration::minutes(10))
+        .await
+        .map_err(ApiError::store)?;
     Ok(json_response(
         StatusCode::CREATED,
         &json!({"side": body.side, "upload": {"method": "POST", "url": post.url, "fields": post.fields, "file_field": "file"}}),

@@ -41,10 +41,8 @@ async fn main() -> Result<(), Error> {
         counters: DynamoCounters::new(ddb, &cfg.table),
         cards: handler::CardPhotos {
             s3: aws::s3_client(&sdk),
+            uploads: yunzhao_adapters::s3_post::Presigner::from_sdk(&sdk, &cfg.uploads_bucket)?,
             bucket: cfg.uploads_bucket,
-            region: sdk.region().map(|r| r.to_string()).ok_or("AWS_REGION is not set")?,
-            credentials: sdk.credentials_provider().ok_or("no AWS credentials provider")?,
-            endpoint: config::optional("AWS_ENDPOINT_URL"),
         },
         keys: SessionKeys::from_base64(&cfg.session_key, time::Duration::hours(2))?,
     };

@@ -1,13 +1,12 @@
 //! `POST /v1/orders/{order_id}/uploads`: the order's student opens a new upload attempt (a
 //! retake is just another attempt, free) and gets a presigned S3 POST for exactly that key.
 
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
-use yunzhao_adapters::s3_post::{self, PostCredentials, UploadRules};
+use yunzhao_adapters::s3_post::Presigner;
 use yunzhao_domain::campaign::CampaignStatus;
 use yunzhao_domain::order::OutTradeNo;
 use yunzhao_http::{ApiError, SessionKeys, json_response, path_param, request_id, respond, route_key, unknown_route};
@@ -21,10 +20,7 @@ const LINK_TTL: Duration = Duration::minutes(10);
 pub struct Deps {
     pub orders: DynamoOrders,
     pub campaigns: DynamoCampaigns,
-    pub region: String,
-    pub credentials: SharedCredentialsProvider,
-    pub endpoint: Option<String>,
-    pub uploads_bucket: String,
+    pub uploads: Presigner,
     pub keys: SessionKeys,
 }
 
@@ -54,22 +50,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
                 "当前订单状态不能上传照片（未支付、审核中、已通过、已取消或已退款）。",
             ));
         };
-        let creds = deps.credentials.provide_credentials().await.map_err(|e| down(&e))?;
-        let creds = PostCredentials {
-            access_key_id: creds.access_key_id().to_owned(),
-            secret_access_key: creds.secret_access_key().to_owned(),
-            session_token: creds.session_token().map(str::to_owned),
-        };
-        let rules = UploadRules {
-            bucket: &deps.uploads_bucket,
-            key: &key,
-            region: &deps.region,
-            min_bytes: MIN_BYTES,
-            max_bytes: MAX_BYTES,
-            expires_in: LINK_TTL,
-        };
-        let url = s3_post::bucket_url(deps.endpoint.as_deref(), &deps.uploads_bucket, &deps.region);
-        let post = s3_post::presign_post(url, &rules, &creds, OffsetDateTime::now_utc());
+        let post = deps.uploads.post(&key, MIN_BYTES, MAX_BYTES, LINK_TTL).await.map_err(|e| down(&e))?;
         tracing::info!(out_trade_no = %no, attempt, "upload attempt opened");
         Ok(json_response(
             StatusCode::CREATED,

@@ -4,6 +4,7 @@ use lambda_http::{Error, service_fn};
 use yunzhao_adapters::aws;
 use yunzhao_adapters::config::{self, ConfigError};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
+use yunzhao_adapters::s3_post::Presigner;
 use yunzhao_http::SessionKeys;
 
 struct Config {
@@ -31,10 +32,7 @@ async fn main() -> Result<(), Error> {
     let deps = handler::Deps {
         orders: DynamoOrders::new(ddb.clone(), &cfg.table),
         campaigns: DynamoCampaigns::new(ddb, &cfg.table),
-        region: sdk.region().map(|r| r.to_string()).ok_or("AWS_REGION is not set")?,
-        credentials: sdk.credentials_provider().ok_or("no AWS credentials provider")?,
-        endpoint: config::optional("AWS_ENDPOINT_URL"),
-        uploads_bucket: cfg.uploads_bucket,
+        uploads: Presigner::from_sdk(&sdk, cfg.uploads_bucket)?,
         keys: SessionKeys::from_base64(&cfg.session_key, time::Duration::hours(2))?,
     };
     lambda_http::run(service_fn(|req| async { Ok::<_, Error>(handler::handle(&deps, req).await) })).await

@@ -101,6 +101,50 @@ pub fn presign_post(
     PresignedPost { url, fields, expires_at }
 }
 
+/// Presigns POST uploads into one bucket with the function's own credentials (fetched per
+/// call: Lambda's are temporary and the SDK caches and refreshes them).
+pub struct Presigner {
+    pub credentials: aws_credential_types::provider::SharedCredentialsProvider,
+    pub region: String,
+    /// `AWS_ENDPOINT_URL` when running against LocalStack.
+    pub endpoint: Option<String>,
+    pub bucket: String,
+}
+
+impl Presigner {
+    pub fn from_sdk(
+        sdk: &aws_config::SdkConfig,
+        bucket: impl Into<String>,
+    ) -> Result<Self, crate::config::ConfigError> {
+        use crate::config::ConfigError;
+        Ok(Self {
+            credentials: sdk.credentials_provider().ok_or(ConfigError::Missing("AWS credentials"))?,
+            region: sdk.region().map(|r| r.to_string()).ok_or(ConfigError::Missing("AWS_REGION"))?,
+            endpoint: crate::config::optional("AWS_ENDPOINT_URL"),
+            bucket: bucket.into(),
+        })
+    }
+
+    pub async fn post(
+        &self,
+        key: &str,
+        min_bytes: u64,
+        max_bytes: u64,
+        expires_in: Duration,
+    ) -> Result<PresignedPost, String> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let creds = self.credentials.provide_credentials().await.map_err(|e| e.to_string())?;
+        let creds = PostCredentials {
+            access_key_id: creds.access_key_id().to_owned(),
+            secret_access_key: creds.secret_access_key().to_owned(),
+            session_token: creds.session_token().map(str::to_owned),
+        };
+        let rules = UploadRules { bucket: &self.bucket, key, region: &self.region, min_bytes, max_bytes, expires_in };
+        let url = bucket_url(self.endpoint.as_deref(), &self.bucket, &self.region);
+        Ok(presign_post(url, &rules, &creds, OffsetDateTime::now_utc()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
