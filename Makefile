@@ -27,7 +27,7 @@ up: tools build ## start the local stack and leave it running (API on 127.0.0.1:
 down: ## stop the local stack
 	@$(STACK) down
 
-demo: tools build ## run a simulated student through the service on the local stack
+demo: tools models build ## run a simulated student through the service on the local stack
 	@$(STACK) run target/debug/demo
 
 test: tools models lint ## everything CI runs: lint, unit tests, end-to-end tests on the local stack

@@ -154,6 +154,8 @@ def main():
         "WECHAT_API_BASE": args.fake_wechat_url,
         "WECHATPAY_API_BASE": args.fake_wechat_url,
         "WECHATPAY_NOTIFY_URL": f"{args.gateway_url}/v1/payments/wechat/notify",
+        # The layer's /opt in AWS; the fetched models here.
+        "MODELS_DIR": os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(args.template))), "models"),
     }
 
     def resolve(name, value):

@@ -319,6 +319,18 @@ impl Stack {
         Ok(v["trade_state"].as_str().unwrap_or_default().to_owned())
     }
 
+    /// Sends a presigned POST form as wx.uploadFile does (fields, then the `file` part).
+    pub async fn upload_form(&self, upload: &Value, bytes: Vec<u8>, content_type: &str) -> anyhow::Result<StatusCode> {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in upload["fields"].as_object().context("fields")? {
+            let value =
+                if k == "Content-Type" { content_type.to_owned() } else { v.as_str().unwrap_or_default().to_owned() };
+            form = form.text(k.clone(), value);
+        }
+        form = form.part("file", reqwest::multipart::Part::bytes(bytes).file_name("photo").mime_str(content_type)?);
+        Ok(self.http.post(upload["url"].as_str().context("url")?).multipart(form).send().await?.status())
+    }
+
     /// The order's state as stored, read directly (no reconciliation on the way).
     pub async fn stored_order_state(&self, out_trade_no: &str) -> anyhow::Result<String> {
         let item = self.item(&format!("ORDER#{out_trade_no}"), "ORDER").await?.context("order item")?;

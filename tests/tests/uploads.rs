@@ -52,54 +52,120 @@ async fn post_form(
     (status, response.text().await.unwrap_or_default())
 }
 
+async fn wait_for_state(stack: &Stack, student: &Session, no: &str, want: &str) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..180 {
+        let r = stack.get(&format!("/v1/orders/{no}"), Some(&student.token)).await.expect("call");
+        if r.body["order"]["state"] == want {
+            return r.body;
+        }
+        last = r.body;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    panic!("order {no} never became {want}: {last}");
+}
+
+async fn clients() -> (aws_sdk_s3::Client, aws_sdk_sqs::Client) {
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    (
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build()),
+        aws_sdk_sqs::Client::new(&sdk),
+    )
+}
+
 #[tokio::test]
-async fn a_presigned_post_upload_lands_in_s3_and_is_queued_for_standardizing() {
+async fn an_uploaded_photo_is_standardized_and_sent_to_review_once() {
     let stack = stack().await;
     let (student, no) = paid_order(&stack).await;
-    let opened = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await.expect("call");
-    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.body);
-    assert_eq!(opened.body["attempt"], 1);
-    let upload = &opened.body["upload"];
+    // A retake is a new attempt under the same order, free: open two, upload with the second.
+    let first = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await.expect("call");
+    assert_eq!((first.status, first.body["attempt"].as_u64()), (StatusCode::CREATED, Some(1)), "{}", first.body);
+    let second = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await.expect("call");
+    assert_eq!(second.body["attempt"], 2);
+    let upload = &second.body["upload"];
     let key = upload["fields"]["key"].as_str().expect("key").to_owned();
 
     let (status, text) = post_form(upload, photo(), "image/png", None).await;
     assert!(status.is_success(), "S3 refused the upload: {status} {text}");
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
-    let bucket = std::env::var("UPLOADS_BUCKET_NAME").expect("bucket");
-    let head = s3.head_object().bucket(&bucket).key(&key).send().await.expect("object stored");
-    assert_eq!(head.content_length(), Some(photo().len() as i64));
-    assert_eq!(head.content_type(), Some("image/png"));
+    let (s3, sqs) = clients().await;
+    let uploads = std::env::var("UPLOADS_BUCKET_NAME").expect("bucket");
+    let head = s3.head_object().bucket(&uploads).key(&key).send().await.expect("object stored");
+    assert_eq!((head.content_length(), head.content_type()), (Some(photo().len() as i64), Some("image/png")));
 
-    // S3 → SQS: the standardize queue holds the event for this key.
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let queue = std::env::var("STANDARDIZE_QUEUE_URL").expect("queue");
-    let mut seen = false;
+    let shown = wait_for_state(&stack, &student, &no, "in_review").await;
+    assert_eq!(shown["order"]["amount_fen"], 3000, "the retake cost nothing");
+    let results = std::env::var("RESULTS_BUCKET_NAME").expect("results bucket");
+    let standard = s3
+        .get_object()
+        .bucket(&results)
+        .key(format!("attempts/{no}/a0002/standard.jpg"))
+        .send()
+        .await
+        .expect("standard photo");
+    let jpeg = standard.body.collect().await.expect("body").into_bytes();
+    assert!((20 * 1024..=40 * 1024).contains(&jpeg.len()), "{} bytes", jpeg.len());
+    let report =
+        s3.get_object().bucket(&results).key(format!("attempts/{no}/a0002/report.json")).send().await.expect("report");
+    let report: Value = serde_json::from_slice(&report.body.collect().await.expect("body").into_bytes()).expect("json");
+    assert_eq!(report["passed"], true);
+
+    // The review task is on the review queue.
+    let queue = std::env::var("REVIEW_QUEUE_URL").expect("review queue");
+    let mut task = None;
     for _ in 0..10 {
         let out = sqs
             .receive_message()
             .queue_url(&queue)
             .max_number_of_messages(10)
             .wait_time_seconds(1)
-            .visibility_timeout(1)
+            .visibility_timeout(2)
             .send()
             .await
             .expect("receive");
-        if out.messages().iter().any(|m| m.body().is_some_and(|b| b.contains(&key))) {
-            seen = true;
+        task = out.messages().iter().filter_map(|m| m.body()).find(|b| b.contains(&no)).map(str::to_owned);
+        if task.is_some() {
             break;
         }
     }
-    assert!(seen, "no S3 event for {key} on the standardize queue");
-
-    // A retake is a new attempt under the same order, free: the order's amount is unchanged.
-    let retake = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await.expect("call");
-    assert_eq!((retake.status, retake.body["attempt"].as_u64()), (StatusCode::CREATED, Some(2)));
-    assert_ne!(retake.body["upload"]["fields"]["key"], key);
-    let order = stack.get(&format!("/v1/orders/{no}"), Some(&student.token)).await.expect("call");
+    let task: Value = serde_json::from_str(&task.expect("a review task for the order")).expect("json");
     assert_eq!(
-        (order.body["order"]["state"].as_str(), order.body["order"]["amount_fen"].as_u64()),
-        (Some("paid"), Some(3000))
+        (task["attempt"].as_u64(), task["result_prefix"].as_str()),
+        (Some(2), Some(format!("attempts/{no}/a0002").as_str()))
+    );
+
+    // The same S3 event delivered again changes nothing.
+    let etag = head.e_tag().unwrap_or_default().trim_matches('"').to_owned();
+    let event = json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventName": "ObjectCreated:Post",
+        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": uploads, "arn": format!("arn:aws:s3:::{uploads}")}, "object": {"key": key, "eTag": etag, "size": photo().len()}}}]});
+    let standardize_queue = std::env::var("STANDARDIZE_QUEUE_URL").expect("queue");
+    sqs.send_message().queue_url(&standardize_queue).message_body(event.to_string()).send().await.expect("send");
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let history = stack.get(&format!("/v1/orders/{no}/history"), Some(&student.token)).await.expect("call");
+    let causes: Vec<&str> =
+        history.body["history"].as_array().expect("history").iter().filter_map(|h| h["cause"].as_str()).collect();
+    assert_eq!(causes, vec!["created", "payment_notification", "upload_received", "checks_passed"], "{causes:?}");
+
+    // In review: no more uploads.
+    let more = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await.expect("call");
+    assert_eq!(more.error_code(), "upload_not_allowed");
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_photo_returns_to_the_student_with_the_reason() {
+    let stack = stack().await;
+    let (student, no) = paid_order(&stack).await;
+    let opened = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await.expect("call");
+    let noise: Vec<u8> = (0..40_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let (status, _) = post_form(&opened.body["upload"], noise, "image/jpeg", None).await;
+    assert!(status.is_success());
+    let shown = wait_for_state(&stack, &student, &no, "retake_required").await;
+    assert_eq!(shown["order"]["retake_reasons"][0]["code"], "not_a_photo", "{shown}");
+    assert!(shown["order"]["retake_reasons"][0]["message_zh"].as_str().is_some_and(|m| !m.is_empty()));
+    let retake = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await.expect("call");
+    assert_eq!(
+        (retake.status, retake.body["attempt"].as_u64()),
+        (StatusCode::CREATED, Some(2)),
+        "a retake is allowed, free"
     );
 }
 

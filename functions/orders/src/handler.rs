@@ -81,6 +81,10 @@ fn order_view(o: &Order) -> Value {
         "paid_at": o.paid_at.map(rfc3339),
         "transaction_id": o.transaction_id,
         "refund_requested": o.out_refund_no.is_some(),
+        "retake_reasons": o.reasons.iter().map(|r| {
+            let (en, zh) = r.messages();
+            json!({"code": r, "message": en, "message_zh": zh})
+        }).collect::<Vec<_>>(),
     })
 }
 
@@ -157,6 +161,7 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         paid_at: None,
         out_refund_no: None,
         refund_reason: None,
+        reasons: Vec::new(),
     };
     let (mut order, new) = deps.orders.open(fresh).await.map_err(ApiError::store)?;
     // An earlier order whose payment window lapsed is settled first, then replaced.

@@ -82,6 +82,12 @@ pub enum Transition {
     Expire,
     /// An operator refunded; confirmed by WeChat Pay.
     Refund,
+    /// A photo arrived for the order and is being standardized.
+    StartStandardizing,
+    /// The standard photo passed the automatic checks: to the reviewers.
+    PassChecks,
+    /// The photo failed a check: the student retakes, free.
+    FailChecks,
 }
 
 impl Transition {
@@ -94,6 +100,8 @@ impl Transition {
             Transition::Refund => {
                 &[Paid, Uploaded, Standardizing, Standardized, RetakeRequired, InReview, Approved, Rejected]
             }
+            Transition::StartStandardizing => &[Paid, Uploaded, Standardizing, Standardized, RetakeRequired, Rejected],
+            Transition::PassChecks | Transition::FailChecks => &[Standardizing],
         }
     }
 
@@ -103,6 +111,9 @@ impl Transition {
             Transition::Cancel => OrderState::Cancelled,
             Transition::Expire => OrderState::Expired,
             Transition::Refund => OrderState::Refunded,
+            Transition::StartStandardizing => OrderState::Standardizing,
+            Transition::PassChecks => OrderState::InReview,
+            Transition::FailChecks => OrderState::RetakeRequired,
         }
     }
 
@@ -245,9 +256,22 @@ mod tests {
         assert!(!Transition::Refund.applies_to(Refunded));
         assert!(Transition::Refund.applies_to(Paid) && Transition::Refund.applies_to(Approved));
         assert!(Transition::Cancel.applies_to(Created) && !Transition::Cancel.applies_to(Paid));
-        for t in [Transition::Pay, Transition::Cancel, Transition::Expire, Transition::Refund] {
+        for t in [
+            Transition::Pay,
+            Transition::Cancel,
+            Transition::Expire,
+            Transition::Refund,
+            Transition::PassChecks,
+            Transition::FailChecks,
+        ] {
             assert!(!t.applies_to(t.to_state()), "{t:?} must not repeat");
         }
+        // A photo arriving while another is processed supersedes it; approved or in review, never.
+        assert!(Transition::StartStandardizing.applies_to(Standardizing));
+        assert!(
+            !Transition::StartStandardizing.applies_to(InReview)
+                && !Transition::StartStandardizing.applies_to(Approved)
+        );
     }
 
     #[test]

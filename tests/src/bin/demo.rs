@@ -59,9 +59,30 @@ async fn main() -> anyhow::Result<()> {
     ensure!(history.body["order"]["state"] == "paid", "order not paid: {}", history.body);
     println!("9. order state {}; history: {}", history.body["order"]["state"], history.body["history"]);
 
-    let item = stack.item(&format!("USER#{}", student.user_id), "PROFILE").await?.context("user record missing")?;
-    let mut fields: Vec<_> = item.iter().map(|(k, v)| format!("   {k}: {v:?}")).collect();
-    fields.sort();
-    println!("10. the student's record in DynamoDB (table {}):\n{}", stack.table, fields.join("\n"));
+    let opened = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await?;
+    ensure!(opened.status.is_success(), "upload link: {} {}", opened.status, opened.body);
+    let photo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/astronaut.png"))
+        .context("models/astronaut.png (make models)")?;
+    let sent = stack.upload_form(&opened.body["upload"], photo, "image/png").await?;
+    ensure!(sent.is_success(), "S3 refused the upload: {sent}");
+    println!("10. the phone POSTed the photo to S3 with the presigned form (attempt {})", opened.body["attempt"]);
+
+    let mut state = String::new();
+    for _ in 0..240 {
+        let shown = stack.get(&format!("/v1/orders/{no}"), Some(&student.token)).await?;
+        state = shown.body["order"]["state"].as_str().unwrap_or_default().to_owned();
+        if state == "in_review" || state == "retake_required" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    ensure!(state == "in_review", "the photo was not accepted: {state}");
+    let results = std::env::var("RESULTS_BUCKET_NAME").context("RESULTS_BUCKET_NAME")?;
+    let prefix = format!("attempts/{no}/a{:04}", opened.body["attempt"].as_u64().unwrap_or(1));
+    println!("11. standardized and sent to review; the standard photo is s3://{results}/{prefix}/standard.jpg");
+    println!(
+        "    report: s3://{results}/{prefix}/report.json (local endpoint {})",
+        std::env::var("AWS_ENDPOINT_URL").unwrap_or_default()
+    );
     Ok(())
 }

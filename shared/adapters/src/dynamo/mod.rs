@@ -2,6 +2,7 @@
 //! key shapes. Every state change is a conditional write.
 
 pub mod campaigns;
+pub mod idempotency;
 pub mod limits;
 pub mod orders;
 pub mod roster;

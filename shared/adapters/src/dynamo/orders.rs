@@ -56,6 +56,9 @@ pub struct Order {
     pub out_refund_no: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_reason: Option<String>,
+    /// Why the last photo must be retaken (set by standardize).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<yunzhao_domain::photo::Reason>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -252,6 +255,22 @@ impl DynamoOrders {
         set: Vec<(&str, AttributeValue)>,
         also: Vec<TransactWriteItem>,
     ) -> Result<Applied, OrderStoreError> {
+        self.apply_guarded(order, t, cause, actor, set, also, None).await
+    }
+
+    /// [`apply`](Self::apply) with one more condition: `attempts = n` (only the latest upload
+    /// attempt may finish standardizing).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn apply_guarded(
+        &self,
+        order: &Order,
+        t: Transition,
+        cause: &str,
+        actor: &str,
+        set: Vec<(&str, AttributeValue)>,
+        also: Vec<TransactWriteItem>,
+        latest_attempt: Option<u32>,
+    ) -> Result<Applied, OrderStoreError> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let mut expression = String::from("SET #state = :to, updated_at = :now");
         let mut update = Update::builder()
@@ -271,11 +290,12 @@ impl DynamoOrders {
         for (i, state) in t.from_states().iter().enumerate() {
             update = update.expression_attribute_values(format!(":f{i}"), s(state.as_str()));
         }
-        let update = update
-            .update_expression(expression)
-            .condition_expression(format!("#state IN ({})", from.join(", ")))
-            .build()
-            .map_err(corrupt)?;
+        let mut condition = format!("#state IN ({})", from.join(", "));
+        if let Some(n) = latest_attempt {
+            condition.push_str(" AND attempts = :attempt");
+            update = update.expression_attribute_values(":attempt", self::n(i64::from(n)));
+        }
+        let update = update.update_expression(expression).condition_expression(condition).build().map_err(corrupt)?;
         let entry = HistoryEntry { at: now, to: t.to_state(), cause: cause.into(), actor: actor.into() };
         let mut tx = self
             .client

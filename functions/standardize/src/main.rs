@@ -1,0 +1,30 @@
+mod handler;
+
+use std::sync::Arc;
+
+use lambda_runtime::{Error, service_fn};
+use yunzhao_adapters::aws;
+use yunzhao_adapters::config;
+use yunzhao_adapters::dynamo::idempotency::Idempotency;
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let table = config::required("TABLE_NAME")?;
+    let sdk = aws::sdk_config().await;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    // The models load once per container, in the init phase.
+    let models = yunzhao_imaging::Models::load(std::path::Path::new(&config::required("MODELS_DIR")?))?;
+    let deps = handler::Deps {
+        orders: DynamoOrders::new(ddb.clone(), &table),
+        campaigns: DynamoCampaigns::new(ddb.clone(), &table),
+        idempotency: Idempotency::new(ddb, &table),
+        s3: aws::s3_client(&sdk),
+        sqs: aws_sdk_sqs::Client::new(&sdk),
+        results_bucket: config::required("RESULTS_BUCKET")?,
+        review_queue: config::required("REVIEW_QUEUE_URL")?,
+        models: Arc::new(models),
+    };
+    lambda_runtime::run(service_fn(|event| handler::handle(&deps, event))).await
+}
