@@ -65,6 +65,13 @@ async fn wait_for_state(stack: &Stack, student: &Session, no: &str, want: &str) 
     panic!("order {no} never became {want}: {last}");
 }
 
+/// Width and height from a baseline JPEG's SOF0 marker.
+fn image_size(jpeg: &[u8]) -> Option<(u16, u16)> {
+    let at = jpeg.windows(2).position(|w| w == [0xFF, 0xC0])?;
+    let b = jpeg.get(at + 5..at + 9)?;
+    Some((u16::from_be_bytes([b[2], b[3]]), u16::from_be_bytes([b[0], b[1]])))
+}
+
 async fn clients() -> (aws_sdk_s3::Client, aws_sdk_sqs::Client) {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     (
@@ -94,6 +101,12 @@ async fn an_uploaded_photo_is_standardized_and_sent_to_review_once() {
 
     let shown = wait_for_state(&stack, &student, &no, "in_review").await;
     assert_eq!(shown["order"]["amount_fen"], 3000, "the retake cost nothing");
+    // The student sees the standard photo through a short-lived link.
+    let link = shown["photo"]["standard_url"].as_str().expect("photo link");
+    let fetched = reqwest::get(link).await.expect("get");
+    assert!(fetched.status().is_success());
+    let linked = fetched.bytes().await.expect("bytes");
+    assert_eq!(image_size(&linked), Some((480, 640)));
     let results = std::env::var("RESULTS_BUCKET_NAME").expect("results bucket");
     let standard = s3
         .get_object()

@@ -23,7 +23,38 @@ use yunzhao_http::{
 /// How long a student has to complete a payment (never past the campaign's close).
 const PAYMENT_WINDOW: time::Duration = time::Duration::hours(2);
 
+/// Standard photos, linked for a few minutes to the order's student.
+pub struct Results {
+    pub s3: aws_sdk_s3::Client,
+    pub bucket: String,
+}
+
+/// A photo link is good for this long.
+const PHOTO_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+
+impl Results {
+    async fn links(&self, order: &Order) -> Option<Value> {
+        let prefix = order.result_prefix.as_deref()?;
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(PHOTO_LINK_TTL).ok()?;
+        let mut links = serde_json::Map::new();
+        for (name, file) in [("standard_url", "standard.jpg"), ("preview_url", "preview.jpg")] {
+            let presigned = self
+                .s3
+                .get_object()
+                .bucket(&self.bucket)
+                .key(format!("{prefix}/{file}"))
+                .presigned(config.clone())
+                .await
+                .ok()?;
+            links.insert(name.into(), json!(presigned.uri()));
+        }
+        links.insert("expires_in".into(), json!(PHOTO_LINK_TTL.as_secs()));
+        Some(Value::Object(links))
+    }
+}
+
 pub struct Deps {
+    pub results: Results,
     pub orders: DynamoOrders,
     pub campaigns: DynamoCampaigns,
     pub users: DynamoUsers,
@@ -161,6 +192,7 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         paid_at: None,
         out_refund_no: None,
         refund_reason: None,
+        result_prefix: None,
         reasons: Vec::new(),
     };
     let (mut order, new) = deps.orders.open(fresh).await.map_err(ApiError::store)?;
@@ -230,7 +262,16 @@ async fn show(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body
         reconcile(deps, &order).await?;
     }
     let order = deps.orders.get(&order.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(order_not_found)?;
-    Ok(json_response(StatusCode::OK, &json!({ "order": order_view(&order) })))
+    let mut view = json!({ "order": order_view(&order) });
+    // The standard photo exists once checks passed (in review and after).
+    if matches!(
+        order.state,
+        OrderState::InReview | OrderState::Approved | OrderState::Rejected | OrderState::Standardized
+    ) && let Some(links) = deps.results.links(&order).await
+    {
+        view["photo"] = links;
+    }
+    Ok(json_response(StatusCode::OK, &view))
 }
 
 async fn cancel(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {

@@ -9,12 +9,17 @@ use yunzhao_http::SessionKeys;
 
 struct Config {
     table: String,
+    results_bucket: String,
     session_key: String,
 }
 
 impl Config {
     fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self { table: config::required("TABLE_NAME")?, session_key: config::required("SESSION_SIGNING_KEY")? })
+        Ok(Self {
+            table: config::required("TABLE_NAME")?,
+            results_bucket: config::required("RESULTS_BUCKET")?,
+            session_key: config::required("SESSION_SIGNING_KEY")?,
+        })
     }
 }
 
@@ -22,12 +27,14 @@ impl Config {
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let cfg = Config::from_env()?;
-    let ddb = aws_sdk_dynamodb::Client::new(&aws::sdk_config().await);
+    let sdk = aws::sdk_config().await;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     let deps = handler::Deps {
         orders: DynamoOrders::new(ddb.clone(), &cfg.table),
         campaigns: DynamoCampaigns::new(ddb.clone(), &cfg.table),
         users: DynamoUsers::new(ddb, &cfg.table),
         pay: WeChatPay::new(PayConfig::from_env()?)?,
+        results: handler::Results { s3: aws::s3_client(&sdk), bucket: cfg.results_bucket },
         keys: SessionKeys::from_base64(&cfg.session_key, time::Duration::hours(2))?,
     };
     lambda_http::run(service_fn(|req| async { Ok::<_, Error>(handler::handle(&deps, req).await) })).await

@@ -56,6 +56,9 @@ pub struct Order {
     pub out_refund_no: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_reason: Option<String>,
+    /// Where the last standardized attempt's results are (`attempts/<no>/a<n>` in the results bucket).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_prefix: Option<String>,
     /// Why the last photo must be retaken (set by standardize).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<yunzhao_domain::photo::Reason>,
