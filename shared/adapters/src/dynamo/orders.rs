@@ -106,6 +106,15 @@ fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
 }
 
+/// `#state IN (:p0, :p1, …)` for `states`, with its placeholder values (`#state` must be
+/// named `state` by the caller).
+fn state_in(states: &[OrderState], prefix: &str) -> (String, Vec<(String, AttributeValue)>) {
+    let values: Vec<(String, AttributeValue)> =
+        states.iter().enumerate().map(|(i, st)| (format!(":{prefix}{i}"), s(st.as_str()))).collect();
+    let names: Vec<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
+    (format!("#state IN ({})", names.join(", ")), values)
+}
+
 fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
@@ -289,11 +298,10 @@ impl DynamoOrders {
                 .expression_attribute_names(format!("#a{i}"), attr)
                 .expression_attribute_values(format!(":v{i}"), value);
         }
-        let from: Vec<String> = (0..t.from_states().len()).map(|i| format!(":f{i}")).collect();
-        for (i, state) in t.from_states().iter().enumerate() {
-            update = update.expression_attribute_values(format!(":f{i}"), s(state.as_str()));
+        let (mut condition, values) = state_in(t.from_states(), "f");
+        for (k, v) in values {
+            update = update.expression_attribute_values(k, v);
         }
-        let mut condition = format!("#state IN ({})", from.join(", "));
         if let Some(n) = latest_attempt {
             condition.push_str(" AND attempts = :attempt");
             update = update.expression_attribute_values(":attempt", self::n(i64::from(n)));
@@ -369,7 +377,6 @@ impl DynamoOrders {
         out_refund_no: &str,
         reason: &str,
     ) -> Result<bool, OrderStoreError> {
-        let states: Vec<String> = Transition::Refund.from_states().iter().map(|s| s.as_str().to_owned()).collect();
         let mut update = self
             .client
             .update_item()
@@ -380,17 +387,13 @@ impl DynamoOrders {
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":r", s(out_refund_no))
             .expression_attribute_values(":why", s(reason));
-        let mut names = Vec::new();
-        for (i, st) in states.iter().enumerate() {
-            update = update.expression_attribute_values(format!(":f{i}"), s(st));
-            names.push(format!(":f{i}"));
+        let (states, values) = state_in(Transition::Refund.from_states(), "f");
+        for (k, v) in values {
+            update = update.expression_attribute_values(k, v);
         }
         let result = update
             // The same refund number again is a retry of the same refund (WeChat Pay dedupes it).
-            .condition_expression(format!(
-                "(attribute_not_exists(out_refund_no) OR out_refund_no = :r) AND #state IN ({})",
-                names.join(", ")
-            ))
+            .condition_expression(format!("(attribute_not_exists(out_refund_no) OR out_refund_no = :r) AND {states}"))
             .send()
             .await;
         match result {
@@ -490,15 +493,13 @@ impl DynamoOrders {
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":max", n(i64::from(MAX_ATTEMPTS)))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew);
-        let mut names = Vec::new();
-        for (i, st) in UPLOADABLE.iter().enumerate() {
-            update = update.expression_attribute_values(format!(":u{i}"), s(st.as_str()));
-            names.push(format!(":u{i}"));
+        let (states, values) = state_in(&UPLOADABLE, "u");
+        for (k, v) in values {
+            update = update.expression_attribute_values(k, v);
         }
         let result = update
             .condition_expression(format!(
-                "#state IN ({}) AND attribute_not_exists(out_refund_no) AND (attribute_not_exists(attempts) OR attempts < :max)",
-                names.join(", ")
+                "{states} AND attribute_not_exists(out_refund_no) AND (attribute_not_exists(attempts) OR attempts < :max)"
             ))
             .send()
             .await;
@@ -526,5 +527,17 @@ impl DynamoOrders {
             .await
             .map_err(|e| err(&e))?;
         Ok(Some((attempt, key)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_conditions_name_each_state_once() {
+        let (cond, values) = state_in(&[OrderState::Paid, OrderState::Rejected], "u");
+        assert_eq!(cond, "#state IN (:u0, :u1)");
+        assert_eq!(values[1], (":u1".to_owned(), AttributeValue::S("rejected".into())));
     }
 }
