@@ -141,6 +141,19 @@ impl DynamoOrders {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    /// An update of the order item, with `#state` naming its state attribute.
+    fn update_order(
+        &self,
+        no: &OutTradeNo,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&order_pk(no)))
+            .key("SK", s("ORDER"))
+            .expression_attribute_names("#state", "state")
+    }
+
     pub async fn get(&self, no: &OutTradeNo) -> Result<Option<Order>, OrderStoreError> {
         let out = self
             .client
@@ -237,14 +250,9 @@ impl DynamoOrders {
     /// Records the prepay id of a still-unpaid order.
     pub async fn set_prepay(&self, no: &OutTradeNo, prepay_id: &str) -> Result<(), OrderStoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(&order_pk(no)))
-            .key("SK", s("ORDER"))
+            .update_order(no)
             .update_expression("SET prepay_id = :p")
             .condition_expression("#state = :created")
-            .expression_attribute_names("#state", "state")
             .expression_attribute_values(":p", s(prepay_id))
             .expression_attribute_values(":created", s(OrderState::Created.as_str()))
             .send()
@@ -378,13 +386,8 @@ impl DynamoOrders {
         reason: &str,
     ) -> Result<bool, OrderStoreError> {
         let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(&order_pk(no)))
-            .key("SK", s("ORDER"))
+            .update_order(no)
             .update_expression("SET out_refund_no = :r, refund_reason = :why")
-            .expression_attribute_names("#state", "state")
             .expression_attribute_values(":r", s(out_refund_no))
             .expression_attribute_values(":why", s(reason));
         let (states, values) = state_in(Transition::Refund.from_states(), "f");
@@ -482,13 +485,8 @@ impl DynamoOrders {
     ) -> Result<Option<(u32, String)>, OrderStoreError> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(&order_pk(no)))
-            .key("SK", s("ORDER"))
+            .update_order(no)
             .update_expression("ADD attempts :one SET last_attempt_at = :now")
-            .expression_attribute_names("#state", "state")
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":max", n(i64::from(MAX_ATTEMPTS)))
