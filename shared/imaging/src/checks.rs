@@ -138,7 +138,7 @@ pub fn face_sharpness(src: &RgbImage, face: &Face) -> f32 {
     let crop = image::imageops::crop_imm(src, x0, y0, x1 - x0, y1 - y0).to_image();
     let crop = if crop.width() > limits::SHARPNESS_FACE_WIDTH {
         let h = (crop.height() * limits::SHARPNESS_FACE_WIDTH / crop.width()).max(1);
-        image::imageops::resize(&crop, limits::SHARPNESS_FACE_WIDTH, h, image::imageops::FilterType::Triangle)
+        crate::resize::rgb(&crop, limits::SHARPNESS_FACE_WIDTH, h)
     } else {
         crop
     };

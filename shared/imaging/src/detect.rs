@@ -2,7 +2,6 @@
 //! network, as pure functions. The network sees a letterboxed square copy of the photo.
 
 use image::RgbImage;
-use image::imageops::FilterType;
 use serde::Serialize;
 
 /// Side of the square the detector sees.
@@ -69,11 +68,7 @@ pub fn preprocess(img: &RgbImage) -> (Vec<f32>, Letterbox) {
     let (w, h) = img.dimensions();
     let scale = INPUT as f32 / w.max(h) as f32;
     let (sw, sh) = (((w as f32 * scale).round() as u32).max(1), ((h as f32 * scale).round() as u32).max(1));
-    let small = if w > 2 * sw {
-        image::imageops::thumbnail(img, sw, sh)
-    } else {
-        image::imageops::resize(img, sw, sh, FilterType::Triangle)
-    };
+    let small = crate::resize::rgb(img, sw, sh);
     let plane = INPUT * INPUT;
     let mut data = vec![0f32; 3 * plane];
     for c in 0..3 {

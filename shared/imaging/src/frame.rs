@@ -92,8 +92,7 @@ pub fn working_source(src: &RgbImage, frame: &Frame) -> (RgbImage, Frame, f32) {
     }
     let f = frame.scale * 2.0;
     let (w, h) = (((src.width() as f32 * f).round() as u32).max(1), ((src.height() as f32 * f).round() as u32).max(1));
-    // Area averaging: fast and alias-free for large reductions.
-    let small = image::imageops::thumbnail(src, w, h);
+    let small = crate::resize::rgb(src, w, h);
     let (fx, fy) = (w as f32 / src.width() as f32, h as f32 / src.height() as f32);
     let mut fr = *frame;
     fr.scale /= fx;

@@ -12,6 +12,7 @@ pub mod frame;
 pub mod matte;
 pub mod models;
 pub mod pipeline;
+pub mod resize;
 
 pub use models::Models;
 pub use pipeline::{Output, PipelineError, Report, run_pipeline};

@@ -1,15 +1,17 @@
-//! Portrait matting with MODNet on the output frame (3:4 at 384×512: small, so cheap), and
-//! the composite onto the spec's background colour.
+//! Portrait matting with MODNet on the output frame (3:4 at 288×384: the network's cost grows
+//! with its input and dominates the pipeline; the matte is upsampled to the frame), and the
+//! composite onto the spec's background colour.
 
-use image::imageops::FilterType;
 use image::{GrayImage, Luma, Rgb, RgbImage};
 
-pub const INPUT_W: usize = 384;
-pub const INPUT_H: usize = 512;
+/// The network file, rewritten for this input size by the models build (see models/).
+pub const MODEL_FILE: &str = "modnet_384x288.onnx";
+pub const INPUT_W: usize = 288;
+pub const INPUT_H: usize = 384;
 
 /// RGB scaled to [−1, 1], NCHW, at the network's size.
 pub fn preprocess(frame: &RgbImage) -> Vec<f32> {
-    let small = image::imageops::resize(frame, INPUT_W as u32, INPUT_H as u32, FilterType::Triangle);
+    let small = crate::resize::rgb(frame, INPUT_W as u32, INPUT_H as u32);
     let plane = INPUT_W * INPUT_H;
     let mut data = vec![0f32; 3 * plane];
     for (x, y, p) in small.enumerate_pixels() {
@@ -27,7 +29,7 @@ pub fn postprocess(alpha: &[f32], w: u32, h: u32) -> GrayImage {
         let a = alpha.get(y as usize * INPUT_W + x as usize).copied().unwrap_or(0.0);
         Luma([(a.clamp(0.0, 1.0) * 255.0).round() as u8])
     });
-    image::imageops::resize(&small, w, h, FilterType::Triangle)
+    crate::resize::gray(&small, w, h)
 }
 
 /// The person over a plain background.

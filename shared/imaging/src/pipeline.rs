@@ -257,12 +257,7 @@ pub fn run_pipeline(bytes: &[u8], spec: &PhotoSpec, models: &Models) -> Result<O
 
     let dpi = u16::try_from(spec.dpi).unwrap_or(300);
     let encoded = encode::to_kb_range(&standard, spec.min_kb, spec.max_kb, dpi);
-    let preview = image::imageops::resize(
-        &standard,
-        spec.width_px / 2,
-        spec.height_px / 2,
-        image::imageops::FilterType::Triangle,
-    );
+    let preview = crate::resize::rgb(&standard, spec.width_px / 2, spec.height_px / 2);
     let mut cutout = RgbaImage::new(framed.width(), framed.height());
     for (x, y, p) in cutout.enumerate_pixels_mut() {
         let c = framed.get_pixel(x, y).0;
