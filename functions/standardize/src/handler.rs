@@ -19,6 +19,10 @@ use yunzhao_domain::order::{OutTradeNo, Transition};
 
 /// Uploads over this are not read (S3's policy already refuses > 15 MB).
 const MAX_OBJECT_BYTES: i64 = 20 * 1024 * 1024;
+/// A message is only started with this much of the invocation left: one photo takes about a
+/// second, its S3 and DynamoDB writes a few more in a slow moment. The rest of the batch goes
+/// back to the queue untouched rather than being cut off half-way by the timeout.
+const TIME_RESERVE: std::time::Duration = std::time::Duration::from_secs(8);
 
 pub struct Deps {
     pub orders: DynamoOrders,
@@ -33,17 +37,29 @@ pub struct Deps {
 
 pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
     let mut response = SqsBatchResponse::default();
+    let deadline = std::time::UNIX_EPOCH + std::time::Duration::from_millis(event.context.deadline);
     for message in event.payload.records {
         let id = message.message_id.clone().unwrap_or_default();
         let body = message.body.unwrap_or_default();
+        let left = deadline.duration_since(std::time::SystemTime::now()).unwrap_or_default();
+        if left < TIME_RESERVE {
+            tracing::warn!(message_id = id, left_ms = left.as_millis() as u64, outcome = "retry", "too little time left");
+            response.batch_item_failures.push(retry(id));
+            continue;
+        }
         if let Err(e) = process_message(deps, &body).await {
             tracing::warn!(message_id = id, error = %e, outcome = "retry", "upload not standardized yet");
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = id;
-            response.batch_item_failures.push(failure);
+            response.batch_item_failures.push(retry(id));
         }
     }
     Ok(response)
+}
+
+/// The message goes back to the queue, to be delivered again after its visibility timeout.
+fn retry(id: String) -> BatchItemFailure {
+    let mut failure = BatchItemFailure::default();
+    failure.item_identifier = id;
+    failure
 }
 
 /// `photos/<campaign>/<out_trade_no>/a<attempt>` → (order, attempt).

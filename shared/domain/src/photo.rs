@@ -19,6 +19,7 @@ pub enum Reason {
     Blurry,
     ClothingMatchesBackground,
     ShouldersNotLevel,
+    Selfie,
     CropOutOfFrame,
     LowResolution,
     NotAPhoto,
@@ -57,6 +58,10 @@ impl Reason {
                 "服装颜色与背景色过于接近（请勿穿蓝色衣服），请更换服装。",
             ),
             ShouldersNotLevel => ("Your shoulders are not level.", "双肩不水平，请端正坐姿。"),
+            Selfie => (
+                "This looks like a selfie. Ask someone to take it with the rear camera, half-body.",
+                "疑似自拍，请他人使用手机后置摄像头拍摄半身照。",
+            ),
             CropOutOfFrame => (
                 "Part of you is outside the photo. Leave space around your head and shoulders.",
                 "人像超出画面，请在头部和肩部周围留出空间。",

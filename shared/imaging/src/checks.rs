@@ -19,8 +19,19 @@ pub mod limits {
     pub const SECOND_FACE_RELATIVE_WIDTH: f32 = 0.25;
     /// Roll beyond this is refused rather than corrected (degrees).
     pub const MAX_ROLL_DEG: f32 = 15.0;
-    /// Nose offset from the eye midpoint, as a share of the eye distance (a yaw proxy).
+    /// Nose offset from the eye midpoint, as a share of the eye distance (a yaw proxy from
+    /// the detector, for when the mesh finds no face).
     pub const MAX_NOSE_OFFSET: f32 = 0.3;
+    /// Head pose from the face mesh's depth (degrees): facing the camera.
+    pub const MAX_YAW_DEG: f32 = 15.0;
+    pub const MAX_PITCH_DEG: f32 = 20.0;
+    /// Lid gap over eye width of the less open eye (iris model): open eyes measure 0.3–0.45,
+    /// closed ones under 0.1.
+    pub const MIN_EYE_OPENNESS: f32 = 0.12;
+    /// Inner lip gap over mouth width. Closed lips measure under 0.05; a smile that shows the
+    /// teeth reaches about 0.15 and is left to the reviewer ("natural expression"); talking or
+    /// yawning goes beyond.
+    pub const MAX_MOUTH_OPENNESS: f32 = 0.25;
     /// Mean face luma (0–255).
     pub const MIN_FACE_LUMA: f32 = 70.0;
     pub const MAX_FACE_LUMA: f32 = 215.0;
@@ -34,6 +45,14 @@ pub mod limits {
     pub const MIN_CLOTHING_DISTANCE: f32 = 90.0;
     /// The frame may reach this share past the photo's sides or bottom.
     pub const MAX_OVERFLOW: f32 = 0.03;
+    /// Where the shoulders are looked for: columns this many face widths either side of the
+    /// face's centre.
+    pub const SHOULDER_COLUMN_FACE_WIDTHS: f32 = 0.8;
+    /// Face width over photo width: a half-body photo taken by someone else is 0.15–0.4; at
+    /// arm's length the face fills the picture.
+    pub const MAX_SELFIE_FACE_SHARE: f32 = 0.6;
+    /// An EXIF LensModel naming the front camera (iPhones write "… front camera …").
+    pub const FRONT_CAMERA_HINT: &str = "front";
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -164,6 +183,33 @@ pub fn clothing_colour(frame: &RgbImage, alpha: &GrayImage, below_y: u32) -> Opt
     (n > 100.0).then(|| [sum[0] / n, sum[1] / n, sum[2] / n])
 }
 
+/// Slope of the shoulders in the matte (degrees, positive = the right side of the photo lower):
+/// in a column either side of the face (centre `face_x`, width `face_w`), the top of the person
+/// rising from the bottom edge, which must stay below `mouth_y` (else it is hair or an arm).
+/// None when a column cannot tell.
+pub fn shoulder_tilt(alpha: &GrayImage, face_x: f32, face_w: f32, mouth_y: u32) -> Option<f32> {
+    let (w, h) = alpha.dimensions();
+    let reach = face_w * limits::SHOULDER_COLUMN_FACE_WIDTHS;
+    let column = |x: f32| x.clamp(0.0, w as f32 - 1.0) as u32;
+    let (left, right) = (column(face_x - reach), column(face_x + reach));
+    if right <= left {
+        return None;
+    }
+    let person = |x: u32, y: u32| alpha.get_pixel(x, y)[0] > 127;
+    let top = |x: u32| {
+        let top = (mouth_y.min(h)..h).rev().take_while(|&y| person(x, y)).last()?;
+        (top > mouth_y).then_some(top)
+    };
+    let (l, r) = (top(left)?, top(right)?);
+    Some((r as f32 - l as f32).atan2((right - left) as f32).to_degrees())
+}
+
+/// Whether the photo looks like a selfie: the camera's own word, or a face filling the frame.
+pub fn selfie(lens_model: Option<&str>, face_share: f32) -> bool {
+    let front = lens_model.is_some_and(|m| m.to_lowercase().contains(limits::FRONT_CAMERA_HINT));
+    front || face_share > limits::MAX_SELFIE_FACE_SHARE
+}
+
 pub fn colour_distance(a: [f32; 3], b: [u8; 3]) -> f32 {
     (0..3).map(|c| (a[c] - b[c] as f32).powi(2)).sum::<f32>().sqrt()
 }
@@ -201,6 +247,28 @@ mod tests {
     fn nose_offset_is_zero_when_frontal_and_grows_when_turned() {
         assert_eq!(nose_offset(&face(100.0, None)[0]), 0.0);
         assert!((nose_offset(&face(132.0, None)[0]) - 0.4).abs() < 1e-6);
+    }
+
+    #[test]
+    fn shoulders_slope_from_the_matte_columns() {
+        // Shoulders at row 500 on the left and 540 on the right, 336 px apart.
+        let alpha = GrayImage::from_fn(480, 640, |x, y| {
+            let top = 500.0 + 40.0 * (x as f32 - 57.0) / 365.0;
+            image::Luma([if (y as f32) >= top { 255 } else { 0 }])
+        });
+        // A 240-px face centred at 240: columns at 48 and 432.
+        let tilt = shoulder_tilt(&alpha, 240.0, 240.0, 400).expect("both shoulders");
+        assert!((tilt - (40f32).atan2(365.0).to_degrees()).abs() < 0.3, "{tilt}");
+        assert_eq!(shoulder_tilt(&alpha, 240.0, 240.0, 520), None, "shoulders above the mouth: cannot tell");
+        assert_eq!(shoulder_tilt(&GrayImage::new(480, 640), 240.0, 240.0, 400), None, "no person, no measure");
+    }
+
+    #[test]
+    fn selfie_from_the_lens_or_the_face_share() {
+        assert!(selfie(Some("iPhone 13 front camera 2.71mm f/2.2"), 0.3));
+        assert!(!selfie(Some("iPhone 13 back dual wide camera 5.1mm f/1.6"), 0.3));
+        assert!(selfie(None, 0.7));
+        assert!(!selfie(None, 0.25));
     }
 
     #[test]

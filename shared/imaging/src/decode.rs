@@ -34,6 +34,8 @@ pub struct Decoded {
     pub stored_size: (u32, u32),
     /// EXIF orientation applied (1 = none).
     pub orientation: u8,
+    /// EXIF LensModel, where the phone wrote one (e.g. "iPhone 13 front camera 2.71mm f/2.2").
+    pub lens_model: Option<String>,
 }
 
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
@@ -65,6 +67,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     limits.max_alloc = Some(MAX_PIXELS * 4 + 64 * 1024 * 1024);
     decoder.set_limits(limits).map_err(|_| DecodeError::TooManyPixels(w, h))?;
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let lens_model = decoder.exif_metadata().ok().flatten().and_then(|raw| lens_model(raw));
     let mut img = DynamicImage::from_decoder(decoder).map_err(|_| DecodeError::Corrupt)?;
     img.apply_orientation(orientation);
     Ok(Decoded {
@@ -72,7 +75,22 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         format: format.0,
         stored_size: (w, h),
         orientation: orientation_number(orientation),
+        lens_model,
     })
+}
+
+/// LensModel from raw EXIF (TIFF-structured) bytes; anything unreadable is simply absent.
+fn lens_model(raw: Vec<u8>) -> Option<String> {
+    let exif = exif::Reader::new().read_raw(raw).ok()?;
+    let field = exif.get_field(exif::Tag::LensModel, exif::In::PRIMARY)?;
+    match &field.value {
+        exif::Value::Ascii(parts) => {
+            let text: String = parts.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect();
+            let text = text.trim_matches(char::from(0)).trim().chars().take(120).collect::<String>();
+            (!text.is_empty()).then_some(text)
+        }
+        _ => None,
+    }
 }
 
 /// Whether an end-of-image marker follows the last start-of-scan (phones may append trailers
@@ -125,6 +143,15 @@ mod tests {
             .expect("jpeg");
         jpeg.truncate(jpeg.len() / 3);
         assert!(matches!(decode(&jpeg), Err(DecodeError::Corrupt)), "truncated JPEG");
+    }
+
+    #[test]
+    fn a_decompression_bomb_is_refused_before_its_pixels_are_decoded() {
+        // 8000×8000 of one grey: a few hundred KB of PNG that would inflate to 64 MP.
+        let mut bomb = Vec::new();
+        image::GrayImage::new(8000, 8000).write_to(&mut Cursor::new(&mut bomb), ImageFormat::Png).expect("png");
+        assert!(bomb.len() < 512 * 1024, "a real bomb is small: {} bytes", bomb.len());
+        assert_eq!(decode(&bomb).err(), Some(DecodeError::TooManyPixels(8000, 8000)));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod detect;
 pub mod encode;
 pub mod frame;
 pub mod matte;
+pub mod mesh;
 pub mod models;
 pub mod pipeline;
 pub mod resize;

@@ -8,6 +8,7 @@ use tract_onnx::tract_core::tract_data::knobs::KnobScope;
 
 use crate::detect::{self, Face};
 use crate::matte;
+use crate::mesh::{self, FaceMesh};
 
 type Plan = std::sync::Arc<TypedRunnableModel>;
 
@@ -15,6 +16,8 @@ pub struct Models {
     detector: Plan,
     anchors: Vec<[f32; 4]>,
     matter: Plan,
+    mesher: Plan,
+    iris: Plan,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,12 +76,14 @@ fn as_vec(v: &TValue) -> Result<Vec<f32>, InferenceError> {
 }
 
 impl Models {
-    /// Loads the detector and the matting network from `dir` (see models/).
+    /// Loads the detector, the face mesh and the matting network from `dir` (see models/).
     pub fn load(dir: &Path) -> Result<Self, ModelError> {
         Ok(Self {
             detector: load(dir, "retinaface_mnet025.onnx", [1, 3, detect::INPUT, detect::INPUT], Compile::Default)?,
             anchors: detect::anchors(),
             matter: load(dir, matte::MODEL_FILE, [1, 3, matte::INPUT_H, matte::INPUT_W], Compile::Im2col)?,
+            mesher: load(dir, "face_landmark_468.onnx", [1, 3, mesh::INPUT, mesh::INPUT], Compile::Default)?,
+            iris: load(dir, "iris_landmark.onnx", [1, 3, mesh::IRIS_INPUT, mesh::IRIS_INPUT], Compile::Default)?,
         })
     }
 
@@ -86,6 +91,29 @@ impl Models {
         let (data, lb) = detect::preprocess(img);
         let out = run(&self.detector, data, [1, 3, detect::INPUT, detect::INPUT])?;
         Ok(detect::postprocess(&as_vec(&out[0])?, &as_vec(&out[1])?, &as_vec(&out[2])?, &self.anchors, lb))
+    }
+
+    /// The face mesh of the face in `crop` of `frame`, if the network finds a face there.
+    pub fn mesh(&self, frame: &image::RgbImage, crop: mesh::Crop) -> Result<Option<FaceMesh>, InferenceError> {
+        let data = mesh::preprocess(frame, crop, mesh::INPUT, false);
+        let out = run(&self.mesher, data, [1, 3, mesh::INPUT, mesh::INPUT])?;
+        let presence = as_vec(&out[1])?.first().copied().unwrap_or(f32::MIN);
+        let Some(mut m) = mesh::postprocess(&as_vec(&out[0])?, presence, crop) else { return Ok(None) };
+        if m.presence < mesh::MIN_PRESENCE {
+            return Ok(None);
+        }
+        // The iris model was trained on the person's right eye; the left one is mirrored.
+        let shape = [1, 3, mesh::IRIS_INPUT, mesh::IRIS_INPUT];
+        let mut eyes = Vec::new();
+        for (i, (a, b)) in m.eye_corners.into_iter().enumerate() {
+            let (eye, mirrored) = (mesh::Crop::eye(a, b), i == 1);
+            let out = run(&self.iris, mesh::preprocess(frame, eye, mesh::IRIS_INPUT, mirrored), shape)?;
+            eyes.extend(mesh::iris_eye_openness(&as_vec(&out[0])?, eye, mirrored));
+        }
+        if let Some(open) = eyes.into_iter().reduce(f32::min) {
+            m.eye_openness = open;
+        }
+        Ok(Some(m))
     }
 
     /// Alpha of the person in `frame`, at the frame's size.

@@ -42,6 +42,9 @@ fn failed(out: &Output) -> Vec<Reason> {
 fn the_astronaut_becomes_a_chsi_photo_within_every_band() {
     let out = run(&png(&astronaut()));
     assert!(out.report.passed, "{:?}", out.report.reasons);
+    let mesh = out.report.mesh.expect("the face mesh finds the face");
+    assert!(mesh.yaw_deg.abs() < 5.0 && mesh.pitch_deg.abs() < 15.0, "facing the camera: {mesh:?}");
+    assert!(mesh.eye_openness > 0.25, "eyes open: {mesh:?}");
     let photo = out.photo.expect("photo");
     let jpeg = &photo.standard_jpeg;
     assert!((20 * 1024..=40 * 1024).contains(&jpeg.len()), "{} bytes", jpeg.len());
@@ -111,6 +114,63 @@ fn half_the_face_darkened_is_uneven_lighting() {
     assert!(failed(&run(&png(&img))).contains(&Reason::UnevenLighting));
 }
 
+/// Fills an ellipse (centre, radii) with `fill`, feathered over its outer 20 %.
+fn paint_ellipse(img: &mut RgbImage, (cx, cy): (f32, f32), (rx, ry): (f32, f32), fill: [u8; 3]) {
+    for (x, y, p) in img.enumerate_pixels_mut() {
+        let d = ((x as f32 + 0.5 - cx) / rx).powi(2) + ((y as f32 + 0.5 - cy) / ry).powi(2);
+        let a = ((1.0 - d.sqrt()) / 0.2).clamp(0.0, 1.0);
+        for c in 0..3 {
+            p.0[c] = (p.0[c] as f32 * (1.0 - a) + fill[c] as f32 * a).round() as u8;
+        }
+    }
+}
+
+fn mean_colour(img: &RgbImage, x0: u32, y0: u32, x1: u32, y1: u32) -> [u8; 3] {
+    let mut sum = [0u32; 3];
+    for y in y0..y1 {
+        for x in x0..x1 {
+            (0..3).for_each(|c| sum[c] += img.get_pixel(x, y).0[c] as u32);
+        }
+    }
+    sum.map(|v| (v / ((x1 - x0) * (y1 - y0))) as u8)
+}
+
+#[test]
+fn eyes_painted_shut_are_eyes_closed() {
+    let mut img = astronaut();
+    // Where the detector puts the eyes on the untouched photo.
+    let eyes = run(&png(&img)).report.faces[0].eyes();
+    for e in [eyes.0, eyes.1] {
+        let (x, y) = (e.x.round() as u32, e.y.round() as u32);
+        // Lid-coloured skin over the eye, from just below it, and a line of lashes.
+        let skin = mean_colour(&img, x - 8, y + 9, x + 8, y + 12);
+        paint_ellipse(&mut img, (e.x, e.y), (12.0, 7.0), skin);
+        // Closed lids curve down: lashes along the lower arc of a 22×12 ellipse.
+        for t in (20..=160).step_by(5) {
+            let (sin, cos) = (t as f32).to_radians().sin_cos();
+            paint_ellipse(&mut img, (e.x + 11.0 * cos, e.y - 2.0 + 6.0 * sin), (1.2, 1.2), [70, 45, 35]);
+        }
+    }
+    let out = run(&png(&img));
+    assert!(failed(&out).contains(&Reason::EyesClosed), "{:?} {:?}", out.report.reasons, out.report.mesh);
+}
+
+#[test]
+fn a_wide_open_mouth_is_mouth_open_and_a_smile_is_not() {
+    let img = astronaut();
+    let before = run(&png(&img));
+    let smile = before.report.mesh.expect("mesh on the astronaut");
+    assert!(!failed(&before).contains(&Reason::MouthOpen), "a smile: {}", smile.mouth_openness);
+    // A dark opening between the mouth corners, as tall as it is wide.
+    let f = &before.report.faces[0];
+    let (l, r) = (f.landmarks[3], f.landmarks[4]);
+    let mut open = img.clone();
+    let half = (r.x - l.x) / 2.0 - 3.0;
+    paint_ellipse(&mut open, ((l.x + r.x) / 2.0, (l.y + r.y) / 2.0 + 4.0), (half, half * 1.2), [45, 15, 15]);
+    let out = run(&png(&open));
+    assert!(failed(&out).contains(&Reason::MouthOpen), "{:?} {:?}", out.report.reasons, out.report.mesh);
+}
+
 fn rotate(img: &RgbImage, degrees: f32) -> RgbImage {
     let (s, c) = degrees.to_radians().sin_cos();
     let (cx, cy) = (img.width() as f32 / 2.0, img.height() as f32 / 2.0);
@@ -144,12 +204,10 @@ fn a_tiny_image_is_low_resolution() {
 }
 
 /// A JPEG whose pixels are stored rotated, with EXIF orientation 6 saying "turn 90° clockwise".
-fn exif_rotated_jpeg(upright: &RgbImage) -> Vec<u8> {
-    let stored = image::imageops::rotate270(upright);
+/// A JPEG of `img` with an EXIF block (TIFF bytes) as phones write it, right after SOI.
+fn jpeg_with_exif(img: &RgbImage, tiff: &[u8]) -> Vec<u8> {
     let mut jpeg = Vec::new();
-    stored.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg).expect("jpeg");
-    let tiff: &[u8] =
-        &[b'M', b'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0];
+    img.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg).expect("jpeg");
     let mut app1 = vec![0xFF, 0xE1];
     app1.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
     app1.extend_from_slice(b"Exif\0\0");
@@ -158,6 +216,33 @@ fn exif_rotated_jpeg(upright: &RgbImage) -> Vec<u8> {
     out.extend_from_slice(&app1);
     out.extend_from_slice(&jpeg[2..]);
     out
+}
+
+fn exif_rotated_jpeg(upright: &RgbImage) -> Vec<u8> {
+    let tiff: &[u8] =
+        &[b'M', b'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0];
+    jpeg_with_exif(&image::imageops::rotate270(upright), tiff)
+}
+
+#[test]
+fn a_photo_from_the_front_camera_is_a_selfie() {
+    let lens = |model: &str| {
+        let field = exif::Field {
+            tag: exif::Tag::LensModel,
+            ifd_num: exif::In::PRIMARY,
+            value: exif::Value::Ascii(vec![model.as_bytes().to_vec()]),
+        };
+        let mut writer = exif::experimental::Writer::new();
+        writer.push_field(&field);
+        let mut tiff = Cursor::new(Vec::new());
+        writer.write(&mut tiff, false).expect("exif");
+        jpeg_with_exif(&astronaut(), &tiff.into_inner())
+    };
+    let front = run(&lens("iPhone 13 front camera 2.71mm f/2.2"));
+    assert_eq!(front.report.input.lens_model.as_deref(), Some("iPhone 13 front camera 2.71mm f/2.2"));
+    assert!(failed(&front).contains(&Reason::Selfie), "{:?}", front.report.reasons);
+    let back = run(&lens("iPhone 13 back dual wide camera 5.1mm f/1.6"));
+    assert!(!failed(&back).contains(&Reason::Selfie), "{:?}", back.report.reasons);
 }
 
 #[test]
