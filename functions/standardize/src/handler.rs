@@ -43,7 +43,12 @@ pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatc
         let body = message.body.unwrap_or_default();
         let left = deadline.duration_since(std::time::SystemTime::now()).unwrap_or_default();
         if left < TIME_RESERVE {
-            tracing::warn!(message_id = id, left_ms = left.as_millis() as u64, outcome = "retry", "too little time left");
+            tracing::warn!(
+                message_id = id,
+                left_ms = left.as_millis() as u64,
+                outcome = "retry",
+                "too little time left"
+            );
             response.batch_item_failures.push(retry(id));
             continue;
         }

@@ -132,7 +132,14 @@ pub fn run_pipeline(bytes: &[u8], spec: &PhotoSpec, models: &Models) -> Result<O
         report: Report {
             passed: false,
             reasons: Vec::new(),
-            input: InputInfo { bytes: bytes.len(), format: None, width: 0, height: 0, exif_orientation: 1, lens_model: None },
+            input: InputInfo {
+                bytes: bytes.len(),
+                format: None,
+                width: 0,
+                height: 0,
+                exif_orientation: 1,
+                lens_model: None,
+            },
             faces: Vec::new(),
             frame: None,
             mesh: None,

@@ -156,7 +156,7 @@ fn bench(args: &Args, models: &Models) -> ExitCode {
         }
         println!("\n{name} ({} KB)", bytes.len() / 1024);
         println!("  {:<10} {:>9} {:>9} {:>9}", "stage", "min", "median", "max");
-        for stage in ["decode", "detect", "frame", "matte", "composite", "checks", "encode", "total"] {
+        for stage in ["decode", "detect", "frame", "mesh", "matte", "composite", "checks", "encode", "total"] {
             if let Some(v) = stages.get_mut(stage) {
                 v.sort_by(f64::total_cmp);
                 println!("  {stage:<10} {:>9.1} {:>9.1} {:>9.1}", v[0], v[v.len() / 2], v[v.len() - 1]);
