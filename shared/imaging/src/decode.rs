@@ -67,7 +67,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     limits.max_alloc = Some(MAX_PIXELS * 4 + 64 * 1024 * 1024);
     decoder.set_limits(limits).map_err(|_| DecodeError::TooManyPixels(w, h))?;
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let lens_model = decoder.exif_metadata().ok().flatten().and_then(|raw| lens_model(raw));
+    let lens_model = decoder.exif_metadata().ok().flatten().and_then(lens_model);
     let mut img = DynamicImage::from_decoder(decoder).map_err(|_| DecodeError::Corrupt)?;
     img.apply_orientation(orientation);
     Ok(Decoded {
