@@ -119,8 +119,8 @@ fn paint_ellipse(img: &mut RgbImage, (cx, cy): (f32, f32), (rx, ry): (f32, f32),
     for (x, y, p) in img.enumerate_pixels_mut() {
         let d = ((x as f32 + 0.5 - cx) / rx).powi(2) + ((y as f32 + 0.5 - cy) / ry).powi(2);
         let a = ((1.0 - d.sqrt()) / 0.2).clamp(0.0, 1.0);
-        for c in 0..3 {
-            p.0[c] = (p.0[c] as f32 * (1.0 - a) + fill[c] as f32 * a).round() as u8;
+        for (v, f) in p.0.iter_mut().zip(fill) {
+            *v = (*v as f32 * (1.0 - a) + f as f32 * a).round() as u8;
         }
     }
 }
