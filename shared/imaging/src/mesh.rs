@@ -231,7 +231,7 @@ mod tests {
             c[3 * i + 1] = y;
         }
         for mirrored in [false, true] {
-            assert!((iris_eye_openness(&c, crop, mirrored).unwrap() - 0.2).abs() < 1e-6);
+            assert!((iris_eye_openness(&c, crop, mirrored).expect("openness") - 0.2).abs() < 1e-6);
         }
         let p = crop.to_frame(IRIS_INPUT, 12.0, 32.0, true);
         assert!((p.x - 148.75).abs() < 1e-4 && (p.y - 100.0).abs() < 1e-4, "{p:?}");
