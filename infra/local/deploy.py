@@ -30,7 +30,13 @@ DATA_PLANE = {
     "AWS::SQS::QueuePolicy",
     "AWS::KMS::Key",
 }
-LOCAL_PARAMETERS = {"Stage": "local", "WeChatAppId": "wx00000000000000aa", "WeChatPayMchId": "1900000109"}
+LOCAL_PARAMETERS = {
+    "Stage": "local",
+    "WeChatAppId": "wx00000000000000aa",
+    "WeChatPayMchId": "1900000109",
+    # Short, so the tests can watch an abandoned claim return to the queue.
+    "ReviewLeaseSeconds": "4",
+}
 # Values that come from Secrets Manager or NoEcho parameters in AWS: local ones from secrets.env.
 LOCAL_SECRETS = {
     "WECHAT_APP_SECRET",
@@ -239,6 +245,8 @@ def main():
         **aws,
         "API_URL": args.gateway_url,
         "FAKE_WECHAT_URL": args.fake_wechat_url,
+        # Where tests invoke a function directly, as EventBridge would (the deadline job).
+        "FUNCTIONS_INVOKE_URL": args.invoke_url,
         "FUNCTIONS_LOG": os.path.join(args.state, "functions.log"),
         "WECHAT_APPID": local_params["WeChatAppId"],
         "WECHATPAY_MCHID": local_params["WeChatPayMchId"],

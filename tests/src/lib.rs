@@ -14,6 +14,7 @@ pub struct Stack {
     /// The local session signing key (to mint expired or forged tokens in tests).
     pub session_signing_key: String,
     pub functions_log: String,
+    invoke: String,
     http: reqwest::Client,
     ddb: aws_sdk_dynamodb::Client,
 }
@@ -64,6 +65,7 @@ impl Stack {
             table: env("TABLE_NAME")?,
             session_signing_key: env("SESSION_SIGNING_KEY")?,
             functions_log: env("FUNCTIONS_LOG")?,
+            invoke: env("FUNCTIONS_INVOKE_URL")?,
             http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(120)).build()?,
             ddb: aws_sdk_dynamodb::Client::new(&aws),
         })
@@ -391,5 +393,174 @@ impl Stack {
             bail!("create campaign: {} {}", reply.status, reply.body);
         }
         Ok(reply.body["campaign"]["id"].as_str().context("campaign id")?.to_owned())
+    }
+}
+
+/// The astronaut portrait `make models` fetched (a real photo, 512×512 PNG).
+pub fn astronaut() -> Vec<u8> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/astronaut.png");
+    std::fs::read(path).expect("models/astronaut.png (run `make models`)")
+}
+
+impl Stack {
+    /// A new person given staff `roles` (e.g. `["reviewer"]`) by `operator`, logged in with them.
+    pub async fn staff(&self, operator: &Session, roles: &[&str]) -> anyhow::Result<Session> {
+        let person = self.log_in(None).await?;
+        let body = json!({ "roles": roles });
+        let path = format!("/v1/admin/staff/{}", person.user_id);
+        let reply = self.call(reqwest::Method::PUT, &path, Some(&operator.token), Some(&body)).await?;
+        if reply.status != StatusCode::OK {
+            bail!("grant {roles:?}: {} {}", reply.status, reply.body);
+        }
+        self.log_in(Some(&person.openid)).await
+    }
+
+    /// The student's order in the campaign, paid through WeChat Pay with its notification.
+    pub async fn paid_order(&self, student: &Session, campaign_id: &str) -> anyhow::Result<String> {
+        let created = self.post("/v1/orders", Some(&student.token), &json!({"campaign_id": campaign_id})).await?;
+        let no = created.body["order"]["order_id"].as_str().with_context(|| format!("order: {}", created.body))?;
+        self.wx_pay(no, true).await?;
+        Ok(no.to_owned())
+    }
+
+    /// Opens an upload attempt and posts the photo as wx.uploadFile does; the attempt number.
+    pub async fn upload_photo(&self, student: &Session, no: &str, photo: Vec<u8>) -> anyhow::Result<u64> {
+        let opened = self.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await?;
+        if opened.status != StatusCode::CREATED {
+            bail!("upload refused: {} {}", opened.status, opened.body);
+        }
+        let status = self.upload_form(&opened.body["upload"], photo, "image/png").await?;
+        if !status.is_success() {
+            bail!("S3 refused the upload: {status}");
+        }
+        opened.body["attempt"].as_u64().context("attempt")
+    }
+
+    /// Polls the student's view of the order until it is in `want` (up to `secs` seconds).
+    pub async fn wait_for_state(&self, student: &Session, no: &str, want: &str, secs: u64) -> anyhow::Result<Value> {
+        let mut last = Value::Null;
+        for _ in 0..secs * 2 {
+            let r = self.get(&format!("/v1/orders/{no}"), Some(&student.token)).await?;
+            if r.body["order"]["state"] == want {
+                return Ok(r.body);
+            }
+            last = r.body;
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        bail!("order {no} never became {want}: {last}")
+    }
+
+    /// Invokes a function directly, as EventBridge or another AWS service would.
+    pub async fn invoke(&self, function: &str, payload: &Value) -> anyhow::Result<Value> {
+        let url = format!("{}/2015-03-31/functions/{function}/invocations", self.invoke);
+        let response = self.http.post(url).json(payload).send().await?;
+        let status = response.status();
+        let body: Value = response.json().await?;
+        if !status.is_success() {
+            bail!("invoke {function}: {status} {body}");
+        }
+        Ok(body)
+    }
+
+    /// The deadline job as EventBridge runs it, for the scheduled `time`.
+    pub async fn run_deadline_job(&self, at: time::OffsetDateTime) -> anyhow::Result<Value> {
+        let time = at.format(&time::format_description::well_known::Rfc3339)?;
+        let event = json!({
+            "version": "0", "id": format!("test-{}", unique()), "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "000000000000", "time": time, "region": "us-east-1",
+            "resources": ["arn:aws:events:us-east-1:000000000000:rule/test"], "detail": {}
+        });
+        self.invoke("close-deadlines", &event).await
+    }
+
+    /// Claims the next task of the campaign as `reviewer` and decides it; the decision's reply.
+    pub async fn review_next(&self, reviewer: &Session, campaign_id: &str, decision: &Value) -> anyhow::Result<Reply> {
+        let claimed =
+            self.post(&format!("/v1/review/campaigns/{campaign_id}/claims"), Some(&reviewer.token), &json!({})).await?;
+        if claimed.status != StatusCode::OK {
+            bail!("claim: {} {}", claimed.status, claimed.body);
+        }
+        let task = claimed.body["task_id"].as_str().context("task id")?;
+        self.post(&format!("/v1/review/campaigns/{campaign_id}/tasks/{task}/decision"), Some(&reviewer.token), decision)
+            .await
+    }
+
+    /// Asks for an export as `admin` and waits until it is built; the export with its link.
+    pub async fn export(&self, admin: &Session, campaign_id: &str, incremental: bool) -> anyhow::Result<Value> {
+        let asked = self
+            .post(
+                &format!("/v1/admin/campaigns/{campaign_id}/exports"),
+                Some(&admin.token),
+                &json!({"incremental": incremental}),
+            )
+            .await?;
+        if asked.status != StatusCode::ACCEPTED {
+            bail!("export request: {} {}", asked.status, asked.body);
+        }
+        let id = asked.body["export"]["export_id"].as_str().context("export id")?.to_owned();
+        self.wait_for_export(admin, campaign_id, &id).await
+    }
+
+    pub async fn wait_for_export(&self, admin: &Session, campaign_id: &str, export_id: &str) -> anyhow::Result<Value> {
+        let mut last = Value::Null;
+        for _ in 0..120 {
+            let r =
+                self.get(&format!("/v1/admin/campaigns/{campaign_id}/exports/{export_id}"), Some(&admin.token)).await?;
+            if r.body["export"]["status"] == "ready" {
+                return Ok(r.body);
+            }
+            last = r.body;
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        bail!("export {export_id} never became ready: {last}")
+    }
+
+    /// Downloads a URL (a presigned link).
+    pub async fn download(&self, url: &str) -> anyhow::Result<Vec<u8>> {
+        Ok(self.http.get(url).send().await?.error_for_status()?.bytes().await?.to_vec())
+    }
+}
+
+/// A student of a roster: logged in and verified against their line.
+pub struct Student {
+    pub session: Session,
+    pub name: String,
+    pub id_number: String,
+}
+
+impl Stack {
+    /// Imports a roster of `n` new people into the campaign and has `verify`
+    /// of them log in and verify, concurrently; the verified ones, then the others' lines.
+    pub async fn roster_students(
+        &self,
+        setup: &SchoolSetup,
+        n: usize,
+        verify: usize,
+    ) -> anyhow::Result<(Vec<Student>, Vec<(String, String)>)> {
+        const FAMILY: [&str; 8] = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄"];
+        const GIVEN: [&str; 8] = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "婷"];
+        let people: Vec<(String, String)> = (0..n)
+            .map(|k| (format!("{}{}{}", FAMILY[k % 8], GIVEN[(k / 8) % 8], GIVEN[(k / 64) % 8]), id_number(unique())))
+            .collect();
+        let mut csv = String::from("\u{feff}姓名,身份证号\n");
+        for (name, id) in &people {
+            csv.push_str(&format!("{name},{id}\n"));
+        }
+        let import = self.import_roster(&setup.admin, &setup.campaign_id, csv.into_bytes()).await?;
+        if import.status != StatusCode::OK || import.body["report"]["errors"].as_array().is_some_and(|e| !e.is_empty())
+        {
+            bail!("import: {} {}", import.status, import.body);
+        }
+        let verified = futures::future::try_join_all(people[..verify].iter().map(|(name, id)| async move {
+            let session = self.log_in(None).await?;
+            let body = json!({"campaign_id": setup.campaign_id, "name": name, "id_number": id});
+            let r = self.post("/v1/identity/verify", Some(&session.token), &body).await?;
+            if r.status != StatusCode::OK {
+                bail!("verify: {} {}", r.status, r.body);
+            }
+            Ok(Student { session, name: name.clone(), id_number: id.clone() })
+        }))
+        .await?;
+        Ok((verified, people[verify..].to_vec()))
     }
 }

@@ -1,5 +1,5 @@
 //! Administration routes. Operators run the service (schools, staff); school admins run their
-//! own school's campaigns and rosters and cannot see any other school's.
+//! own school's campaigns, rosters and exports and cannot see any other school's.
 
 use std::time::Duration;
 
@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use yunzhao_adapters::dynamo::campaigns::{CampaignStoreError, Progress, School};
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoRoster};
+use yunzhao_adapters::dynamo::exports::{Export, ExportStatus};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoRoster};
 use yunzhao_adapters::roster_file::{self, FileError};
 use yunzhao_domain::campaign::{
     Campaign, CampaignKind, IdentityMode, PhotoSpec, Preset, SHANGHAI, Window, parse_shanghai_time,
@@ -26,9 +27,21 @@ use yunzhao_http::{
 /// A roster upload link is good for this long.
 const UPLOAD_LINK_TTL: Duration = Duration::from_secs(15 * 60);
 
+/// Exports of a campaign for its school: requested here, built by the export function.
+pub struct Exports {
+    pub store: DynamoExports,
+    pub sqs: aws_sdk_sqs::Client,
+    pub queue: String,
+    pub bucket: String,
+}
+
+/// A download link of an export is good for this long.
+const EXPORT_LINK_TTL: Duration = Duration::from_secs(15 * 60);
+
 pub struct Deps {
     pub campaigns: DynamoCampaigns,
     pub roster: DynamoRoster,
+    pub exports: Exports,
     pub s3: aws_sdk_s3::Client,
     pub uploads_bucket: String,
     pub keys: SessionKeys,
@@ -51,6 +64,9 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
             "POST /v1/admin/campaigns/{campaign_id}/roster-uploads" => roster_upload(deps, &p, &req).await,
             "POST /v1/admin/campaigns/{campaign_id}/roster-imports/{import_id}" => roster_import(deps, &p, &req).await,
             "GET /v1/admin/campaigns/{campaign_id}/roster-imports/{import_id}" => roster_report(deps, &p, &req).await,
+            "POST /v1/admin/campaigns/{campaign_id}/exports" => request_export(deps, &p, &req).await,
+            "GET /v1/admin/campaigns/{campaign_id}/exports" => list_exports(deps, &p, &req).await,
+            "GET /v1/admin/campaigns/{campaign_id}/exports/{export_id}" => show_export(deps, &p, &req).await,
             _ => Err(unknown_route()),
         }
     }
@@ -322,4 +338,81 @@ async fn roster_report(deps: &Deps, p: &Principal, req: &Request) -> Result<Resp
     let report =
         deps.roster.report(&c.id, &import_id).await.map_err(ApiError::store)?.ok_or_else(ApiError::not_found)?;
     Ok(json_response(StatusCode::OK, &json!({"import_id": import_id, "report": report})))
+}
+
+#[derive(Deserialize, Default)]
+struct ExportRequest {
+    /// Only photos approved since the last finished export.
+    #[serde(default)]
+    incremental: bool,
+}
+
+async fn request_export(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (campaign, _) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
+    let body: ExportRequest = if req.body().is_empty() { ExportRequest::default() } else { parse_json(req)? };
+    let store = &deps.exports.store;
+    let since = if body.incremental {
+        let done = store.list(&campaign.id).await.map_err(ApiError::store)?;
+        done.iter().filter(|e| e.status == ExportStatus::Ready).map(|e| e.approved_until).max().unwrap_or(0)
+    } else {
+        0
+    };
+    let now_ms = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    let export = Export {
+        export_id: format!("e{now_ms:013}{}", &uuid::Uuid::new_v4().simple().to_string()[..6]),
+        campaign_id: campaign.id.clone(),
+        status: ExportStatus::Building,
+        requested_by: p.user_id.to_string(),
+        requested_at: now_ms,
+        since,
+        object_key: None,
+        sha256: None,
+        photos: 0,
+        missing: 0,
+        bytes: 0,
+        approved_until: 0,
+    };
+    store.request(&export).await.map_err(ApiError::store)?;
+    let job = json!({"campaign_id": campaign.id, "export_id": export.export_id}).to_string();
+    deps.exports
+        .sqs
+        .send_message()
+        .queue_url(&deps.exports.queue)
+        .message_body(job)
+        .send()
+        .await
+        .map_err(|e| ApiError::store(aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+    tracing::info!(campaign_id = campaign.id, export_id = export.export_id, incremental = body.incremental, by = %p.user_id, "export requested");
+    Ok(json_response(StatusCode::ACCEPTED, &json!({"export": export})))
+}
+
+async fn list_exports(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (campaign, _) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
+    let exports = deps.exports.store.list(&campaign.id).await.map_err(ApiError::store)?;
+    Ok(json_response(StatusCode::OK, &json!({"exports": exports})))
+}
+
+/// An export's state and, once ready, a short-lived download link.
+async fn show_export(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (campaign, _) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
+    let export_id = path_param(req, "export_id")?;
+    let Some(export) = deps.exports.store.get(&campaign.id, &export_id).await.map_err(ApiError::store)? else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "export_not_found", "No such export.", "导出记录不存在。"));
+    };
+    let mut view = json!({"export": export});
+    if let Some(key) = &export.object_key {
+        let config = PresigningConfig::expires_in(EXPORT_LINK_TTL).map_err(ApiError::store)?;
+        let link = deps
+            .s3
+            .get_object()
+            .bucket(&deps.exports.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(ApiError::store)?;
+        view["download_url"] = json!(link.uri());
+        view["expires_in"] = json!(EXPORT_LINK_TTL.as_secs());
+        tracing::info!(campaign_id = campaign.id, export_id, by = %p.user_id, "export download link issued");
+    }
+    Ok(json_response(StatusCode::OK, &view))
 }

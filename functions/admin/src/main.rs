@@ -7,12 +7,14 @@ use lambda_http::{Error, service_fn};
 use yunzhao_adapters::aws;
 use yunzhao_adapters::config::{self, ConfigError};
 use yunzhao_adapters::crypto::{Envelope, LookupHasher};
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoRoster};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoRoster};
 use yunzhao_http::SessionKeys;
 
 struct Config {
     table: String,
     uploads_bucket: String,
+    results_bucket: String,
+    export_queue: String,
     data_key_id: String,
     session_key: String,
     lookup_key: String,
@@ -23,6 +25,8 @@ impl Config {
         Ok(Self {
             table: config::required("TABLE_NAME")?,
             uploads_bucket: config::required("UPLOADS_BUCKET")?,
+            results_bucket: config::required("RESULTS_BUCKET")?,
+            export_queue: config::required("EXPORT_QUEUE_URL")?,
             data_key_id: config::required("DATA_KEY_ID")?,
             session_key: config::required("SESSION_SIGNING_KEY")?,
             lookup_key: config::required("LOOKUP_HMAC_KEY")?,
@@ -40,7 +44,13 @@ async fn main() -> Result<(), Error> {
     let envelope = Arc::new(Envelope::new(aws_sdk_kms::Client::new(&sdk), cfg.data_key_id));
     let deps = handler::Deps {
         campaigns: DynamoCampaigns::new(ddb.clone(), &cfg.table),
-        roster: DynamoRoster::new(ddb, &cfg.table, hasher, envelope),
+        roster: DynamoRoster::new(ddb.clone(), &cfg.table, hasher, envelope),
+        exports: handler::Exports {
+            store: DynamoExports::new(ddb, &cfg.table),
+            sqs: aws_sdk_sqs::Client::new(&sdk),
+            queue: cfg.export_queue,
+            bucket: cfg.results_bucket,
+        },
         s3: aws::s3_client(&sdk),
         uploads_bucket: cfg.uploads_bucket,
         keys: SessionKeys::from_base64(&cfg.session_key, time::Duration::hours(2))?,

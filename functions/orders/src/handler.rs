@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use yunzhao_adapters::dynamo::orders::{Applied, Order};
+use yunzhao_adapters::dynamo::orders::Order;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoUsers};
 use yunzhao_adapters::payments::{self, Settlement};
 use yunzhao_adapters::wechat::pay::{PayError, PrepayOrder, WeChatPay};
@@ -112,6 +112,8 @@ fn order_view(o: &Order) -> Value {
         "paid_at": o.paid_at.map(rfc3339),
         "transaction_id": o.transaction_id,
         "refund_requested": o.out_refund_no.is_some(),
+        "approved_at": o.approved_at.map(|ms| rfc3339(ms / 1000)),
+        "review_note": o.review_note.as_deref().filter(|n| !n.is_empty()),
         "retake_reasons": o.reasons.iter().map(|r| {
             let (en, zh) = r.messages();
             json!({"code": r, "message": en, "message_zh": zh})
@@ -194,6 +196,10 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         refund_reason: None,
         result_prefix: None,
         reasons: Vec::new(),
+        review_note: None,
+        review_task_id: None,
+        approved_at: None,
+        attempts: 0,
     };
     let (mut order, new) = deps.orders.open(fresh).await.map_err(ApiError::store)?;
     // An earlier order whose payment window lapsed is settled first, then replaced.
@@ -283,30 +289,12 @@ async fn cancel(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
             "只有未支付的订单可以取消。",
         )
     };
-    if order.state != OrderState::Created {
-        return Err(not_cancellable());
-    }
-    if order.prepay_id.is_some() {
-        match deps.pay.close(order.out_trade_no.as_str()).await {
-            Ok(()) => {}
-            Err(PayError::Refused { code, .. }) if code == "ORDERPAID" => {
-                // Paid meanwhile: settle instead of cancelling.
-                reconcile(deps, &order).await?;
-                return Err(not_cancellable());
-            }
-            Err(PayError::Refused { code, .. }) if code == "ORDER_NOT_EXIST" => {}
-            Err(e) => return Err(pay_down(e)),
-        }
-    }
     let actor = p.user_id.to_string();
-    match deps
-        .orders
-        .apply(&order, Transition::Cancel, "student_cancel", &actor, vec![], vec![])
-        .await
-        .map_err(ApiError::store)?
-    {
-        Applied::Moved => {}
-        Applied::Unchanged(_) => return Err(not_cancellable()),
+    match payments::cancel_unpaid(&deps.orders, &deps.pay, &order, "student_cancel", &actor).await {
+        Ok(payments::Cancelling::Cancelled) => {}
+        Ok(_) => return Err(not_cancellable()),
+        Err(payments::CancelError::Pay(e)) => return Err(pay_down(e)),
+        Err(payments::CancelError::Store(e)) => return Err(ApiError::store(e)),
     }
     let order = deps.orders.get(&order.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(order_not_found)?;
     Ok(json_response(StatusCode::OK, &json!({ "order": order_view(&order) })))

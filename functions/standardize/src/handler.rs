@@ -1,6 +1,6 @@
 //! One SQS batch of S3 upload events. Per object (`bucket/key@etag`, idempotent): the order
 //! starts standardizing, the pipeline runs off the async runtime, the results go to the
-//! results bucket, and the order moves to review (with a task on the review queue) or back to
+//! results bucket, and the order moves to review (with a task in the review queue) or back to
 //! the student with the reasons. Transient failures are reported per message; a message
 //! that can never succeed is consumed.
 
@@ -11,10 +11,10 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::primitives::ByteStream;
 use lambda_runtime::LambdaEvent;
-use serde_json::json;
 use yunzhao_adapters::dynamo::idempotency::{Claim, Idempotency};
 use yunzhao_adapters::dynamo::orders::Applied;
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
+use yunzhao_adapters::dynamo::review::ReviewTask;
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, ReviewQueue};
 use yunzhao_domain::order::{OutTradeNo, Transition};
 
 /// Uploads over this are not read (S3's policy already refuses > 15 MB).
@@ -29,9 +29,8 @@ pub struct Deps {
     pub campaigns: DynamoCampaigns,
     pub idempotency: Idempotency,
     pub s3: aws_sdk_s3::Client,
-    pub sqs: aws_sdk_sqs::Client,
+    pub review: ReviewQueue,
     pub results_bucket: String,
-    pub review_queue: String,
     pub models: Arc<yunzhao_imaging::Models>,
 }
 
@@ -170,38 +169,25 @@ async fn standardize(deps: &Deps, bucket: &str, key: &str, no: &OutTradeNo, atte
             .await
             .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
     }
-    let reasons: Vec<AttributeValue> = out
-        .report
-        .reasons
-        .iter()
-        .map(|r| {
-            AttributeValue::S(
-                serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-            )
-        })
-        .collect();
-    let set = vec![("reasons", AttributeValue::L(reasons)), ("result_prefix", AttributeValue::S(prefix.clone()))];
+    let reasons: Vec<AttributeValue> =
+        out.report.reasons.iter().map(|r| AttributeValue::S(r.as_str().to_owned())).collect();
+    let mut set = vec![("reasons", AttributeValue::L(reasons)), ("result_prefix", AttributeValue::S(prefix.clone()))];
+    let mut also = Vec::new();
     let (transition, cause) = if out.report.passed {
+        // The review task is queued in the same transaction that moves the order into review:
+        // no order waits in review without a task, and no task outlives its order's state.
+        let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        let task = ReviewTask::new(&order.campaign_id, no, attempt, prefix.clone(), key.to_owned(), now_ms);
+        also.push(deps.review.enqueue(&task).map_err(|e| e.to_string())?);
+        set.push(("review_task_id", AttributeValue::S(task.task_id)));
         (Transition::PassChecks, "checks_passed")
     } else {
         (Transition::FailChecks, "checks_failed")
     };
-    let applied = deps
-        .orders
-        .apply_guarded(&order, transition, cause, "standardize", set, vec![], latest)
+    deps.orders
+        .apply_guarded(&order, transition, cause, "standardize", set, also, latest)
         .await
         .map_err(|e| e.to_string())?;
-    if applied == Applied::Moved && out.report.passed {
-        let task =
-            json!({"out_trade_no": no, "attempt": attempt, "campaign_id": order.campaign_id, "result_prefix": prefix});
-        deps.sqs
-            .send_message()
-            .queue_url(&deps.review_queue)
-            .message_body(task.to_string())
-            .send()
-            .await
-            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())?;
-    }
     tracing::info!(
         out_trade_no = %no, attempt, passed = out.report.passed, reasons = ?out.report.reasons,
         duration_ms = started.elapsed().as_millis() as u64, outcome = cause, "standardized"

@@ -6,7 +6,7 @@ use lambda_runtime::{Error, service_fn};
 use yunzhao_adapters::aws;
 use yunzhao_adapters::config;
 use yunzhao_adapters::dynamo::idempotency::Idempotency;
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, ReviewQueue};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -19,11 +19,10 @@ async fn main() -> Result<(), Error> {
     let deps = handler::Deps {
         orders: DynamoOrders::new(ddb.clone(), &table),
         campaigns: DynamoCampaigns::new(ddb.clone(), &table),
-        idempotency: Idempotency::new(ddb, &table),
+        idempotency: Idempotency::new(ddb.clone(), &table),
+        review: ReviewQueue::new(ddb, &table),
         s3: aws::s3_client(&sdk),
-        sqs: aws_sdk_sqs::Client::new(&sdk),
         results_bucket: config::required("RESULTS_BUCKET")?,
-        review_queue: config::required("REVIEW_QUEUE_URL")?,
         models: Arc::new(models),
     };
     lambda_runtime::run(service_fn(|event| handler::handle(&deps, event))).await

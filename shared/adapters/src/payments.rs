@@ -73,3 +73,56 @@ pub async fn settle(
         }
     }
 }
+
+/// How cancelling an unpaid order went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cancelling {
+    Cancelled,
+    /// WeChat Pay had taken the money meanwhile: settled as paid instead.
+    PaidMeanwhile(Settlement),
+    /// The order had left `created` already.
+    NotUnpaid(yunzhao_domain::order::OrderState),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CancelError {
+    #[error(transparent)]
+    Pay(#[from] crate::wechat::pay::PayError),
+    #[error(transparent)]
+    Store(#[from] OrderStoreError),
+}
+
+/// Cancels an unpaid order: first closed at WeChat Pay (so it can no longer be paid), then
+/// cancelled here. An order paid at the last moment is settled as paid, never cancelled.
+pub async fn cancel_unpaid(
+    orders: &DynamoOrders,
+    pay: &crate::wechat::pay::WeChatPay,
+    order: &crate::dynamo::orders::Order,
+    cause: &str,
+    actor: &str,
+) -> Result<Cancelling, CancelError> {
+    use crate::wechat::pay::PayError;
+    use yunzhao_domain::order::{OrderState, Transition};
+    if order.state != OrderState::Created {
+        return Ok(Cancelling::NotUnpaid(order.state));
+    }
+    if order.prepay_id.is_some() {
+        match pay.close(order.out_trade_no.as_str()).await {
+            Ok(()) => {}
+            Err(PayError::Refused { code, .. }) if code == "ORDERPAID" => {
+                let reported = pay.query(order.out_trade_no.as_str()).await?;
+                let settled = match reported {
+                    Some(r) => settle(orders, pay.appid(), pay.mchid(), &r, "payment_query").await?,
+                    None => Settlement::NotPaid(TradeState::Other),
+                };
+                return Ok(Cancelling::PaidMeanwhile(settled));
+            }
+            Err(PayError::Refused { code, .. }) if code == "ORDER_NOT_EXIST" => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(match orders.apply(order, Transition::Cancel, cause, actor, vec![], vec![]).await? {
+        Applied::Moved => Cancelling::Cancelled,
+        Applied::Unchanged(state) => Cancelling::NotUnpaid(state),
+    })
+}

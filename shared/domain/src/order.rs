@@ -88,6 +88,10 @@ pub enum Transition {
     PassChecks,
     /// The photo failed a check: the student retakes, free.
     FailChecks,
+    /// A reviewer accepted the photo: final.
+    Approve,
+    /// A reviewer (or customer service) sent the photo back: the student retakes, free.
+    Reject,
 }
 
 impl Transition {
@@ -102,6 +106,7 @@ impl Transition {
             }
             Transition::StartStandardizing => &[Paid, Uploaded, Standardizing, Standardized, RetakeRequired, Rejected],
             Transition::PassChecks | Transition::FailChecks => &[Standardizing],
+            Transition::Approve | Transition::Reject => &[InReview],
         }
     }
 
@@ -114,6 +119,8 @@ impl Transition {
             Transition::StartStandardizing => OrderState::Standardizing,
             Transition::PassChecks => OrderState::InReview,
             Transition::FailChecks => OrderState::RetakeRequired,
+            Transition::Approve => OrderState::Approved,
+            Transition::Reject => OrderState::Rejected,
         }
     }
 
@@ -263,9 +270,14 @@ mod tests {
             Transition::Refund,
             Transition::PassChecks,
             Transition::FailChecks,
+            Transition::Approve,
+            Transition::Reject,
         ] {
             assert!(!t.applies_to(t.to_state()), "{t:?} must not repeat");
         }
+        // Decisions are on photos in review only; a rejected photo is retaken, an approved one is final.
+        assert!(Transition::Approve.applies_to(InReview) && !Transition::Reject.applies_to(Approved));
+        assert!(Transition::StartStandardizing.applies_to(Rejected));
         // A photo arriving while another is processed supersedes it; approved or in review, never.
         assert!(Transition::StartStandardizing.applies_to(Standardizing));
         assert!(

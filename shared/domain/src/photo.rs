@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     NoFace,
@@ -26,6 +26,30 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// The stable code (as serialized).
+    pub fn as_str(self) -> &'static str {
+        use Reason::*;
+        match self {
+            NoFace => "no_face",
+            MultipleFaces => "multiple_faces",
+            FaceTooSmall => "face_too_small",
+            HeadTurned => "head_turned",
+            HeadTilted => "head_tilted",
+            EyesClosed => "eyes_closed",
+            MouthOpen => "mouth_open",
+            UnevenLighting => "uneven_lighting",
+            Underexposed => "underexposed",
+            Overexposed => "overexposed",
+            Blurry => "blurry",
+            ClothingMatchesBackground => "clothing_matches_background",
+            ShouldersNotLevel => "shoulders_not_level",
+            Selfie => "selfie",
+            CropOutOfFrame => "crop_out_of_frame",
+            LowResolution => "low_resolution",
+            NotAPhoto => "not_a_photo",
+        }
+    }
+
     /// (English, Chinese) for the student.
     pub fn messages(self) -> (&'static str, &'static str) {
         use Reason::*;
@@ -74,6 +98,37 @@ impl Reason {
                 "The file is not a photo we can read (JPEG, PNG or WebP).",
                 "文件不是可识别的照片（支持 JPEG、PNG、WebP）。",
             ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_what_serde_writes() {
+        use Reason::*;
+        for r in [
+            NoFace,
+            MultipleFaces,
+            FaceTooSmall,
+            HeadTurned,
+            HeadTilted,
+            EyesClosed,
+            MouthOpen,
+            UnevenLighting,
+            Underexposed,
+            Overexposed,
+            Blurry,
+            ClothingMatchesBackground,
+            ShouldersNotLevel,
+            Selfie,
+            CropOutOfFrame,
+            LowResolution,
+            NotAPhoto,
+        ] {
+            assert_eq!(serde_json::to_value(r).expect("json"), serde_json::json!(r.as_str()));
         }
     }
 }

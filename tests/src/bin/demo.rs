@@ -1,7 +1,9 @@
-//! `make demo`: the journey on the local stack, as far as the service goes today: an operator
-//! sets up a school and its admin, the admin creates a campaign and imports a roster, a
-//! simulated student logs in through the HTTP API, verifies against the roster, and pays
-//! (WeChat Pay played by the fake, with real signatures and a real encrypted notification).
+//! `make demo`: the whole journey on the local stack. An operator sets up a school and its
+//! admin, the admin creates a campaign and imports a roster; a simulated student logs in
+//! through the HTTP API, verifies against the roster, pays (WeChat Pay played by the fake, with
+//! real signatures and a real encrypted notification) and uploads a real photo through the
+//! presigned POST; the photo is standardized, a reviewer approves it, and the school's export
+//! is built. It prints where the standard photo and the export are.
 
 use anyhow::{Context, ensure};
 use serde_json::json;
@@ -84,5 +86,23 @@ async fn main() -> anyhow::Result<()> {
         "    report: s3://{results}/{prefix}/report.json (local endpoint {})",
         std::env::var("AWS_ENDPOINT_URL").unwrap_or_default()
     );
+
+    let reviewer = stack.staff(&operator, &["reviewer"]).await.context("reviewer")?;
+    let queue = stack.get(&format!("/v1/review/campaigns/{campaign_id}/queue"), Some(&reviewer.token)).await?;
+    println!("12. review queue: {} waiting, oldest {} s", queue.body["waiting"], queue.body["oldest_age_seconds"]);
+    let decided = stack.review_next(&reviewer, &campaign_id, &json!({"decision": "approve"})).await?;
+    ensure!(decided.body["state"] == "approved", "review: {} {}", decided.status, decided.body);
+    println!("13. reviewer {} claimed the photo, looked at it (audited) and approved it", reviewer.user_id);
+
+    let export = stack.export(&admin, &campaign_id, false).await.context("export")?;
+    let e = &export["export"];
+    println!(
+        "14. export built: {} photo(s), {} student(s) without one, sha256 {}",
+        e["photos"],
+        e["missing"],
+        e["sha256"].as_str().unwrap_or_default()
+    );
+    println!("    the export is s3://{results}/{}", e["object_key"].as_str().unwrap_or_default());
+    println!("    the school admin's 15-minute download link: {}", export["download_url"].as_str().unwrap_or_default());
     Ok(())
 }

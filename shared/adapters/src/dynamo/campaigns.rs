@@ -1,7 +1,9 @@
 //! Schools, campaigns and staff roles in the table:
 //! - `PK=SCHOOL#<id>`, `SK=PROFILE`: a school.
 //! - `PK=CAMPAIGN#<id>`, `SK=PROFILE`: a campaign and its progress counters;
-//!   `GSI1PK=SCHOOL#<school>`, `GSI1SK=CAMPAIGN#<id>` lists a school's campaigns.
+//!   `GSI1PK=SCHOOL#<school>`, `GSI1SK=CAMPAIGN#<id>` lists a school's campaigns;
+//!   `GSI2PK=OPEN_CAMPAIGNS`, `GSI2SK=<closes_at, 12 digits>#<id>` lists the campaigns not yet
+//!   closed by their closing time (a sparse index: closing removes the keys).
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -61,6 +63,10 @@ struct CampaignItem {
     gsi1pk: String,
     #[serde(rename = "GSI1SK")]
     gsi1sk: String,
+    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
+    gsi2pk: Option<String>,
+    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
+    gsi2sk: Option<String>,
     entity: String,
     #[serde(flatten)]
     campaign: Campaign,
@@ -86,6 +92,12 @@ fn s(v: &str) -> AttributeValue {
 
 pub fn campaign_pk(id: &str) -> String {
     format!("CAMPAIGN#{id}")
+}
+
+const OPEN_CAMPAIGNS: &str = "OPEN_CAMPAIGNS";
+
+fn closing_key(c: &Campaign) -> String {
+    format!("{:012}#{}", c.window.closes_at.unix_timestamp().max(0), c.id)
 }
 
 impl DynamoCampaigns {
@@ -159,6 +171,8 @@ impl DynamoCampaigns {
             sk: "PROFILE".into(),
             gsi1pk: format!("SCHOOL#{}", campaign.school_id),
             gsi1sk: campaign_pk(&campaign.id),
+            gsi2pk: (!campaign.closed).then(|| OPEN_CAMPAIGNS.into()),
+            gsi2sk: (!campaign.closed).then(|| closing_key(campaign)),
             entity: "campaign".into(),
             campaign: campaign.clone(),
             progress: Progress::default(),
@@ -184,9 +198,12 @@ impl DynamoCampaigns {
             .key("SK", s("PROFILE"))
             .update_expression(
                 "SET #name = :name, kind = :kind, spec = :spec, #window = :window, price_fen = :price, \
-                 identity_mode = :mode, require_id_card_photos = :cards, updated_at = :now",
+                 identity_mode = :mode, require_id_card_photos = :cards, updated_at = :now, \
+                 GSI2SK = :closing",
             )
-            .condition_expression("attribute_exists(PK) AND school_id = :school")
+            // A closed campaign has left the index of open ones and stays out.
+            .condition_expression("attribute_exists(PK) AND school_id = :school AND attribute_exists(GSI2PK)")
+            .expression_attribute_values(":closing", s(&closing_key(campaign)))
             .expression_attribute_names("#name", "name")
             .expression_attribute_names("#window", "window")
             .expression_attribute_values(":name", s(&campaign.name))
@@ -249,6 +266,56 @@ impl DynamoCampaigns {
             if start.is_none() {
                 return Ok(found);
             }
+        }
+    }
+
+    /// Campaigns not yet closed whose closing time is at or before `now`.
+    pub async fn due_to_close(&self, now: OffsetDateTime) -> Result<Vec<Campaign>, CampaignStoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("GSI2")
+                .key_condition_expression("GSI2PK = :open AND GSI2SK <= :until")
+                .expression_attribute_values(":open", s(OPEN_CAMPAIGNS))
+                // '~' sorts after '#' and every id character: all campaigns closing at `now`.
+                .expression_attribute_values(":until", s(&format!("{:012}~", now.unix_timestamp().max(0))))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| unavailable(&e))?;
+            for item in out.items.unwrap_or_default() {
+                let i: CampaignItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+                found.push(i.campaign);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// Marks the campaign closed and takes it out of the open index. `false` if it already was.
+    pub async fn mark_closed(&self, id: &str, now: OffsetDateTime) -> Result<bool, CampaignStoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&campaign_pk(id)))
+            .key("SK", s("PROFILE"))
+            .update_expression("SET closed = :yes, closed_at = :now REMOVE GSI2PK, GSI2SK")
+            .condition_expression("attribute_exists(PK) AND attribute_exists(GSI2PK)")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .expression_attribute_values(":now", AttributeValue::N(now.unix_timestamp().to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(unavailable(&e)),
         }
     }
 

@@ -2,15 +2,19 @@
 //! key shapes. Every state change is a conditional write.
 
 pub mod campaigns;
+pub mod exports;
 pub mod idempotency;
 pub mod limits;
 pub mod orders;
+pub mod review;
 pub mod roster;
 pub mod users;
 
 pub use campaigns::DynamoCampaigns;
+pub use exports::DynamoExports;
 pub use limits::DynamoCounters;
 pub use orders::DynamoOrders;
+pub use review::ReviewQueue;
 pub use roster::DynamoRoster;
 pub use users::DynamoUsers;
 

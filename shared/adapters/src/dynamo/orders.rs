@@ -1,5 +1,6 @@
 //! Orders in the table:
-//! - `PK=ORDER#<out_trade_no>`, `SK=ORDER`: the order; `GSI1PK=USER#<user>`, `GSI1SK=ORDER#<created>`.
+//! - `PK=ORDER#<out_trade_no>`, `SK=ORDER`: the order; `GSI1PK=USER#<user>`, `GSI1SK=ORDER#<created>`
+//!   (a student's orders); `GSI2PK=ORDERS#<campaign>`, `GSI2SK=ORDER#<no>` (a campaign's orders).
 //! - `PK=ORDER#<no>`, `SK=HIST#<millis>#<rand>`: one item per transition (what, why, who, when).
 //! - `PK=ORDER#<no>`, `SK=PAYMENT#<transaction_id>`: the payment, written once.
 //! - `PK=USER#<user>`, `SK=ORDER#<campaign>`: the student's live order in a campaign, so
@@ -59,9 +60,19 @@ pub struct Order {
     /// Where the last standardized attempt's results are (`attempts/<no>/a<n>` in the results bucket).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_prefix: Option<String>,
-    /// Why the last photo must be retaken (set by standardize).
+    /// Why the last photo must be retaken (set by standardize, or by a reviewer).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<yunzhao_domain::photo::Reason>,
+    /// The reviewer's or customer service's words to the student with a rejection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_note: Option<String>,
+    /// The attempt whose photo is (or was last) in review, and its queue task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_task_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_at: Option<i64>,
+    #[serde(default)]
+    pub attempts: u32,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -74,6 +85,10 @@ struct OrderItem {
     gsi1pk: String,
     #[serde(rename = "GSI1SK")]
     gsi1sk: String,
+    #[serde(rename = "GSI2PK")]
+    gsi2pk: String,
+    #[serde(rename = "GSI2SK")]
+    gsi2sk: String,
     entity: String,
     #[serde(flatten)]
     order: Order,
@@ -201,6 +216,8 @@ impl DynamoOrders {
                 sk: "ORDER".into(),
                 gsi1pk: format!("USER#{}", fresh.user_id),
                 gsi1sk: format!("ORDER#{:012}#{}", fresh.created_at, fresh.out_trade_no),
+                gsi2pk: format!("ORDERS#{}", fresh.campaign_id),
+                gsi2sk: format!("ORDER#{}", fresh.out_trade_no),
                 entity: "order".into(),
                 order: fresh.clone(),
             };
@@ -245,6 +262,47 @@ impl DynamoOrders {
             }
         }
         Err(OrderStoreError("could not settle the student's order pointer".into()))
+    }
+
+    /// Every order of a campaign (an index read: eventually consistent; each order found is
+    /// re-read or changed under a condition before anything is decided on it).
+    pub async fn by_campaign(&self, campaign_id: &str) -> Result<Vec<Order>, OrderStoreError> {
+        self.query_index("GSI2", "GSI2PK", &format!("ORDERS#{campaign_id}")).await
+    }
+
+    /// A student's orders, newest first.
+    pub async fn by_user(&self, user: &UserId) -> Result<Vec<Order>, OrderStoreError> {
+        let mut orders = self.query_index("GSI1", "GSI1PK", &format!("USER#{user}")).await?;
+        orders.reverse();
+        Ok(orders)
+    }
+
+    async fn query_index(&self, index: &str, key: &str, value: &str) -> Result<Vec<Order>, OrderStoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression("#k = :v")
+                .expression_attribute_names("#k", key)
+                .expression_attribute_values(":v", s(value))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| err(&e))?;
+            for item in out.items.unwrap_or_default() {
+                if item.get("entity").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("order") {
+                    found.push(serde_dynamo::from_item::<_, OrderItem>(item).map_err(corrupt)?.order);
+                }
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(found);
+            }
+        }
     }
 
     /// Records the prepay id of a still-unpaid order.

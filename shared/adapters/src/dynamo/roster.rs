@@ -76,6 +76,46 @@ fn store_err<E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Erro
     StoreError(describe(e))
 }
 
+/// The identifiers of a roster entry besides the ID number, as sealed at import.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Numbers {
+    pub student_no: Option<String>,
+    /// 考生号.
+    pub exam_number: Option<String>,
+    /// 图像采集码.
+    pub collection_code: Option<String>,
+}
+
+/// A roster entry opened for the school's export: clear identifiers, only in the export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedEntry {
+    pub entry_id: String,
+    pub name: String,
+    pub id_number: String,
+    pub numbers: Numbers,
+    pub department: Option<String>,
+    pub major: Option<String>,
+    pub class: Option<String>,
+    pub bound_user_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SealedEntry {
+    entry_id: String,
+    name: String,
+    id_sealed: String,
+    #[serde(default)]
+    numbers_sealed: Option<String>,
+    #[serde(default)]
+    department: Option<String>,
+    #[serde(default)]
+    major: Option<String>,
+    #[serde(default)]
+    class: Option<String>,
+    #[serde(default)]
+    bound_user_id: Option<String>,
+}
+
 #[derive(Deserialize)]
 struct EntryItem {
     entry_id: String,
@@ -194,6 +234,16 @@ impl DynamoRoster {
             .seal(row.id_number.expose().as_bytes(), &format!("{pk}|{sk}"))
             .await
             .map_err(|e| StoreError(e.to_string()))?;
+        // The other numbers an export may name files by, sealed the same way.
+        let numbers = Numbers {
+            student_no: row.student_no.clone(),
+            exam_number: row.exam_number(),
+            collection_code: row.collection_code.clone(),
+        };
+        let numbers_sealed = envelope
+            .seal(&serde_json::to_vec(&numbers).map_err(|e| StoreError(e.to_string()))?, &format!("{pk}|{sk}|numbers"))
+            .await
+            .map_err(|e| StoreError(e.to_string()))?;
         let mut values: HashMap<String, AttributeValue> = HashMap::from([
             (":entity".into(), s("roster_entry")),
             (":entry_id".into(), s(&entry_id)),
@@ -201,6 +251,7 @@ impl DynamoRoster {
             (":name".into(), s(row.name.as_str())),
             (":id_masked".into(), s(&row.id_number.masked())),
             (":id_sealed".into(), s(&sealed)),
+            (":numbers_sealed".into(), s(&numbers_sealed)),
             (":row_hash".into(), s(&row_hash)),
             (":line".into(), AttributeValue::N(row.line.to_string())),
             (":import_id".into(), s(import_id)),
@@ -212,6 +263,7 @@ impl DynamoRoster {
             "#name = :name",
             "id_masked = :id_masked",
             "id_sealed = :id_sealed",
+            "numbers_sealed = :numbers_sealed",
             "row_hash = :row_hash",
             "line = :line",
             "import_id = :import_id",
@@ -476,4 +528,117 @@ impl RosterLookup for DynamoRoster {
         }
         Ok(Bind::YouHoldAnother)
     }
+}
+
+/// Undoes a wrong binding (customer service, before payment): the entry is free again and
+/// the user unenrolled, in one transaction. `false` if the user was not bound there. Needs no
+/// keys: nothing is hashed or sealed.
+pub async fn unbind(client: &Client, table: &str, cid: &str, user: &UserId) -> Result<bool, StoreError> {
+    let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError(e.to_string());
+    let enrollment = client
+        .get_item()
+        .table_name(table)
+        .key("PK", s(&format!("USER#{user}")))
+        .key("SK", s(&format!("ENROLL#{cid}")))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| store_err(&e))?
+        .item;
+    let Some(entry_id) = enrollment.and_then(|i| i.get("entry_id").and_then(|v| v.as_s().ok()).cloned()) else {
+        return Ok(false);
+    };
+    let free_entry = Update::builder()
+        .table_name(table)
+        .key("PK", s(&campaign_pk(cid)))
+        .key("SK", s(&format!("ENTRY#{entry_id}")))
+        .update_expression("REMOVE bound_user_id, bound_at")
+        .condition_expression("bound_user_id = :u")
+        .expression_attribute_values(":u", s(user.as_str()))
+        .build()
+        .map_err(built)?;
+    let unenroll = aws_sdk_dynamodb::types::Delete::builder()
+        .table_name(table)
+        .key("PK", s(&format!("USER#{user}")))
+        .key("SK", s(&format!("ENROLL#{cid}")))
+        .condition_expression("entry_id = :e")
+        .expression_attribute_values(":e", s(&entry_id))
+        .build()
+        .map_err(built)?;
+    let count = Update::builder()
+        .table_name(table)
+        .key("PK", s(&campaign_pk(cid)))
+        .key("SK", s("PROFILE"))
+        .update_expression("ADD verified :minus")
+        .expression_attribute_values(":minus", AttributeValue::N("-1".into()))
+        .build()
+        .map_err(built)?;
+    let result = client
+        .transact_write_items()
+        .transact_items(TransactWriteItem::builder().update(free_entry).build())
+        .transact_items(TransactWriteItem::builder().delete(unenroll).build())
+        .transact_items(TransactWriteItem::builder().update(count).build())
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if is_condition_failure(&e) => Ok(false),
+        Err(e) => Err(store_err(&e)),
+    }
+}
+
+/// Every entry of the campaign with its identifiers opened (KMS), for the school's export.
+pub async fn open_entries(
+    client: &Client,
+    table: &str,
+    envelope: &Envelope,
+    cid: &str,
+) -> Result<Vec<OpenedEntry>, StoreError> {
+    let mut sealed = Vec::new();
+    let mut start = None;
+    loop {
+        let out = client
+            .query()
+            .table_name(table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :e)")
+            .expression_attribute_values(":pk", s(&campaign_pk(cid)))
+            .expression_attribute_values(":e", s("ENTRY#"))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| store_err(&e))?;
+        for item in out.items.unwrap_or_default() {
+            sealed.push(serde_dynamo::from_item::<_, SealedEntry>(item).map_err(|e| StoreError(e.to_string()))?);
+        }
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    let pk = campaign_pk(cid);
+    let mut opened = Vec::with_capacity(sealed.len());
+    for e in sealed {
+        let context = format!("{pk}|ENTRY#{}", e.entry_id);
+        let open = |bytes: Vec<u8>| String::from_utf8(bytes).map_err(|e| StoreError(e.to_string()));
+        let id_number = open(envelope.open(&e.id_sealed, &context).await.map_err(|e| StoreError(e.to_string()))?)?;
+        let numbers = match &e.numbers_sealed {
+            Some(n) => {
+                let bytes =
+                    envelope.open(n, &format!("{context}|numbers")).await.map_err(|e| StoreError(e.to_string()))?;
+                serde_json::from_slice(&bytes).map_err(|e| StoreError(e.to_string()))?
+            }
+            None => Numbers::default(),
+        };
+        opened.push(OpenedEntry {
+            entry_id: e.entry_id,
+            name: e.name,
+            id_number,
+            numbers,
+            department: e.department,
+            major: e.major,
+            class: e.class,
+            bound_user_id: e.bound_user_id,
+        });
+    }
+    Ok(opened)
 }

@@ -1,0 +1,24 @@
+mod handler;
+
+use lambda_runtime::{Error, service_fn};
+use yunzhao_adapters::aws;
+use yunzhao_adapters::config;
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders};
+use yunzhao_adapters::wechat::pay::{PayConfig, WeChatPay};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let table = config::required("TABLE_NAME")?;
+    let sdk = aws::sdk_config().await;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let deps = handler::Deps {
+        campaigns: DynamoCampaigns::new(ddb.clone(), &table),
+        orders: DynamoOrders::new(ddb.clone(), &table),
+        exports: DynamoExports::new(ddb, &table),
+        pay: WeChatPay::new(PayConfig::from_env()?)?,
+        sqs: aws_sdk_sqs::Client::new(&sdk),
+        export_queue: config::required("EXPORT_QUEUE_URL")?,
+    };
+    lambda_runtime::run(service_fn(|event| handler::handle(&deps, event))).await
+}

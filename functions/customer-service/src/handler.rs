@@ -1,0 +1,154 @@
+//! Customer service (operators): an order by its number or a student's orders, with the full
+//! history and audit trail; sending a photo in review back to the student with a reason; and
+//! undoing a wrong roster binding while nothing is paid. Every look is audited.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+use time::OffsetDateTime;
+use yunzhao_adapters::dynamo::orders::{Applied, Order};
+use yunzhao_adapters::dynamo::review::AuditEntry;
+use yunzhao_adapters::dynamo::{DynamoOrders, ReviewQueue, roster};
+use yunzhao_domain::order::{OrderState, OutTradeNo, Transition};
+use yunzhao_domain::photo::Reason;
+use yunzhao_domain::{Role, UserId};
+use yunzhao_http::{
+    ApiError, Principal, SessionKeys, json_response, parse_json, path_param, request_id, respond, route_key,
+    unknown_route,
+};
+
+const MAX_NOTE_CHARS: usize = 200;
+
+pub struct Deps {
+    pub orders: DynamoOrders,
+    pub queue: ReviewQueue,
+    pub ddb: aws_sdk_dynamodb::Client,
+    pub table: String,
+    pub keys: SessionKeys,
+}
+
+pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
+    let request_id = request_id(&req);
+    let result = async {
+        let p = deps.keys.authenticate(&req)?;
+        p.require(Role::Operator)?;
+        match route_key(&req).as_str() {
+            "GET /v1/service/orders/{order_id}" => look_up(deps, &p, &req).await,
+            "GET /v1/service/users/{user_id}/orders" => student_orders(deps, &req).await,
+            "POST /v1/service/orders/{order_id}/send-back" => send_back(deps, &p, &req).await,
+            "POST /v1/service/campaigns/{campaign_id}/users/{user_id}/unbind" => unbind(deps, &p, &req).await,
+            _ => Err(unknown_route()),
+        }
+    }
+    .await;
+    respond(&request_id, result)
+}
+
+fn now_ms() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn order_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "order_not_found", "No such order.", "订单不存在。")
+}
+
+async fn order(deps: &Deps, req: &Request) -> Result<Order, ApiError> {
+    let no = OutTradeNo::parse(&path_param(req, "order_id")?).map_err(|_| order_not_found())?;
+    deps.orders.get(&no).await.map_err(ApiError::store)?.ok_or_else(order_not_found)
+}
+
+async fn look_up(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let order = order(deps, req).await?;
+    let no = &order.out_trade_no;
+    let entry =
+        AuditEntry { at: now_ms(), actor: p.user_id.to_string(), action: "looked_up".into(), detail: String::new() };
+    deps.queue.audit(no, &entry).await.map_err(ApiError::store)?;
+    let history = deps.orders.history(no).await.map_err(ApiError::store)?;
+    let audit = deps.queue.audits(no).await.map_err(ApiError::store)?;
+    Ok(json_response(StatusCode::OK, &json!({"order": order, "history": history, "audit": audit})))
+}
+
+async fn student_orders(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
+    let user = UserId::parse(&path_param(req, "user_id")?).map_err(|_| ApiError::not_found())?;
+    let orders = deps.orders.by_user(&user).await.map_err(ApiError::store)?;
+    Ok(json_response(StatusCode::OK, &json!({"user_id": user, "orders": orders})))
+}
+
+#[derive(Deserialize)]
+struct SendBack {
+    #[serde(default)]
+    reasons: Vec<Reason>,
+    note: String,
+}
+
+async fn send_back(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body: SendBack = parse_json(req)?;
+    let note = body.note.trim().to_owned();
+    if note.is_empty() || note.chars().count() > MAX_NOTE_CHARS {
+        return Err(ApiError::invalid_request(
+            "Say why the photo goes back, in 1–200 characters.",
+            "请填写退回原因（1–200 个字符）。",
+        ));
+    }
+    let order = order(deps, req).await?;
+    let (Some(task_id), OrderState::InReview) = (order.review_task_id.as_deref(), order.state) else {
+        return Err(not_in_review(order.state));
+    };
+    let who = p.user_id.to_string();
+    let now = now_ms();
+    let codes = body.reasons.iter().map(|r| aws_sdk_dynamodb::types::AttributeValue::S(r.as_str().into())).collect();
+    let set = vec![
+        ("reasons", aws_sdk_dynamodb::types::AttributeValue::L(codes)),
+        ("review_note", aws_sdk_dynamodb::types::AttributeValue::S(note.clone())),
+    ];
+    let also = vec![
+        deps.queue.withdrawn(&order.campaign_id, task_id).map_err(ApiError::store)?,
+        deps.queue
+            .audit_item(
+                &order.out_trade_no,
+                &AuditEntry { at: now, actor: who.clone(), action: "sent_back".into(), detail: note },
+            )
+            .map_err(ApiError::store)?,
+    ];
+    match deps
+        .orders
+        .apply(&order, Transition::Reject, "sent_back_by_service", &who, set, also)
+        .await
+        .map_err(ApiError::store)?
+    {
+        Applied::Moved => {
+            tracing::info!(out_trade_no = %order.out_trade_no, by = who, "photo sent back for a retake");
+            Ok(json_response(StatusCode::OK, &json!({"order_id": order.out_trade_no, "state": OrderState::Rejected})))
+        }
+        Applied::Unchanged(state) => Err(not_in_review(state)),
+    }
+}
+
+fn not_in_review(state: OrderState) -> ApiError {
+    ApiError::conflict("not_in_review", "Only a photo in review can be sent back.", "只有审核中的照片可以退回重拍。")
+        .with_detail(format!("the order is {}", state.as_str()))
+}
+
+async fn unbind(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let campaign_id = path_param(req, "campaign_id")?;
+    let user = UserId::parse(&path_param(req, "user_id")?).map_err(|_| ApiError::not_found())?;
+    let orders = deps.orders.by_user(&user).await.map_err(ApiError::store)?;
+    if orders.iter().any(|o| o.campaign_id == campaign_id && o.state.is_paid()) {
+        return Err(ApiError::conflict(
+            "order_paid",
+            "The student has paid in this campaign: refund the order first, then unbind.",
+            "该学生已在本批次付款：请先退款再解除绑定。",
+        ));
+    }
+    if !roster::unbind(&deps.ddb, &deps.table, &campaign_id, &user).await.map_err(ApiError::store)? {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_bound",
+            "This student is not bound to a roster entry in this campaign.",
+            "该学生在本批次未绑定名单信息。",
+        ));
+    }
+    tracing::info!(campaign_id, user_id = %user, by = %p.user_id, "roster binding undone");
+    Ok(json_response(StatusCode::OK, &json!({"campaign_id": campaign_id, "user_id": user, "bound": false})))
+}

@@ -1,0 +1,172 @@
+//! One export per queue message `{campaign_id, export_id}`: the campaign's roster (identifiers
+//! opened with KMS, only here), its orders, the approved standard photos from S3, built into
+//! one archive at `exports/<campaign>/<export_id>.zip` in the results bucket, and the export
+//! record filled in. Building an export again writes the same archive.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_sdk_s3::primitives::ByteStream;
+use lambda_runtime::LambdaEvent;
+use serde::Deserialize;
+use time::OffsetDateTime;
+use yunzhao_adapters::crypto::Envelope;
+use yunzhao_adapters::dynamo::exports::{Export, ExportStatus};
+use yunzhao_adapters::dynamo::orders::Order;
+use yunzhao_adapters::dynamo::roster::{self, OpenedEntry};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders};
+use yunzhao_domain::campaign::SHANGHAI;
+use yunzhao_domain::order::OrderState;
+
+use crate::archive::{self, Approved, Missing};
+
+pub struct Deps {
+    pub orders: DynamoOrders,
+    pub campaigns: DynamoCampaigns,
+    pub exports: DynamoExports,
+    pub envelope: Envelope,
+    pub ddb: aws_sdk_dynamodb::Client,
+    pub table: String,
+    pub s3: aws_sdk_s3::Client,
+    pub results_bucket: String,
+}
+
+#[derive(Deserialize)]
+struct Job {
+    campaign_id: String,
+    export_id: String,
+}
+
+pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    let mut response = SqsBatchResponse::default();
+    for message in event.payload.records {
+        let id = message.message_id.unwrap_or_default();
+        let Ok(job) = serde_json::from_str::<Job>(message.body.as_deref().unwrap_or_default()) else {
+            tracing::warn!(message_id = id, outcome = "ignored", "export message is not a job");
+            continue;
+        };
+        if let Err(e) = build(deps, &job).await {
+            tracing::warn!(message_id = id, campaign_id = job.campaign_id, export_id = job.export_id, error = %e, outcome = "retry", "export not built yet");
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        }
+    }
+    Ok(response)
+}
+
+/// Where a student without an approved photo stands, for the school's list.
+fn status(order: Option<&Order>) -> &'static str {
+    match order.map(|o| o.state) {
+        None => "未下单",
+        Some(OrderState::Created) => "未付款",
+        Some(OrderState::Paid) => "已付款，未上传照片",
+        Some(OrderState::Uploaded | OrderState::Standardizing | OrderState::Standardized) => "照片处理中",
+        Some(OrderState::RetakeRequired | OrderState::Rejected) => "需重拍",
+        Some(OrderState::InReview) => "审核中",
+        Some(OrderState::Approved) => "已通过",
+        Some(OrderState::Cancelled | OrderState::Expired) => "订单已取消",
+        Some(OrderState::Refunded) => "已退款",
+    }
+}
+
+fn shanghai(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .map(|t| t.to_offset(SHANGHAI))
+        .map(|t| format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute()))
+        .unwrap_or_default()
+}
+
+async fn build(deps: &Deps, job: &Job) -> Result<(), String> {
+    let Some(export) = deps.exports.get(&job.campaign_id, &job.export_id).await.map_err(|e| e.to_string())? else {
+        tracing::warn!(campaign_id = job.campaign_id, export_id = job.export_id, outcome = "ignored", "no such export");
+        return Ok(());
+    };
+    if export.status == ExportStatus::Ready {
+        return Ok(());
+    }
+    let (campaign, _) = deps
+        .campaigns
+        .get(&job.campaign_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("campaign {} missing", job.campaign_id))?;
+    let entries: Vec<OpenedEntry> =
+        roster::open_entries(&deps.ddb, &deps.table, &deps.envelope, &campaign.id).await.map_err(|e| e.to_string())?;
+    // Each student's order that counts: an approved one, else the latest live one.
+    let mut by_user: HashMap<String, Order> = HashMap::new();
+    for o in deps.orders.by_campaign(&campaign.id).await.map_err(|e| e.to_string())? {
+        let key = o.user_id.to_string();
+        let better = match by_user.get(&key) {
+            None => true,
+            Some(cur) => {
+                (o.state == OrderState::Approved, o.state.is_live(), o.created_at)
+                    > (cur.state == OrderState::Approved, cur.state.is_live(), cur.created_at)
+            }
+        };
+        if better {
+            by_user.insert(key, o);
+        }
+    }
+    let (mut approved, mut missing, mut until) = (Vec::new(), Vec::new(), export.since);
+    for e in &entries {
+        let order = e.bound_user_id.as_ref().and_then(|u| by_user.get(u));
+        match order {
+            Some(o) if o.state == OrderState::Approved => {
+                let at = o.approved_at.unwrap_or_default();
+                until = until.max(at);
+                if at <= export.since {
+                    continue; // in an earlier export
+                }
+                let prefix = o.result_prefix.as_deref().ok_or("approved order without results")?;
+                let object = deps
+                    .s3
+                    .get_object()
+                    .bucket(&deps.results_bucket)
+                    .key(format!("{prefix}/standard.jpg"))
+                    .send()
+                    .await
+                    .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
+                let jpeg = object.body.collect().await.map_err(|e| e.to_string())?.into_bytes().to_vec();
+                approved.push(Approved { entry: e, approved_at: shanghai(at), jpeg });
+            }
+            _ if e.bound_user_id.is_none() => missing.push(Missing { entry: e, status: "未验证身份" }),
+            other => missing.push(Missing { entry: e, status: status(other) }),
+        }
+    }
+    let built = archive::build(campaign.spec.naming, approved, missing).map_err(|e| e.to_string())?;
+    let digest = hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &built.zip));
+    let key = format!("exports/{}/{}.zip", campaign.id, export.export_id);
+    let bytes = built.zip.len() as u64;
+    deps.s3
+        .put_object()
+        .bucket(&deps.results_bucket)
+        .key(&key)
+        .content_type("application/zip")
+        .content_disposition(format!("attachment; filename=\"{}-{}.zip\"", campaign.id, export.export_id))
+        .body(ByteStream::from(built.zip))
+        .send()
+        .await
+        .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
+    let done = Export {
+        status: ExportStatus::Ready,
+        object_key: Some(key),
+        sha256: Some(digest),
+        photos: built.photos,
+        missing: built.missing,
+        bytes,
+        approved_until: until,
+        ..export
+    };
+    deps.exports.finish(&done).await.map_err(|e| e.to_string())?;
+    tracing::info!(
+        campaign_id = campaign.id,
+        export_id = done.export_id,
+        photos = done.photos,
+        missing = done.missing,
+        bytes,
+        outcome = "ready",
+        "export built"
+    );
+    Ok(())
+}

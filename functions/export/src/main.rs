@@ -1,0 +1,27 @@
+mod archive;
+mod handler;
+
+use lambda_runtime::{Error, service_fn};
+use yunzhao_adapters::aws;
+use yunzhao_adapters::config;
+use yunzhao_adapters::crypto::Envelope;
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let table = config::required("TABLE_NAME")?;
+    let sdk = aws::sdk_config().await;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let deps = handler::Deps {
+        orders: DynamoOrders::new(ddb.clone(), &table),
+        campaigns: DynamoCampaigns::new(ddb.clone(), &table),
+        exports: DynamoExports::new(ddb.clone(), &table),
+        envelope: Envelope::new(aws_sdk_kms::Client::new(&sdk), config::required("DATA_KEY_ID")?),
+        ddb,
+        table,
+        s3: aws::s3_client(&sdk),
+        results_bucket: config::required("RESULTS_BUCKET")?,
+    };
+    lambda_runtime::run(service_fn(|event| handler::handle(&deps, event))).await
+}

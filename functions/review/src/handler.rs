@@ -1,0 +1,269 @@
+//! Reviewers (role `reviewer`, or operators) work a campaign's queue: claim the oldest photo
+//! nobody holds (a lease), look at it with the original and the cut-out and the check report
+//! (every look is audited), and approve or reject it with reason codes. A decision needs the
+//! lease: deciding twice, or deciding a task someone else holds, is a conflict.
+
+use std::collections::BTreeSet;
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use yunzhao_adapters::dynamo::orders::Applied;
+use yunzhao_adapters::dynamo::review::{AuditEntry, ReviewTask};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, ReviewQueue};
+use yunzhao_domain::Role;
+use yunzhao_domain::order::Transition;
+use yunzhao_domain::photo::Reason;
+use yunzhao_http::{
+    ApiError, Principal, SessionKeys, json_response, parse_json, path_param, request_id, respond, route_key,
+    unknown_route,
+};
+
+/// Links to photos are good for this long.
+const LINK_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+/// Reviewers promise a decision within two working days; the queue shows its age against it.
+const PROMISE_HOURS: i64 = 48;
+const MAX_NOTE_CHARS: usize = 200;
+
+pub struct Photos {
+    pub s3: aws_sdk_s3::Client,
+    pub uploads_bucket: String,
+    pub results_bucket: String,
+}
+
+impl Photos {
+    async fn link(&self, bucket: &str, key: &str) -> Result<String, ApiError> {
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(LINK_TTL).map_err(ApiError::store)?;
+        let presigned =
+            self.s3.get_object().bucket(bucket).key(key).presigned(config).await.map_err(ApiError::store)?;
+        Ok(presigned.uri().to_owned())
+    }
+
+    async fn report(&self, prefix: &str) -> Result<Value, ApiError> {
+        let out = self
+            .s3
+            .get_object()
+            .bucket(&self.results_bucket)
+            .key(format!("{prefix}/report.json"))
+            .send()
+            .await
+            .map_err(|e| ApiError::store(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+        let bytes = out.body.collect().await.map_err(ApiError::store)?.into_bytes();
+        serde_json::from_slice(&bytes).map_err(ApiError::store)
+    }
+}
+
+pub struct Deps {
+    pub orders: DynamoOrders,
+    pub campaigns: DynamoCampaigns,
+    pub queue: ReviewQueue,
+    pub photos: Photos,
+    pub keys: SessionKeys,
+    pub lease_ms: i64,
+}
+
+pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
+    let request_id = request_id(&req);
+    let result = async {
+        let p = deps.keys.authenticate(&req)?;
+        if !(p.has(Role::Reviewer) || p.has(Role::Operator)) {
+            return Err(ApiError::forbidden());
+        }
+        let campaign_id = path_param(&req, "campaign_id")?;
+        if deps.campaigns.get(&campaign_id).await.map_err(ApiError::store)?.is_none() {
+            return Err(ApiError::campaign_not_found());
+        }
+        match route_key(&req).as_str() {
+            "GET /v1/review/campaigns/{campaign_id}/queue" => queue(deps, &campaign_id).await,
+            "POST /v1/review/campaigns/{campaign_id}/claims" => claim(deps, &p, &campaign_id).await,
+            "GET /v1/review/campaigns/{campaign_id}/tasks/{task_id}" => {
+                let task = held(deps, &p, &campaign_id, &path_param(&req, "task_id")?).await?;
+                show(deps, &p, &task).await
+            }
+            "POST /v1/review/campaigns/{campaign_id}/tasks/{task_id}/decision" => {
+                decide(deps, &p, &campaign_id, &path_param(&req, "task_id")?, &req).await
+            }
+            _ => Err(unknown_route()),
+        }
+    }
+    .await;
+    respond(&request_id, result)
+}
+
+fn now_ms() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn rfc3339(ms: i64) -> Value {
+    OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .map_or(Value::Null, Value::String)
+}
+
+async fn queue(deps: &Deps, campaign_id: &str) -> Result<Response<Body>, ApiError> {
+    let now = now_ms();
+    let stats = deps.queue.stats(campaign_id, now).await.map_err(ApiError::store)?;
+    let age_s = stats.oldest_queued_at.map(|t| (now - t).max(0) / 1000);
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "campaign_id": campaign_id,
+            "waiting": stats.waiting,
+            "claimed": stats.claimed,
+            "oldest_queued_at": stats.oldest_queued_at.map(rfc3339),
+            "oldest_age_seconds": age_s,
+            "promise_hours": PROMISE_HOURS,
+            "promise_at_risk": age_s.is_some_and(|a| a > PROMISE_HOURS * 3600 * 3 / 4),
+        }),
+    ))
+}
+
+fn task_not_held() -> ApiError {
+    ApiError::conflict(
+        "task_not_held",
+        "This task is not held by you: it was decided already, or another reviewer holds it, or your hold expired.",
+        "该任务不在您名下：已被处理、由其他审核员持有，或您的领取已过期。",
+    )
+}
+
+async fn claim(deps: &Deps, p: &Principal, campaign_id: &str) -> Result<Response<Body>, ApiError> {
+    let who = p.user_id.to_string();
+    let claimed = deps.queue.claim(campaign_id, &who, now_ms(), deps.lease_ms).await.map_err(ApiError::store)?;
+    match claimed {
+        Some(task) => {
+            tracing::info!(campaign_id, task_id = task.task_id, by = who, "review task claimed");
+            show(deps, p, &task).await
+        }
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "queue_empty",
+            "No photo is waiting for review in this campaign.",
+            "该批次暂无待审核照片。",
+        )),
+    }
+}
+
+/// The task, if the caller holds it now; anyone else's or a decided one is a conflict.
+async fn held(deps: &Deps, p: &Principal, campaign_id: &str, task_id: &str) -> Result<ReviewTask, ApiError> {
+    match deps.queue.get(campaign_id, task_id).await.map_err(ApiError::store)? {
+        Some(t) if t.held_by(p.user_id.as_str(), now_ms()) => Ok(t),
+        _ => Err(task_not_held()),
+    }
+}
+
+/// The task with short-lived links to its photos and the check report; the look is audited.
+async fn show(deps: &Deps, p: &Principal, task: &ReviewTask) -> Result<Response<Body>, ApiError> {
+    let photos = &deps.photos;
+    let prefix = &task.result_prefix;
+    let links = json!({
+        "original_url": photos.link(&photos.uploads_bucket, &task.upload_key).await?,
+        "standard_url": photos.link(&photos.results_bucket, &format!("{prefix}/standard.jpg")).await?,
+        "cutout_url": photos.link(&photos.results_bucket, &format!("{prefix}/cutout.png")).await?,
+        "expires_in": LINK_TTL.as_secs(),
+    });
+    let report = photos.report(prefix).await?;
+    let entry = AuditEntry {
+        at: now_ms(),
+        actor: p.user_id.to_string(),
+        action: "viewed_photos".into(),
+        detail: format!("review task {} attempt {}", task.task_id, task.attempt),
+    };
+    deps.queue.audit(&task.out_trade_no, &entry).await.map_err(ApiError::store)?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "task_id": task.task_id,
+            "campaign_id": task.campaign_id,
+            "order_id": task.out_trade_no,
+            "attempt": task.attempt,
+            "queued_at": rfc3339(task.queued_at),
+            "lease_until": task.lease_until.map(rfc3339),
+            "photos": links,
+            "report": report,
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Verdict {
+    Approve,
+    Reject,
+}
+
+#[derive(Deserialize)]
+struct Decision {
+    decision: Verdict,
+    #[serde(default)]
+    reasons: Vec<Reason>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+async fn decide(
+    deps: &Deps,
+    p: &Principal,
+    campaign_id: &str,
+    task_id: &str,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let d: Decision = parse_json(req)?;
+    let note = d.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+    if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
+        return Err(ApiError::invalid_request("The note is limited to 200 characters.", "备注最多 200 个字符。"));
+    }
+    let reasons: Vec<Reason> = d.reasons.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
+    let (transition, action) = match d.decision {
+        Verdict::Approve if !reasons.is_empty() => {
+            return Err(ApiError::invalid_request("An approval carries no reasons.", "通过审核时无需填写不合格原因。"));
+        }
+        Verdict::Reject if reasons.is_empty() && note.is_none() => {
+            return Err(ApiError::invalid_request(
+                "A rejection needs at least one reason code or a note for the student.",
+                "退回时请至少选择一个原因或填写备注。",
+            ));
+        }
+        Verdict::Approve => (Transition::Approve, "approved"),
+        Verdict::Reject => (Transition::Reject, "rejected"),
+    };
+    let now = now_ms();
+    let who = p.user_id.to_string();
+    let task = held(deps, p, campaign_id, task_id).await?;
+    let order = deps.orders.get(&task.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(task_not_held)?;
+    let codes = reasons.iter().map(|r| aws_sdk_dynamodb::types::AttributeValue::S(r.as_str().to_owned())).collect();
+    let mut set = vec![("reasons", aws_sdk_dynamodb::types::AttributeValue::L(codes))];
+    set.push(("review_note", aws_sdk_dynamodb::types::AttributeValue::S(note.clone().unwrap_or_default())));
+    if transition == Transition::Approve {
+        set.push(("approved_at", aws_sdk_dynamodb::types::AttributeValue::N(now.to_string())));
+    }
+    let detail = match &note {
+        Some(n) => {
+            format!("task {} reasons {:?}: {n}", task.task_id, reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>())
+        }
+        None => format!("task {} reasons {:?}", task.task_id, reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>()),
+    };
+    let also = vec![
+        deps.queue.decided(&task, &who, now).map_err(ApiError::store)?,
+        deps.queue
+            .audit_item(&task.out_trade_no, &AuditEntry { at: now, actor: who.clone(), action: action.into(), detail })
+            .map_err(ApiError::store)?,
+    ];
+    match deps.orders.apply(&order, transition, "review", &who, set, also).await.map_err(ApiError::store)? {
+        Applied::Moved => {
+            let counter = if transition == Transition::Approve { "approved" } else { "rejected" };
+            // Progress is informational; the decision stands if the counter misses a beat.
+            if let Err(e) = deps.campaigns.add_progress(campaign_id, counter, 1).await {
+                tracing::warn!(error = %e, "progress counter not moved");
+            }
+            tracing::info!(campaign_id, task_id, out_trade_no = %task.out_trade_no, by = who, decision = action, "photo decided");
+            Ok(json_response(
+                StatusCode::OK,
+                &json!({"order_id": task.out_trade_no, "state": transition.to_state(), "reasons": reasons, "note": note}),
+            ))
+        }
+        Applied::Unchanged(_) => Err(task_not_held()),
+    }
+}

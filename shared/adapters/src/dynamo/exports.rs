@@ -1,0 +1,167 @@
+//! Exports of a campaign's approved photos: `PK=CAMPAIGN#<c>`, `SK=EXPORT#<export_id>`. A
+//! request writes the record (`building`); the export function fills it in (`ready`, with the
+//! archive's key, digest and counts). The final export of a closed campaign has the id `final`,
+//! so concurrent deadline runs ask for it once.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+
+use super::campaigns::campaign_pk;
+use super::{describe, is_condition_failure};
+
+#[derive(Debug, thiserror::Error)]
+#[error("export store: {0}")]
+pub struct ExportStoreError(pub String);
+
+fn err<E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> ExportStoreError {
+    ExportStoreError(describe(e))
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+pub const FINAL: &str = "final";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportStatus {
+    Building,
+    Ready,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Export {
+    pub export_id: String,
+    pub campaign_id: String,
+    pub status: ExportStatus,
+    pub requested_by: String,
+    pub requested_at: i64,
+    /// Only photos approved after this (millis; 0 = all): an incremental export.
+    pub since: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub photos: usize,
+    #[serde(default)]
+    pub missing: usize,
+    #[serde(default)]
+    pub bytes: u64,
+    /// The latest approval included (millis): where the next incremental export starts.
+    #[serde(default)]
+    pub approved_until: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ExportItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    #[serde(flatten)]
+    export: Export,
+}
+
+#[derive(Clone)]
+pub struct DynamoExports {
+    client: Client,
+    table: String,
+}
+
+impl DynamoExports {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// Records a request; `false` if one with this id exists already.
+    pub async fn request(&self, export: &Export) -> Result<bool, ExportStoreError> {
+        let item = ExportItem {
+            pk: campaign_pk(&export.campaign_id),
+            sk: format!("EXPORT#{}", export.export_id),
+            entity: "export".into(),
+            export: export.clone(),
+        };
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(&item).map_err(|e| ExportStoreError(e.to_string()))?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(err(&e)),
+        }
+    }
+
+    pub async fn get(&self, campaign_id: &str, export_id: &str) -> Result<Option<Export>, ExportStoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(&campaign_pk(campaign_id)))
+            .key("SK", s(&format!("EXPORT#{export_id}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| err(&e))?;
+        out.item
+            .map(|i| {
+                serde_dynamo::from_item::<_, ExportItem>(i)
+                    .map(|e| e.export)
+                    .map_err(|e| ExportStoreError(e.to_string()))
+            })
+            .transpose()
+    }
+
+    /// The campaign's exports, oldest request first.
+    pub async fn list(&self, campaign_id: &str) -> Result<Vec<Export>, ExportStoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :e)")
+            .expression_attribute_values(":pk", s(&campaign_pk(campaign_id)))
+            .expression_attribute_values(":e", s("EXPORT#"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| err(&e))?;
+        let mut all: Vec<Export> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| serde_dynamo::from_item::<_, ExportItem>(i).map(|e| e.export))
+            .collect::<Result<_, _>>()
+            .map_err(|e| ExportStoreError(e.to_string()))?;
+        all.sort_by_key(|e| (e.requested_at, e.export_id.clone()));
+        Ok(all)
+    }
+
+    /// Stores the finished export (building again is allowed: it writes the same archive).
+    pub async fn finish(&self, export: &Export) -> Result<(), ExportStoreError> {
+        let item = ExportItem {
+            pk: campaign_pk(&export.campaign_id),
+            sk: format!("EXPORT#{}", export.export_id),
+            entity: "export".into(),
+            export: Export { status: ExportStatus::Ready, ..export.clone() },
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(&item).map_err(|e| ExportStoreError(e.to_string()))?))
+            .condition_expression("attribute_exists(PK)")
+            .send()
+            .await
+            .map_err(|e| err(&e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,332 @@
+//! Review, retakes, export and the deadline, end to end: reviewers decide under a lease, the
+//! student retakes for free after a rejection and can change nothing after an approval, the
+//! school receives an archive it can check, and the deadline job closes campaigns once.
+
+use std::io::Read;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use yunzhao_e2e::{Session, Stack, astronaut};
+
+async fn stack() -> Stack {
+    Stack::from_env().await.expect("the local stack's environment (run `make test`)")
+}
+
+fn approve() -> Value {
+    json!({"decision": "approve"})
+}
+
+fn unzip(bytes: Vec<u8>) -> zip::ZipArchive<std::io::Cursor<Vec<u8>>> {
+    zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a ZIP archive")
+}
+
+fn read(zip: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    zip.by_name(name).unwrap_or_else(|_| panic!("{name} in the archive")).read_to_end(&mut out).expect("read");
+    out
+}
+
+async fn in_review(stack: &Stack, student: &Session, campaign_id: &str) -> String {
+    let no = stack.paid_order(student, campaign_id).await.expect("paid order");
+    stack.upload_photo(student, &no, astronaut()).await.expect("upload");
+    stack.wait_for_state(student, &no, "in_review", 90).await.expect("in review");
+    no
+}
+
+#[tokio::test]
+async fn the_whole_journey_ends_in_an_exported_archive_the_school_can_check() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let reviewer = stack.staff(&setup.operator, &["reviewer"]).await.expect("reviewer");
+    let (students, never_verified) = stack.roster_students(&setup, 3, 2).await.expect("roster");
+    let (done, unpaid) = (&students[0], &students[1]);
+    let no = in_review(&stack, &done.session, &setup.campaign_id).await;
+    stack
+        .post("/v1/orders", Some(&unpaid.session.token), &json!({"campaign_id": setup.campaign_id}))
+        .await
+        .expect("order");
+
+    let decided = stack.review_next(&reviewer, &setup.campaign_id, &approve()).await.expect("review");
+    assert_eq!(
+        (decided.status, decided.body["state"].as_str()),
+        (StatusCode::OK, Some("approved")),
+        "{}",
+        decided.body
+    );
+    let shown = stack.wait_for_state(&done.session, &no, "approved", 5).await.expect("approved");
+    assert!(shown["order"]["approved_at"].is_string(), "{shown}");
+
+    let export = stack.export(&setup.admin, &setup.campaign_id, false).await.expect("export");
+    assert_eq!((export["export"]["photos"].as_u64(), export["export"]["missing"].as_u64()), (Some(1), Some(2)));
+    let bytes = stack.download(export["download_url"].as_str().expect("link")).await.expect("download");
+    let mut zip = unzip(bytes.clone());
+    let names: Vec<String> = zip.file_names().map(|n| n.expect("entry name").into_owned()).collect();
+    let photo_name = format!("photos/{}.jpg", done.id_number);
+    assert_eq!(
+        names,
+        vec!["manifest.csv".to_owned(), "missing.csv".into(), photo_name.clone()],
+        "named by ID number (CHSI)"
+    );
+    let jpeg = read(&mut zip, &photo_name);
+    assert_eq!(&jpeg[..2], &[0xFF, 0xD8], "a JPEG");
+    assert!((20 * 1024..=40 * 1024).contains(&jpeg.len()), "the standard photo in the CHSI KB range: {}", jpeg.len());
+    let manifest = String::from_utf8(read(&mut zip, "manifest.csv")).expect("UTF-8");
+    assert!(manifest.starts_with('\u{FEFF}'), "with a BOM for Excel");
+    let lines: Vec<&str> = manifest.trim_start_matches('\u{FEFF}').lines().collect();
+    assert_eq!(lines.len(), 2, "{manifest}");
+    assert!(lines[1].starts_with(&format!("{}.jpg,{},{},", done.id_number, done.name, done.id_number)), "{}", lines[1]);
+    let missing = String::from_utf8(read(&mut zip, "missing.csv")).expect("UTF-8");
+    assert!(
+        missing.contains(&format!("{},{}", unpaid.name, unpaid.id_number)) && missing.contains("未付款"),
+        "{missing}"
+    );
+    let (name, id) = &never_verified[0];
+    assert!(missing.contains(&format!("{name},{id}")) && missing.contains("未验证身份"), "{missing}");
+
+    // Run again, the same archive; an incremental export after it has nothing new.
+    let again = stack.export(&setup.admin, &setup.campaign_id, false).await.expect("export again");
+    assert_eq!(again["export"]["sha256"], export["export"]["sha256"]);
+    let again_bytes = stack.download(again["download_url"].as_str().expect("link")).await.expect("download");
+    assert_eq!(again_bytes, bytes, "the same archive, byte for byte");
+    let incremental = stack.export(&setup.admin, &setup.campaign_id, true).await.expect("incremental");
+    assert_eq!(incremental["export"]["photos"], 0, "{incremental}");
+
+    // Another school's admin cannot see or ask for it.
+    let other = stack.school_with_campaign("name_id_number").await.expect("other school");
+    let peek = stack
+        .get(&format!("/v1/admin/campaigns/{}/exports", setup.campaign_id), Some(&other.admin.token))
+        .await
+        .expect("call");
+    assert_eq!(peek.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_rejected_photo_is_retaken_free_and_approved_and_then_nothing_changes() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let reviewer = stack.staff(&setup.operator, &["reviewer"]).await.expect("reviewer");
+    let (students, _) = stack.roster_students(&setup, 1, 1).await.expect("roster");
+    let student = &students[0].session;
+    let no = in_review(&stack, student, &setup.campaign_id).await;
+
+    let bad = json!({"decision": "reject", "reasons": ["blurry", "not_a_code"]});
+    let refused = stack.review_next(&reviewer, &setup.campaign_id, &bad).await.expect("call");
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "an unknown reason code: {}", refused.body);
+    let reject = json!({"decision": "reject", "reasons": ["uneven_lighting"], "note": "请到光线均匀处重拍"});
+    let rejected = stack.review_next(&reviewer, &setup.campaign_id, &reject).await.expect("call");
+    assert_eq!(rejected.body["state"], "rejected", "{}", rejected.body);
+    let shown = stack.wait_for_state(student, &no, "rejected", 5).await.expect("rejected");
+    assert_eq!(shown["order"]["retake_reasons"][0]["code"], "uneven_lighting");
+    assert_eq!(shown["order"]["review_note"], "请到光线均匀处重拍");
+
+    // The retake is a new attempt of the same order: no new payment.
+    stack.upload_photo(student, &no, astronaut()).await.expect("retake");
+    stack.wait_for_state(student, &no, "in_review", 90).await.expect("in review again");
+    let approved = stack.review_next(&reviewer, &setup.campaign_id, &approve()).await.expect("approve");
+    assert_eq!(approved.body["state"], "approved");
+    let history = stack.get(&format!("/v1/orders/{no}/history"), Some(&student.token)).await.expect("history");
+    let states: Vec<&str> =
+        history.body["history"].as_array().expect("history").iter().filter_map(|h| h["to"].as_str()).collect();
+    assert_eq!(states.iter().filter(|s| **s == "paid").count(), 1, "paid once: {states:?}");
+    assert_eq!(stack.order_items(&no, "PAYMENT#").await.expect("payments").len(), 1);
+
+    // Approved is final: no upload, no new order, no second identity, no refund by the student.
+    let upload = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await.expect("call");
+    assert_eq!((upload.status, upload.error_code()), (StatusCode::CONFLICT, "upload_not_allowed"));
+    let order =
+        stack.post("/v1/orders", Some(&student.token), &json!({"campaign_id": setup.campaign_id})).await.expect("call");
+    assert_eq!(order.body["order"]["order_id"], no.as_str(), "the same, approved order");
+    let refund = stack
+        .post(&format!("/v1/orders/{no}/refund"), Some(&student.token), &json!({"reason": "不想要了"}))
+        .await
+        .expect("call");
+    assert_eq!(refund.status, StatusCode::FORBIDDEN);
+    let again = json!({"campaign_id": setup.campaign_id, "name": students[0].name, "id_number": students[0].id_number});
+    let verify = stack.post("/v1/identity/verify", Some(&student.token), &again).await.expect("call");
+    assert_ne!(verify.status, StatusCode::OK, "identity is settled: {}", verify.body);
+}
+
+#[tokio::test]
+async fn a_claimed_task_is_hidden_from_others_until_its_lease_ends_and_is_decided_once() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let (first, second) = (
+        stack.staff(&setup.operator, &["reviewer"]).await.expect("reviewer"),
+        stack.staff(&setup.operator, &["reviewer"]).await.expect("reviewer"),
+    );
+    let (students, _) = stack.roster_students(&setup, 1, 1).await.expect("roster");
+    let no = in_review(&stack, &students[0].session, &setup.campaign_id).await;
+    let claims = format!("/v1/review/campaigns/{}/claims", setup.campaign_id);
+
+    let held = stack.post(&claims, Some(&first.token), &json!({})).await.expect("claim");
+    assert_eq!(held.status, StatusCode::OK, "{}", held.body);
+    assert_eq!(held.body["order_id"], no.as_str());
+    assert!(held.body["photos"]["original_url"].is_string() && held.body["report"]["passed"] == true);
+    let task = held.body["task_id"].as_str().expect("task").to_owned();
+    let queue = stack
+        .get(&format!("/v1/review/campaigns/{}/queue", setup.campaign_id), Some(&first.token))
+        .await
+        .expect("queue");
+    assert_eq!((queue.body["waiting"].as_u64(), queue.body["claimed"].as_u64()), (Some(0), Some(1)), "{}", queue.body);
+    assert!(queue.body["oldest_age_seconds"].as_u64().is_some());
+
+    let hidden = stack.post(&claims, Some(&second.token), &json!({})).await.expect("claim");
+    assert_eq!((hidden.status, hidden.error_code()), (StatusCode::NOT_FOUND, "queue_empty"));
+    let decide = format!("/v1/review/campaigns/{}/tasks/{task}/decision", setup.campaign_id);
+    let theirs = stack.post(&decide, Some(&second.token), &approve()).await.expect("call");
+    assert_eq!((theirs.status, theirs.error_code()), (StatusCode::CONFLICT, "task_not_held"));
+    let look = stack
+        .get(&format!("/v1/review/campaigns/{}/tasks/{task}", setup.campaign_id), Some(&second.token))
+        .await
+        .expect("call");
+    assert_eq!(look.status, StatusCode::CONFLICT, "no peeking at a held task");
+
+    // The lease (4 s locally) ends: the task goes to whoever claims next; the first lost it.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let taken = stack.post(&claims, Some(&second.token), &json!({})).await.expect("claim");
+    assert_eq!(taken.body["task_id"], task.as_str(), "{}", taken.body);
+    let late = stack.post(&decide, Some(&first.token), &approve()).await.expect("call");
+    assert_eq!(late.error_code(), "task_not_held");
+    let decided = stack.post(&decide, Some(&second.token), &approve()).await.expect("call");
+    assert_eq!(decided.status, StatusCode::OK, "{}", decided.body);
+    let twice = stack
+        .post(&decide, Some(&second.token), &json!({"decision": "reject", "reasons": ["blurry"]}))
+        .await
+        .expect("call");
+    assert_eq!((twice.status, twice.error_code()), (StatusCode::CONFLICT, "task_not_held"));
+    assert_eq!(stack.stored_order_state(&no).await.expect("state"), "approved");
+
+    // Every look at the photos was audited, with who looked; a student cannot review.
+    let audit = stack.order_items(&no, "AUDIT#").await.expect("audit");
+    let actors: Vec<String> =
+        audit.iter().filter_map(|a| a.get("actor").and_then(|v| v.as_s().ok()).cloned()).collect();
+    assert!(actors.contains(&first.user_id) && actors.contains(&second.user_id), "{actors:?}");
+    let student = stack.post(&claims, Some(&students[0].session.token), &json!({})).await.expect("call");
+    assert_eq!(student.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_deadline_job_closes_on_time_once_and_uploads_stop_but_work_in_hand_finishes() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let reviewer = stack.staff(&setup.operator, &["reviewer"]).await.expect("reviewer");
+    // A campaign closing in ten minutes, with the school's roster.
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("now");
+    let fmt = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).expect("format");
+    let closes = now + time::Duration::minutes(10);
+    let cid = stack
+        .campaign_with_window(&setup.admin, &setup.school_id, &fmt(now - time::Duration::hours(1)), &fmt(closes))
+        .await
+        .expect("campaign");
+    let setup = yunzhao_e2e::SchoolSetup { campaign_id: cid.clone(), ..setup };
+    let (students, _) = stack.roster_students(&setup, 3, 3).await.expect("roster");
+    let (reviewed, unpaid, paid) = (&students[0].session, &students[1].session, &students[2].session);
+    let in_hand = in_review(&stack, reviewed, &cid).await;
+    let created = stack.post("/v1/orders", Some(&unpaid.token), &json!({"campaign_id": cid})).await.expect("order");
+    let unpaid_no = created.body["order"]["order_id"].as_str().expect("no").to_owned();
+    let paid_no = stack.paid_order(paid, &cid).await.expect("paid");
+
+    // One minute before the close: nothing happens.
+    stack.run_deadline_job(closes - time::Duration::minutes(1)).await.expect("job");
+    assert_eq!(stack.stored_order_state(&unpaid_no).await.expect("state"), "created");
+    let campaign = stack.get(&format!("/v1/admin/campaigns/{cid}"), Some(&setup.admin.token)).await.expect("campaign");
+    assert_eq!(campaign.body["campaign"]["status"], "open", "{}", campaign.body);
+
+    // One minute after: closed, the unpaid order cancelled here and closed at WeChat Pay.
+    let ran = stack.run_deadline_job(closes + time::Duration::minutes(1)).await.expect("job");
+    assert!(ran["closed"].as_array().expect("closed").iter().any(|c| c["campaign_id"] == cid.as_str()), "{ran}");
+    assert_eq!(stack.stored_order_state(&unpaid_no).await.expect("state"), "cancelled");
+    assert_eq!(stack.wx_trade_state(&unpaid_no).await.expect("trade"), "CLOSED");
+    assert_eq!(stack.stored_order_state(&paid_no).await.expect("state"), "paid", "paid orders stay");
+    let campaign = stack.get(&format!("/v1/admin/campaigns/{cid}"), Some(&setup.admin.token)).await.expect("campaign");
+    assert_eq!(campaign.body["campaign"]["status"], "closed", "{}", campaign.body);
+    let final_export = stack.wait_for_export(&setup.admin, &cid, "final").await.expect("final export");
+    assert_eq!(final_export["export"]["missing"], 3, "{final_export}");
+
+    // Run again: nothing changes.
+    let stack = &stack;
+    let items = |no: String| async move { stack.order_items(&no, "HIST#").await.expect("history").len() };
+    let before = (items(unpaid_no.clone()).await, items(paid_no.clone()).await, items(in_hand.clone()).await);
+    let second = stack.run_deadline_job(closes + time::Duration::minutes(2)).await.expect("job");
+    assert_eq!(second["closed"], json!([]), "{second}");
+    let after = (items(unpaid_no.clone()).await, items(paid_no.clone()).await, items(in_hand.clone()).await);
+    assert_eq!(before, after);
+
+    // After the close: no upload, no order. The photo already in review is still decided.
+    let upload =
+        stack.post(&format!("/v1/orders/{paid_no}/uploads"), Some(&paid.token), &json!({})).await.expect("call");
+    assert_eq!(upload.status, StatusCode::CONFLICT, "{}", upload.body);
+    let late = stack.post("/v1/orders", Some(&unpaid.token), &json!({"campaign_id": cid})).await.expect("call");
+    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
+    let decided = stack.review_next(&reviewer, &cid, &approve()).await.expect("review");
+    assert_eq!(decided.body["state"], "approved", "{}", decided.body);
+}
+
+#[tokio::test]
+async fn customer_service_looks_up_sends_back_and_unbinds() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let (students, _) = stack.roster_students(&setup, 2, 2).await.expect("roster");
+    let (student, wrong) = (&students[0], &students[1]);
+    let no = in_review(&stack, &student.session, &setup.campaign_id).await;
+    let op = &setup.operator;
+
+    let looked = stack.get(&format!("/v1/service/orders/{no}"), Some(&op.token)).await.expect("call");
+    assert_eq!(looked.status, StatusCode::OK, "{}", looked.body);
+    let causes: Vec<&str> =
+        looked.body["history"].as_array().expect("history").iter().filter_map(|h| h["cause"].as_str()).collect();
+    assert_eq!(causes, vec!["created", "payment_notification", "upload_received", "checks_passed"]);
+    assert!(
+        looked.body["audit"]
+            .as_array()
+            .expect("audit")
+            .iter()
+            .any(|a| a["action"] == "looked_up" && a["actor"] == op.user_id.as_str())
+    );
+    let theirs = stack
+        .get(&format!("/v1/service/users/{}/orders", student.session.user_id), Some(&op.token))
+        .await
+        .expect("call");
+    assert_eq!(theirs.body["orders"][0]["out_trade_no"], no.as_str());
+    let not_staff = stack.get(&format!("/v1/service/orders/{no}"), Some(&student.session.token)).await.expect("call");
+    assert_eq!(not_staff.status, StatusCode::FORBIDDEN);
+
+    let back = json!({"reasons": ["clothing_matches_background"], "note": "学校要求深色上衣，请更换后重拍"});
+    let sent = stack.post(&format!("/v1/service/orders/{no}/send-back"), Some(&op.token), &back).await.expect("call");
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    let shown = stack.wait_for_state(&student.session, &no, "rejected", 5).await.expect("rejected");
+    assert_eq!(shown["order"]["review_note"], "学校要求深色上衣，请更换后重拍");
+    let queue =
+        stack.get(&format!("/v1/review/campaigns/{}/queue", setup.campaign_id), Some(&op.token)).await.expect("queue");
+    assert_eq!(
+        (queue.body["waiting"].as_u64(), queue.body["claimed"].as_u64()),
+        (Some(0), Some(0)),
+        "the task is withdrawn"
+    );
+    let twice = stack.post(&format!("/v1/service/orders/{no}/send-back"), Some(&op.token), &back).await.expect("call");
+    assert_eq!(twice.error_code(), "not_in_review");
+
+    // Unbinding: refused once paid; before payment the entry is free for the right person.
+    let paid = stack
+        .post(
+            &format!("/v1/service/campaigns/{}/users/{}/unbind", setup.campaign_id, student.session.user_id),
+            Some(&op.token),
+            &json!({}),
+        )
+        .await
+        .expect("call");
+    assert_eq!((paid.status, paid.error_code()), (StatusCode::CONFLICT, "order_paid"));
+    let unbound = stack
+        .post(
+            &format!("/v1/service/campaigns/{}/users/{}/unbind", setup.campaign_id, wrong.session.user_id),
+            Some(&op.token),
+            &json!({}),
+        )
+        .await
+        .expect("call");
+    assert_eq!(unbound.status, StatusCode::OK, "{}", unbound.body);
+    let right = stack.log_in(None).await.expect("the right person");
+    let body = json!({"campaign_id": setup.campaign_id, "name": wrong.name, "id_number": wrong.id_number});
+    let verified = stack.post("/v1/identity/verify", Some(&right.token), &body).await.expect("call");
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
+}
