@@ -36,12 +36,14 @@ pub struct Deps {
 
 pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
     let mut response = SqsBatchResponse::default();
-    let deadline = std::time::UNIX_EPOCH + std::time::Duration::from_millis(event.context.deadline);
+    // No deadline given (0: a local runtime that does not emulate one) means no guard.
+    let deadline = (event.context.deadline > 0)
+        .then(|| std::time::UNIX_EPOCH + std::time::Duration::from_millis(event.context.deadline));
     for message in event.payload.records {
         let id = message.message_id.clone().unwrap_or_default();
         let body = message.body.unwrap_or_default();
-        let left = deadline.duration_since(std::time::SystemTime::now()).unwrap_or_default();
-        if left < TIME_RESERVE {
+        let left = deadline.map(|d| d.duration_since(std::time::SystemTime::now()).unwrap_or_default());
+        if let Some(left) = left.filter(|l| *l < TIME_RESERVE) {
             tracing::warn!(
                 message_id = id,
                 left_ms = left.as_millis() as u64,
