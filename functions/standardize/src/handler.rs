@@ -36,9 +36,13 @@ pub struct Deps {
 
 pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
     let mut response = SqsBatchResponse::default();
-    // No deadline given (0: a local runtime that does not emulate one) means no guard.
-    let deadline = (event.context.deadline > 0)
-        .then(|| std::time::UNIX_EPOCH + std::time::Duration::from_millis(event.context.deadline));
+    // The function's timeout (30 s) is far above the reserve, so an invocation that starts
+    // below it has no real deadline (local runtimes send none, or the invoke time): no guard.
+    let deadline = std::time::UNIX_EPOCH + std::time::Duration::from_millis(event.context.deadline);
+    let deadline = deadline
+        .duration_since(std::time::SystemTime::now())
+        .is_ok_and(|left| left >= TIME_RESERVE)
+        .then_some(deadline);
     for message in event.payload.records {
         let id = message.message_id.clone().unwrap_or_default();
         let body = message.body.unwrap_or_default();
