@@ -126,7 +126,7 @@ async fn a_rejected_photo_is_retaken_free_and_approved_and_then_nothing_changes(
     assert_eq!(approved.body["state"], "approved");
     let history = stack.get(&format!("/v1/orders/{no}/history"), Some(&student.token)).await.expect("history");
     let states: Vec<&str> =
-        history.body["history"].as_array().expect("history").iter().filter_map(|h| h["to"].as_str()).collect();
+        history.body["history"].as_array().expect("history").iter().filter_map(|h| h["state"].as_str()).collect();
     assert_eq!(states.iter().filter(|s| **s == "paid").count(), 1, "paid once: {states:?}");
     assert_eq!(stack.order_items(&no, "PAYMENT#").await.expect("payments").len(), 1);
 
