@@ -260,6 +260,13 @@ async fn the_deadline_job_closes_on_time_once_and_uploads_stop_but_work_in_hand_
     assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
     let decided = stack.review_next(&reviewer, &cid, &approve()).await.expect("review");
     assert_eq!(decided.body["state"], "approved", "{}", decided.body);
+    // A closed campaign's settings are final (moving the deadline would not reopen it).
+    let reopen = json!({"name": "窗口测试", "kind": "graduation", "preset": "chsi", "opens_at": fmt(now), "closes_at": fmt(now + time::Duration::days(30)), "price_fen": 3000, "identity_mode": "name_id_number"});
+    let edit = stack
+        .call(reqwest::Method::PUT, &format!("/v1/admin/campaigns/{cid}"), Some(&setup.admin.token), Some(&reopen))
+        .await
+        .expect("call");
+    assert_eq!((edit.status, edit.error_code()), (StatusCode::CONFLICT, "campaign_closed"), "{}", edit.body);
 }
 
 #[tokio::test]

@@ -225,6 +225,13 @@ async fn create_campaign(deps: &Deps, p: &Principal, req: &Request) -> Result<Re
 
 async fn update_campaign(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let (existing, progress) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
+    if existing.closed {
+        return Err(ApiError::conflict(
+            "campaign_closed",
+            "The campaign has closed: its settings are final.",
+            "该批次已截止，设置不可再修改。",
+        ));
+    }
     let input: CampaignInput = parse_json(req)?;
     if input.school_id.as_deref().is_some_and(|s| s != existing.school_id) {
         return Err(invalid_campaign("A campaign cannot move to another school.".into()));
