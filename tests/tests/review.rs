@@ -105,7 +105,7 @@ async fn a_rejected_photo_is_retaken_free_and_approved_and_then_nothing_changes(
     let stack = stack().await;
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
     let reviewer = stack.staff(&setup.operator, &["reviewer"]).await.expect("reviewer");
-    let (students, _) = stack.roster_students(&setup, 1, 1).await.expect("roster");
+    let (students, others) = stack.roster_students(&setup, 2, 1).await.expect("roster");
     let student = &students[0].session;
     let no = in_review(&stack, student, &setup.campaign_id).await;
 
@@ -141,9 +141,13 @@ async fn a_rejected_photo_is_retaken_free_and_approved_and_then_nothing_changes(
         .await
         .expect("call");
     assert_eq!(refund.status, StatusCode::FORBIDDEN);
-    let again = json!({"campaign_id": setup.campaign_id, "name": students[0].name, "id_number": students[0].id_number});
-    let verify = stack.post("/v1/identity/verify", Some(&student.token), &again).await.expect("call");
-    assert_ne!(verify.status, StatusCode::OK, "identity is settled: {}", verify.body);
+    let (name, id) = &others[0];
+    let another = json!({"campaign_id": setup.campaign_id, "name": name, "id_number": id});
+    let verify = stack.post("/v1/identity/verify", Some(&student.token), &another).await.expect("call");
+    assert_eq!(verify.status, StatusCode::CONFLICT, "identity is settled: {}", verify.body);
+    let unbind = format!("/v1/service/campaigns/{}/users/{}/unbind", setup.campaign_id, student.user_id);
+    let unbound = stack.post(&unbind, Some(&setup.operator.token), &json!({})).await.expect("call");
+    assert_eq!(unbound.error_code(), "order_paid", "not even customer service unbinds a paid student");
 }
 
 #[tokio::test]
