@@ -341,3 +341,35 @@ async fn customer_service_looks_up_sends_back_and_unbinds() {
     let verified = stack.post("/v1/identity/verify", Some(&right.token), &body).await.expect("call");
     assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
 }
+
+#[tokio::test]
+async fn an_order_refunded_while_in_review_leaves_the_queue() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let reviewer = stack.staff(&setup.operator, &["reviewer"]).await.expect("reviewer");
+    let (students, _) = stack.roster_students(&setup, 1, 1).await.expect("roster");
+    let no = in_review(&stack, &students[0].session, &setup.campaign_id).await;
+    let refund = stack
+        .post(&format!("/v1/orders/{no}/refund"), Some(&setup.operator.token), &json!({"reason": "学生重复缴费"}))
+        .await
+        .expect("call");
+    assert!(refund.status.is_success(), "{}", refund.body);
+    // WeChat Pay confirms the refund by notification.
+    let mut state = String::new();
+    for _ in 0..40 {
+        state = stack.stored_order_state(&no).await.expect("state");
+        if state == "refunded" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(state, "refunded");
+    let decided = stack.review_next(&reviewer, &setup.campaign_id, &approve()).await.expect("call");
+    assert_eq!((decided.status, decided.error_code()), (StatusCode::CONFLICT, "task_withdrawn"), "{}", decided.body);
+    assert_eq!(stack.stored_order_state(&no).await.expect("state"), "refunded", "a refunded order is never approved");
+    let queue = stack
+        .get(&format!("/v1/review/campaigns/{}/queue", setup.campaign_id), Some(&reviewer.token))
+        .await
+        .expect("queue");
+    assert_eq!((queue.body["waiting"].as_u64(), queue.body["claimed"].as_u64()), (Some(0), Some(0)), "{}", queue.body);
+}

@@ -2,6 +2,7 @@
 //! history and audit trail; sending a photo in review back to the student with a reason; and
 //! undoing a wrong roster binding while nothing is paid. Every look is audited.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -97,11 +98,8 @@ async fn send_back(deps: &Deps, p: &Principal, req: &Request) -> Result<Response
     };
     let who = p.user_id.to_string();
     let now = now_ms();
-    let codes = body.reasons.iter().map(|r| aws_sdk_dynamodb::types::AttributeValue::S(r.as_str().into())).collect();
-    let set = vec![
-        ("reasons", aws_sdk_dynamodb::types::AttributeValue::L(codes)),
-        ("review_note", aws_sdk_dynamodb::types::AttributeValue::S(note.clone())),
-    ];
+    let codes = body.reasons.iter().map(|r| AttributeValue::S(r.as_str().into())).collect();
+    let set = vec![("reasons", AttributeValue::L(codes)), ("review_note", AttributeValue::S(note.clone()))];
     let also = vec![
         deps.queue.withdrawn(&order.campaign_id, task_id).map_err(ApiError::store)?,
         deps.queue

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -14,7 +15,7 @@ use yunzhao_adapters::dynamo::orders::Applied;
 use yunzhao_adapters::dynamo::review::{AuditEntry, ReviewTask};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, ReviewQueue};
 use yunzhao_domain::Role;
-use yunzhao_domain::order::Transition;
+use yunzhao_domain::order::{OrderState, Transition};
 use yunzhao_domain::photo::Reason;
 use yunzhao_http::{
     ApiError, Principal, SessionKeys, json_response, parse_json, path_param, request_id, respond, route_key,
@@ -233,11 +234,20 @@ async fn decide(
     let who = p.user_id.to_string();
     let task = held(deps, p, campaign_id, task_id).await?;
     let order = deps.orders.get(&task.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(task_not_held)?;
-    let codes = reasons.iter().map(|r| aws_sdk_dynamodb::types::AttributeValue::S(r.as_str().to_owned())).collect();
-    let mut set = vec![("reasons", aws_sdk_dynamodb::types::AttributeValue::L(codes))];
-    set.push(("review_note", aws_sdk_dynamodb::types::AttributeValue::S(note.clone().unwrap_or_default())));
+    if order.state != OrderState::InReview || order.review_task_id.as_deref() != Some(task.task_id.as_str()) {
+        // The order left review another way (an operator refunded it): the task goes.
+        deps.queue.drop_task(campaign_id, task_id).await.map_err(ApiError::store)?;
+        return Err(ApiError::conflict(
+            "task_withdrawn",
+            "This photo is no longer in review (the order changed); take the next one.",
+            "该照片已不在审核中（订单已变更），请领取下一张。",
+        ));
+    }
+    let codes = reasons.iter().map(|r| AttributeValue::S(r.as_str().to_owned())).collect();
+    let mut set = vec![("reasons", AttributeValue::L(codes))];
+    set.push(("review_note", AttributeValue::S(note.clone().unwrap_or_default())));
     if transition == Transition::Approve {
-        set.push(("approved_at", aws_sdk_dynamodb::types::AttributeValue::N(now.to_string())));
+        set.push(("approved_at", AttributeValue::N(now.to_string())));
     }
     let detail = match &note {
         Some(n) => {

@@ -178,6 +178,19 @@ impl ReviewQueue {
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
+    /// Removes a task whose order left review some other way (refunded by an operator).
+    pub async fn drop_task(&self, campaign_id: &str, task_id: &str) -> Result<(), ReviewStoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("PK", s(&queue_pk(campaign_id)))
+            .key("SK", s(&task_sk(task_id)))
+            .send()
+            .await
+            .map_err(|e| err(&e))?;
+        Ok(())
+    }
+
     pub async fn get(&self, campaign_id: &str, task_id: &str) -> Result<Option<ReviewTask>, ReviewStoreError> {
         let out = self
             .client
