@@ -173,6 +173,14 @@ async fn a_claimed_task_is_hidden_from_others_until_its_lease_ends_and_is_decide
         .expect("queue");
     assert_eq!((queue.body["waiting"].as_u64(), queue.body["claimed"].as_u64()), (Some(0), Some(1)), "{}", queue.body);
     assert!(queue.body["oldest_age_seconds"].as_u64().is_some());
+    let all = stack.get("/v1/review/queues", Some(&second.token)).await.expect("overview");
+    let this = all.body["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .find(|q| q["campaign_id"] == setup.campaign_id.as_str())
+        .cloned();
+    assert_eq!(this.map(|q| q["claimed"].clone()), Some(json!(1)), "the overview lists the campaign: {}", all.body);
 
     let hidden = stack.post(&claims, Some(&second.token), &json!({})).await.expect("claim");
     assert_eq!((hidden.status, hidden.error_code()), (StatusCode::NOT_FOUND, "queue_empty"));

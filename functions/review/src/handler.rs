@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use yunzhao_adapters::dynamo::orders::Applied;
-use yunzhao_adapters::dynamo::review::{AuditEntry, ReviewTask};
+use yunzhao_adapters::dynamo::review::{AuditEntry, QueueStats, ReviewTask};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, ReviewQueue};
 use yunzhao_domain::Role;
 use yunzhao_domain::order::{OrderState, Transition};
@@ -72,6 +72,9 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
         if !(p.has(Role::Reviewer) || p.has(Role::Operator)) {
             return Err(ApiError::forbidden());
         }
+        if route_key(&req) == "GET /v1/review/queues" {
+            return overview(deps).await;
+        }
         let campaign_id = path_param(&req, "campaign_id")?;
         if deps.campaigns.get(&campaign_id).await.map_err(ApiError::store)?.is_none() {
             return Err(ApiError::campaign_not_found());
@@ -104,22 +107,31 @@ fn rfc3339(ms: i64) -> Value {
         .map_or(Value::Null, Value::String)
 }
 
+fn queue_view(campaign_id: &str, stats: &QueueStats, now: i64) -> Value {
+    let age_s = stats.oldest_queued_at.map(|t| (now - t).max(0) / 1000);
+    json!({
+        "campaign_id": campaign_id,
+        "waiting": stats.waiting,
+        "claimed": stats.claimed,
+        "oldest_queued_at": stats.oldest_queued_at.map(rfc3339),
+        "oldest_age_seconds": age_s,
+        "promise_hours": PROMISE_HOURS,
+        "promise_at_risk": age_s.is_some_and(|a| a > PROMISE_HOURS * 3600 * 3 / 4),
+    })
+}
+
 async fn queue(deps: &Deps, campaign_id: &str) -> Result<Response<Body>, ApiError> {
     let now = now_ms();
     let stats = deps.queue.stats(campaign_id, now).await.map_err(ApiError::store)?;
-    let age_s = stats.oldest_queued_at.map(|t| (now - t).max(0) / 1000);
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({
-            "campaign_id": campaign_id,
-            "waiting": stats.waiting,
-            "claimed": stats.claimed,
-            "oldest_queued_at": stats.oldest_queued_at.map(rfc3339),
-            "oldest_age_seconds": age_s,
-            "promise_hours": PROMISE_HOURS,
-            "promise_at_risk": age_s.is_some_and(|a| a > PROMISE_HOURS * 3600 * 3 / 4),
-        }),
-    ))
+    Ok(json_response(StatusCode::OK, &queue_view(campaign_id, &stats, now)))
+}
+
+/// Every campaign with photos in review, the oldest waiting first: where reviewers start.
+async fn overview(deps: &Deps) -> Result<Response<Body>, ApiError> {
+    let now = now_ms();
+    let all = deps.queue.overview(now).await.map_err(ApiError::store)?;
+    let queues: Vec<Value> = all.iter().map(|(c, stats)| queue_view(c, stats, now)).collect();
+    Ok(json_response(StatusCode::OK, &json!({"queues": queues})))
 }
 
 fn task_not_held() -> ApiError {

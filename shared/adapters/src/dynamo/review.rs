@@ -3,7 +3,9 @@
 //!   `<queued_at millis, 13 digits>-<out_trade_no>` so a query returns the oldest first. A claim
 //!   is a lease (`lease_by`, `lease_until`) written under the condition that no live lease
 //!   exists; a decision deletes the task under the condition that the decider holds the lease,
-//!   in the same transaction as the order's transition.
+//!   in the same transaction as the order's transition. `GSI1PK=REVIEW_TASKS`,
+//!   `GSI1SK=<queued_at>#<campaign>#<no>` lists every waiting task of every campaign, oldest
+//!   first, for the reviewers' overview (an index of the tasks themselves: nothing to drift).
 //! - `PK=ORDER#<no>`, `SK=AUDIT#<millis>#<rand>`: who looked at or acted on an order's photos.
 //!
 //! The queue lives in DynamoDB rather than SQS because reviewers need what SQS cannot give:
@@ -93,10 +95,16 @@ struct TaskItem {
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
+    #[serde(rename = "GSI1PK")]
+    gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    gsi1sk: String,
     entity: String,
     #[serde(flatten)]
     task: ReviewTask,
 }
+
+const ALL_TASKS: &str = "REVIEW_TASKS";
 
 fn queue_pk(campaign_id: &str) -> String {
     format!("REVIEWQ#{campaign_id}")
@@ -112,6 +120,16 @@ pub struct QueueStats {
     pub waiting: usize,
     pub claimed: usize,
     pub oldest_queued_at: Option<i64>,
+}
+
+impl QueueStats {
+    fn of(tasks: &[ReviewTask], now_ms: i64) -> Self {
+        Self {
+            waiting: tasks.iter().filter(|t| t.free(now_ms)).count(),
+            claimed: tasks.iter().filter(|t| !t.free(now_ms)).count(),
+            oldest_queued_at: tasks.iter().map(|t| t.queued_at).min(),
+        }
+    }
 }
 
 /// One line of the audit trail.
@@ -141,6 +159,8 @@ impl ReviewQueue {
         let item = TaskItem {
             pk: queue_pk(&task.campaign_id),
             sk: task_sk(&task.task_id),
+            gsi1pk: ALL_TASKS.into(),
+            gsi1sk: format!("{:013}#{}#{}", task.queued_at, task.campaign_id, task.out_trade_no),
             entity: "review_task".into(),
             task: task.clone(),
         };
@@ -274,12 +294,39 @@ impl ReviewQueue {
     }
 
     pub async fn stats(&self, campaign_id: &str, now_ms: i64) -> Result<QueueStats, ReviewStoreError> {
-        let tasks = self.tasks(campaign_id).await?;
-        Ok(QueueStats {
-            waiting: tasks.iter().filter(|t| t.free(now_ms)).count(),
-            claimed: tasks.iter().filter(|t| !t.free(now_ms)).count(),
-            oldest_queued_at: tasks.iter().map(|t| t.queued_at).min(),
-        })
+        Ok(QueueStats::of(&self.tasks(campaign_id).await?, now_ms))
+    }
+
+    /// Every campaign with photos in review, oldest waiting first (an index read: a moment
+    /// behind the queue itself, which is fine for an overview).
+    pub async fn overview(&self, now_ms: i64) -> Result<Vec<(String, QueueStats)>, ReviewStoreError> {
+        let mut by_campaign: std::collections::BTreeMap<String, Vec<ReviewTask>> = Default::default();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("GSI1")
+                .key_condition_expression("GSI1PK = :all")
+                .expression_attribute_values(":all", s(ALL_TASKS))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| err(&e))?;
+            for item in out.items.unwrap_or_default() {
+                let task = serde_dynamo::from_item::<_, TaskItem>(item).map_err(corrupt)?.task;
+                by_campaign.entry(task.campaign_id.clone()).or_default().push(task);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        let mut all: Vec<(String, QueueStats)> =
+            by_campaign.into_iter().map(|(c, tasks)| (c, QueueStats::of(&tasks, now_ms))).collect();
+        all.sort_by_key(|(_, s)| s.oldest_queued_at);
+        Ok(all)
     }
 
     /// The put of one audit line, for a transaction.
