@@ -91,6 +91,28 @@ async fn the_whole_journey_ends_in_an_exported_archive_the_school_can_check() {
     let incremental = stack.export(&setup.admin, &setup.campaign_id, true).await.expect("incremental");
     assert_eq!(incremental["export"]["photos"], 0, "{incremental}");
 
+    // Every link to the archive (it holds the ID numbers) is on the record, with who got it.
+    let audit = stack
+        .ddb()
+        .query()
+        .table_name(&stack.table)
+        .key_condition_expression("PK = :pk AND begins_with(SK, :a)")
+        .expression_attribute_values(
+            ":pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("CAMPAIGN#{}", setup.campaign_id)),
+        )
+        .expression_attribute_values(":a", aws_sdk_dynamodb::types::AttributeValue::S("AUDIT#".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("audit");
+    let by_admin = audit
+        .items()
+        .iter()
+        .filter(|i| i.get("actor").and_then(|v| v.as_s().ok()) == Some(&setup.admin.user_id))
+        .count();
+    assert!(by_admin >= 3, "three exports looked at by the admin, {by_admin} links recorded");
+
     // Another school's admin cannot see or ask for it.
     let other = stack.school_with_campaign("name_id_number").await.expect("other school");
     let peek = stack

@@ -417,6 +417,12 @@ async fn show_export(deps: &Deps, p: &Principal, req: &Request) -> Result<Respon
             .presigned(config)
             .await
             .map_err(ApiError::store)?;
+        let at = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        deps.exports
+            .store
+            .record_link(&campaign.id, &export_id, p.user_id.as_str(), at)
+            .await
+            .map_err(ApiError::store)?;
         view["download_url"] = json!(link.uri());
         view["expires_in"] = json!(EXPORT_LINK_TTL.as_secs());
         tracing::info!(campaign_id = campaign.id, export_id, by = %p.user_id, "export download link issued");

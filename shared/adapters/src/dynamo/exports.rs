@@ -1,7 +1,8 @@
 //! Exports of a campaign's approved photos: `PK=CAMPAIGN#<c>`, `SK=EXPORT#<export_id>`. A
 //! request writes the record (`building`); the export function fills it in (`ready`, with the
 //! archive's key, digest and counts). The final export of a closed campaign has the id `final`,
-//! so concurrent deadline runs ask for it once.
+//! so concurrent deadline runs ask for it once. Each download link given out is recorded as
+//! `PK=CAMPAIGN#<c>`, `SK=AUDIT#<millis>#<rand>` (the archive holds every ID number).
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -144,6 +145,31 @@ impl DynamoExports {
             .map_err(|e| ExportStoreError(e.to_string()))?;
         all.sort_by_key(|e| (e.requested_at, e.export_id.clone()));
         Ok(all)
+    }
+
+    /// Records that `actor` was given a download link of the export.
+    pub async fn record_link(
+        &self,
+        campaign_id: &str,
+        export_id: &str,
+        actor: &str,
+        at_ms: i64,
+    ) -> Result<(), ExportStoreError> {
+        let rand = uuid::Uuid::new_v4().simple().to_string();
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("PK", s(&campaign_pk(campaign_id)))
+            .item("SK", s(&format!("AUDIT#{at_ms:015}#{}", &rand[..8])))
+            .item("entity", s("audit"))
+            .item("at", AttributeValue::N(at_ms.to_string()))
+            .item("actor", s(actor))
+            .item("action", s("export_link_issued"))
+            .item("detail", s(export_id))
+            .send()
+            .await
+            .map_err(|e| err(&e))?;
+        Ok(())
     }
 
     /// Stores the finished export (building again is allowed: it writes the same archive).
