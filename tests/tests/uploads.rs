@@ -5,27 +5,16 @@
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
-use yunzhao_e2e::{Session, Stack};
+use yunzhao_e2e::{Session, Stack, astronaut};
 
 async fn stack() -> Stack {
     Stack::from_env().await.expect("the local stack's environment (run `make test`)")
 }
 
-/// The astronaut portrait `make models` fetched (a real photo, 512×512 PNG).
-fn photo() -> Vec<u8> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/astronaut.png");
-    std::fs::read(path).expect("models/astronaut.png (run `make models`)")
-}
-
 async fn paid_order(stack: &Stack) -> (Session, String) {
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
     let student = stack.verified_student(&setup).await.expect("student");
-    let created = stack
-        .post("/v1/orders", Some(&student.token), &json!({"campaign_id": setup.campaign_id}))
-        .await
-        .expect("order");
-    let no = created.body["order"]["order_id"].as_str().expect("order id").to_owned();
-    stack.wx_pay(&no, true).await.expect("pay");
+    let no = stack.paid_order(&student, &setup.campaign_id).await.expect("paid order");
     (student, no)
 }
 
@@ -53,16 +42,7 @@ async fn post_form(
 }
 
 async fn wait_for_state(stack: &Stack, student: &Session, no: &str, want: &str) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..180 {
-        let r = stack.get(&format!("/v1/orders/{no}"), Some(&student.token)).await.expect("call");
-        if r.body["order"]["state"] == want {
-            return r.body;
-        }
-        last = r.body;
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    }
-    panic!("order {no} never became {want}: {last}");
+    stack.wait_for_state(student, no, want, 90).await.expect("state")
 }
 
 /// Width and height from a baseline JPEG's SOF0 marker.
@@ -92,12 +72,12 @@ async fn an_uploaded_photo_is_standardized_and_sent_to_review_once() {
     let upload = &second.body["upload"];
     let key = upload["fields"]["key"].as_str().expect("key").to_owned();
 
-    let (status, text) = post_form(upload, photo(), "image/png", None).await;
+    let (status, text) = post_form(upload, astronaut(), "image/png", None).await;
     assert!(status.is_success(), "S3 refused the upload: {status} {text}");
     let (s3, sqs) = clients().await;
     let uploads = std::env::var("UPLOADS_BUCKET_NAME").expect("bucket");
     let head = s3.head_object().bucket(&uploads).key(&key).send().await.expect("object stored");
-    assert_eq!((head.content_length(), head.content_type()), (Some(photo().len() as i64), Some("image/png")));
+    assert_eq!((head.content_length(), head.content_type()), (Some(astronaut().len() as i64), Some("image/png")));
 
     let shown = wait_for_state(&stack, &student, &no, "in_review").await;
     assert_eq!(shown["order"]["amount_fen"], 3000, "the retake cost nothing");
@@ -143,7 +123,7 @@ async fn an_uploaded_photo_is_standardized_and_sent_to_review_once() {
     // The same S3 event delivered again changes nothing.
     let etag = head.e_tag().unwrap_or_default().trim_matches('"').to_owned();
     let event = json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventName": "ObjectCreated:Post",
-        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": uploads, "arn": format!("arn:aws:s3:::{uploads}")}, "object": {"key": key, "eTag": etag, "size": photo().len()}}}]});
+        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": uploads, "arn": format!("arn:aws:s3:::{uploads}")}, "object": {"key": key, "eTag": etag, "size": astronaut().len()}}}]});
     let standardize_queue = std::env::var("STANDARDIZE_QUEUE_URL").expect("queue");
     sqs.send_message().queue_url(&standardize_queue).message_body(event.to_string()).send().await.expect("send");
     tokio::time::sleep(std::time::Duration::from_secs(6)).await;
@@ -191,10 +171,10 @@ async fn s3_refuses_uploads_the_policy_does_not_allow() {
         "{text}"
     );
 
-    let (status, _) = post_form(upload, photo(), "application/pdf", None).await;
+    let (status, _) = post_form(upload, astronaut(), "application/pdf", None).await;
     assert!(status.is_client_error(), "a non-image content type was accepted: {status}");
 
-    let (status, _) = post_form(upload, photo(), "image/png", Some("photos/other/someone-else")).await;
+    let (status, _) = post_form(upload, astronaut(), "image/png", Some("photos/other/someone-else")).await;
     assert!(status.is_client_error(), "a different key was accepted: {status}");
 }
 

@@ -364,21 +364,9 @@ async fn request_export(deps: &Deps, p: &Principal, req: &Request) -> Result<Res
     } else {
         0
     };
-    let now_ms = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-    let export = Export {
-        export_id: format!("e{now_ms:013}{}", &uuid::Uuid::new_v4().simple().to_string()[..6]),
-        campaign_id: campaign.id.clone(),
-        status: ExportStatus::Building,
-        requested_by: p.user_id.to_string(),
-        requested_at: now_ms,
-        since,
-        object_key: None,
-        sha256: None,
-        photos: 0,
-        missing: 0,
-        bytes: 0,
-        approved_until: 0,
-    };
+    let now_ms = yunzhao_adapters::now_ms();
+    let export_id = format!("e{now_ms:013}{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
+    let export = Export::requested(&campaign.id, &export_id, p.user_id.as_str(), now_ms, since);
     store.request(&export).await.map_err(ApiError::store)?;
     let job = json!({"campaign_id": campaign.id, "export_id": export.export_id}).to_string();
     deps.exports
@@ -417,7 +405,7 @@ async fn show_export(deps: &Deps, p: &Principal, req: &Request) -> Result<Respon
             .presigned(config)
             .await
             .map_err(ApiError::store)?;
-        let at = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        let at = yunzhao_adapters::now_ms();
         deps.exports
             .store
             .record_link(&campaign.id, &export_id, p.user_id.as_str(), at)

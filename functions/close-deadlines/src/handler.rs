@@ -9,7 +9,7 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use yunzhao_adapters::dynamo::exports::{Export, ExportStatus, FINAL};
+use yunzhao_adapters::dynamo::exports::{Export, FINAL};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders};
 use yunzhao_adapters::payments::{self, Cancelling};
 use yunzhao_adapters::wechat::pay::WeChatPay;
@@ -68,20 +68,7 @@ async fn close(deps: &Deps, campaign: &Campaign, now: OffsetDateTime) -> Result<
     if deps.campaigns.mark_closed(&campaign.id, now).await? {
         tracing::info!(campaign_id = campaign.id, cancelled, "campaign closed");
     }
-    let export = Export {
-        export_id: FINAL.into(),
-        campaign_id: campaign.id.clone(),
-        status: ExportStatus::Building,
-        requested_by: ACTOR.into(),
-        requested_at: now.unix_timestamp() * 1000,
-        since: 0,
-        object_key: None,
-        sha256: None,
-        photos: 0,
-        missing: 0,
-        bytes: 0,
-        approved_until: 0,
-    };
+    let export = Export::requested(&campaign.id, FINAL, ACTOR, now.unix_timestamp() * 1000, 0);
     if deps.exports.request(&export).await? {
         let job = json!({"campaign_id": campaign.id, "export_id": FINAL}).to_string();
         deps.sqs.send_message().queue_url(&deps.export_queue).message_body(job).send().await?;

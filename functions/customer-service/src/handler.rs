@@ -7,10 +7,10 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
-use time::OffsetDateTime;
 use yunzhao_adapters::dynamo::orders::{Applied, Order};
 use yunzhao_adapters::dynamo::review::AuditEntry;
 use yunzhao_adapters::dynamo::{DynamoOrders, ReviewQueue, roster};
+use yunzhao_adapters::now_ms;
 use yunzhao_domain::order::{OrderState, OutTradeNo, Transition};
 use yunzhao_domain::photo::Reason;
 use yunzhao_domain::{Role, UserId};
@@ -44,10 +44,6 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     }
     .await;
     respond(&request_id, result)
-}
-
-fn now_ms() -> i64 {
-    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 fn order_not_found() -> ApiError {

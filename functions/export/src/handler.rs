@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use aws_sdk_s3::primitives::ByteStream;
+use futures::{StreamExt, TryStreamExt};
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -19,6 +20,9 @@ use yunzhao_domain::campaign::SHANGHAI;
 use yunzhao_domain::order::OrderState;
 
 use crate::archive::{self, Approved, Missing};
+
+/// Standard photos read from S3 at once while building an archive.
+const PHOTO_FETCHES: usize = 16;
 
 pub struct Deps {
     pub orders: DynamoOrders,
@@ -108,32 +112,39 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), String> {
             by_user.insert(key, o);
         }
     }
-    let (mut approved, mut missing, mut until) = (Vec::new(), Vec::new(), export.since);
+    let (mut wanted, mut missing, mut until) = (Vec::new(), Vec::new(), export.since);
     for e in &entries {
         let order = e.bound_user_id.as_ref().and_then(|u| by_user.get(u));
         match order {
             Some(o) if o.state == OrderState::Approved => {
                 let at = o.approved_at.unwrap_or_default();
                 until = until.max(at);
-                if at <= export.since {
-                    continue; // in an earlier export
-                }
-                let prefix = o.result_prefix.as_deref().ok_or("approved order without results")?;
-                let object = deps
-                    .s3
-                    .get_object()
-                    .bucket(&deps.results_bucket)
-                    .key(format!("{prefix}/standard.jpg"))
-                    .send()
-                    .await
-                    .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
-                let jpeg = object.body.collect().await.map_err(|e| e.to_string())?.into_bytes().to_vec();
-                approved.push(Approved { entry: e, approved_at: shanghai(at), jpeg });
+                if at > export.since {
+                    let prefix = o.result_prefix.as_deref().ok_or("approved order without results")?;
+                    wanted.push((e, at, format!("{prefix}/standard.jpg")));
+                } // else: in an earlier export
             }
             _ if e.bound_user_id.is_none() => missing.push(Missing { entry: e, status: "未验证身份" }),
             other => missing.push(Missing { entry: e, status: status(other) }),
         }
     }
+    // The photos are fetched a few at a time: a campaign's final export reads thousands.
+    let approved: Vec<Approved> = futures::stream::iter(wanted)
+        .map(|(entry, at, key)| async move {
+            let object = deps
+                .s3
+                .get_object()
+                .bucket(&deps.results_bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
+            let jpeg = object.body.collect().await.map_err(|e| e.to_string())?.into_bytes().to_vec();
+            Ok::<_, String>(Approved { entry, approved_at: shanghai(at), jpeg })
+        })
+        .buffered(PHOTO_FETCHES)
+        .try_collect()
+        .await?;
     let built = archive::build(campaign.spec.naming, approved, missing).map_err(|e| e.to_string())?;
     let digest = hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &built.zip));
     let key = format!("exports/{}/{}.zip", campaign.id, export.export_id);

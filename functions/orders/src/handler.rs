@@ -199,7 +199,6 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         review_note: None,
         review_task_id: None,
         approved_at: None,
-        attempts: 0,
     };
     let (mut order, new) = deps.orders.open(fresh).await.map_err(ApiError::store)?;
     // An earlier order whose payment window lapsed is settled first, then replaced.

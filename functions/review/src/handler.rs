@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use yunzhao_adapters::dynamo::orders::Applied;
 use yunzhao_adapters::dynamo::review::{AuditEntry, QueueStats, ReviewTask};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, ReviewQueue};
+use yunzhao_adapters::now_ms;
 use yunzhao_domain::Role;
 use yunzhao_domain::order::{OrderState, Transition};
 use yunzhao_domain::photo::Reason;
@@ -94,10 +95,6 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     }
     .await;
     respond(&request_id, result)
-}
-
-fn now_ms() -> i64 {
-    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 fn rfc3339(ms: i64) -> Value {

@@ -182,7 +182,7 @@ async fn standardize(deps: &Deps, bucket: &str, key: &str, no: &OutTradeNo, atte
     let (transition, cause) = if out.report.passed {
         // The review task is queued in the same transaction that moves the order into review:
         // no order waits in review without a task, and no task outlives its order's state.
-        let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        let now_ms = yunzhao_adapters::now_ms();
         let task = ReviewTask::new(&order.campaign_id, no, attempt, prefix.clone(), key.to_owned(), now_ms);
         also.push(deps.review.enqueue(&task).map_err(|e| e.to_string())?);
         set.push(("review_task_id", AttributeValue::S(task.task_id)));

@@ -9,3 +9,8 @@ pub mod payments;
 pub mod roster_file;
 pub mod s3_post;
 pub mod wechat;
+
+/// Now, in milliseconds since the epoch: the unit of queue, audit and export times.
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}

@@ -7,7 +7,7 @@
 
 use anyhow::{Context, ensure};
 use serde_json::json;
-use yunzhao_e2e::{Stack, id_number, unique};
+use yunzhao_e2e::{Stack, astronaut, id_number, unique};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -61,26 +61,13 @@ async fn main() -> anyhow::Result<()> {
     ensure!(history.body["order"]["state"] == "paid", "order not paid: {}", history.body);
     println!("9. order state {}; history: {}", history.body["order"]["state"], history.body["history"]);
 
-    let opened = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await?;
-    ensure!(opened.status.is_success(), "upload link: {} {}", opened.status, opened.body);
-    let photo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/astronaut.png"))
-        .context("models/astronaut.png (make models)")?;
-    let sent = stack.upload_form(&opened.body["upload"], photo, "image/png").await?;
-    ensure!(sent.is_success(), "S3 refused the upload: {sent}");
-    println!("10. the phone POSTed the photo to S3 with the presigned form (attempt {})", opened.body["attempt"]);
+    let attempt = stack.upload_photo(&student, &no, astronaut()).await.context("upload")?;
+    println!("10. the phone POSTed the photo to S3 with the presigned form (attempt {attempt})");
 
-    let mut state = String::new();
-    for _ in 0..240 {
-        let shown = stack.get(&format!("/v1/orders/{no}"), Some(&student.token)).await?;
-        state = shown.body["order"]["state"].as_str().unwrap_or_default().to_owned();
-        if state == "in_review" || state == "retake_required" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    }
-    ensure!(state == "in_review", "the photo was not accepted: {state}");
+    // Standardized photos go to review; one failing a check would come back as retake_required.
+    stack.wait_for_state(&student, &no, "in_review", 120).await.context("the photo was not accepted")?;
     let results = std::env::var("RESULTS_BUCKET_NAME").context("RESULTS_BUCKET_NAME")?;
-    let prefix = format!("attempts/{no}/a{:04}", opened.body["attempt"].as_u64().unwrap_or(1));
+    let prefix = format!("attempts/{no}/a{attempt:04}");
     println!("11. standardized and sent to review; the standard photo is s3://{results}/{prefix}/standard.jpg");
     println!(
         "    report: s3://{results}/{prefix}/report.json (local endpoint {})",

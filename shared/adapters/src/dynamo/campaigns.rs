@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use yunzhao_domain::campaign::Campaign;
 use yunzhao_domain::{Role, UserId};
 
-use super::{describe, is_condition_failure};
+use super::{describe, is_condition_failure, query_all};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CampaignStoreError {
@@ -243,59 +243,39 @@ impl DynamoCampaigns {
     }
 
     pub async fn list_by_school(&self, school_id: &str) -> Result<Vec<(Campaign, Progress)>, CampaignStoreError> {
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("GSI1")
-                .key_condition_expression("GSI1PK = :school AND begins_with(GSI1SK, :prefix)")
-                .expression_attribute_values(":school", s(&format!("SCHOOL#{school_id}")))
-                .expression_attribute_values(":prefix", s("CAMPAIGN#"))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| unavailable(&e))?;
-            for item in out.items.unwrap_or_default() {
-                let i: CampaignItem = serde_dynamo::from_item(item).map_err(corrupt)?;
-                found.push((i.campaign, i.progress));
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI1")
+            .key_condition_expression("GSI1PK = :school AND begins_with(GSI1SK, :prefix)")
+            .expression_attribute_values(":school", s(&format!("SCHOOL#{school_id}")))
+            .expression_attribute_values(":prefix", s("CAMPAIGN#"));
+        let items = query_all(query).await.map_err(|e| unavailable(&e))?;
+        items
+            .into_iter()
+            .map(|item| serde_dynamo::from_item::<_, CampaignItem>(item).map(|i| (i.campaign, i.progress)))
+            .collect::<Result<_, _>>()
+            .map_err(corrupt)
     }
 
     /// Campaigns not yet closed whose closing time is at or before `now`.
     pub async fn due_to_close(&self, now: OffsetDateTime) -> Result<Vec<Campaign>, CampaignStoreError> {
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("GSI2")
-                .key_condition_expression("GSI2PK = :open AND GSI2SK <= :until")
-                .expression_attribute_values(":open", s(OPEN_CAMPAIGNS))
-                // '~' sorts after '#' and every id character: all campaigns closing at `now`.
-                .expression_attribute_values(":until", s(&format!("{:012}~", now.unix_timestamp().max(0))))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| unavailable(&e))?;
-            for item in out.items.unwrap_or_default() {
-                let i: CampaignItem = serde_dynamo::from_item(item).map_err(corrupt)?;
-                found.push(i.campaign);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI2")
+            .key_condition_expression("GSI2PK = :open AND GSI2SK <= :until")
+            .expression_attribute_values(":open", s(OPEN_CAMPAIGNS))
+            // '~' sorts after '#' and every id character: all campaigns closing at `now`.
+            .expression_attribute_values(":until", s(&format!("{:012}~", now.unix_timestamp().max(0))));
+        let items = query_all(query).await.map_err(|e| unavailable(&e))?;
+        items
+            .into_iter()
+            .map(|item| serde_dynamo::from_item::<_, CampaignItem>(item).map(|i| i.campaign))
+            .collect::<Result<_, _>>()
+            .map_err(corrupt)
     }
 
     /// Marks the campaign closed and takes it out of the open index. `false` if it already was.

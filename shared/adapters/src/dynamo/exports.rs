@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use super::campaigns::campaign_pk;
-use super::{describe, is_condition_failure};
+use super::{describe, is_condition_failure, query_all};
 
 #[derive(Debug, thiserror::Error)]
 #[error("export store: {0}")]
@@ -56,6 +56,26 @@ pub struct Export {
     /// The latest approval included (millis): where the next incremental export starts.
     #[serde(default)]
     pub approved_until: i64,
+}
+
+impl Export {
+    /// A new request, still to be built: photos approved after `since` (millis; 0 = all).
+    pub fn requested(campaign_id: &str, export_id: &str, by: &str, at_ms: i64, since: i64) -> Self {
+        Self {
+            export_id: export_id.to_owned(),
+            campaign_id: campaign_id.to_owned(),
+            status: ExportStatus::Building,
+            requested_by: by.to_owned(),
+            requested_at: at_ms,
+            since,
+            object_key: None,
+            sha256: None,
+            photos: 0,
+            missing: 0,
+            bytes: 0,
+            approved_until: 0,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -125,20 +145,17 @@ impl DynamoExports {
 
     /// The campaign's exports, oldest request first.
     pub async fn list(&self, campaign_id: &str) -> Result<Vec<Export>, ExportStoreError> {
-        let out = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :e)")
             .expression_attribute_values(":pk", s(&campaign_pk(campaign_id)))
             .expression_attribute_values(":e", s("EXPORT#"))
-            .consistent_read(true)
-            .send()
+            .consistent_read(true);
+        let mut all: Vec<Export> = query_all(query)
             .await
-            .map_err(|e| err(&e))?;
-        let mut all: Vec<Export> = out
-            .items
-            .unwrap_or_default()
+            .map_err(|e| err(&e))?
             .into_iter()
             .map(|i| serde_dynamo::from_item::<_, ExportItem>(i).map(|e| e.export))
             .collect::<Result<_, _>>()

@@ -19,6 +19,18 @@ pub use roster::DynamoRoster;
 pub use users::DynamoUsers;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::QueryError;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+pub(crate) type Item = std::collections::HashMap<String, AttributeValue>;
+
+/// Every item a query matches, across all its pages (the SDK's paginator).
+pub(crate) async fn query_all(
+    query: QueryFluentBuilder,
+) -> Result<Vec<Item>, SdkError<QueryError, aws_sdk_dynamodb::config::http::HttpResponse>> {
+    query.into_paginator().items().send().collect().await
+}
 
 /// Whether a failed request is a failed condition (a lost race or an illegal transition),
 /// as opposed to the store being unavailable.

@@ -17,9 +17,7 @@ use yunzhao_domain::UserId;
 use yunzhao_domain::order::{OrderState, OutTradeNo, Transition};
 
 use super::campaigns::campaign_pk;
-use super::{describe, is_condition_failure};
-
-type Item = std::collections::HashMap<String, AttributeValue>;
+use super::{Item, describe, is_condition_failure, query_all};
 
 #[derive(Debug, thiserror::Error)]
 #[error("order store: {0}")]
@@ -71,8 +69,6 @@ pub struct Order {
     pub review_task_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_at: Option<i64>,
-    #[serde(default)]
-    pub attempts: u32,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -278,31 +274,20 @@ impl DynamoOrders {
     }
 
     async fn query_index(&self, index: &str, key: &str, value: &str) -> Result<Vec<Order>, OrderStoreError> {
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(index)
-                .key_condition_expression("#k = :v")
-                .expression_attribute_names("#k", key)
-                .expression_attribute_values(":v", s(value))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| err(&e))?;
-            for item in out.items.unwrap_or_default() {
-                if item.get("entity").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("order") {
-                    found.push(serde_dynamo::from_item::<_, OrderItem>(item).map_err(corrupt)?.order);
-                }
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#k = :v")
+            .expression_attribute_names("#k", key)
+            .expression_attribute_values(":v", s(value));
+        let items = query_all(query).await.map_err(|e| err(&e))?;
+        items
+            .into_iter()
+            .filter(|item| item.get("entity").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("order"))
+            .map(|item| serde_dynamo::from_item::<_, OrderItem>(item).map(|i| i.order).map_err(corrupt))
+            .collect()
     }
 
     /// Records the prepay id of a still-unpaid order.

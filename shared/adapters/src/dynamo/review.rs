@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use yunzhao_domain::order::OutTradeNo;
 
-use super::{describe, is_condition_failure};
+use super::{describe, is_condition_failure, query_all};
 
 #[derive(Debug, thiserror::Error)]
 #[error("review store: {0}")]
@@ -105,6 +105,13 @@ struct TaskItem {
 }
 
 const ALL_TASKS: &str = "REVIEW_TASKS";
+
+async fn read_tasks(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+) -> Result<Vec<ReviewTask>, ReviewStoreError> {
+    let items = query_all(query).await.map_err(|e| err(&e))?;
+    items.into_iter().map(|i| serde_dynamo::from_item::<_, TaskItem>(i).map(|t| t.task).map_err(corrupt)).collect()
+}
 
 fn queue_pk(campaign_id: &str) -> String {
     format!("REVIEWQ#{campaign_id}")
@@ -227,29 +234,15 @@ impl ReviewQueue {
 
     /// Every task of the campaign, oldest first.
     async fn tasks(&self, campaign_id: &str) -> Result<Vec<ReviewTask>, ReviewStoreError> {
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :t)")
-                .expression_attribute_values(":pk", s(&queue_pk(campaign_id)))
-                .expression_attribute_values(":t", s("TASK#"))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| err(&e))?;
-            for item in out.items.unwrap_or_default() {
-                found.push(serde_dynamo::from_item::<_, TaskItem>(item).map_err(corrupt)?.task);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :t)")
+            .expression_attribute_values(":pk", s(&queue_pk(campaign_id)))
+            .expression_attribute_values(":t", s("TASK#"))
+            .consistent_read(true);
+        read_tasks(query).await
     }
 
     /// The next task for `who`: the one they already hold, else the oldest nobody holds,
@@ -300,28 +293,16 @@ impl ReviewQueue {
     /// Every campaign with photos in review, oldest waiting first (an index read: a moment
     /// behind the queue itself, which is fine for an overview).
     pub async fn overview(&self, now_ms: i64) -> Result<Vec<(String, QueueStats)>, ReviewStoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI1")
+            .key_condition_expression("GSI1PK = :all")
+            .expression_attribute_values(":all", s(ALL_TASKS));
         let mut by_campaign: std::collections::BTreeMap<String, Vec<ReviewTask>> = Default::default();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("GSI1")
-                .key_condition_expression("GSI1PK = :all")
-                .expression_attribute_values(":all", s(ALL_TASKS))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| err(&e))?;
-            for item in out.items.unwrap_or_default() {
-                let task = serde_dynamo::from_item::<_, TaskItem>(item).map_err(corrupt)?.task;
-                by_campaign.entry(task.campaign_id.clone()).or_default().push(task);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
+        for task in read_tasks(query).await? {
+            by_campaign.entry(task.campaign_id.clone()).or_default().push(task);
         }
         let mut all: Vec<(String, QueueStats)> =
             by_campaign.into_iter().map(|(c, tasks)| (c, QueueStats::of(&tasks, now_ms))).collect();
@@ -358,18 +339,16 @@ impl ReviewQueue {
     }
 
     pub async fn audits(&self, no: &OutTradeNo) -> Result<Vec<AuditEntry>, ReviewStoreError> {
-        let out = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :a)")
             .expression_attribute_values(":pk", s(&format!("ORDER#{no}")))
             .expression_attribute_values(":a", s("AUDIT#"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| err(&e))?;
-        out.items.unwrap_or_default().into_iter().map(|i| serde_dynamo::from_item(i).map_err(corrupt)).collect()
+            .consistent_read(true);
+        let items = query_all(query).await.map_err(|e| err(&e))?;
+        items.into_iter().map(|i| serde_dynamo::from_item(i).map_err(corrupt)).collect()
     }
 }
 

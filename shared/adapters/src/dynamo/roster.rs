@@ -20,7 +20,7 @@ use yunzhao_domain::roster::{PersonName, RosterRow, RowError};
 use yunzhao_domain::{UserId, id_number::mask};
 
 use super::campaigns::campaign_pk;
-use super::{describe, is_condition_failure};
+use super::{describe, is_condition_failure, query_all};
 use crate::crypto::{Envelope, LookupHasher};
 
 /// Rows written at once during an import.
@@ -594,27 +594,19 @@ pub async fn open_entries(
     envelope: &Envelope,
     cid: &str,
 ) -> Result<Vec<OpenedEntry>, StoreError> {
-    let mut sealed = Vec::new();
-    let mut start = None;
-    loop {
-        let out = client
-            .query()
-            .table_name(table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :e)")
-            .expression_attribute_values(":pk", s(&campaign_pk(cid)))
-            .expression_attribute_values(":e", s("ENTRY#"))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| store_err(&e))?;
-        for item in out.items.unwrap_or_default() {
-            sealed.push(serde_dynamo::from_item::<_, SealedEntry>(item).map_err(|e| StoreError(e.to_string()))?);
-        }
-        start = out.last_evaluated_key;
-        if start.is_none() {
-            break;
-        }
-    }
+    let query = client
+        .query()
+        .table_name(table)
+        .key_condition_expression("PK = :pk AND begins_with(SK, :e)")
+        .expression_attribute_values(":pk", s(&campaign_pk(cid)))
+        .expression_attribute_values(":e", s("ENTRY#"));
+    let sealed: Vec<SealedEntry> = query_all(query)
+        .await
+        .map_err(|e| store_err(&e))?
+        .into_iter()
+        .map(serde_dynamo::from_item)
+        .collect::<Result<_, _>>()
+        .map_err(|e| StoreError(e.to_string()))?;
     let pk = campaign_pk(cid);
     let mut opened = Vec::with_capacity(sealed.len());
     for e in sealed {
