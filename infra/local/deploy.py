@@ -30,9 +30,17 @@ DATA_PLANE = {
     "AWS::SQS::QueuePolicy",
     "AWS::KMS::Key",
 }
+# Data-plane resources that only serve what runs in AWS alone: the console bucket's policy
+# grants the CloudFront distribution. (The bucket itself is deployed, harmless; CloudFront,
+# its origin access control and headers policy are not data plane.)
+AWS_ONLY = {"ConsoleBucketPolicy"}
 LOCAL_PARAMETERS = {
     "Stage": "local",
     "WeChatAppId": "wx00000000000000aa",
+    # The open-platform website app of the staff QR sign-in (the fake's).
+    "WeChatWebAppId": "wx00000000000000bb",
+    # The unionid whose first sign-in makes the local stack's first operator.
+    "FirstOperatorUnionId": "local_first_operator",
     "WeChatPayMchId": "1900000109",
     # Short, so the tests can watch an abandoned claim return to the queue.
     "ReviewLeaseSeconds": "4",
@@ -40,6 +48,7 @@ LOCAL_PARAMETERS = {
 # Values that come from Secrets Manager or NoEcho parameters in AWS: local ones from secrets.env.
 LOCAL_SECRETS = {
     "WECHAT_APP_SECRET",
+    "WECHAT_WEB_APP_SECRET",
     "SESSION_SIGNING_KEY",
     "LOOKUP_HMAC_KEY",
     "WECHATPAY_MERCHANT_KEY",
@@ -84,7 +93,7 @@ def references(value):
 
 def data_plane_template(template):
     resources = template["Resources"]
-    kept = {k: v for k, v in resources.items() if v["Type"] in DATA_PLANE}
+    kept = {k: v for k, v in resources.items() if v["Type"] in DATA_PLANE and k not in AWS_ONLY}
     for name, res in kept.items():
         dangling = {r for r in references(res) if r in resources and r not in kept}
         if dangling:
@@ -92,15 +101,23 @@ def data_plane_template(template):
         if "DependsOn" in res:
             deps = res["DependsOn"] if isinstance(res["DependsOn"], list) else [res["DependsOn"]]
             res["DependsOn"] = [d for d in deps if d in kept]
-    used = set().union(*(references(r) for r in kept.values()))
+    # Conditions refer to parameters only; kept resources may choose values with them (Fn::If).
+    conditions = template.get("Conditions", {})
+    used = set().union(*(references(r) for r in [*kept.values(), *conditions.values()]))
     params = {k: v for k, v in template.get("Parameters", {}).items() if k in used}
-    outputs = {k: v for k, v in template.get("Outputs", {}).items() if references(v) <= set(kept) | {"AWS::Region", "AWS::AccountId"}}
-    return {
+    outputs = {
+        k: v for k, v in template.get("Outputs", {}).items()
+        if "Condition" not in v and references(v) <= set(kept) | {"AWS::Region", "AWS::AccountId"}
+    }
+    data = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Parameters": params,
         "Resources": kept,
         "Outputs": outputs,
     }
+    if conditions:
+        data["Conditions"] = conditions
+    return data
 
 
 def deploy(cfn, body, parameters):
@@ -135,7 +152,8 @@ def main():
 
     template = plain(cfn_yaml.load(args.template))
     resources = template["Resources"]
-    local_params = dict(LOCAL_PARAMETERS)
+    # The console is served by the gateway: its roster uploads come from that origin.
+    local_params = {**LOCAL_PARAMETERS, "UploadOrigin": args.gateway_url}
     data = data_plane_template(template)
     started = time.time()
     cfn = boto3.client("cloudformation")
@@ -154,10 +172,17 @@ def main():
         return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
     secrets = dict(line.split("=", 1) for line in open(os.path.join(args.state, "secrets.env")).read().split())
+    missing = sorted(LOCAL_SECRETS - set(secrets))
+    if missing:
+        fail(f"secrets.env lacks {missing}")
 
     # Addresses that are WeChat's or API Gateway's in AWS, and the fake's or the gateway's here.
     local_addresses = {
         "WECHAT_API_BASE": args.fake_wechat_url,
+        # The website QR login's page (qrconnect): open.weixin.qq.com in AWS.
+        "WECHAT_OPEN_BASE": args.fake_wechat_url,
+        # The console and /v1/* share one origin: CloudFront in AWS, the gateway here.
+        "CONSOLE_ORIGIN": args.gateway_url,
         "WECHATPAY_API_BASE": args.fake_wechat_url,
         "WECHATPAY_NOTIFY_URL": f"{args.gateway_url}/v1/payments/wechat/notify",
         # The layer's /opt in AWS; the fetched models here.
@@ -249,6 +274,8 @@ def main():
         "FUNCTIONS_INVOKE_URL": args.invoke_url,
         "FUNCTIONS_LOG": os.path.join(args.state, "functions.log"),
         "WECHAT_APPID": local_params["WeChatAppId"],
+        "WECHAT_WEB_APPID": local_params["WeChatWebAppId"],
+        "FIRST_OPERATOR_UNIONID": local_params["FirstOperatorUnionId"],
         "WECHATPAY_MCHID": local_params["WeChatPayMchId"],
         **secrets,
         **{snake(k): v for k, v in outputs.items() if k != "ApiUrl"},

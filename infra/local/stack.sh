@@ -3,7 +3,7 @@
 # the functions under `cargo lambda watch`, the gateway that plays API Gateway / SQS event
 # sources / schedules, and the fake WeChat server.
 #
-#   stack.sh install        tools into .tools/ (idempotent)
+#   stack.sh install        tools into .tools/, Chromium, the console's npm packages (idempotent)
 #   stack.sh up             start everything (reuses a healthy running stack), deploy the template
 #   stack.sh down           stop everything started by `up`, by pid, and drop LocalStack's state
 #   stack.sh run CMD...     up, run CMD with the stack's environment, down again if this call started it
@@ -38,6 +38,29 @@ install() {
     cp "$req" "$TOOLS/py/.installed"
   fi
   install_dynamodb_local
+  install_browser
+  install_console
+}
+
+# The console's browser tests drive Debian's Chromium (a test tool's own browser download
+# cannot be fetched here).
+install_browser() {
+  [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && return 0
+  log "Chromium and ChromeDriver (Debian packages) for the console's browser tests"
+  local sudo=
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver > /dev/null
+}
+
+# The console's npm packages (exact versions from its lockfile).
+install_console() {
+  local dir=$ROOT/console
+  [ -f "$dir/package-lock.json" ] || return 0
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.installed-lock" 2>/dev/null; then
+    log "console: npm ci"
+    (cd "$dir" && npm ci --no-audit --no-fund --silent && cp package-lock.json node_modules/.installed-lock)
+  fi
 }
 
 # LocalStack would download a JDK and DynamoDB Local at first use and hang here: give it the
@@ -131,7 +154,7 @@ up() {
 
   log "gateway (API routes, queues, schedules) on 127.0.0.1:$GATEWAY_PORT"
   (aws_env && GATEWAY_ADDR=127.0.0.1:$GATEWAY_PORT WIRING_FILE=$STATE/wiring.json \
-    start_bg gateway "$bin/gateway")
+    CONSOLE_DIR=$ROOT/console/dist start_bg gateway "$bin/gateway")
   wait_http "http://127.0.0.1:$GATEWAY_PORT/_local/health" 30 gateway
   log "stack is up: API at http://127.0.0.1:$GATEWAY_PORT (env: $STATE/stack.env)"
 }
@@ -160,6 +183,7 @@ make_local_secrets() {
   grep -q '^SESSION_SIGNING_KEY=' "$f" || echo "SESSION_SIGNING_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >> "$f"
   grep -q '^LOOKUP_HMAC_KEY=' "$f" || echo "LOOKUP_HMAC_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >> "$f"
   grep -q '^WECHAT_APP_SECRET=' "$f" || echo "WECHAT_APP_SECRET=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" >> "$f"
+  grep -q '^WECHAT_WEB_APP_SECRET=' "$f" || echo "WECHAT_WEB_APP_SECRET=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" >> "$f"
   grep -q '^WECHATPAY_MERCHANT_KEY=' "$f" || make_local_pay_keys >> "$f"
 }
 

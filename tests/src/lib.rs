@@ -14,8 +14,12 @@ pub struct Stack {
     /// The local session signing key (to mint expired or forged tokens in tests).
     pub session_signing_key: String,
     pub functions_log: String,
+    /// The unionid whose first QR sign-in makes the deployment's first operator.
+    pub first_operator: String,
     invoke: String,
     http: reqwest::Client,
+    /// For redirects the tests follow by hand (the staff sign-in's 302s and cookies).
+    no_redirect: reqwest::Client,
     ddb: aws_sdk_dynamodb::Client,
 }
 
@@ -43,13 +47,32 @@ pub struct WxCode {
     pub session_key: String,
 }
 
-/// A logged-in student.
+/// Someone signed in: a student (bearer `token`) or a staff member in the console
+/// (`token` is the session cookie's value, sent with the session's `csrf` token).
 #[derive(Debug, Clone)]
 pub struct Session {
     pub token: String,
     pub user_id: String,
+    /// A student's openid; a staff member's unionid.
     pub openid: String,
+    /// Staff only: the CSRF token every state-changing request carries.
+    pub csrf: Option<String>,
 }
+
+impl Session {
+    /// A raw bearer token (forged, expired…) to call with.
+    pub fn bearer(token: impl Into<String>) -> Self {
+        Self { token: token.into(), user_id: String::new(), openid: String::new(), csrf: None }
+    }
+
+    /// The same staff session with another CSRF token (`None`: without one).
+    pub fn with_csrf(&self, csrf: Option<&str>) -> Self {
+        Self { csrf: Some(csrf.unwrap_or_default().to_owned()), ..self.clone() }
+    }
+}
+
+/// The staff session cookie's name.
+pub const STAFF_COOKIE: &str = "__Host-yz_staff";
 
 fn env(name: &str) -> anyhow::Result<String> {
     std::env::var(name)
@@ -65,8 +88,13 @@ impl Stack {
             table: env("TABLE_NAME")?,
             session_signing_key: env("SESSION_SIGNING_KEY")?,
             functions_log: env("FUNCTIONS_LOG")?,
+            first_operator: env("FIRST_OPERATOR_UNIONID")?,
             invoke: env("FUNCTIONS_INVOKE_URL")?,
             http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(120)).build()?,
+            no_redirect: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(60))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
             ddb: aws_sdk_dynamodb::Client::new(&aws),
         })
     }
@@ -94,12 +122,19 @@ impl Stack {
         &self,
         method: reqwest::Method,
         path: &str,
-        token: Option<&str>,
+        auth: Option<&Session>,
         body: Option<&Value>,
     ) -> anyhow::Result<Reply> {
         let mut req = self.http.request(method, format!("{}{path}", self.api));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
+        match auth {
+            Some(Session { token, csrf: Some(csrf), .. }) => {
+                req = req.header(reqwest::header::COOKIE, format!("{STAFF_COOKIE}={token}"));
+                if !csrf.is_empty() {
+                    req = req.header("x-csrf-token", csrf);
+                }
+            }
+            Some(s) => req = req.bearer_auth(&s.token),
+            None => {}
         }
         if let Some(b) = body {
             req = req.json(b);
@@ -116,12 +151,12 @@ impl Stack {
         Ok(Reply { status, headers, body })
     }
 
-    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> anyhow::Result<Reply> {
-        self.call(reqwest::Method::POST, path, token, Some(body)).await
+    pub async fn post(&self, path: &str, auth: Option<&Session>, body: &Value) -> anyhow::Result<Reply> {
+        self.call(reqwest::Method::POST, path, auth, Some(body)).await
     }
 
-    pub async fn get(&self, path: &str, token: Option<&str>) -> anyhow::Result<Reply> {
-        self.call(reqwest::Method::GET, path, token, None).await
+    pub async fn get(&self, path: &str, auth: Option<&Session>) -> anyhow::Result<Reply> {
+        self.call(reqwest::Method::GET, path, auth, None).await
     }
 
     /// Logs a new (or the given) person in through `POST /v1/session`.
@@ -135,6 +170,7 @@ impl Stack {
             token: reply.body["token"].as_str().context("token")?.to_owned(),
             user_id: reply.body["user"]["id"].as_str().context("user id")?.to_owned(),
             openid: wx.openid,
+            csrf: None,
         })
     }
 
@@ -158,6 +194,12 @@ impl Stack {
     }
 }
 
+/// A query parameter of a URL (before any `#` fragment).
+pub fn url_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split('#').next()?.split_once('?')?.1;
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
 /// A valid resident ID number, different for every `n` (region 110105, born 1990–2006).
 pub fn id_number(n: u64) -> String {
     let birth = time::Date::from_calendar_date(1990, time::Month::January, 1).expect("date")
@@ -176,50 +218,87 @@ pub fn unique() -> u64 {
     base.wrapping_mul(7919).wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed) * 104_729) % 5_000_000
 }
 
+/// The `name=value` of a `Set-Cookie` for `name` in a response.
+fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|c| c.split(';').next())
+        .find(|pair| pair.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
 impl Stack {
-    /// How the first operator of a deployment is made: a direct write to their user record
-    /// (operators grant everyone else through the API).
-    pub async fn bootstrap_operator(&self) -> anyhow::Result<Session> {
-        use aws_sdk_dynamodb::types::AttributeValue::{L, S};
-        let person = self.log_in(None).await?;
-        self.ddb
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", S(format!("USER#{}", person.user_id)))
-            .key("SK", S("PROFILE".into()))
-            .update_expression("SET #r = :r")
-            .expression_attribute_names("#r", "roles")
-            .expression_attribute_values(":r", L(vec![S("student".into()), S("operator".into())]))
+    /// The console's QR sign-in as a browser goes through it: `/v1/staff/sign-in` (through an
+    /// invitation link when given) → WeChat's QR page, where `unionid` scans and confirms →
+    /// the callback, which sets the session cookie; then the session's CSRF token.
+    pub async fn staff_sign_in(&self, unionid: &str, invitation_link: Option<&str>) -> anyhow::Result<Session> {
+        let token = invitation_link.and_then(|l| l.split_once("invitation=")).map(|(_, t)| t.to_owned());
+        let mut start = self.no_redirect.get(format!("{}/v1/staff/sign-in", self.api));
+        if let Some(t) = &token {
+            start = start.query(&[("invitation", t)]);
+        }
+        let started = start.send().await?;
+        let to = started.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let state = url_param(to, "state").with_context(|| format!("no state in {to:?}"))?;
+        let signin = set_cookie(started.headers(), "__Host-yz_signin").context("sign-in state cookie")?;
+        let code: Value = self.fake("/_fake/web-codes", json!({ "unionid": unionid })).await?;
+        let back = self
+            .no_redirect
+            .get(format!("{}/v1/staff/sign-in/callback", self.api))
+            .query(&[("code", code["code"].as_str().unwrap_or_default()), ("state", state.as_str())])
+            .header(reqwest::header::COOKIE, signin)
             .send()
             .await?;
-        self.log_in(Some(&person.openid)).await
+        let landed = back.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let Some(cookie) = set_cookie(back.headers(), STAFF_COOKIE) else { bail!("sign-in refused: {landed}") };
+        let token = cookie.split_once('=').map(|(_, v)| v.to_owned()).unwrap_or_default();
+        let session = Session { token, user_id: String::new(), openid: unionid.to_owned(), csrf: Some(String::new()) };
+        let me = self.get("/v1/staff/session", Some(&session)).await?;
+        if me.status != StatusCode::OK {
+            bail!("staff session: {} {}", me.status, me.body);
+        }
+        Ok(Session {
+            user_id: me.body["staff"]["id"].as_str().context("staff id")?.to_owned(),
+            csrf: Some(me.body["csrf_token"].as_str().context("csrf")?.to_owned()),
+            ..session
+        })
+    }
+
+    /// The deployment's first operator (the configured unionid), signed in to the console.
+    pub async fn bootstrap_operator(&self) -> anyhow::Result<Session> {
+        self.staff_sign_in(&self.first_operator.clone(), None).await
+    }
+
+    /// An invitation link for `roles` in `schools`, made by `operator`.
+    pub async fn invite(&self, operator: &Session, roles: &[&str], schools: &[&str]) -> anyhow::Result<String> {
+        let body = json!({ "roles": roles, "school_ids": schools, "label": "测试" });
+        let reply = self.post("/v1/staff/invitations", Some(operator), &body).await?;
+        if reply.status != StatusCode::CREATED {
+            bail!("invite {roles:?}: {} {}", reply.status, reply.body);
+        }
+        Ok(reply.body["invitation"]["link"].as_str().context("link")?.to_owned())
+    }
+
+    /// A new person invited by `operator` as `roles` of `schools`, signed in through the link.
+    pub async fn staff(&self, operator: &Session, roles: &[&str], schools: &[&str]) -> anyhow::Result<Session> {
+        let link = self.invite(operator, roles, schools).await?;
+        self.staff_sign_in(&format!("staff_{}", unique()), Some(&link)).await
+    }
+
+    /// A new person made admin of `school_id` by `operator`, signed in to the console.
+    pub async fn school_admin(&self, operator: &Session, school_id: &str) -> anyhow::Result<Session> {
+        self.staff(operator, &["school_admin"], &[school_id]).await
     }
 
     /// A new school, created by `operator`.
     pub async fn create_school(&self, operator: &Session, name: &str) -> anyhow::Result<String> {
-        let reply = self.post("/v1/admin/schools", Some(&operator.token), &json!({ "name": name })).await?;
+        let reply = self.post("/v1/admin/schools", Some(operator), &json!({ "name": name })).await?;
         if reply.status != StatusCode::CREATED {
             bail!("create school: {} {}", reply.status, reply.body);
         }
         Ok(reply.body["school"]["id"].as_str().context("school id")?.to_owned())
-    }
-
-    /// A new person made admin of `school_id` by `operator`, logged in with the new role.
-    pub async fn school_admin(&self, operator: &Session, school_id: &str) -> anyhow::Result<Session> {
-        let person = self.log_in(None).await?;
-        let body = json!({ "roles": ["school_admin"], "school_id": school_id });
-        let reply = self
-            .call(
-                reqwest::Method::PUT,
-                &format!("/v1/admin/staff/{}", person.user_id),
-                Some(&operator.token),
-                Some(&body),
-            )
-            .await?;
-        if reply.status != StatusCode::OK {
-            bail!("grant school admin: {} {}", reply.status, reply.body);
-        }
-        self.log_in(Some(&person.openid)).await
     }
 
     /// A campaign open now (for a week) in `identity_mode`, created by `admin`.
@@ -232,30 +311,28 @@ impl Stack {
             "opens_at": fmt(now - time::Duration::hours(1)), "closes_at": fmt(now + time::Duration::days(7)),
             "price_fen": 3000, "identity_mode": identity_mode,
         });
-        let reply = self.post("/v1/admin/campaigns", Some(&admin.token), &body).await?;
+        let reply = self.post("/v1/admin/campaigns", Some(admin), &body).await?;
         if reply.status != StatusCode::CREATED {
             bail!("create campaign: {} {}", reply.status, reply.body);
         }
         Ok(reply.body["campaign"]["id"].as_str().context("campaign id")?.to_owned())
     }
 
-    /// Uploads a roster file through the presigned link and imports it; the import's reply.
+    /// Uploads a roster file through the presigned POST (as the console does) and imports it;
+    /// the import's reply.
     pub async fn import_roster(&self, admin: &Session, campaign_id: &str, file: Vec<u8>) -> anyhow::Result<Reply> {
-        let link = self
-            .post(&format!("/v1/admin/campaigns/{campaign_id}/roster-uploads"), Some(&admin.token), &json!({}))
-            .await?;
+        let link =
+            self.post(&format!("/v1/admin/campaigns/{campaign_id}/roster-uploads"), Some(admin), &json!({})).await?;
         if link.status != StatusCode::CREATED {
             bail!("roster upload link: {} {}", link.status, link.body);
         }
-        let url = link.body["upload"]["url"].as_str().context("upload url")?;
-        self.http.put(url).body(file).send().await?.error_for_status()?;
+        let status = self.upload_form(&link.body["upload"], file, "application/octet-stream").await?;
+        if !status.is_success() {
+            bail!("S3 refused the roster upload: {status}");
+        }
         let import_id = link.body["import_id"].as_str().context("import id")?;
-        self.post(
-            &format!("/v1/admin/campaigns/{campaign_id}/roster-imports/{import_id}"),
-            Some(&admin.token),
-            &json!({}),
-        )
-        .await
+        self.post(&format!("/v1/admin/campaigns/{campaign_id}/roster-imports/{import_id}"), Some(admin), &json!({}))
+            .await
     }
 }
 
@@ -286,7 +363,7 @@ impl Stack {
         }
         let student = self.log_in(None).await?;
         let body = json!({"campaign_id": setup.campaign_id, "name": "张三", "id_number": id});
-        let verified = self.post("/v1/identity/verify", Some(&student.token), &body).await?;
+        let verified = self.post("/v1/identity/verify", Some(&student), &body).await?;
         if verified.status != StatusCode::OK {
             bail!("verify: {} {}", verified.status, verified.body);
         }
@@ -388,7 +465,7 @@ impl Stack {
             "school_id": school_id, "name": "窗口测试", "kind": "graduation", "preset": "chsi",
             "opens_at": opens, "closes_at": closes, "price_fen": 3000, "identity_mode": "name_id_number",
         });
-        let reply = self.post("/v1/admin/campaigns", Some(&admin.token), &body).await?;
+        let reply = self.post("/v1/admin/campaigns", Some(admin), &body).await?;
         if reply.status != StatusCode::CREATED {
             bail!("create campaign: {} {}", reply.status, reply.body);
         }
@@ -403,21 +480,9 @@ pub fn astronaut() -> Vec<u8> {
 }
 
 impl Stack {
-    /// A new person given staff `roles` (e.g. `["reviewer"]`) by `operator`, logged in with them.
-    pub async fn staff(&self, operator: &Session, roles: &[&str]) -> anyhow::Result<Session> {
-        let person = self.log_in(None).await?;
-        let body = json!({ "roles": roles });
-        let path = format!("/v1/admin/staff/{}", person.user_id);
-        let reply = self.call(reqwest::Method::PUT, &path, Some(&operator.token), Some(&body)).await?;
-        if reply.status != StatusCode::OK {
-            bail!("grant {roles:?}: {} {}", reply.status, reply.body);
-        }
-        self.log_in(Some(&person.openid)).await
-    }
-
     /// The student's order in the campaign, paid through WeChat Pay with its notification.
     pub async fn paid_order(&self, student: &Session, campaign_id: &str) -> anyhow::Result<String> {
-        let created = self.post("/v1/orders", Some(&student.token), &json!({"campaign_id": campaign_id})).await?;
+        let created = self.post("/v1/orders", Some(student), &json!({"campaign_id": campaign_id})).await?;
         let no = created.body["order"]["order_id"].as_str().with_context(|| format!("order: {}", created.body))?;
         self.wx_pay(no, true).await?;
         Ok(no.to_owned())
@@ -425,7 +490,7 @@ impl Stack {
 
     /// Opens an upload attempt and posts the photo as wx.uploadFile does; the attempt number.
     pub async fn upload_photo(&self, student: &Session, no: &str, photo: Vec<u8>) -> anyhow::Result<u64> {
-        let opened = self.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await?;
+        let opened = self.post(&format!("/v1/orders/{no}/uploads"), Some(student), &json!({})).await?;
         if opened.status != StatusCode::CREATED {
             bail!("upload refused: {} {}", opened.status, opened.body);
         }
@@ -440,7 +505,7 @@ impl Stack {
     pub async fn wait_for_state(&self, student: &Session, no: &str, want: &str, secs: u64) -> anyhow::Result<Value> {
         let mut last = Value::Null;
         for _ in 0..secs * 2 {
-            let r = self.get(&format!("/v1/orders/{no}"), Some(&student.token)).await?;
+            let r = self.get(&format!("/v1/orders/{no}"), Some(student)).await?;
             if r.body["order"]["state"] == want {
                 return Ok(r.body);
             }
@@ -476,13 +541,12 @@ impl Stack {
     /// Claims the next task of the campaign as `reviewer` and decides it; the decision's reply.
     pub async fn review_next(&self, reviewer: &Session, campaign_id: &str, decision: &Value) -> anyhow::Result<Reply> {
         let claimed =
-            self.post(&format!("/v1/review/campaigns/{campaign_id}/claims"), Some(&reviewer.token), &json!({})).await?;
+            self.post(&format!("/v1/review/campaigns/{campaign_id}/claims"), Some(reviewer), &json!({})).await?;
         if claimed.status != StatusCode::OK {
             bail!("claim: {} {}", claimed.status, claimed.body);
         }
         let task = claimed.body["task_id"].as_str().context("task id")?;
-        self.post(&format!("/v1/review/campaigns/{campaign_id}/tasks/{task}/decision"), Some(&reviewer.token), decision)
-            .await
+        self.post(&format!("/v1/review/campaigns/{campaign_id}/tasks/{task}/decision"), Some(reviewer), decision).await
     }
 
     /// Asks for an export as `admin` and waits until it is built; the export with its link.
@@ -490,7 +554,7 @@ impl Stack {
         let asked = self
             .post(
                 &format!("/v1/admin/campaigns/{campaign_id}/exports"),
-                Some(&admin.token),
+                Some(admin),
                 &json!({"incremental": incremental}),
             )
             .await?;
@@ -504,8 +568,7 @@ impl Stack {
     pub async fn wait_for_export(&self, admin: &Session, campaign_id: &str, export_id: &str) -> anyhow::Result<Value> {
         let mut last = Value::Null;
         for _ in 0..120 {
-            let r =
-                self.get(&format!("/v1/admin/campaigns/{campaign_id}/exports/{export_id}"), Some(&admin.token)).await?;
+            let r = self.get(&format!("/v1/admin/campaigns/{campaign_id}/exports/{export_id}"), Some(admin)).await?;
             if r.body["export"]["status"] == "ready" {
                 return Ok(r.body);
             }
@@ -554,7 +617,7 @@ impl Stack {
         let verified = futures::future::try_join_all(people[..verify].iter().map(|(name, id)| async move {
             let session = self.log_in(None).await?;
             let body = json!({"campaign_id": setup.campaign_id, "name": name, "id_number": id});
-            let r = self.post("/v1/identity/verify", Some(&session.token), &body).await?;
+            let r = self.post("/v1/identity/verify", Some(&session), &body).await?;
             if r.status != StatusCode::OK {
                 bail!("verify: {} {}", r.status, r.body);
             }
@@ -562,5 +625,59 @@ impl Stack {
         }))
         .await?;
         Ok((verified, people[verify..].to_vec()))
+    }
+}
+
+/// The data the console's browser tests (and a person trying the console after `make demo`)
+/// work on: two schools, each with an open campaign and photos waiting in review, and
+/// one-time invitation links for each staff role.
+pub mod seed {
+    use super::*;
+
+    /// `n` verified students of the campaign, each with a paid order whose photo is in review.
+    async fn students_in_review(stack: &Stack, setup: &SchoolSetup, n: usize) -> anyhow::Result<Vec<Value>> {
+        let (students, _) = stack.roster_students(setup, n, n).await?;
+        let mut out = Vec::new();
+        for s in &students {
+            let no = stack.paid_order(&s.session, &setup.campaign_id).await?;
+            stack.upload_photo(&s.session, &no, astronaut()).await?;
+            let view = stack.wait_for_state(&s.session, &no, "in_review", 180).await?;
+            out.push(json!({
+                "token": s.session.token, "order_id": no, "name": s.name,
+                "transaction_id": view["order"]["transaction_id"],
+            }));
+        }
+        Ok(out)
+    }
+
+    pub async fn console(stack: &Stack, in_review_a: usize) -> anyhow::Result<Value> {
+        let operator = stack.bootstrap_operator().await?;
+        let mut schools = serde_json::Map::new();
+        let mut campaigns = serde_json::Map::new();
+        let mut students = serde_json::Map::new();
+        let mut setups = Vec::new();
+        for (key, name, n) in [("a", "云照示范大学", in_review_a), ("b", "另一所大学", 1)] {
+            let school_id = stack.create_school(&operator, name).await?;
+            let admin = stack.school_admin(&operator, &school_id).await?;
+            let campaign_id = stack.open_campaign(&admin, &school_id, "name_id_number").await?;
+            let setup = SchoolSetup { operator: operator.clone(), admin, school_id, campaign_id };
+            students.insert(key.into(), json!(students_in_review(stack, &setup, n).await?));
+            schools.insert(key.into(), json!({"id": setup.school_id, "name": name}));
+            campaigns.insert(key.into(), json!({"id": setup.campaign_id, "name": "2026 届毕业生图像采集"}));
+            setups.push(setup);
+        }
+        let (a, b) = (&setups[0].school_id, &setups[1].school_id);
+        let invitations = json!({
+            "reviewer_a": stack.invite(&operator, &["reviewer"], &[a]).await?,
+            "reviewer_a2": stack.invite(&operator, &["reviewer"], &[a]).await?,
+            "reviewer_b": stack.invite(&operator, &["reviewer"], &[b]).await?,
+            "school_admin_a": stack.invite(&operator, &["school_admin"], &[a]).await?,
+            "customer_service": stack.invite(&operator, &["customer_service"], &[]).await?,
+        });
+        Ok(json!({
+            "api": stack.api, "wechat": stack.wechat,
+            "operator": {"unionid": stack.first_operator},
+            "schools": schools, "campaigns": campaigns, "invitations": invitations, "students": students,
+        }))
     }
 }

@@ -39,7 +39,7 @@ fn error_lines(reply: &Value) -> Vec<(u64, String)> {
 }
 
 async fn verify(stack: &Stack, student: &Session, body: Value) -> yunzhao_e2e::Reply {
-    stack.post("/v1/identity/verify", Some(&student.token), &body).await.expect("call")
+    stack.post("/v1/identity/verify", Some(student), &body).await.expect("call")
 }
 
 fn full_ids_in_logs(stack: &Stack, ids: &[&str]) -> Vec<String> {
@@ -89,8 +89,7 @@ async fn csv_roster_imports_good_rows_names_bad_lines_and_reimports_idempotently
         (Some(0), Some(1), Some(2))
     );
 
-    let campaign =
-        stack.get(&format!("/v1/admin/campaigns/{}", s.campaign_id), Some(&s.admin.token)).await.expect("call");
+    let campaign = stack.get(&format!("/v1/admin/campaigns/{}", s.campaign_id), Some(&s.admin)).await.expect("call");
     assert_eq!(campaign.body["progress"]["enrolled"], 3, "{}", campaign.body);
 
     // Stored sealed and masked: no item of the campaign holds a full ID number.
@@ -199,15 +198,14 @@ async fn name_and_id_number_verification_binds_and_lists_the_campaign() {
     let repeat = verify(&stack, &student, json!({"campaign_id": s.campaign_id, "name": "张三", "id_number": id})).await;
     assert_eq!(repeat.status, StatusCode::OK, "verifying again is harmless");
 
-    let listed = stack.get("/v1/campaigns", Some(&student.token)).await.expect("call");
+    let listed = stack.get("/v1/campaigns", Some(&student)).await.expect("call");
     let campaigns = listed.body["campaigns"].as_array().expect("campaigns");
     let mine = campaigns.iter().find(|c| c["id"] == s.campaign_id.as_str()).expect("verified campaign listed");
     assert_eq!(
         (mine["verified"].as_bool(), mine["status"].as_str(), mine["price_fen"].as_u64()),
         (Some(true), Some("open"), Some(3000))
     );
-    let progress =
-        stack.get(&format!("/v1/admin/campaigns/{}", s.campaign_id), Some(&s.admin.token)).await.expect("call");
+    let progress = stack.get(&format!("/v1/admin/campaigns/{}", s.campaign_id), Some(&s.admin)).await.expect("call");
     assert_eq!(progress.body["progress"]["verified"], 1, "verifying twice counts once");
     assert!(full_ids_in_logs(&stack, &[&id, &other]).is_empty(), "full ID numbers in the logs");
 }
@@ -331,18 +329,16 @@ async fn students_see_only_their_schools_campaigns() {
         StatusCode::OK
     );
 
-    let listed = stack.get("/v1/campaigns", Some(&student.token)).await.expect("call");
+    let listed = stack.get("/v1/campaigns", Some(&student)).await.expect("call");
     let ids: Vec<&str> =
         listed.body["campaigns"].as_array().expect("list").iter().filter_map(|c| c["id"].as_str()).collect();
     assert!(ids.contains(&mine.campaign_id.as_str()) && ids.contains(&second_of_mine.as_str()), "{ids:?}");
     assert!(!ids.contains(&other_campaign.as_str()), "another school's campaign is listed: {ids:?}");
 
-    // Students are not admins.
-    let r = stack
-        .get(&format!("/v1/admin/campaigns?school_id={}", mine.school_id), Some(&student.token))
-        .await
-        .expect("call");
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Students are not admins: a student's token opens no staff route.
+    let r =
+        stack.get(&format!("/v1/admin/campaigns?school_id={}", mine.school_id), Some(&student)).await.expect("call");
+    assert_eq!((r.status, r.error_code()), (StatusCode::UNAUTHORIZED, "not_signed_in"));
 }
 
 #[tokio::test]
@@ -350,7 +346,7 @@ async fn a_school_admin_cannot_touch_another_schools_campaign() {
     let stack = stack().await;
     let mine = school(&stack, "name_id_number").await;
     let theirs = school(&stack, "name_id_number").await;
-    let token = Some(mine.admin.token.as_str());
+    let token = Some(&mine.admin);
     let path = format!("/v1/admin/campaigns/{}", theirs.campaign_id);
 
     assert_eq!(stack.get(&path, token).await.expect("call").error_code(), "campaign_not_found");
@@ -374,15 +370,15 @@ async fn a_school_admin_cannot_touch_another_schools_campaign() {
         .expect("call");
     assert_eq!(own.status, StatusCode::OK, "{}", own.body);
     assert_eq!(own.body["campaign"]["closes_at"], "2027-01-02T00:00:00+08:00");
-    let untouched = stack.get(&path, Some(&theirs.admin.token)).await.expect("call");
+    let untouched = stack.get(&path, Some(&theirs.admin)).await.expect("call");
     assert_eq!(untouched.body["campaign"]["name"], "2026 届毕业生图像采集");
     // Only operators grant roles.
     let r = stack
         .call(
             Method::PUT,
-            &format!("/v1/admin/staff/{}", mine.admin.user_id),
+            &format!("/v1/staff/members/{}", mine.admin.user_id),
             token,
-            Some(&json!({"roles": ["operator"]})),
+            Some(&json!({"roles": ["operator"], "school_ids": []})),
         )
         .await
         .expect("call");
@@ -395,7 +391,7 @@ async fn campaign_settings_are_validated_with_clear_errors() {
     let s = school(&stack, "name_id_number").await;
     let base = json!({"school_id": s.school_id, "name": "x", "kind": "degree", "preset": "degree",
         "opens_at": "2026-03-18 18:00", "closes_at": "2026-04-05 24:00", "price_fen": 2000, "identity_mode": "exam_number"});
-    let created = stack.post("/v1/admin/campaigns", Some(&s.admin.token), &base).await.expect("call");
+    let created = stack.post("/v1/admin/campaigns", Some(&s.admin), &base).await.expect("call");
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     assert_eq!(created.body["campaign"]["spec"]["width_px"], 150);
     assert_eq!(created.body["campaign"]["closes_at"], "2026-04-06T00:00:00+08:00");
@@ -405,7 +401,7 @@ async fn campaign_settings_are_validated_with_clear_errors() {
     {
         let mut bad = base.clone();
         bad[field] = value;
-        let r = stack.post("/v1/admin/campaigns", Some(&s.admin.token), &bad).await.expect("call");
+        let r = stack.post("/v1/admin/campaigns", Some(&s.admin), &bad).await.expect("call");
         assert_eq!(
             (r.status, r.error_code()),
             (StatusCode::UNPROCESSABLE_ENTITY, "invalid_campaign"),
@@ -426,7 +422,7 @@ async fn a_campaign_requiring_id_card_photos_verifies_only_after_both_sides_are_
     let body = json!({"school_id": s.school_id, "name": "需身份证照片", "kind": "graduation", "preset": "chsi",
         "opens_at": fmt(now - time::Duration::hours(1)), "closes_at": fmt(now + time::Duration::days(3)),
         "price_fen": 3000, "identity_mode": "name_id_number", "require_id_card_photos": true});
-    let created = stack.post("/v1/admin/campaigns", Some(&s.admin.token), &body).await.expect("call");
+    let created = stack.post("/v1/admin/campaigns", Some(&s.admin), &body).await.expect("call");
     let cid = created.body["campaign"]["id"].as_str().expect("id").to_owned();
     let id = id_number(unique());
     stack.import_roster(&s.admin, &cid, csv(&["姓名,身份证号".into(), format!("张三,{id}")])).await.expect("import");
@@ -438,7 +434,7 @@ async fn a_campaign_requiring_id_card_photos_verifies_only_after_both_sides_are_
     let photo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/astronaut.png")).expect("make models");
     for side in ["front", "back"] {
         let link = stack
-            .post("/v1/identity/card-photos", Some(&student.token), &json!({"campaign_id": cid, "side": side}))
+            .post("/v1/identity/card-photos", Some(&student), &json!({"campaign_id": cid, "side": side}))
             .await
             .expect("call");
         assert_eq!(link.status, StatusCode::CREATED, "{}", link.body);

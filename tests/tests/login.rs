@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use yunzhao_domain::{OpenId, Role, User, UserId};
-use yunzhao_e2e::Stack;
+use yunzhao_e2e::{Session, Stack};
 use yunzhao_http::SessionKeys;
 
 async fn stack() -> Stack {
@@ -32,7 +32,10 @@ async fn login_through_the_api_creates_the_user_in_dynamodb() {
     let pointer = stack.item(&format!("OPENID#{}", wx.openid), "OPENID").await.expect("get").expect("openid pointer");
     assert_eq!(s(&pointer, "user_id"), user_id);
 
-    let me = stack.get("/v1/session", reply.body["token"].as_str()).await.expect("call");
+    let me = stack
+        .get("/v1/session", Some(&Session::bearer(reply.body["token"].as_str().unwrap_or_default())))
+        .await
+        .expect("call");
     assert_eq!((me.status, me.body["user"]["id"].as_str()), (StatusCode::OK, Some(user_id.as_str())));
 }
 
@@ -143,7 +146,7 @@ async fn forged_tokens_are_refused() {
     let other_key =
         SessionKeys::from_base64("ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=", Duration::hours(2)).expect("key");
     let forged = other_key.issue(&user_with_id(&session.user_id, vec![Role::Operator]), OffsetDateTime::now_utc());
-    let reply = stack.get("/v1/session", Some(&forged.token)).await.expect("call");
+    let reply = stack.get("/v1/session", Some(&Session::bearer(forged.token))).await.expect("call");
     assert_eq!((reply.status, reply.error_code()), (StatusCode::UNAUTHORIZED, "invalid_token"));
 
     // The real token with its signature cut off, and one with a byte of the signature changed.
@@ -152,7 +155,7 @@ async fn forged_tokens_are_refused() {
     let last = tampered.len() - 2;
     tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
     for token in [unsigned, String::from_utf8(tampered).expect("ascii"), "not-a-token".into()] {
-        let reply = stack.get("/v1/session", Some(&token)).await.expect("call");
+        let reply = stack.get("/v1/session", Some(&Session::bearer(token.clone()))).await.expect("call");
         assert_eq!((reply.status, reply.error_code()), (StatusCode::UNAUTHORIZED, "invalid_token"), "{token}");
     }
 }
@@ -164,13 +167,16 @@ async fn expired_and_missing_tokens_are_refused() {
     let keys = SessionKeys::from_base64(&stack.session_signing_key, Duration::hours(2)).expect("local key");
     let expired = keys
         .issue(&user_with_id(&session.user_id, vec![Role::Student]), OffsetDateTime::now_utc() - Duration::hours(3));
-    let reply = stack.get("/v1/session", Some(&expired.token)).await.expect("call");
+    let reply = stack.get("/v1/session", Some(&Session::bearer(expired.token))).await.expect("call");
     assert_eq!((reply.status, reply.error_code()), (StatusCode::UNAUTHORIZED, "token_expired"));
     assert!(reply.headers.contains_key("www-authenticate"));
 
     // The same key with a fresh time is accepted: the refusal above is about expiry alone.
     let fresh = keys.issue(&user_with_id(&session.user_id, vec![Role::Student]), OffsetDateTime::now_utc());
-    assert_eq!(stack.get("/v1/session", Some(&fresh.token)).await.expect("call").status, StatusCode::OK);
+    assert_eq!(
+        stack.get("/v1/session", Some(&Session::bearer(fresh.token))).await.expect("call").status,
+        StatusCode::OK
+    );
 
     let reply = stack.get("/v1/session", None).await.expect("call");
     assert_eq!((reply.status, reply.error_code()), (StatusCode::UNAUTHORIZED, "missing_token"));

@@ -10,7 +10,7 @@ const STUDENTS: usize = 50;
 async fn fifty_students_at_once_all_end_approved_and_exported() {
     let stack = Stack::from_env().await.expect("the local stack's environment (run `make test`)");
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
-    let reviewer = stack.staff(&setup.operator, &["reviewer"]).await.expect("reviewer");
+    let reviewer = stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("reviewer");
     let (students, _) = stack.roster_students(&setup, STUDENTS, STUDENTS).await.expect("roster");
     let orders = futures::future::try_join_all(students.iter().map(|s| {
         let (stack, cid) = (&stack, &setup.campaign_id);
@@ -45,11 +45,11 @@ async fn fifty_students_at_once_all_end_approved_and_exported() {
             decided
         }
     };
-    let second = stack.staff(&setup.operator, &["reviewer"]).await.expect("reviewer");
+    let second = stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("reviewer");
     let (a, b) = tokio::join!(work(reviewer), work(second));
     assert_eq!(a + b, STUDENTS, "each photo decided once ({a} + {b})");
     for (s, no) in students.iter().zip(&orders) {
-        let shown = stack.get(&format!("/v1/orders/{no}"), Some(&s.session.token)).await.expect("order");
+        let shown = stack.get(&format!("/v1/orders/{no}"), Some(&s.session)).await.expect("order");
         assert_eq!(shown.body["order"]["state"], "approved", "{no}: {}", shown.body);
         assert_eq!(stack.order_items(no, "PAYMENT#").await.expect("payments").len(), 1, "{no} paid once");
     }
@@ -58,9 +58,7 @@ async fn fifty_students_at_once_all_end_approved_and_exported() {
         (export["export"]["photos"].as_u64(), export["export"]["missing"].as_u64()),
         (Some(STUDENTS as u64), Some(0))
     );
-    let campaign = stack
-        .get(&format!("/v1/admin/campaigns/{}", setup.campaign_id), Some(&setup.admin.token))
-        .await
-        .expect("campaign");
+    let campaign =
+        stack.get(&format!("/v1/admin/campaigns/{}", setup.campaign_id), Some(&setup.admin)).await.expect("campaign");
     assert_eq!(campaign.body["progress"]["paid"], STUDENTS, "{}", campaign.body);
 }

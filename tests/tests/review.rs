@@ -37,14 +37,11 @@ async fn in_review(stack: &Stack, student: &Session, campaign_id: &str) -> Strin
 async fn the_whole_journey_ends_in_an_exported_archive_the_school_can_check() {
     let stack = stack().await;
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
-    let reviewer = stack.staff(&setup.operator, &["reviewer"]).await.expect("reviewer");
+    let reviewer = stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("reviewer");
     let (students, never_verified) = stack.roster_students(&setup, 3, 2).await.expect("roster");
     let (done, unpaid) = (&students[0], &students[1]);
     let no = in_review(&stack, &done.session, &setup.campaign_id).await;
-    stack
-        .post("/v1/orders", Some(&unpaid.session.token), &json!({"campaign_id": setup.campaign_id}))
-        .await
-        .expect("order");
+    stack.post("/v1/orders", Some(&unpaid.session), &json!({"campaign_id": setup.campaign_id})).await.expect("order");
 
     let decided = stack.review_next(&reviewer, &setup.campaign_id, &approve()).await.expect("review");
     assert_eq!(
@@ -116,7 +113,7 @@ async fn the_whole_journey_ends_in_an_exported_archive_the_school_can_check() {
     // Another school's admin cannot see or ask for it.
     let other = stack.school_with_campaign("name_id_number").await.expect("other school");
     let peek = stack
-        .get(&format!("/v1/admin/campaigns/{}/exports", setup.campaign_id), Some(&other.admin.token))
+        .get(&format!("/v1/admin/campaigns/{}/exports", setup.campaign_id), Some(&other.admin))
         .await
         .expect("call");
     assert_eq!(peek.status, StatusCode::NOT_FOUND);
@@ -126,7 +123,7 @@ async fn the_whole_journey_ends_in_an_exported_archive_the_school_can_check() {
 async fn a_rejected_photo_is_retaken_free_and_approved_and_then_nothing_changes() {
     let stack = stack().await;
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
-    let reviewer = stack.staff(&setup.operator, &["reviewer"]).await.expect("reviewer");
+    let reviewer = stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("reviewer");
     let (students, others) = stack.roster_students(&setup, 2, 1).await.expect("roster");
     let student = &students[0].session;
     let no = in_review(&stack, student, &setup.campaign_id).await;
@@ -146,29 +143,29 @@ async fn a_rejected_photo_is_retaken_free_and_approved_and_then_nothing_changes(
     stack.wait_for_state(student, &no, "in_review", 90).await.expect("in review again");
     let approved = stack.review_next(&reviewer, &setup.campaign_id, &approve()).await.expect("approve");
     assert_eq!(approved.body["state"], "approved");
-    let history = stack.get(&format!("/v1/orders/{no}/history"), Some(&student.token)).await.expect("history");
+    let history = stack.get(&format!("/v1/orders/{no}/history"), Some(student)).await.expect("history");
     let states: Vec<&str> =
         history.body["history"].as_array().expect("history").iter().filter_map(|h| h["state"].as_str()).collect();
     assert_eq!(states.iter().filter(|s| **s == "paid").count(), 1, "paid once: {states:?}");
     assert_eq!(stack.order_items(&no, "PAYMENT#").await.expect("payments").len(), 1);
 
     // Approved is final: no upload, no new order, no second identity, no refund by the student.
-    let upload = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await.expect("call");
+    let upload = stack.post(&format!("/v1/orders/{no}/uploads"), Some(student), &json!({})).await.expect("call");
     assert_eq!((upload.status, upload.error_code()), (StatusCode::CONFLICT, "upload_not_allowed"));
     let order =
-        stack.post("/v1/orders", Some(&student.token), &json!({"campaign_id": setup.campaign_id})).await.expect("call");
+        stack.post("/v1/orders", Some(student), &json!({"campaign_id": setup.campaign_id})).await.expect("call");
     assert_eq!(order.body["order"]["order_id"], no.as_str(), "the same, approved order");
     let refund = stack
-        .post(&format!("/v1/orders/{no}/refund"), Some(&student.token), &json!({"reason": "不想要了"}))
+        .post(&format!("/v1/orders/{no}/refund"), Some(student), &json!({"reason": "不想要了"}))
         .await
         .expect("call");
-    assert_eq!(refund.status, StatusCode::FORBIDDEN);
+    assert_eq!((refund.status, refund.error_code()), (StatusCode::UNAUTHORIZED, "not_signed_in"));
     let (name, id) = &others[0];
     let another = json!({"campaign_id": setup.campaign_id, "name": name, "id_number": id});
-    let verify = stack.post("/v1/identity/verify", Some(&student.token), &another).await.expect("call");
+    let verify = stack.post("/v1/identity/verify", Some(student), &another).await.expect("call");
     assert_eq!(verify.status, StatusCode::CONFLICT, "identity is settled: {}", verify.body);
     let unbind = format!("/v1/service/campaigns/{}/users/{}/unbind", setup.campaign_id, student.user_id);
-    let unbound = stack.post(&unbind, Some(&setup.operator.token), &json!({})).await.expect("call");
+    let unbound = stack.post(&unbind, Some(&setup.operator), &json!({})).await.expect("call");
     assert_eq!(unbound.error_code(), "order_paid", "not even customer service unbinds a paid student");
 }
 
@@ -177,25 +174,23 @@ async fn a_claimed_task_is_hidden_from_others_until_its_lease_ends_and_is_decide
     let stack = stack().await;
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
     let (first, second) = (
-        stack.staff(&setup.operator, &["reviewer"]).await.expect("reviewer"),
-        stack.staff(&setup.operator, &["reviewer"]).await.expect("reviewer"),
+        stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("reviewer"),
+        stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("reviewer"),
     );
     let (students, _) = stack.roster_students(&setup, 1, 1).await.expect("roster");
     let no = in_review(&stack, &students[0].session, &setup.campaign_id).await;
     let claims = format!("/v1/review/campaigns/{}/claims", setup.campaign_id);
 
-    let held = stack.post(&claims, Some(&first.token), &json!({})).await.expect("claim");
+    let held = stack.post(&claims, Some(&first), &json!({})).await.expect("claim");
     assert_eq!(held.status, StatusCode::OK, "{}", held.body);
     assert_eq!(held.body["order_id"], no.as_str());
     assert!(held.body["photos"]["original_url"].is_string() && held.body["report"]["passed"] == true);
     let task = held.body["task_id"].as_str().expect("task").to_owned();
-    let queue = stack
-        .get(&format!("/v1/review/campaigns/{}/queue", setup.campaign_id), Some(&first.token))
-        .await
-        .expect("queue");
+    let queue =
+        stack.get(&format!("/v1/review/campaigns/{}/queue", setup.campaign_id), Some(&first)).await.expect("queue");
     assert_eq!((queue.body["waiting"].as_u64(), queue.body["claimed"].as_u64()), (Some(0), Some(1)), "{}", queue.body);
     assert!(queue.body["oldest_age_seconds"].as_u64().is_some());
-    let all = stack.get("/v1/review/queues", Some(&second.token)).await.expect("overview");
+    let all = stack.get("/v1/review/queues", Some(&second)).await.expect("overview");
     let this = all.body["queues"]
         .as_array()
         .expect("queues")
@@ -204,29 +199,27 @@ async fn a_claimed_task_is_hidden_from_others_until_its_lease_ends_and_is_decide
         .cloned();
     assert_eq!(this.map(|q| q["claimed"].clone()), Some(json!(1)), "the overview lists the campaign: {}", all.body);
 
-    let hidden = stack.post(&claims, Some(&second.token), &json!({})).await.expect("claim");
+    let hidden = stack.post(&claims, Some(&second), &json!({})).await.expect("claim");
     assert_eq!((hidden.status, hidden.error_code()), (StatusCode::NOT_FOUND, "queue_empty"));
     let decide = format!("/v1/review/campaigns/{}/tasks/{task}/decision", setup.campaign_id);
-    let theirs = stack.post(&decide, Some(&second.token), &approve()).await.expect("call");
+    let theirs = stack.post(&decide, Some(&second), &approve()).await.expect("call");
     assert_eq!((theirs.status, theirs.error_code()), (StatusCode::CONFLICT, "task_not_held"));
     let look = stack
-        .get(&format!("/v1/review/campaigns/{}/tasks/{task}", setup.campaign_id), Some(&second.token))
+        .get(&format!("/v1/review/campaigns/{}/tasks/{task}", setup.campaign_id), Some(&second))
         .await
         .expect("call");
     assert_eq!(look.status, StatusCode::CONFLICT, "no peeking at a held task");
 
     // The lease (4 s locally) ends: the task goes to whoever claims next; the first lost it.
     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-    let taken = stack.post(&claims, Some(&second.token), &json!({})).await.expect("claim");
+    let taken = stack.post(&claims, Some(&second), &json!({})).await.expect("claim");
     assert_eq!(taken.body["task_id"], task.as_str(), "{}", taken.body);
-    let late = stack.post(&decide, Some(&first.token), &approve()).await.expect("call");
+    let late = stack.post(&decide, Some(&first), &approve()).await.expect("call");
     assert_eq!(late.error_code(), "task_not_held");
-    let decided = stack.post(&decide, Some(&second.token), &approve()).await.expect("call");
+    let decided = stack.post(&decide, Some(&second), &approve()).await.expect("call");
     assert_eq!(decided.status, StatusCode::OK, "{}", decided.body);
-    let twice = stack
-        .post(&decide, Some(&second.token), &json!({"decision": "reject", "reasons": ["blurry"]}))
-        .await
-        .expect("call");
+    let twice =
+        stack.post(&decide, Some(&second), &json!({"decision": "reject", "reasons": ["blurry"]})).await.expect("call");
     assert_eq!((twice.status, twice.error_code()), (StatusCode::CONFLICT, "task_not_held"));
     assert_eq!(stack.stored_order_state(&no).await.expect("state"), "approved");
 
@@ -235,15 +228,15 @@ async fn a_claimed_task_is_hidden_from_others_until_its_lease_ends_and_is_decide
     let actors: Vec<String> =
         audit.iter().filter_map(|a| a.get("actor").and_then(|v| v.as_s().ok()).cloned()).collect();
     assert!(actors.contains(&first.user_id) && actors.contains(&second.user_id), "{actors:?}");
-    let student = stack.post(&claims, Some(&students[0].session.token), &json!({})).await.expect("call");
-    assert_eq!(student.status, StatusCode::FORBIDDEN);
+    let student = stack.post(&claims, Some(&students[0].session), &json!({})).await.expect("call");
+    assert_eq!((student.status, student.error_code()), (StatusCode::UNAUTHORIZED, "not_signed_in"));
 }
 
 #[tokio::test]
 async fn the_deadline_job_closes_on_time_once_and_uploads_stop_but_work_in_hand_finishes() {
     let stack = stack().await;
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
-    let reviewer = stack.staff(&setup.operator, &["reviewer"]).await.expect("reviewer");
+    let reviewer = stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("reviewer");
     // A campaign closing in ten minutes, with the school's roster.
     let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("now");
     let fmt = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).expect("format");
@@ -256,14 +249,14 @@ async fn the_deadline_job_closes_on_time_once_and_uploads_stop_but_work_in_hand_
     let (students, _) = stack.roster_students(&setup, 3, 3).await.expect("roster");
     let (reviewed, unpaid, paid) = (&students[0].session, &students[1].session, &students[2].session);
     let in_hand = in_review(&stack, reviewed, &cid).await;
-    let created = stack.post("/v1/orders", Some(&unpaid.token), &json!({"campaign_id": cid})).await.expect("order");
+    let created = stack.post("/v1/orders", Some(unpaid), &json!({"campaign_id": cid})).await.expect("order");
     let unpaid_no = created.body["order"]["order_id"].as_str().expect("no").to_owned();
     let paid_no = stack.paid_order(paid, &cid).await.expect("paid");
 
     // One minute before the close: nothing happens.
     stack.run_deadline_job(closes - time::Duration::minutes(1)).await.expect("job");
     assert_eq!(stack.stored_order_state(&unpaid_no).await.expect("state"), "created");
-    let campaign = stack.get(&format!("/v1/admin/campaigns/{cid}"), Some(&setup.admin.token)).await.expect("campaign");
+    let campaign = stack.get(&format!("/v1/admin/campaigns/{cid}"), Some(&setup.admin)).await.expect("campaign");
     assert_eq!(campaign.body["campaign"]["status"], "open", "{}", campaign.body);
 
     // One minute after: closed, the unpaid order cancelled here and closed at WeChat Pay.
@@ -272,7 +265,7 @@ async fn the_deadline_job_closes_on_time_once_and_uploads_stop_but_work_in_hand_
     assert_eq!(stack.stored_order_state(&unpaid_no).await.expect("state"), "cancelled");
     assert_eq!(stack.wx_trade_state(&unpaid_no).await.expect("trade"), "CLOSED");
     assert_eq!(stack.stored_order_state(&paid_no).await.expect("state"), "paid", "paid orders stay");
-    let campaign = stack.get(&format!("/v1/admin/campaigns/{cid}"), Some(&setup.admin.token)).await.expect("campaign");
+    let campaign = stack.get(&format!("/v1/admin/campaigns/{cid}"), Some(&setup.admin)).await.expect("campaign");
     assert_eq!(campaign.body["campaign"]["status"], "closed", "{}", campaign.body);
     let final_export = stack.wait_for_export(&setup.admin, &cid, "final").await.expect("final export");
     assert_eq!(final_export["export"]["missing"], 3, "{final_export}");
@@ -287,17 +280,16 @@ async fn the_deadline_job_closes_on_time_once_and_uploads_stop_but_work_in_hand_
     assert_eq!(before, after);
 
     // After the close: no upload, no order. The photo already in review is still decided.
-    let upload =
-        stack.post(&format!("/v1/orders/{paid_no}/uploads"), Some(&paid.token), &json!({})).await.expect("call");
+    let upload = stack.post(&format!("/v1/orders/{paid_no}/uploads"), Some(paid), &json!({})).await.expect("call");
     assert_eq!(upload.status, StatusCode::CONFLICT, "{}", upload.body);
-    let late = stack.post("/v1/orders", Some(&unpaid.token), &json!({"campaign_id": cid})).await.expect("call");
+    let late = stack.post("/v1/orders", Some(unpaid), &json!({"campaign_id": cid})).await.expect("call");
     assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
     let decided = stack.review_next(&reviewer, &cid, &approve()).await.expect("review");
     assert_eq!(decided.body["state"], "approved", "{}", decided.body);
     // A closed campaign's settings are final (moving the deadline would not reopen it).
     let reopen = json!({"name": "窗口测试", "kind": "graduation", "preset": "chsi", "opens_at": fmt(now), "closes_at": fmt(now + time::Duration::days(30)), "price_fen": 3000, "identity_mode": "name_id_number"});
     let edit = stack
-        .call(reqwest::Method::PUT, &format!("/v1/admin/campaigns/{cid}"), Some(&setup.admin.token), Some(&reopen))
+        .call(reqwest::Method::PUT, &format!("/v1/admin/campaigns/{cid}"), Some(&setup.admin), Some(&reopen))
         .await
         .expect("call");
     assert_eq!((edit.status, edit.error_code()), (StatusCode::CONFLICT, "campaign_closed"), "{}", edit.body);
@@ -312,7 +304,7 @@ async fn customer_service_looks_up_sends_back_and_unbinds() {
     let no = in_review(&stack, &student.session, &setup.campaign_id).await;
     let op = &setup.operator;
 
-    let looked = stack.get(&format!("/v1/service/orders/{no}"), Some(&op.token)).await.expect("call");
+    let looked = stack.get(&format!("/v1/service/orders/{no}"), Some(op)).await.expect("call");
     assert_eq!(looked.status, StatusCode::OK, "{}", looked.body);
     let causes: Vec<&str> =
         looked.body["history"].as_array().expect("history").iter().filter_map(|h| h["cause"].as_str()).collect();
@@ -324,34 +316,31 @@ async fn customer_service_looks_up_sends_back_and_unbinds() {
             .iter()
             .any(|a| a["action"] == "looked_up" && a["actor"] == op.user_id.as_str())
     );
-    let theirs = stack
-        .get(&format!("/v1/service/users/{}/orders", student.session.user_id), Some(&op.token))
-        .await
-        .expect("call");
+    let theirs =
+        stack.get(&format!("/v1/service/users/{}/orders", student.session.user_id), Some(op)).await.expect("call");
     assert_eq!(theirs.body["orders"][0]["out_trade_no"], no.as_str());
-    let not_staff = stack.get(&format!("/v1/service/orders/{no}"), Some(&student.session.token)).await.expect("call");
-    assert_eq!(not_staff.status, StatusCode::FORBIDDEN);
+    let not_staff = stack.get(&format!("/v1/service/orders/{no}"), Some(&student.session)).await.expect("call");
+    assert_eq!((not_staff.status, not_staff.error_code()), (StatusCode::UNAUTHORIZED, "not_signed_in"));
 
     let back = json!({"reasons": ["clothing_matches_background"], "note": "学校要求深色上衣，请更换后重拍"});
-    let sent = stack.post(&format!("/v1/service/orders/{no}/send-back"), Some(&op.token), &back).await.expect("call");
+    let sent = stack.post(&format!("/v1/service/orders/{no}/send-back"), Some(op), &back).await.expect("call");
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
     let shown = stack.wait_for_state(&student.session, &no, "rejected", 5).await.expect("rejected");
     assert_eq!(shown["order"]["review_note"], "学校要求深色上衣，请更换后重拍");
-    let queue =
-        stack.get(&format!("/v1/review/campaigns/{}/queue", setup.campaign_id), Some(&op.token)).await.expect("queue");
+    let queue = stack.get(&format!("/v1/review/campaigns/{}/queue", setup.campaign_id), Some(op)).await.expect("queue");
     assert_eq!(
         (queue.body["waiting"].as_u64(), queue.body["claimed"].as_u64()),
         (Some(0), Some(0)),
         "the task is withdrawn"
     );
-    let twice = stack.post(&format!("/v1/service/orders/{no}/send-back"), Some(&op.token), &back).await.expect("call");
+    let twice = stack.post(&format!("/v1/service/orders/{no}/send-back"), Some(op), &back).await.expect("call");
     assert_eq!(twice.error_code(), "not_in_review");
 
     // Unbinding: refused once paid; before payment the entry is free for the right person.
     let paid = stack
         .post(
             &format!("/v1/service/campaigns/{}/users/{}/unbind", setup.campaign_id, student.session.user_id),
-            Some(&op.token),
+            Some(op),
             &json!({}),
         )
         .await
@@ -360,7 +349,7 @@ async fn customer_service_looks_up_sends_back_and_unbinds() {
     let unbound = stack
         .post(
             &format!("/v1/service/campaigns/{}/users/{}/unbind", setup.campaign_id, wrong.session.user_id),
-            Some(&op.token),
+            Some(op),
             &json!({}),
         )
         .await
@@ -368,7 +357,7 @@ async fn customer_service_looks_up_sends_back_and_unbinds() {
     assert_eq!(unbound.status, StatusCode::OK, "{}", unbound.body);
     let right = stack.log_in(None).await.expect("the right person");
     let body = json!({"campaign_id": setup.campaign_id, "name": wrong.name, "id_number": wrong.id_number});
-    let verified = stack.post("/v1/identity/verify", Some(&right.token), &body).await.expect("call");
+    let verified = stack.post("/v1/identity/verify", Some(&right), &body).await.expect("call");
     assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
 }
 
@@ -376,11 +365,11 @@ async fn customer_service_looks_up_sends_back_and_unbinds() {
 async fn an_order_refunded_while_in_review_leaves_the_queue() {
     let stack = stack().await;
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
-    let reviewer = stack.staff(&setup.operator, &["reviewer"]).await.expect("reviewer");
+    let reviewer = stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("reviewer");
     let (students, _) = stack.roster_students(&setup, 1, 1).await.expect("roster");
     let no = in_review(&stack, &students[0].session, &setup.campaign_id).await;
     let refund = stack
-        .post(&format!("/v1/orders/{no}/refund"), Some(&setup.operator.token), &json!({"reason": "学生重复缴费"}))
+        .post(&format!("/v1/orders/{no}/refund"), Some(&setup.operator), &json!({"reason": "学生重复缴费"}))
         .await
         .expect("call");
     assert!(refund.status.is_success(), "{}", refund.body);
@@ -397,9 +386,7 @@ async fn an_order_refunded_while_in_review_leaves_the_queue() {
     let decided = stack.review_next(&reviewer, &setup.campaign_id, &approve()).await.expect("call");
     assert_eq!((decided.status, decided.error_code()), (StatusCode::CONFLICT, "task_withdrawn"), "{}", decided.body);
     assert_eq!(stack.stored_order_state(&no).await.expect("state"), "refunded", "a refunded order is never approved");
-    let queue = stack
-        .get(&format!("/v1/review/campaigns/{}/queue", setup.campaign_id), Some(&reviewer.token))
-        .await
-        .expect("queue");
+    let queue =
+        stack.get(&format!("/v1/review/campaigns/{}/queue", setup.campaign_id), Some(&reviewer)).await.expect("queue");
     assert_eq!((queue.body["waiting"].as_u64(), queue.body["claimed"].as_u64()), (Some(0), Some(0)), "{}", queue.body);
 }

@@ -65,9 +65,9 @@ async fn an_uploaded_photo_is_standardized_and_sent_to_review_once() {
     let stack = stack().await;
     let (student, no) = paid_order(&stack).await;
     // A retake is a new attempt under the same order, free: open two, upload with the second.
-    let first = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await.expect("call");
+    let first = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student), &json!({})).await.expect("call");
     assert_eq!((first.status, first.body["attempt"].as_u64()), (StatusCode::CREATED, Some(1)), "{}", first.body);
-    let second = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await.expect("call");
+    let second = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student), &json!({})).await.expect("call");
     assert_eq!(second.body["attempt"], 2);
     let upload = &second.body["upload"];
     let key = upload["fields"]["key"].as_str().expect("key").to_owned();
@@ -127,13 +127,13 @@ async fn an_uploaded_photo_is_standardized_and_sent_to_review_once() {
     let standardize_queue = std::env::var("STANDARDIZE_QUEUE_URL").expect("queue");
     sqs.send_message().queue_url(&standardize_queue).message_body(event.to_string()).send().await.expect("send");
     tokio::time::sleep(std::time::Duration::from_secs(6)).await;
-    let history = stack.get(&format!("/v1/orders/{no}/history"), Some(&student.token)).await.expect("call");
+    let history = stack.get(&format!("/v1/orders/{no}/history"), Some(&student)).await.expect("call");
     let causes: Vec<&str> =
         history.body["history"].as_array().expect("history").iter().filter_map(|h| h["cause"].as_str()).collect();
     assert_eq!(causes, vec!["created", "payment_notification", "upload_received", "checks_passed"], "{causes:?}");
 
     // In review: no more uploads.
-    let more = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await.expect("call");
+    let more = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student), &json!({})).await.expect("call");
     assert_eq!(more.error_code(), "upload_not_allowed");
 }
 
@@ -141,14 +141,14 @@ async fn an_uploaded_photo_is_standardized_and_sent_to_review_once() {
 async fn a_file_that_is_not_a_photo_returns_to_the_student_with_the_reason() {
     let stack = stack().await;
     let (student, no) = paid_order(&stack).await;
-    let opened = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await.expect("call");
+    let opened = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student), &json!({})).await.expect("call");
     let noise: Vec<u8> = (0..40_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let (status, _) = post_form(&opened.body["upload"], noise, "image/jpeg", None).await;
     assert!(status.is_success());
     let shown = wait_for_state(&stack, &student, &no, "retake_required").await;
     assert_eq!(shown["order"]["retake_reasons"][0]["code"], "not_a_photo", "{shown}");
     assert!(shown["order"]["retake_reasons"][0]["message_zh"].as_str().is_some_and(|m| !m.is_empty()));
-    let retake = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await.expect("call");
+    let retake = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student), &json!({})).await.expect("call");
     assert_eq!(
         (retake.status, retake.body["attempt"].as_u64()),
         (StatusCode::CREATED, Some(2)),
@@ -160,7 +160,7 @@ async fn a_file_that_is_not_a_photo_returns_to_the_student_with_the_reason() {
 async fn s3_refuses_uploads_the_policy_does_not_allow() {
     let stack = stack().await;
     let (student, no) = paid_order(&stack).await;
-    let opened = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await.expect("call");
+    let opened = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student), &json!({})).await.expect("call");
     let upload = &opened.body["upload"];
 
     let too_big = vec![0xAB; 15 * 1024 * 1024 + 1];
@@ -183,25 +183,23 @@ async fn only_the_students_paid_order_can_take_uploads() {
     let stack = stack().await;
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
     let student = stack.verified_student(&setup).await.expect("student");
-    let created = stack
-        .post("/v1/orders", Some(&student.token), &json!({"campaign_id": setup.campaign_id}))
-        .await
-        .expect("order");
+    let created =
+        stack.post("/v1/orders", Some(&student), &json!({"campaign_id": setup.campaign_id})).await.expect("order");
     let no = created.body["order"]["order_id"].as_str().expect("order id").to_owned();
 
-    let unpaid = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await.expect("call");
+    let unpaid = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student), &json!({})).await.expect("call");
     assert_eq!((unpaid.status, unpaid.error_code()), (StatusCode::CONFLICT, "upload_not_allowed"));
     stack.wx_pay(&no, true).await.expect("pay");
     let other = stack.log_in(None).await.expect("login");
-    let theirs = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&other.token), &json!({})).await.expect("call");
+    let theirs = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&other), &json!({})).await.expect("call");
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
 
     // Refunded orders take no uploads.
     let refund = stack
-        .post(&format!("/v1/orders/{no}/refund"), Some(&setup.operator.token), &json!({"reason": "test"}))
+        .post(&format!("/v1/orders/{no}/refund"), Some(&setup.operator), &json!({"reason": "test"}))
         .await
         .expect("call");
     assert_eq!(refund.status, StatusCode::ACCEPTED);
-    let after = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student.token), &json!({})).await.expect("call");
+    let after = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student), &json!({})).await.expect("call");
     assert_eq!(after.error_code(), "upload_not_allowed");
 }

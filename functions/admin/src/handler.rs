@@ -1,5 +1,6 @@
-//! Administration routes. Operators run the service (schools, staff); school admins run their
-//! own school's campaigns, rosters and exports and cannot see any other school's.
+//! Administration routes. Operators run the service (schools); school admins run their own
+//! school's campaigns, rosters and exports and cannot see any other school's. Staff sign in
+//! to the console (`yunzhao_http::StaffGate`); staff accounts are the staff function's.
 
 use std::time::Duration;
 
@@ -12,16 +13,17 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use yunzhao_adapters::dynamo::campaigns::{CampaignStoreError, Progress, School};
 use yunzhao_adapters::dynamo::exports::{Export, ExportStatus};
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoRoster};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoRoster, DynamoStaff};
 use yunzhao_adapters::roster_file::{self, FileError};
+use yunzhao_adapters::s3_post::Presigner;
+use yunzhao_domain::Role;
 use yunzhao_domain::campaign::{
     Campaign, CampaignKind, IdentityMode, PhotoSpec, Preset, SHANGHAI, Window, parse_shanghai_time,
 };
 use yunzhao_domain::roster::validate_sheet;
-use yunzhao_domain::{Role, UserId};
 use yunzhao_http::{
-    ApiError, Principal, SessionKeys, json_response, parse_json, path_param, query_param, request_id, respond,
-    route_key, unknown_route,
+    ApiError, Principal, StaffGate, json_response, parse_json, path_param, query_param, request_id, respond, route_key,
+    unknown_route,
 };
 
 /// A roster upload link is good for this long.
@@ -44,16 +46,19 @@ pub struct Deps {
     pub exports: Exports,
     pub s3: aws_sdk_s3::Client,
     pub uploads_bucket: String,
-    pub keys: SessionKeys,
+    /// Roster files come from the browser as a presigned POST (the bucket's CORS allows POST).
+    pub roster_uploads: Presigner,
+    pub gate: StaffGate<DynamoStaff>,
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     let request_id = request_id(&req);
     let result = async {
-        let p = deps.keys.authenticate(&req)?;
+        let p = deps.gate.authenticate(&req).await?;
         match route_key(&req).as_str() {
             "POST /v1/admin/schools" => create_school(deps, &p, &req).await,
-            "PUT /v1/admin/staff/{user_id}" => set_staff(deps, &p, &req).await,
+            "GET /v1/admin/schools" => list_schools(deps, &p).await,
+            "GET /v1/admin/presets" => Ok(presets()),
             "POST /v1/admin/campaigns" => create_campaign(deps, &p, &req).await,
             "GET /v1/admin/campaigns" => list_campaigns(deps, &p, &req).await,
             "GET /v1/admin/campaigns/{campaign_id}" => {
@@ -76,7 +81,12 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
 
 /// Operators act for every school; a school admin only for their own.
 fn may_manage(p: &Principal, school_id: &str) -> bool {
-    p.has(Role::Operator) || (p.has(Role::SchoolAdmin) && p.school_id.as_deref() == Some(school_id))
+    p.acts_for(Role::SchoolAdmin, school_id)
+}
+
+/// A school admin's school (they act for exactly one).
+fn own_school(p: &Principal) -> Option<String> {
+    if p.has(Role::SchoolAdmin) { p.school_ids.first().cloned() } else { None }
 }
 
 /// A campaign the caller may manage. Another school's campaign is "not found", not
@@ -112,35 +122,28 @@ async fn create_school(deps: &Deps, p: &Principal, req: &Request) -> Result<Resp
     Ok(json_response(StatusCode::CREATED, &json!({"school": school})))
 }
 
-#[derive(Deserialize)]
-struct StaffGrant {
-    roles: Vec<Role>,
-    school_id: Option<String>,
+/// The schools the caller manages (operators: all).
+async fn list_schools(deps: &Deps, p: &Principal) -> Result<Response<Body>, ApiError> {
+    if !(p.has(Role::Operator) || p.has(Role::SchoolAdmin)) {
+        return Err(ApiError::forbidden());
+    }
+    let all = deps.campaigns.schools().await.map_err(ApiError::store)?;
+    let mine: Vec<&School> = all.iter().filter(|s| may_manage(p, &s.id)).collect();
+    Ok(json_response(StatusCode::OK, &json!({"schools": mine})))
 }
 
-async fn set_staff(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
-    p.require(Role::Operator)?;
-    let user = UserId::parse(&path_param(req, "user_id")?).map_err(|_| ApiError::not_found())?;
-    let grant: StaffGrant = parse_json(req)?;
-    let school = grant.school_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    if grant.roles.contains(&Role::SchoolAdmin) != school.is_some() {
-        return Err(ApiError::invalid_request(
-            "A school admin needs exactly one school_id, and only a school admin has one.",
-            "学校管理员必须指定所属学校，其他角色不能指定学校。",
-        ));
-    }
-    if let Some(sid) = school
-        && !deps.campaigns.school_exists(sid).await.map_err(ApiError::store)?
-    {
-        return Err(ApiError::invalid_request("There is no such school.", "学校不存在。"));
-    }
-    match deps.campaigns.set_roles(&user, &grant.roles, school).await {
-        Ok(()) => {}
-        Err(CampaignStoreError::NotFound) => return Err(ApiError::not_found()),
-        Err(e) => return Err(ApiError::store(e)),
-    }
-    tracing::info!(user_id = %user, by = %p.user_id, roles = ?grant.roles, "staff roles set");
-    Ok(json_response(StatusCode::OK, &json!({"user_id": user, "roles": grant.roles, "school_id": school})))
+/// The photo-spec presets a campaign starts from, with their geometry (for the frame preview).
+fn presets() -> Response<Body> {
+    let all: Vec<Value> = [
+        (Preset::Chsi, "学信网毕业生图像 (480×640)", "CHSI graduation (480×640)"),
+        (Preset::Degree, "学位照 (150×210)", "Degree (150×210)"),
+        (Preset::NewStudent, "新生入学照 (480×640 白底)", "New student (480×640, white)"),
+        (Preset::ResidentIdCard, "居民身份证 (358×441)", "Resident ID card (358×441)"),
+    ]
+    .into_iter()
+    .map(|(p, zh, en)| json!({"id": p, "label_zh": zh, "label_en": en, "spec": PhotoSpec::preset(p)}))
+    .collect();
+    json_response(StatusCode::OK, &json!({ "presets": all }))
 }
 
 /// A campaign as an admin writes it.
@@ -208,7 +211,7 @@ fn campaign_view(c: &Campaign, progress: &Progress) -> Value {
 
 async fn create_campaign(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let input: CampaignInput = parse_json(req)?;
-    let school_id = input.school_id.clone().or_else(|| p.school_id.clone()).ok_or_else(|| {
+    let school_id = input.school_id.clone().or_else(|| own_school(p)).ok_or_else(|| {
         ApiError::invalid_request("Say which school the campaign is for (school_id).", "请指定学校（school_id）。")
     })?;
     if !may_manage(p, &school_id) {
@@ -248,7 +251,7 @@ async fn update_campaign(deps: &Deps, p: &Principal, req: &Request) -> Result<Re
 
 async fn list_campaigns(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let school_id = query_param(req, "school_id")
-        .or_else(|| p.school_id.clone())
+        .or_else(|| own_school(p))
         .ok_or_else(|| ApiError::invalid_request("Say which school (school_id).", "请指定学校（school_id）。"))?;
     if !may_manage(p, &school_id) {
         return Err(ApiError::forbidden());
@@ -271,26 +274,27 @@ fn import_id_param(req: &Request) -> Result<String, ApiError> {
 async fn roster_upload(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let (c, _) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
     let import_id = format!("r_{}", uuid::Uuid::new_v4().simple());
-    let config =
-        PresigningConfig::expires_in(UPLOAD_LINK_TTL).map_err(|e| ApiError::internal().with_detail(e.to_string()))?;
-    let presigned = deps
-        .s3
-        .put_object()
-        .bucket(&deps.uploads_bucket)
-        .key(roster_key(&c.id, &import_id))
-        .presigned(config)
+    let ttl = time::Duration::seconds(UPLOAD_LINK_TTL.as_secs() as i64);
+    let max = roster_file::MAX_BYTES as u64;
+    // The file's type is sniffed from its bytes on import; the upload pins one neutral type.
+    let post = deps
+        .roster_uploads
+        .post_as(&roster_key(&c.id, &import_id), 1, max, ttl, Some(ROSTER_CONTENT_TYPE))
         .await
-        .map_err(|e| ApiError::internal().with_detail(e.to_string()))?;
-    let expires_at = OffsetDateTime::now_utc() + UPLOAD_LINK_TTL;
+        .map_err(|e| ApiError::internal().with_detail(e))?;
     Ok(json_response(
         StatusCode::CREATED,
         &json!({
             "import_id": import_id,
-            "upload": {"method": "PUT", "url": presigned.uri(), "expires_at": expires_at.format(&Rfc3339).unwrap_or_default()},
+            "upload": {"method": "POST", "url": post.url, "fields": post.fields, "file_field": "file",
+                       "expires_at": post.expires_at.format(&Rfc3339).unwrap_or_default()},
             "max_bytes": roster_file::MAX_BYTES,
         }),
     ))
 }
+
+/// What a roster upload is labelled as (CSV and XLSX alike).
+const ROSTER_CONTENT_TYPE: &str = "application/octet-stream";
 
 async fn roster_import(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let (c, _) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;

@@ -7,8 +7,9 @@ use lambda_http::{Error, service_fn};
 use yunzhao_adapters::aws;
 use yunzhao_adapters::config::{self, ConfigError};
 use yunzhao_adapters::crypto::{Envelope, LookupHasher};
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoRoster};
-use yunzhao_http::SessionKeys;
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoRoster, DynamoStaff};
+use yunzhao_adapters::s3_post::Presigner;
+use yunzhao_http::{StaffGate, staff};
 
 struct Config {
     table: String,
@@ -16,8 +17,9 @@ struct Config {
     results_bucket: String,
     export_queue: String,
     data_key_id: String,
-    session_key: String,
     lookup_key: String,
+    staff_session_hours: u64,
+    staff_idle_minutes: u64,
 }
 
 impl Config {
@@ -28,8 +30,9 @@ impl Config {
             results_bucket: config::required("RESULTS_BUCKET")?,
             export_queue: config::required("EXPORT_QUEUE_URL")?,
             data_key_id: config::required("DATA_KEY_ID")?,
-            session_key: config::required("SESSION_SIGNING_KEY")?,
             lookup_key: config::required("LOOKUP_HMAC_KEY")?,
+            staff_session_hours: config::parsed("STAFF_SESSION_HOURS", 10)?,
+            staff_idle_minutes: config::parsed("STAFF_IDLE_MINUTES", 30)?,
         })
     }
 }
@@ -46,14 +49,18 @@ async fn main() -> Result<(), Error> {
         campaigns: DynamoCampaigns::new(ddb.clone(), &cfg.table),
         roster: DynamoRoster::new(ddb.clone(), &cfg.table, hasher, envelope),
         exports: handler::Exports {
-            store: DynamoExports::new(ddb, &cfg.table),
+            store: DynamoExports::new(ddb.clone(), &cfg.table),
             sqs: aws_sdk_sqs::Client::new(&sdk),
             queue: cfg.export_queue,
             bucket: cfg.results_bucket,
         },
         s3: aws::s3_client(&sdk),
+        roster_uploads: Presigner::from_sdk(&sdk, cfg.uploads_bucket.clone())?,
         uploads_bucket: cfg.uploads_bucket,
-        keys: SessionKeys::from_base64(&cfg.session_key, time::Duration::hours(2))?,
+        gate: StaffGate::new(
+            DynamoStaff::new(ddb, &cfg.table),
+            staff::policy(cfg.staff_session_hours, cfg.staff_idle_minutes),
+        ),
     };
     lambda_http::run(service_fn(|req| async { Ok::<_, Error>(handler::handle(&deps, req).await) })).await
 }

@@ -1,5 +1,6 @@
-//! Customer service (operators): an order by its number or a student's orders, with the full
-//! history and audit trail; sending a photo in review back to the student with a reason; and
+//! Customer service (customer service staff and operators): an order found by its number or
+//! the WeChat Pay transaction id, or a student's orders, with the full history and audit
+//! trail; the payment anomalies operators resolve; sending a photo in review back to the student with a reason; and
 //! undoing a wrong roster binding while nothing is paid. Every look is audited.
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -9,13 +10,13 @@ use serde::Deserialize;
 use serde_json::json;
 use yunzhao_adapters::dynamo::orders::{Applied, Order};
 use yunzhao_adapters::dynamo::review::AuditEntry;
-use yunzhao_adapters::dynamo::{DynamoOrders, ReviewQueue, roster};
+use yunzhao_adapters::dynamo::{DynamoOrders, DynamoStaff, ReviewQueue, roster};
 use yunzhao_adapters::now_ms;
+use yunzhao_domain::UserId;
 use yunzhao_domain::order::{OrderState, OutTradeNo, Transition};
 use yunzhao_domain::photo::Reason;
-use yunzhao_domain::{Role, UserId};
 use yunzhao_http::{
-    ApiError, Principal, SessionKeys, json_response, parse_json, path_param, request_id, respond, route_key,
+    ApiError, Principal, StaffGate, json_response, parse_json, path_param, query_param, request_id, respond, route_key,
     unknown_route,
 };
 
@@ -26,15 +27,19 @@ pub struct Deps {
     pub queue: ReviewQueue,
     pub ddb: aws_sdk_dynamodb::Client,
     pub table: String,
-    pub keys: SessionKeys,
+    pub gate: StaffGate<DynamoStaff>,
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     let request_id = request_id(&req);
     let result = async {
-        let p = deps.keys.authenticate(&req)?;
-        p.require(Role::Operator)?;
+        let p = deps.gate.authenticate(&req).await?;
+        if !p.serves_all_schools() {
+            return Err(ApiError::forbidden());
+        }
         match route_key(&req).as_str() {
+            "GET /v1/service/orders" => search(deps, &p, &req).await,
+            "GET /v1/service/anomalies" => anomalies(deps).await,
             "GET /v1/service/orders/{order_id}" => look_up(deps, &p, &req).await,
             "GET /v1/service/users/{user_id}/orders" => student_orders(deps, &req).await,
             "POST /v1/service/orders/{order_id}/send-back" => send_back(deps, &p, &req).await,
@@ -64,6 +69,43 @@ async fn look_up(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<B
     let history = deps.orders.history(no).await.map_err(ApiError::store)?;
     let audit = deps.queue.audits(no).await.map_err(ApiError::store)?;
     Ok(json_response(StatusCode::OK, &json!({"order": order, "history": history, "audit": audit})))
+}
+
+/// An order by what a student can tell customer service: the order number on their screen or
+/// the transaction id in their WeChat Pay record (each lookup audited on the order).
+async fn search(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let q = query_param(req, "q").map(|q| q.trim().to_owned()).unwrap_or_default();
+    if q.is_empty() || q.len() > 64 || !q.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Err(ApiError::invalid_request(
+            "Search by the order number or the WeChat Pay transaction id.",
+            "请输入订单号或微信支付交易单号。",
+        ));
+    }
+    let by_number = match OutTradeNo::parse(&q) {
+        Ok(no) => deps.orders.get(&no).await.map_err(ApiError::store)?,
+        Err(_) => None,
+    };
+    let found = match by_number {
+        Some(o) => Some(o),
+        None => deps.orders.by_transaction(&q).await.map_err(ApiError::store)?,
+    };
+    let orders: Vec<Order> = found.into_iter().collect();
+    for o in &orders {
+        let entry = AuditEntry {
+            at: now_ms(),
+            actor: p.user_id.to_string(),
+            action: "found_by_search".into(),
+            detail: String::new(),
+        };
+        deps.queue.audit(&o.out_trade_no, &entry).await.map_err(ApiError::store)?;
+    }
+    Ok(json_response(StatusCode::OK, &json!({"orders": orders})))
+}
+
+/// Payment anomalies, newest first.
+async fn anomalies(deps: &Deps) -> Result<Response<Body>, ApiError> {
+    let all = deps.orders.anomalies(200).await.map_err(ApiError::store)?;
+    Ok(json_response(StatusCode::OK, &json!({"anomalies": all})))
 }
 
 async fn student_orders(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {

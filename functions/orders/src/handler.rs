@@ -9,14 +9,14 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use yunzhao_adapters::dynamo::orders::Order;
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoUsers};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, DynamoUsers};
 use yunzhao_adapters::payments::{self, Settlement};
 use yunzhao_adapters::wechat::pay::{PayError, PrepayOrder, WeChatPay};
 use yunzhao_domain::campaign::{CampaignStatus, SHANGHAI};
 use yunzhao_domain::order::{OrderState, OutTradeNo, Transition};
 use yunzhao_domain::{Role, UserRepo};
 use yunzhao_http::{
-    ApiError, Principal, SessionKeys, json_response, parse_json, path_param, request_id, respond, route_key,
+    ApiError, Principal, SessionKeys, StaffGate, json_response, parse_json, path_param, request_id, respond, route_key,
     unknown_route,
 };
 
@@ -59,14 +59,22 @@ pub struct Deps {
     pub campaigns: DynamoCampaigns,
     pub users: DynamoUsers,
     pub pay: WeChatPay,
+    /// Students' bearer tokens.
     pub keys: SessionKeys,
+    /// Operators' console sessions (refunds).
+    pub gate: StaffGate<DynamoStaff>,
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     let request_id = request_id(&req);
     let result = async {
-        let p = deps.keys.authenticate(&req)?;
-        match route_key(&req).as_str() {
+        let route = route_key(&req);
+        let p = if route == "POST /v1/orders/{order_id}/refund" {
+            deps.gate.authenticate(&req).await?
+        } else {
+            deps.keys.authenticate(&req)?
+        };
+        match route.as_str() {
             "POST /v1/orders" => create(deps, &p, &req).await,
             "GET /v1/orders/{order_id}" => show(deps, &p, &req).await,
             "POST /v1/orders/{order_id}/cancel" => cancel(deps, &p, &req).await,

@@ -3,9 +3,9 @@ mod handler;
 use lambda_http::{Error, service_fn};
 use yunzhao_adapters::aws;
 use yunzhao_adapters::config::{self, ConfigError};
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoUsers};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, DynamoUsers};
 use yunzhao_adapters::wechat::pay::{PayConfig, WeChatPay};
-use yunzhao_http::SessionKeys;
+use yunzhao_http::{SessionKeys, StaffGate, staff};
 
 struct Config {
     table: String,
@@ -32,10 +32,14 @@ async fn main() -> Result<(), Error> {
     let deps = handler::Deps {
         orders: DynamoOrders::new(ddb.clone(), &cfg.table),
         campaigns: DynamoCampaigns::new(ddb.clone(), &cfg.table),
-        users: DynamoUsers::new(ddb, &cfg.table),
+        users: DynamoUsers::new(ddb.clone(), &cfg.table),
         pay: WeChatPay::new(PayConfig::from_env()?)?,
         results: handler::Results { s3: aws::s3_client(&sdk), bucket: cfg.results_bucket },
         keys: SessionKeys::from_base64(&cfg.session_key, time::Duration::hours(2))?,
+        gate: StaffGate::new(
+            DynamoStaff::new(ddb, &cfg.table),
+            staff::policy(config::parsed("STAFF_SESSION_HOURS", 10)?, config::parsed("STAFF_IDLE_MINUTES", 30)?),
+        ),
     };
     lambda_http::run(service_fn(|req| async { Ok::<_, Error>(handler::handle(&deps, req).await) })).await
 }

@@ -13,13 +13,14 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use yunzhao_adapters::dynamo::orders::Applied;
 use yunzhao_adapters::dynamo::review::{AuditEntry, QueueStats, ReviewTask};
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, ReviewQueue};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, ReviewQueue};
 use yunzhao_adapters::now_ms;
 use yunzhao_domain::Role;
+use yunzhao_domain::campaign::Campaign;
 use yunzhao_domain::order::{OrderState, Transition};
 use yunzhao_domain::photo::Reason;
 use yunzhao_http::{
-    ApiError, Principal, SessionKeys, json_response, parse_json, path_param, request_id, respond, route_key,
+    ApiError, Principal, StaffGate, json_response, parse_json, path_param, request_id, respond, route_key,
     unknown_route,
 };
 
@@ -62,33 +63,39 @@ pub struct Deps {
     pub campaigns: DynamoCampaigns,
     pub queue: ReviewQueue,
     pub photos: Photos,
-    pub keys: SessionKeys,
+    pub gate: StaffGate<DynamoStaff>,
     pub lease_ms: i64,
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     let request_id = request_id(&req);
     let result = async {
-        let p = deps.keys.authenticate(&req)?;
+        let p = deps.gate.authenticate(&req).await?;
         if !(p.has(Role::Reviewer) || p.has(Role::Operator)) {
             return Err(ApiError::forbidden());
         }
-        if route_key(&req) == "GET /v1/review/queues" {
-            return overview(deps).await;
+        match route_key(&req).as_str() {
+            "GET /v1/review/queues" => return overview(deps, &p).await,
+            "GET /v1/review/reasons" => return Ok(reasons()),
+            _ => {}
         }
         let campaign_id = path_param(&req, "campaign_id")?;
-        if deps.campaigns.get(&campaign_id).await.map_err(ApiError::store)?.is_none() {
-            return Err(ApiError::campaign_not_found());
-        }
+        let campaign = match deps.campaigns.get(&campaign_id).await.map_err(ApiError::store)? {
+            Some((c, _)) if p.acts_for(Role::Reviewer, &c.school_id) => c,
+            _ => return Err(ApiError::campaign_not_found()),
+        };
         match route_key(&req).as_str() {
             "GET /v1/review/campaigns/{campaign_id}/queue" => queue(deps, &campaign_id).await,
-            "POST /v1/review/campaigns/{campaign_id}/claims" => claim(deps, &p, &campaign_id).await,
+            "POST /v1/review/campaigns/{campaign_id}/claims" => claim(deps, &p, &campaign, &req).await,
             "GET /v1/review/campaigns/{campaign_id}/tasks/{task_id}" => {
                 let task = held(deps, &p, &campaign_id, &path_param(&req, "task_id")?).await?;
-                show(deps, &p, &task).await
+                show(deps, &p, &campaign, &task).await
             }
             "POST /v1/review/campaigns/{campaign_id}/tasks/{task_id}/decision" => {
                 decide(deps, &p, &campaign_id, &path_param(&req, "task_id")?, &req).await
+            }
+            "POST /v1/review/campaigns/{campaign_id}/tasks/{task_id}/release" => {
+                release(deps, &p, &campaign_id, &path_param(&req, "task_id")?).await
             }
             _ => Err(unknown_route()),
         }
@@ -123,12 +130,62 @@ async fn queue(deps: &Deps, campaign_id: &str) -> Result<Response<Body>, ApiErro
     Ok(json_response(StatusCode::OK, &queue_view(campaign_id, &stats, now)))
 }
 
-/// Every campaign with photos in review, the oldest waiting first: where reviewers start.
-async fn overview(deps: &Deps) -> Result<Response<Body>, ApiError> {
+/// Every campaign with photos in review that the caller may review, the oldest waiting
+/// first: where reviewers start.
+async fn overview(deps: &Deps, p: &Principal) -> Result<Response<Body>, ApiError> {
     let now = now_ms();
     let all = deps.queue.overview(now).await.map_err(ApiError::store)?;
-    let queues: Vec<Value> = all.iter().map(|(c, stats)| queue_view(c, stats, now)).collect();
+    let mut queues = Vec::new();
+    let mut school_names = std::collections::HashMap::new();
+    for (campaign_id, stats) in &all {
+        let Some((c, _)) = deps.campaigns.get(campaign_id).await.map_err(ApiError::store)? else { continue };
+        if !p.acts_for(Role::Reviewer, &c.school_id) {
+            continue;
+        }
+        if !school_names.contains_key(&c.school_id) {
+            let school = deps.campaigns.school(&c.school_id).await.map_err(ApiError::store)?;
+            school_names.insert(c.school_id.clone(), school.map(|s| s.name).unwrap_or_default());
+        }
+        let mut view = queue_view(campaign_id, stats, now);
+        view["campaign_name"] = json!(c.name);
+        view["school_id"] = json!(c.school_id);
+        view["school_name"] = json!(school_names.get(&c.school_id));
+        queues.push(view);
+    }
     Ok(json_response(StatusCode::OK, &json!({"queues": queues})))
+}
+
+/// The codes reviewers reject with, with their labels and the student's message.
+fn reasons() -> Response<Body> {
+    let all: Vec<Value> = Reason::ALL
+        .iter()
+        .map(|r| {
+            let ((label_en, label_zh), (message_en, message_zh)) = (r.labels(), r.messages());
+            json!({"code": r.as_str(), "label_en": label_en, "label_zh": label_zh, "message_en": message_en, "message_zh": message_zh})
+        })
+        .collect();
+    json_response(StatusCode::OK, &json!({ "reasons": all }))
+}
+
+#[derive(Deserialize, Default)]
+struct ClaimBody {
+    /// Tasks not to be given (the one on screen while the next is fetched, skipped ones).
+    #[serde(default)]
+    except: Vec<String>,
+}
+
+/// How many tasks one claim may pass over (a console skips a few, not hundreds).
+const MAX_EXCEPT: usize = 50;
+
+async fn release(deps: &Deps, p: &Principal, campaign_id: &str, task_id: &str) -> Result<Response<Body>, ApiError> {
+    let who = p.user_id.to_string();
+    if !deps.queue.release(campaign_id, task_id, &who, now_ms()).await.map_err(ApiError::store)? {
+        return Err(task_not_held());
+    }
+    tracing::info!(campaign_id, task_id, by = who, "review task released");
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    Ok(response)
 }
 
 fn task_not_held() -> ApiError {
@@ -139,13 +196,19 @@ fn task_not_held() -> ApiError {
     )
 }
 
-async fn claim(deps: &Deps, p: &Principal, campaign_id: &str) -> Result<Response<Body>, ApiError> {
+async fn claim(deps: &Deps, p: &Principal, campaign: &Campaign, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body: ClaimBody = if req.body().is_empty() { ClaimBody::default() } else { parse_json(req)? };
+    if body.except.len() > MAX_EXCEPT {
+        return Err(ApiError::invalid_request("Pass over at most 50 tasks.", "一次最多跳过 50 个任务。"));
+    }
     let who = p.user_id.to_string();
-    let claimed = deps.queue.claim(campaign_id, &who, now_ms(), deps.lease_ms).await.map_err(ApiError::store)?;
+    let campaign_id = campaign.id.as_str();
+    let claimed =
+        deps.queue.claim(campaign_id, &who, &body.except, now_ms(), deps.lease_ms).await.map_err(ApiError::store)?;
     match claimed {
         Some(task) => {
             tracing::info!(campaign_id, task_id = task.task_id, by = who, "review task claimed");
-            show(deps, p, &task).await
+            show(deps, p, campaign, &task).await
         }
         None => Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -164,16 +227,24 @@ async fn held(deps: &Deps, p: &Principal, campaign_id: &str, task_id: &str) -> R
     }
 }
 
-/// The task with short-lived links to its photos and the check report; the look is audited.
-async fn show(deps: &Deps, p: &Principal, task: &ReviewTask) -> Result<Response<Body>, ApiError> {
+/// The task with short-lived links to its photos (and the ID-card photos where the campaign
+/// collected them), the spec it was framed to and the check report; the look is audited.
+async fn show(deps: &Deps, p: &Principal, campaign: &Campaign, task: &ReviewTask) -> Result<Response<Body>, ApiError> {
     let photos = &deps.photos;
     let prefix = &task.result_prefix;
-    let links = json!({
+    let mut links = json!({
         "original_url": photos.link(&photos.uploads_bucket, &task.upload_key).await?,
         "standard_url": photos.link(&photos.results_bucket, &format!("{prefix}/standard.jpg")).await?,
         "cutout_url": photos.link(&photos.results_bucket, &format!("{prefix}/cutout.png")).await?,
         "expires_in": LINK_TTL.as_secs(),
     });
+    if campaign.require_id_card_photos {
+        let order = deps.orders.get(&task.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(task_not_held)?;
+        for side in ["front", "back"] {
+            let key = format!("identity/{}/{}/{side}", campaign.id, order.user_id);
+            links[format!("id_card_{side}_url")] = json!(photos.link(&photos.uploads_bucket, &key).await?);
+        }
+    }
     let report = photos.report(prefix).await?;
     let entry = AuditEntry {
         at: now_ms(),
@@ -192,6 +263,7 @@ async fn show(deps: &Deps, p: &Principal, task: &ReviewTask) -> Result<Response<
             "queued_at": rfc3339(task.queued_at),
             "lease_until": task.lease_until.map(rfc3339),
             "photos": links,
+            "spec": campaign.spec,
             "report": report,
         }),
     ))

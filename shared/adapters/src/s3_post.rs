@@ -26,6 +26,8 @@ pub struct UploadRules<'a> {
     pub min_bytes: u64,
     pub max_bytes: u64,
     pub expires_in: Duration,
+    /// `None`: any `image/*` (photos); `Some(t)`: exactly `t` (files such as rosters).
+    pub content_type: Option<&'a str>,
 }
 
 /// The form to send: POST `url` with `fields` first and the file last (field `file`).
@@ -72,7 +74,7 @@ pub fn presign_post(
     let credential = format!("{}/{date}/{}/s3/aws4_request", creds.access_key_id, rules.region);
     let mut fields = BTreeMap::from([
         ("key".to_owned(), rules.key.to_owned()),
-        ("Content-Type".to_owned(), "image/jpeg".to_owned()),
+        ("Content-Type".to_owned(), rules.content_type.unwrap_or("image/jpeg").to_owned()),
         ("x-amz-algorithm".to_owned(), "AWS4-HMAC-SHA256".to_owned()),
         ("x-amz-credential".to_owned(), credential.clone()),
         ("x-amz-date".to_owned(), amz_date.clone()),
@@ -81,7 +83,10 @@ pub fn presign_post(
         json!({"bucket": rules.bucket}),
         json!(["eq", "$key", rules.key]),
         json!(["content-length-range", rules.min_bytes, rules.max_bytes]),
-        json!(["starts-with", "$Content-Type", "image/"]),
+        match rules.content_type {
+            None => json!(["starts-with", "$Content-Type", "image/"]),
+            Some(t) => json!({"Content-Type": t}),
+        },
         json!({"x-amz-algorithm": "AWS4-HMAC-SHA256"}),
         json!({"x-amz-credential": credential}),
         json!({"x-amz-date": amz_date}),
@@ -125,12 +130,25 @@ impl Presigner {
         })
     }
 
+    /// A photo upload (`image/*`).
     pub async fn post(
         &self,
         key: &str,
         min_bytes: u64,
         max_bytes: u64,
         expires_in: Duration,
+    ) -> Result<PresignedPost, String> {
+        self.post_as(key, min_bytes, max_bytes, expires_in, None).await
+    }
+
+    /// An upload of exactly `content_type` (`None`: any image).
+    pub async fn post_as(
+        &self,
+        key: &str,
+        min_bytes: u64,
+        max_bytes: u64,
+        expires_in: Duration,
+        content_type: Option<&str>,
     ) -> Result<PresignedPost, String> {
         use aws_credential_types::provider::ProvideCredentials;
         let creds = self.credentials.provide_credentials().await.map_err(|e| e.to_string())?;
@@ -139,7 +157,15 @@ impl Presigner {
             secret_access_key: creds.secret_access_key().to_owned(),
             session_token: creds.session_token().map(str::to_owned),
         };
-        let rules = UploadRules { bucket: &self.bucket, key, region: &self.region, min_bytes, max_bytes, expires_in };
+        let rules = UploadRules {
+            bucket: &self.bucket,
+            key,
+            region: &self.region,
+            min_bytes,
+            max_bytes,
+            expires_in,
+            content_type,
+        };
         let url = bucket_url(self.endpoint.as_deref(), &self.bucket, &self.region);
         Ok(presign_post(url, &rules, &creds, OffsetDateTime::now_utc()))
     }
@@ -166,6 +192,7 @@ mod tests {
             min_bytes: 10_240,
             max_bytes: 15 * 1024 * 1024,
             expires_in: Duration::minutes(10),
+            content_type: None,
         };
         let creds = PostCredentials {
             access_key_id: "AKID".into(),

@@ -8,6 +8,7 @@ pub mod login;
 pub mod order;
 pub mod photo;
 pub mod roster;
+pub mod staff;
 pub mod user;
 
 pub use login::{LoginError, WeChatIdentity, WeChatLogin};

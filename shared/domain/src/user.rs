@@ -102,6 +102,7 @@ pub enum Role {
     Student,
     Reviewer,
     SchoolAdmin,
+    CustomerService,
     Operator,
 }
 

@@ -19,12 +19,24 @@ const MIN_KEY_BYTES: usize = 32;
 pub struct Principal {
     pub user_id: UserId,
     pub roles: Vec<Role>,
-    pub school_id: Option<String>,
+    /// The schools a reviewer or school admin works for (staff only).
+    pub school_ids: Vec<String>,
 }
 
 impl Principal {
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// Whether the caller acts as `role` for `school_id`: operators everywhere, the role's
+    /// holders in the schools they were granted.
+    pub fn acts_for(&self, role: Role, school_id: &str) -> bool {
+        self.has(Role::Operator) || (self.has(role) && self.school_ids.iter().any(|s| s == school_id))
+    }
+
+    /// Customer service and operators work across every school.
+    pub fn serves_all_schools(&self) -> bool {
+        self.has(Role::Operator) || self.has(Role::CustomerService)
     }
 
     /// Refuses callers without `role` (403: they are known, just not allowed).
@@ -119,7 +131,9 @@ impl SessionKeys {
             })?;
         let claims = data.claims;
         let user_id = UserId::parse(&claims.sub).map_err(|_| invalid_token().with_detail("bad sub"))?;
-        Ok(Principal { user_id, roles: claims.roles, school_id: claims.school_id })
+        // A bearer token is a student's: staff powers come only from a staff session.
+        let roles = claims.roles.into_iter().filter(|r| *r == Role::Student).collect();
+        Ok(Principal { user_id, roles, school_ids: Vec::new() })
     }
 
     /// The caller of `req`, from `Authorization: Bearer <token>`.

@@ -4,7 +4,9 @@
 pub mod auth;
 pub mod error;
 pub mod json;
+pub mod staff;
 
 pub use auth::{IssuedToken, Principal, SessionKeys};
 pub use error::ApiError;
 pub use json::{json_response, parse_json, path_param, query_param, request_id, respond, route_key, unknown_route};
+pub use staff::StaffGate;

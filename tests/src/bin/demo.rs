@@ -3,11 +3,12 @@
 //! through the HTTP API, verifies against the roster, pays (WeChat Pay played by the fake, with
 //! real signatures and a real encrypted notification) and uploads a real photo through the
 //! presigned POST; the photo is standardized, a reviewer approves it, and the school's export
-//! is built. It prints where the standard photo and the export are.
+//! is built. It prints where the standard photo and the export are, then sets up photos
+//! waiting in review and prints the console's address with a sign-in link for each role.
 
 use anyhow::{Context, ensure};
 use serde_json::json;
-use yunzhao_e2e::{Stack, astronaut, id_number, unique};
+use yunzhao_e2e::{Stack, astronaut, id_number, seed, unique};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -37,17 +38,17 @@ async fn main() -> anyhow::Result<()> {
     let verified = stack
         .post(
             "/v1/identity/verify",
-            Some(&student.token),
+            Some(&student),
             &json!({"campaign_id": campaign_id, "name": "张三", "id_number": id}),
         )
         .await?;
     ensure!(verified.status.is_success(), "verify: {} {}", verified.status, verified.body);
     println!("5. student verified as {}", verified.body["entry"]);
 
-    let campaigns = stack.get("/v1/campaigns", Some(&student.token)).await?;
+    let campaigns = stack.get("/v1/campaigns", Some(&student)).await?;
     println!("6. GET /v1/campaigns: {}", campaigns.body["campaigns"]);
 
-    let order = stack.post("/v1/orders", Some(&student.token), &json!({ "campaign_id": campaign_id })).await?;
+    let order = stack.post("/v1/orders", Some(&student), &json!({ "campaign_id": campaign_id })).await?;
     ensure!(order.status.is_success(), "order: {} {}", order.status, order.body);
     let no = order.body["order"]["order_id"].as_str().context("order id")?.to_owned();
     println!("7. order {no} created; wx.requestPayment parameters: {}", order.body["payment"]);
@@ -57,7 +58,7 @@ async fn main() -> anyhow::Result<()> {
         "8. student paid in WeChat; WeChat Pay's signed, encrypted notification answered {}",
         paid["delivery"]["status"]
     );
-    let history = stack.get(&format!("/v1/orders/{no}/history"), Some(&student.token)).await?;
+    let history = stack.get(&format!("/v1/orders/{no}/history"), Some(&student)).await?;
     ensure!(history.body["order"]["state"] == "paid", "order not paid: {}", history.body);
     println!("9. order state {}; history: {}", history.body["order"]["state"], history.body["history"]);
 
@@ -74,8 +75,8 @@ async fn main() -> anyhow::Result<()> {
         std::env::var("AWS_ENDPOINT_URL").unwrap_or_default()
     );
 
-    let reviewer = stack.staff(&operator, &["reviewer"]).await.context("reviewer")?;
-    let queue = stack.get(&format!("/v1/review/campaigns/{campaign_id}/queue"), Some(&reviewer.token)).await?;
+    let reviewer = stack.staff(&operator, &["reviewer"], &[&school_id]).await.context("reviewer")?;
+    let queue = stack.get(&format!("/v1/review/campaigns/{campaign_id}/queue"), Some(&reviewer)).await?;
     println!("12. review queue: {} waiting, oldest {} s", queue.body["waiting"], queue.body["oldest_age_seconds"]);
     let decided = stack.review_next(&reviewer, &campaign_id, &json!({"decision": "approve"})).await?;
     ensure!(decided.body["state"] == "approved", "review: {} {}", decided.status, decided.body);
@@ -91,5 +92,27 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("    the export is s3://{results}/{}", e["object_key"].as_str().unwrap_or_default());
     println!("    the school admin's 15-minute download link: {}", export["download_url"].as_str().unwrap_or_default());
+
+    // The console, over data a person can work on: photos waiting in two schools.
+    let console = seed::console(&stack, 3).await.context("console data")?;
+    println!(
+        "\n15. the staff console: {}/  (WeChat's QR page is the fake's: type any test unionid and confirm)",
+        stack.api
+    );
+    println!("    operator: open {}/v1/staff/sign-in and scan as unionid {}", stack.api, stack.first_operator);
+    for (role, link) in console["invitations"].as_object().into_iter().flatten() {
+        println!(
+            "    {role:<17} (one-time invitation, then sign in again with the same unionid): {}",
+            link.as_str().unwrap_or_default()
+        );
+    }
+    println!(
+        "    photos waiting: {} in {}, {} in {}",
+        console["students"]["a"].as_array().map_or(0, Vec::len),
+        console["schools"]["a"]["name"],
+        console["students"]["b"].as_array().map_or(0, Vec::len),
+        console["schools"]["b"]["name"]
+    );
+    println!("    the stack stays up for the console; `make down` stops it.");
     Ok(())
 }

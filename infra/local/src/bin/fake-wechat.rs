@@ -10,7 +10,12 @@ async fn main() -> anyhow::Result<()> {
     yunzhao_local::init_logging();
     let addr = env_or("FAKE_WECHAT_ADDR", "127.0.0.1:4010");
     let var = |name: &str| std::env::var(name).with_context(|| name.to_owned());
-    let app = fake_wechat::FakeApp { appid: var("WECHAT_APPID")?, app_secret: var("WECHAT_APP_SECRET")? };
+    let app = fake_wechat::FakeApp {
+        appid: var("WECHAT_APPID")?,
+        app_secret: var("WECHAT_APP_SECRET")?,
+        web_appid: var("WECHAT_WEB_APPID")?,
+        web_app_secret: var("WECHAT_WEB_APP_SECRET")?,
+    };
     let pay_keys = fake_wechat::pay::PayKeys {
         appid: var("WECHAT_APPID")?,
         mchid: var("WECHATPAY_MCHID")?,

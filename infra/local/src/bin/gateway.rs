@@ -12,5 +12,7 @@ async fn main() -> anyhow::Result<()> {
         serde_json::from_slice(&std::fs::read(&file).with_context(|| format!("read {file}"))?)
             .context("parse wiring")?;
     let addr = env_or("GATEWAY_ADDR", "127.0.0.1:4000");
-    gateway::run(wiring, &addr).await
+    // The console's built pages, served on the API's origin (CloudFront does this in AWS).
+    let console = std::env::var_os("CONSOLE_DIR").map(std::path::PathBuf::from).filter(|d| d.is_dir());
+    gateway::run(wiring, &addr, console).await
 }

@@ -42,7 +42,7 @@ impl LoginState {
     }
 }
 
-fn random_token(bytes: usize) -> String {
+pub(super) fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill(&mut buf[..]);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
@@ -82,7 +82,7 @@ pub struct Code2SessionQuery {
     grant_type: Option<String>,
 }
 
-fn wechat_error(errcode: i64, errmsg: &str) -> serde_json::Value {
+pub(super) fn wechat_error(errcode: i64, errmsg: &str) -> serde_json::Value {
     let rid = random_token(9);
     json!({ "errcode": errcode, "errmsg": format!("{errmsg}, rid: {rid}") })
 }

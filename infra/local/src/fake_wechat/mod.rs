@@ -3,6 +3,7 @@
 
 mod login;
 pub mod pay;
+mod web;
 
 use std::sync::Arc;
 
@@ -14,9 +15,13 @@ use axum::routing::{get, post};
 pub struct FakeApp {
     pub appid: String,
     pub app_secret: String,
+    /// The open platform's website app (staff QR sign-in).
+    pub web_appid: String,
+    pub web_app_secret: String,
 }
 
 pub fn router(app: FakeApp, pay_keys: pay::PayKeys) -> Router {
+    let web_state = Arc::new(web::WebState::new(app.clone()));
     let login_state = Arc::new(login::LoginState::new(app));
     let pay_state = Arc::new(pay::PayState::new(pay_keys));
     let login = Router::new()
@@ -32,5 +37,11 @@ pub fn router(app: FakeApp, pay_keys: pay::PayKeys) -> Router {
         .route("/_fake/pay/transactions/{no}/pay", post(pay::control_pay))
         .route("/_fake/pay/transactions/{no}/notify", post(pay::control_notify))
         .with_state(pay_state);
-    login.merge(pay).route("/_fake/health", get(|| async { "ok" }))
+    let web = Router::new()
+        .route("/connect/qrconnect", get(web::qrconnect))
+        .route("/_fake/qrconnect/confirm", post(web::confirm))
+        .route("/sns/oauth2/access_token", get(web::access_token))
+        .route("/_fake/web-codes", post(web::mint_code))
+        .with_state(web_state);
+    login.merge(pay).merge(web).route("/_fake/health", get(|| async { "ok" }))
 }

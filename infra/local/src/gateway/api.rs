@@ -22,7 +22,27 @@ use super::invoke::{Invoker, Outcome};
 /// API Gateway refuses request bodies over 10 MB.
 const MAX_BODY: usize = 10 * 1024 * 1024;
 
-pub fn router(routes: &[Route], invoker: Invoker) -> Router {
+/// The console's pages as CloudFront serves them in AWS: static files, with the same
+/// security headers (no framing, no sniffing, only this origin's scripts).
+const CONSOLE_CSP: &str = "default-src 'self'; img-src 'self' data: blob: http://127.0.0.1:4566; \
+     connect-src 'self' http://127.0.0.1:4566; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+fn console(dir: &std::path::Path) -> Router {
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let not_found = || async { (StatusCode::NOT_FOUND, axum::Json(json!({"message": "Not Found"}))) };
+    let files = tower_http::services::ServeDir::new(dir).fallback(axum::routing::any(not_found));
+    let header = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+    };
+    Router::new()
+        .fallback_service(files)
+        .layer(header("content-security-policy", CONSOLE_CSP))
+        .layer(header("x-content-type-options", "nosniff"))
+        .layer(header("referrer-policy", "no-referrer"))
+        .layer(header("x-frame-options", "DENY"))
+}
+
+pub fn router(routes: &[Route], invoker: Invoker, console_dir: Option<&std::path::Path>) -> Router {
     let mut by_path: BTreeMap<&str, MethodRouter> = BTreeMap::new();
     for route in routes {
         let Ok(method) = route.method.parse::<Method>() else { continue };
@@ -42,8 +62,12 @@ pub fn router(routes: &[Route], invoker: Invoker) -> Router {
     for (path, methods) in by_path {
         app = app.route(path, methods);
     }
-    // API Gateway's own answer for an unknown route.
-    app.fallback(|| async { (StatusCode::NOT_FOUND, axum::Json(json!({"message": "Not Found"}))) })
+    match console_dir {
+        // Everything that is not an API route: the console's files (one origin, as in AWS).
+        Some(dir) => app.fallback_service(console(dir)),
+        // API Gateway's own answer for an unknown route.
+        None => app.fallback(|| async { (StatusCode::NOT_FOUND, axum::Json(json!({"message": "Not Found"}))) }),
+    }
 }
 
 async fn forward(

@@ -50,7 +50,7 @@ pub struct Schedule {
     pub every_seconds: u64,
 }
 
-pub async fn run(wiring: Wiring, addr: &str) -> anyhow::Result<()> {
+pub async fn run(wiring: Wiring, addr: &str, console_dir: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     let invoker = Invoker::new(&wiring.invoke_url)?;
     if !wiring.queues.is_empty() {
         let sqs = aws_sdk_sqs::Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await);
@@ -61,7 +61,7 @@ pub async fn run(wiring: Wiring, addr: &str) -> anyhow::Result<()> {
     for schedule in wiring.schedules.clone() {
         tokio::spawn(schedules::tick(invoker.clone(), schedule));
     }
-    let app = api::router(&wiring.routes, invoker);
+    let app = api::router(&wiring.routes, invoker, console_dir.as_deref());
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("bind {addr}"))?;
     tracing::info!(%addr, routes = wiring.routes.len(), queues = wiring.queues.len(), schedules = wiring.schedules.len(), "gateway listening");
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;

@@ -10,7 +10,6 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use yunzhao_domain::campaign::Campaign;
-use yunzhao_domain::{Role, UserId};
 
 use super::{describe, is_condition_failure, query_all};
 
@@ -95,6 +94,8 @@ pub fn campaign_pk(id: &str) -> String {
 }
 
 const OPEN_CAMPAIGNS: &str = "OPEN_CAMPAIGNS";
+/// The index partition listing every school.
+const SCHOOLS: &str = "SCHOOLS";
 
 fn closing_key(c: &Campaign) -> String {
     format!("{:012}#{}", c.window.closes_at.unix_timestamp().max(0), c.id)
@@ -106,7 +107,10 @@ impl DynamoCampaigns {
     }
 
     pub async fn create_school(&self, school: &School) -> Result<(), CampaignStoreError> {
-        let item = serde_json::json!({"PK": format!("SCHOOL#{}", school.id), "SK": "PROFILE", "entity": "school", "id": school.id, "name": school.name});
+        let item = serde_json::json!({
+            "PK": format!("SCHOOL#{}", school.id), "SK": "PROFILE", "entity": "school", "id": school.id, "name": school.name,
+            "GSI1PK": SCHOOLS, "GSI1SK": format!("{}#{}", school.name, school.id),
+        });
         self.client
             .put_item()
             .table_name(&self.table)
@@ -131,38 +135,30 @@ impl DynamoCampaigns {
         Ok(out.item.is_some())
     }
 
-    /// Grants staff roles (students keep being students); the user must exist.
-    pub async fn set_roles(
-        &self,
-        user: &UserId,
-        roles: &[Role],
-        school_id: Option<&str>,
-    ) -> Result<(), CampaignStoreError> {
-        let mut roles: Vec<Role> = roles.to_vec();
-        if !roles.contains(&Role::Student) {
-            roles.insert(0, Role::Student);
-        }
-        let roles_av = serde_dynamo::to_attribute_value(&roles).map_err(corrupt)?;
-        let mut update = self
+    pub async fn school(&self, id: &str) -> Result<Option<School>, CampaignStoreError> {
+        let out = self
             .client
-            .update_item()
+            .get_item()
             .table_name(&self.table)
-            .key("PK", s(&format!("USER#{user}")))
+            .key("PK", s(&format!("SCHOOL#{id}")))
             .key("SK", s("PROFILE"))
-            .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":r", roles_av);
-        update = match school_id {
-            Some(sid) => {
-                update.update_expression("SET #roles = :r, school_id = :s").expression_attribute_values(":s", s(sid))
-            }
-            None => update.update_expression("SET #roles = :r REMOVE school_id"),
-        };
-        update
-            .expression_attribute_names("#roles", "roles")
             .send()
             .await
-            .map_err(|e| if is_condition_failure(&e) { CampaignStoreError::NotFound } else { unavailable(&e) })?;
-        Ok(())
+            .map_err(|e| unavailable(&e))?;
+        out.item.map(|i| serde_dynamo::from_item(i).map_err(corrupt)).transpose()
+    }
+
+    /// Every school, by name (`GSI1PK=SCHOOLS`).
+    pub async fn schools(&self) -> Result<Vec<School>, CampaignStoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI1")
+            .key_condition_expression("GSI1PK = :all")
+            .expression_attribute_values(":all", s(SCHOOLS));
+        let items = super::query_all(query).await.map_err(|e| unavailable(&e))?;
+        items.into_iter().map(|i| serde_dynamo::from_item(i).map_err(corrupt)).collect()
     }
 
     pub async fn create(&self, campaign: &Campaign) -> Result<(), CampaignStoreError> {

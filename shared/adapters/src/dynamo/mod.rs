@@ -8,6 +8,7 @@ pub mod limits;
 pub mod orders;
 pub mod review;
 pub mod roster;
+pub mod staff;
 pub mod users;
 
 pub use campaigns::DynamoCampaigns;
@@ -16,6 +17,7 @@ pub use limits::DynamoCounters;
 pub use orders::DynamoOrders;
 pub use review::ReviewQueue;
 pub use roster::DynamoRoster;
+pub use staff::DynamoStaff;
 pub use users::DynamoUsers;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};

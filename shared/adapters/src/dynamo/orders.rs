@@ -390,6 +390,8 @@ impl DynamoOrders {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let record: Item = serde_dynamo::to_item(serde_json::json!({
             "PK": order_pk(&order.out_trade_no), "SK": format!("PAYMENT#{transaction_id}"), "entity": "payment",
+            // Customer service finds an order by the transaction id a student reads off WeChat.
+            "GSI1PK": format!("TXN#{transaction_id}"), "GSI1SK": order_pk(&order.out_trade_no),
             "transaction_id": transaction_id, "amount_fen": order.amount_fen, "recorded_at": now, "cause": cause, "detail": detail,
         }))
         .map_err(corrupt)?;
@@ -462,6 +464,54 @@ impl DynamoOrders {
             .await
             .map_err(|e| err(&e))?;
         out.items.unwrap_or_default().into_iter().map(|i| serde_dynamo::from_item(i).map_err(corrupt)).collect()
+    }
+
+    /// The order a WeChat Pay transaction paid (`GSI1PK=TXN#<transaction_id>` on the payment).
+    pub async fn by_transaction(&self, transaction_id: &str) -> Result<Option<Order>, OrderStoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI1")
+            .key_condition_expression("GSI1PK = :t")
+            .expression_attribute_values(":t", s(&format!("TXN#{transaction_id}")))
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| err(&e))?;
+        let Some(no) = out.items().first().and_then(|i| i.get("GSI1SK")).and_then(|v| v.as_s().ok()) else {
+            return Ok(None);
+        };
+        match no.strip_prefix("ORDER#").map(OutTradeNo::parse) {
+            Some(Ok(no)) => self.get(&no).await,
+            _ => Ok(None),
+        }
+    }
+
+    /// The newest anomalies first (at most `limit`), for operators and customer service.
+    pub async fn anomalies(&self, limit: i32) -> Result<Vec<serde_json::Value>, OrderStoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :a")
+            .expression_attribute_values(":a", s("ANOMALY"))
+            .scan_index_forward(false)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(|e| err(&e))?;
+        out.items()
+            .iter()
+            .map(|i| {
+                let mut v: serde_json::Value = serde_dynamo::from_item(i.clone()).map_err(corrupt)?;
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("PK");
+                    o.remove("SK");
+                }
+                Ok(v)
+            })
+            .collect()
     }
 
     /// Something operators must resolve (an unknown or mismatched payment, a payment after

@@ -245,17 +245,20 @@ impl ReviewQueue {
         read_tasks(query).await
     }
 
-    /// The next task for `who`: the one they already hold, else the oldest nobody holds,
-    /// leased to them until `now_ms + lease_ms`. Two reviewers claiming at once get two
-    /// different tasks (the lease is written under the condition that none is live).
+    /// The next task for `who` other than those in `except` (the one on their screen, the
+    /// ones they skipped): one they already hold, else the oldest nobody holds, leased to
+    /// them until `now_ms + lease_ms`. Two reviewers claiming at once get two different tasks
+    /// (the lease is written under the condition that none is live).
     pub async fn claim(
         &self,
         campaign_id: &str,
         who: &str,
+        except: &[String],
         now_ms: i64,
         lease_ms: i64,
     ) -> Result<Option<ReviewTask>, ReviewStoreError> {
-        let tasks = self.tasks(campaign_id).await?;
+        let tasks: Vec<ReviewTask> =
+            self.tasks(campaign_id).await?.into_iter().filter(|t| !except.contains(&t.task_id)).collect();
         if let Some(mine) = tasks.iter().find(|t| t.held_by(who, now_ms)) {
             return Ok(Some(mine.clone()));
         }
@@ -284,6 +287,34 @@ impl ReviewQueue {
             }
         }
         Ok(None)
+    }
+
+    /// Gives a held task back to the queue at once (a reviewer's skip); `false` when `who`
+    /// does not hold it (decided, lapsed, or someone else's).
+    pub async fn release(
+        &self,
+        campaign_id: &str,
+        task_id: &str,
+        who: &str,
+        now_ms: i64,
+    ) -> Result<bool, ReviewStoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&queue_pk(campaign_id)))
+            .key("SK", s(&task_sk(task_id)))
+            .update_expression("REMOVE lease_by, lease_until")
+            .condition_expression("lease_by = :me AND lease_until > :now")
+            .expression_attribute_values(":me", s(who))
+            .expression_attribute_values(":now", n(now_ms))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(err(&e)),
+        }
     }
 
     pub async fn stats(&self, campaign_id: &str, now_ms: i64) -> Result<QueueStats, ReviewStoreError> {

@@ -4,8 +4,10 @@
 pub mod login;
 pub mod pay;
 pub mod pay_crypto;
+pub mod web_login;
 
 pub use login::WeChatLoginClient;
+pub use web_login::WeChatWebLoginClient;
 
 /// The production API host.
 pub const API_BASE: &str = "https://api.weixin.qq.com";

@@ -1,0 +1,449 @@
+//! Staff in the table:
+//! - `PK=STAFF#<id>`, `SK=ACCOUNT`: the account; `GSI1PK=STAFF_DIRECTORY`, `GSI1SK=STAFF#<id>`
+//!   lists members for operators.
+//! - `PK=UNIONID#<unionid>`, `SK=UNIONID`: points a unionid at its account (written with the
+//!   account in one conditional transaction: one account per person).
+//! - `PK=INVITE#<id>`, `SK=INVITE`: an invitation with the SHA-256 of its secret;
+//!   `GSI1PK=STAFF_DIRECTORY`, `GSI1SK=INVITE#<created_ms>#<id>`; `expires_at` (TTL, seconds)
+//!   a month after it lapses.
+//! - `PK=STAFFSESSION#<sha256 of token>`, `SK=SESSION`: a session; `expires_at` (TTL) at its end.
+//!
+//! Tokens and invitation secrets are never stored, only their hashes.
+
+use aws_lc_rs::digest;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
+use yunzhao_domain::UserId;
+use yunzhao_domain::staff::{
+    Grant, Invitation, InvitationToken, Secret, StaffAccount, StaffDirectory, StaffSession, StaffStatus, StaffStore,
+    StaffStoreError, UnionId,
+};
+
+use super::{describe, is_condition_failure, query_all};
+
+const DIRECTORY: &str = "STAFF_DIRECTORY";
+/// Used or lapsed invitations stay listed this long, then TTL removes them.
+const INVITATION_KEPT_MS: i64 = 30 * 24 * 3600 * 1000;
+
+#[derive(Clone)]
+pub struct DynamoStaff {
+    client: Client,
+    table: String,
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+fn hash(secret: &Secret) -> String {
+    hex::encode(digest::digest(&digest::SHA256, secret.as_str().as_bytes()))
+}
+
+fn account_pk(id: &UserId) -> String {
+    format!("STAFF#{id}")
+}
+
+fn unionid_pk(u: &UnionId) -> String {
+    format!("UNIONID#{}", u.as_str())
+}
+
+fn invite_pk(id: &str) -> String {
+    format!("INVITE#{id}")
+}
+
+fn session_pk(token: &Secret) -> String {
+    format!("STAFFSESSION#{}", hash(token))
+}
+
+#[derive(Serialize, Deserialize)]
+struct AccountItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "GSI1PK")]
+    gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    gsi1sk: String,
+    entity: String,
+    #[serde(flatten)]
+    account: StaffAccount,
+}
+
+impl AccountItem {
+    fn new(account: &StaffAccount) -> Self {
+        Self {
+            pk: account_pk(&account.id),
+            sk: "ACCOUNT".into(),
+            gsi1pk: DIRECTORY.into(),
+            gsi1sk: account_pk(&account.id),
+            entity: "staff".into(),
+            account: account.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct PointerItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    staff_id: UserId,
+}
+
+#[derive(Serialize, Deserialize)]
+struct InviteItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "GSI1PK")]
+    gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    gsi1sk: String,
+    entity: String,
+    secret_sha256: String,
+    expires_at: i64,
+    #[serde(flatten)]
+    invitation: Invitation,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SessionItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    expires_at: i64,
+    #[serde(flatten)]
+    session: StaffSession,
+}
+
+fn unavailable<E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> StaffStoreError {
+    StaffStoreError::Unavailable(describe(e))
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StaffStoreError {
+    StaffStoreError::Corrupt(e.to_string())
+}
+
+impl DynamoStaff {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    async fn item(&self, pk: &str, sk: &str) -> Result<Option<super::Item>, StaffStoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(pk))
+            .key("SK", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(out.item)
+    }
+
+    fn put(&self, item: super::Item, condition: Option<&str>) -> Result<TransactWriteItem, StaffStoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(condition.map(str::to_owned))
+            .build()
+            .map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    async fn directory(&self, prefix: &str) -> Result<Vec<super::Item>, StaffStoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI1")
+            .key_condition_expression("GSI1PK = :d AND begins_with(GSI1SK, :p)")
+            .expression_attribute_values(":d", s(DIRECTORY))
+            .expression_attribute_values(":p", s(prefix));
+        query_all(query).await.map_err(|e| unavailable(&e))
+    }
+}
+
+impl StaffStore for DynamoStaff {
+    async fn by_unionid(&self, unionid: &UnionId) -> Result<Option<StaffAccount>, StaffStoreError> {
+        let Some(item) = self.item(&unionid_pk(unionid), "UNIONID").await? else { return Ok(None) };
+        let pointer: PointerItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+        self.get(&pointer.staff_id).await
+    }
+
+    async fn get(&self, id: &UserId) -> Result<Option<StaffAccount>, StaffStoreError> {
+        let item = self.item(&account_pk(id), "ACCOUNT").await?;
+        item.map(|i| serde_dynamo::from_item::<_, AccountItem>(i).map(|a| a.account).map_err(corrupt)).transpose()
+    }
+
+    async fn create(&self, account: &StaffAccount) -> Result<bool, StaffStoreError> {
+        let pointer = PointerItem {
+            pk: unionid_pk(&account.unionid),
+            sk: "UNIONID".into(),
+            entity: "unionid".into(),
+            staff_id: account.id.clone(),
+        };
+        let first = "attribute_not_exists(PK)";
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(self.put(serde_dynamo::to_item(&pointer).map_err(corrupt)?, Some(first))?)
+            .transact_items(self.put(serde_dynamo::to_item(AccountItem::new(account)).map_err(corrupt)?, Some(first))?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(unavailable(&e)),
+        }
+    }
+
+    async fn invitation(&self, token: &InvitationToken) -> Result<Option<Invitation>, StaffStoreError> {
+        let Some(item) = self.item(&invite_pk(&token.id), "INVITE").await? else { return Ok(None) };
+        let stored: InviteItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+        // Compared as a secret: the hash of what the link carries against the stored hash.
+        let given = Secret::parse(&hash(&token.secret)).map_err(corrupt)?;
+        Ok(given.matches(&stored.secret_sha256).then_some(stored.invitation))
+    }
+
+    async fn accept_invitation(
+        &self,
+        invitation: &Invitation,
+        account: &StaffAccount,
+        new: bool,
+        now_ms: i64,
+    ) -> Result<bool, StaffStoreError> {
+        let used = Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(&invite_pk(&invitation.id)))
+            .key("SK", s("INVITE"))
+            .update_expression("SET used_by = :by, used_at_ms = :now")
+            .condition_expression(
+                "attribute_exists(PK) AND attribute_not_exists(used_by) AND cancelled = :no AND expires_at_ms > :now",
+            )
+            .expression_attribute_values(":by", s(account.id.as_str()))
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .expression_attribute_values(":no", AttributeValue::Bool(false))
+            .build()
+            .map_err(corrupt)?;
+        let mut tx = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(used).build())
+            .transact_items(self.put(serde_dynamo::to_item(AccountItem::new(account)).map_err(corrupt)?, None)?);
+        if new {
+            let pointer = PointerItem {
+                pk: unionid_pk(&account.unionid),
+                sk: "UNIONID".into(),
+                entity: "unionid".into(),
+                staff_id: account.id.clone(),
+            };
+            tx = tx.transact_items(
+                self.put(serde_dynamo::to_item(&pointer).map_err(corrupt)?, Some("attribute_not_exists(PK)"))?,
+            );
+        }
+        match tx.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(unavailable(&e)),
+        }
+    }
+
+    async fn record_sign_in(&self, id: &UserId, name: &str, now_ms: i64) -> Result<(), StaffStoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&account_pk(id)))
+            .key("SK", s("ACCOUNT"))
+            .update_expression("SET last_sign_in_at_ms = :now, #n = :name")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#n", "name")
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .expression_attribute_values(":name", s(name))
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(())
+    }
+
+    async fn put_session(&self, token: &Secret, session: &StaffSession) -> Result<(), StaffStoreError> {
+        let item = SessionItem {
+            pk: session_pk(token),
+            sk: "SESSION".into(),
+            entity: "staff_session".into(),
+            expires_at: session.expires_at_ms / 1000,
+            session: session.clone(),
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(())
+    }
+
+    async fn session(&self, token: &Secret) -> Result<Option<StaffSession>, StaffStoreError> {
+        let item = self.item(&session_pk(token), "SESSION").await?;
+        item.map(|i| serde_dynamo::from_item::<_, SessionItem>(i).map(|s| s.session).map_err(corrupt)).transpose()
+    }
+
+    async fn touch_session(&self, token: &Secret, now_ms: i64) -> Result<(), StaffStoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&session_pk(token)))
+            .key("SK", s("SESSION"))
+            .update_expression("SET last_seen_at_ms = :now")
+            .condition_expression("attribute_exists(PK) AND last_seen_at_ms < :now")
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .send()
+            .await;
+        match result {
+            // Signed out meanwhile, or a later request touched it first: nothing to do.
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(unavailable(&e)),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    async fn delete_session(&self, token: &Secret) -> Result<(), StaffStoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("PK", s(&session_pk(token)))
+            .key("SK", s("SESSION"))
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(())
+    }
+}
+
+impl StaffDirectory for DynamoStaff {
+    async fn members(&self) -> Result<Vec<StaffAccount>, StaffStoreError> {
+        let items = self.directory("STAFF#").await?;
+        items
+            .into_iter()
+            .map(|i| serde_dynamo::from_item::<_, AccountItem>(i).map(|a| a.account).map_err(corrupt))
+            .collect()
+    }
+
+    async fn update_member(
+        &self,
+        id: &UserId,
+        grant: &Grant,
+        status: StaffStatus,
+    ) -> Result<Option<StaffAccount>, StaffStoreError> {
+        let list = |v: &[String]| AttributeValue::L(v.iter().map(|x| s(x)).collect());
+        let roles: Vec<String> = grant
+            .roles
+            .iter()
+            .map(|r| serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+            .collect();
+        let status = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&account_pk(id)))
+            .key("SK", s("ACCOUNT"))
+            .update_expression("SET #r = :r, school_ids = :s, #st = :st")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#r", "roles")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":r", list(&roles))
+            .expression_attribute_values(":s", list(&grant.school_ids))
+            .expression_attribute_values(":st", s(&status))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                let item = out.attributes.ok_or_else(|| corrupt("update returned no attributes"))?;
+                Ok(Some(serde_dynamo::from_item::<_, AccountItem>(item).map_err(corrupt)?.account))
+            }
+            Err(e) if is_condition_failure(&e) => Ok(None),
+            Err(e) => Err(unavailable(&e)),
+        }
+    }
+
+    async fn put_invitation(&self, invitation: &Invitation, secret: &Secret) -> Result<(), StaffStoreError> {
+        let item = InviteItem {
+            pk: invite_pk(&invitation.id),
+            sk: "INVITE".into(),
+            gsi1pk: DIRECTORY.into(),
+            gsi1sk: format!("INVITE#{:013}#{}", invitation.created_at_ms, invitation.id),
+            entity: "invitation".into(),
+            secret_sha256: hash(secret),
+            expires_at: (invitation.expires_at_ms + INVITATION_KEPT_MS) / 1000,
+            invitation: invitation.clone(),
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(())
+    }
+
+    async fn invitations(&self) -> Result<Vec<Invitation>, StaffStoreError> {
+        let items = self.directory("INVITE#").await?;
+        let mut all: Vec<Invitation> = items
+            .into_iter()
+            .map(|i| serde_dynamo::from_item::<_, InviteItem>(i).map(|x| x.invitation).map_err(corrupt))
+            .collect::<Result<_, _>>()?;
+        all.reverse();
+        Ok(all)
+    }
+
+    async fn cancel_invitation(&self, id: &str, now_ms: i64) -> Result<bool, StaffStoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&invite_pk(id)))
+            .key("SK", s("INVITE"))
+            .update_expression("SET cancelled = :yes")
+            .condition_expression(
+                "attribute_exists(PK) AND attribute_not_exists(used_by) AND cancelled = :no AND expires_at_ms > :now",
+            )
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .expression_attribute_values(":no", AttributeValue::Bool(false))
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(unavailable(&e)),
+        }
+    }
+
+    async fn unknown_schools(&self, school_ids: &[String]) -> Result<Vec<String>, StaffStoreError> {
+        let mut unknown = Vec::new();
+        for id in school_ids {
+            if self.item(&format!("SCHOOL#{id}"), "PROFILE").await?.is_none() {
+                unknown.push(id.clone());
+            }
+        }
+        Ok(unknown)
+    }
+}

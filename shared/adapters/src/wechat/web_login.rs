@@ -1,0 +1,108 @@
+//! WeChat's website QR login (open platform 网站应用):
+//! `GET /sns/oauth2/access_token?appid&secret&code&grant_type=authorization_code`
+//! → `{access_token, expires_in, refresh_token, openid, scope, unionid}` or `{errcode, errmsg}`.
+//! Only the openid and unionid are kept; the access and refresh tokens are dropped here.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use yunzhao_domain::staff::{SignInError, UnionId, WeChatWebLogin, WebCode, WebIdentity};
+
+const TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The page people scan on: `{OPEN_BASE}/connect/qrconnect?…`.
+pub const OPEN_BASE: &str = "https://open.weixin.qq.com";
+
+pub struct WeChatWebLoginClient {
+    http: reqwest::Client,
+    base_url: String,
+    appid: String,
+    secret: String,
+}
+
+impl WeChatWebLoginClient {
+    pub fn new(
+        base_url: impl Into<String>,
+        appid: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder().timeout(TIMEOUT).build()?;
+        Ok(Self { http, base_url: base_url.into(), appid: appid.into(), secret: secret.into() })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct AccessTokenResponse {
+    openid: Option<String>,
+    unionid: Option<String>,
+    #[serde(default)]
+    errcode: i64,
+}
+
+fn interpret(body: &[u8]) -> Result<WebIdentity, SignInError> {
+    let r: AccessTokenResponse = serde_json::from_slice(body)
+        .map_err(|_| SignInError::Unavailable("oauth2/access_token answered non-JSON".into()))?;
+    match r.errcode {
+        0 => {
+            let openid = r
+                .openid
+                .filter(|o| !o.is_empty())
+                .ok_or_else(|| SignInError::Unavailable("oauth2/access_token answered without an openid".into()))?;
+            Ok(WebIdentity { openid, unionid: r.unionid.as_deref().and_then(|u| UnionId::parse(u).ok()) })
+        }
+        40029 => Err(SignInError::InvalidCode),
+        40163 => Err(SignInError::CodeUsed),
+        42003 => Err(SignInError::CodeExpired),
+        -1 => Err(SignInError::Unavailable("WeChat busy (-1)".into())),
+        40013 | 40125 | 41002 | 41004 => Err(SignInError::Misconfigured(r.errcode)),
+        errcode => Err(SignInError::Unavailable(format!("errcode {errcode}"))),
+    }
+}
+
+impl WeChatWebLogin for WeChatWebLoginClient {
+    async fn exchange(&self, code: &WebCode) -> Result<WebIdentity, SignInError> {
+        let url = format!("{}/sns/oauth2/access_token", self.base_url);
+        let query = [
+            ("appid", self.appid.as_str()),
+            ("secret", self.secret.as_str()),
+            ("code", code.as_str()),
+            ("grant_type", "authorization_code"),
+        ];
+        // The URL carries the app secret: errors are reported without it.
+        let unreachable = |e: reqwest::Error| SignInError::Unavailable(e.without_url().to_string());
+        let response = self.http.get(url).query(&query).send().await.map_err(unreachable)?;
+        if !response.status().is_success() {
+            return Err(SignInError::Unavailable(format!("HTTP {}", response.status().as_u16())));
+        }
+        interpret(&response.bytes().await.map_err(unreachable)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_good_answer_gives_openid_and_unionid_and_drops_the_tokens() {
+        let body = br#"{"access_token":"ACCESS","expires_in":7200,"refresh_token":"R","openid":"oWeb123","scope":"snsapi_login","unionid":"o6_bmasdasdsad6_2sgVt7hMZOPfL"}"#;
+        let id = interpret(body).expect("identity");
+        assert_eq!(id.openid, "oWeb123");
+        assert_eq!(id.unionid.map(|u| u.as_str().to_owned()).as_deref(), Some("o6_bmasdasdsad6_2sgVt7hMZOPfL"));
+    }
+
+    #[test]
+    fn wechat_errcodes_map_to_what_the_person_can_do() {
+        let case = |code: i64| interpret(format!(r#"{{"errcode":{code},"errmsg":"x"}}"#).as_bytes());
+        assert_eq!(case(40029), Err(SignInError::InvalidCode));
+        assert_eq!(case(40163), Err(SignInError::CodeUsed));
+        assert_eq!(case(42003), Err(SignInError::CodeExpired));
+        assert_eq!(case(40125), Err(SignInError::Misconfigured(40125)));
+        assert!(matches!(case(-1), Err(SignInError::Unavailable(_))));
+    }
+
+    #[test]
+    fn an_answer_without_unionid_is_kept_as_such() {
+        let id = interpret(br#"{"openid":"oWeb123","scope":"snsapi_login"}"#).expect("identity");
+        assert_eq!(id.unionid, None);
+    }
+}

@@ -1,0 +1,226 @@
+//! Staff in the console, end to end: QR sign-in through the fake WeChat's website login,
+//! invitations, sessions in cookies with CSRF tokens, revocation taking effect at the next
+//! request, reviewers scoped to their schools, skip, and customer service finding an order
+//! by its WeChat Pay transaction id.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use yunzhao_e2e::{SchoolSetup, Stack, astronaut, unique, url_param};
+
+async fn stack() -> Stack {
+    Stack::from_env().await.expect("the local stack's environment (run `make test`)")
+}
+
+/// A school with an open campaign and `n` photos waiting in review.
+async fn school_with_photos(stack: &Stack, n: usize) -> (SchoolSetup, Vec<String>) {
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let (students, _) = stack.roster_students(&setup, n, n).await.expect("students");
+    let mut orders = Vec::new();
+    for s in &students {
+        let no = stack.paid_order(&s.session, &setup.campaign_id).await.expect("order");
+        stack.upload_photo(&s.session, &no, astronaut()).await.expect("upload");
+        stack.wait_for_state(&s.session, &no, "in_review", 180).await.expect("in review");
+        orders.push(no);
+    }
+    (setup, orders)
+}
+
+#[tokio::test]
+async fn sign_in_goes_to_wechats_qr_page_and_a_forged_state_or_reused_code_is_refused() {
+    let stack = stack().await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let started = http.get(format!("{}/v1/staff/sign-in", stack.api)).send().await.expect("start");
+    assert_eq!(started.status(), StatusCode::FOUND);
+    let to = started.headers()["location"].to_str().expect("location").to_owned();
+    assert!(to.starts_with(&format!("{}/connect/qrconnect?", stack.wechat)), "{to}");
+    assert_eq!(url_param(&to, "scope").as_deref(), Some("snsapi_login"));
+    assert_eq!(url_param(&to, "redirect_uri"), Some(format!("{}/v1/staff/sign-in/callback", stack.api)));
+    let cookie = started.headers()["set-cookie"].to_str().expect("cookie").to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=Lax"), "{cookie}");
+
+    // WeChat's page answers for our website appid.
+    let page = reqwest::get(&to).await.expect("qr page").text().await.expect("html");
+    assert!(page.contains("扫码并确认登录"), "{page}");
+
+    // A callback whose state is not the one this browser was given.
+    let code: serde_json::Value = http
+        .post(format!("{}/_fake/web-codes", stack.wechat))
+        .json(&json!({"unionid": stack.first_operator}))
+        .send()
+        .await
+        .expect("code")
+        .json()
+        .await
+        .expect("json");
+    let pair = cookie.split(';').next().expect("pair").to_owned();
+    let forged = http
+        .get(format!("{}/v1/staff/sign-in/callback", stack.api))
+        .query(&[("code", code["code"].as_str().expect("code")), ("state", &"0".repeat(64))])
+        .header("cookie", &pair)
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(forged.headers()["location"], format!("{}/?signin_error=invalid_signin_state", stack.api).as_str());
+    assert!(
+        forged
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .all(|c| !c.to_str().unwrap_or("").starts_with("__Host-yz_staff="))
+    );
+
+    // The same code, now with the right state, signs in once; a second use is WeChat's 40163.
+    let state = url_param(&to, "state").expect("state");
+    let callback = |c: String| {
+        http.get(format!("{}/v1/staff/sign-in/callback", stack.api))
+            .query(&[("code", c), ("state", state.clone())])
+            .header("cookie", pair.clone())
+            .send()
+    };
+    let first = callback(code["code"].as_str().expect("code").to_owned()).await.expect("callback");
+    assert_eq!(first.headers()["location"], format!("{}/", stack.api).as_str());
+    let again = callback(code["code"].as_str().expect("code").to_owned()).await.expect("callback");
+    assert_eq!(again.headers()["location"], format!("{}/?signin_error=signin_code_used", stack.api).as_str());
+}
+
+#[tokio::test]
+async fn an_invitation_makes_one_reviewer_and_is_used_up_and_strangers_are_not_staff() {
+    let stack = stack().await;
+    let operator = stack.bootstrap_operator().await.expect("operator");
+    let school = stack.create_school(&operator, "邀请测试大学").await.expect("school");
+    let link = stack.invite(&operator, &["reviewer"], &[&school]).await.expect("invite");
+    let reviewer = stack.staff_sign_in(&format!("rev_{}", unique()), Some(&link)).await.expect("reviewer");
+    let me = stack.get("/v1/staff/session", Some(&reviewer)).await.expect("session");
+    assert_eq!(
+        (me.body["staff"]["roles"].clone(), me.body["staff"]["school_ids"].clone()),
+        (json!(["reviewer"]), json!([school]))
+    );
+
+    let reused = stack.staff_sign_in(&format!("rev_{}", unique()), Some(&link)).await;
+    assert!(reused.is_err_and(|e| e.to_string().contains("invitation_invalid")));
+    let stranger = stack.staff_sign_in(&format!("nobody_{}", unique()), None).await;
+    assert!(stranger.is_err_and(|e| e.to_string().contains("not_staff")));
+
+    // The reviewer signs in again later with the same WeChat, without a link.
+    assert!(stack.staff_sign_in(&reviewer.openid, None).await.is_ok());
+    let listed = stack.get("/v1/staff/invitations", Some(&operator)).await.expect("list");
+    let mine = listed.body["invitations"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|i| link.contains(i["id"].as_str().unwrap_or("-")));
+    assert_eq!(mine.map(|i| i["status"].clone()), Some(json!("used")));
+}
+
+#[tokio::test]
+async fn a_student_token_opens_no_staff_route_and_state_changes_need_the_csrf_token() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let student = stack.log_in(None).await.expect("student");
+    for path in ["/v1/review/queues", "/v1/staff/members", "/v1/admin/schools"] {
+        let r = stack.get(path, Some(&student)).await.expect("call");
+        assert_eq!((r.status, r.error_code()), (StatusCode::UNAUTHORIZED, "not_signed_in"), "{path}");
+    }
+    let path = format!("/v1/admin/campaigns/{}/roster-uploads", setup.campaign_id);
+    for csrf in [None, Some("f".repeat(64).as_str())] {
+        let r = stack.post(&path, Some(&setup.admin.with_csrf(csrf)), &json!({})).await.expect("call");
+        assert_eq!((r.status, r.error_code()), (StatusCode::FORBIDDEN, "csrf_failed"), "{csrf:?}");
+    }
+    let r = stack.post(&path, Some(&setup.admin), &json!({})).await.expect("call");
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["upload"]["method"], "POST");
+}
+
+#[tokio::test]
+async fn reviewers_see_only_their_schools_and_a_revoked_reviewer_is_refused_at_once() {
+    let stack = stack().await;
+    let (a, _) = school_with_photos(&stack, 1).await;
+    let b = stack.school_with_campaign("name_id_number").await.expect("school b");
+    let reviewer_b = stack.staff(&a.operator, &["reviewer"], &[&b.school_id]).await.expect("reviewer b");
+    let reviewer_a = stack.staff(&a.operator, &["reviewer"], &[&a.school_id]).await.expect("reviewer a");
+
+    let queues = stack.get("/v1/review/queues", Some(&reviewer_b)).await.expect("queues");
+    let listed =
+        queues.body["queues"].as_array().expect("queues").iter().any(|q| q["campaign_id"] == a.campaign_id.as_str());
+    assert!(!listed, "school A's queue shown to school B's reviewer: {}", queues.body);
+    let claim = format!("/v1/review/campaigns/{}/claims", a.campaign_id);
+    let r = stack.post(&claim, Some(&reviewer_b), &json!({})).await.expect("claim");
+    assert_eq!((r.status, r.error_code()), (StatusCode::NOT_FOUND, "campaign_not_found"));
+
+    let task = stack.post(&claim, Some(&reviewer_a), &json!({})).await.expect("claim");
+    assert_eq!(task.status, StatusCode::OK, "{}", task.body);
+    let task_path =
+        format!("/v1/review/campaigns/{}/tasks/{}", a.campaign_id, task.body["task_id"].as_str().expect("task"));
+    assert!(task.body["spec"]["width_px"].is_number(), "{}", task.body);
+    let r = stack.get(&task_path, Some(&reviewer_b)).await.expect("look");
+    assert_eq!((r.status, r.error_code()), (StatusCode::NOT_FOUND, "campaign_not_found"));
+
+    let revoke = format!("/v1/staff/members/{}/revoke", reviewer_a.user_id);
+    let r = stack.post(&revoke, Some(&a.operator), &json!({})).await.expect("revoke");
+    assert_eq!(r.body["member"]["status"], "revoked", "{}", r.body);
+    let r = stack.get(&task_path, Some(&reviewer_a)).await.expect("look");
+    assert_eq!((r.status, r.error_code()), (StatusCode::UNAUTHORIZED, "session_revoked"));
+    let again = stack.staff_sign_in(&reviewer_a.openid, None).await;
+    assert!(again.is_err_and(|e| e.to_string().contains("staff_revoked")));
+
+    // A school moved away from a reviewer takes effect on their next request too.
+    let put = format!("/v1/staff/members/{}", reviewer_b.user_id);
+    let body = json!({"roles": ["reviewer"], "school_ids": [a.school_id]});
+    let r = stack.call(Method::PUT, &put, Some(&a.operator), Some(&body)).await.expect("put");
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r =
+        stack.get(&format!("/v1/review/campaigns/{}/queue", b.campaign_id), Some(&reviewer_b)).await.expect("queue");
+    assert_eq!(r.error_code(), "campaign_not_found");
+}
+
+#[tokio::test]
+async fn a_skipped_task_goes_back_at_once_to_another_reviewer() {
+    let stack = stack().await;
+    let (setup, _) = school_with_photos(&stack, 1).await;
+    let first = stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("first");
+    let second = stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("second");
+    let claim = format!("/v1/review/campaigns/{}/claims", setup.campaign_id);
+    let held = stack.post(&claim, Some(&first), &json!({})).await.expect("claim");
+    let task_id = held.body["task_id"].as_str().expect("task").to_owned();
+    let r = stack.post(&claim, Some(&second), &json!({})).await.expect("claim");
+    assert_eq!(r.error_code(), "queue_empty", "the held task was handed out twice");
+
+    let release = format!("/v1/review/campaigns/{}/tasks/{task_id}/release", setup.campaign_id);
+    assert_eq!(stack.post(&release, Some(&first), &json!({})).await.expect("release").status, StatusCode::NO_CONTENT);
+    let r = stack.post(&release, Some(&first), &json!({})).await.expect("release");
+    assert_eq!(r.error_code(), "task_not_held");
+    let taken = stack.post(&claim, Some(&second), &json!({})).await.expect("claim");
+    assert_eq!(taken.body["task_id"], task_id.as_str());
+    // The first reviewer passing over it finds nothing else.
+    let r = stack.post(&claim, Some(&first), &json!({"except": [task_id]})).await.expect("claim");
+    assert_eq!(r.error_code(), "queue_empty");
+}
+
+#[tokio::test]
+async fn customer_service_finds_an_order_by_transaction_id_and_sends_it_back() {
+    let stack = stack().await;
+    let (setup, orders) = school_with_photos(&stack, 1).await;
+    let service = stack.staff(&setup.operator, &["customer_service"], &[]).await.expect("service");
+    let stored = stack.order_items(&orders[0], "PAYMENT#").await.expect("payment");
+    let txn = stored[0].get("transaction_id").and_then(|v| v.as_s().ok()).expect("transaction id").clone();
+
+    let found = stack.get(&format!("/v1/service/orders?q={txn}"), Some(&service)).await.expect("search");
+    assert_eq!(found.body["orders"][0]["out_trade_no"], orders[0].as_str(), "{}", found.body);
+    let none = stack.get("/v1/service/orders?q=4200000000000000000000000000", Some(&service)).await.expect("search");
+    assert_eq!(none.body["orders"], json!([]));
+
+    let back = format!("/v1/service/orders/{}/send-back", orders[0]);
+    let r = stack
+        .post(&back, Some(&service), &json!({"reasons": ["blurry"], "note": "照片模糊，请重拍"}))
+        .await
+        .expect("send back");
+    assert_eq!(r.body["state"], "rejected", "{}", r.body);
+    // Customer service is not an admin, a reviewer or an operator.
+    let r = stack.get("/v1/review/queues", Some(&service)).await.expect("queues");
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = stack
+        .post(&format!("/v1/orders/{}/refund", orders[0]), Some(&service), &json!({"reason": "x"}))
+        .await
+        .expect("refund");
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
