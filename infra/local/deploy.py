@@ -43,7 +43,7 @@ LOCAL_PARAMETERS = {
     "FirstOperatorUnionId": "local_first_operator",
     "WeChatPayMchId": "1900000109",
     # Short, so the tests can watch an abandoned claim return to the queue.
-    "ReviewLeaseSeconds": "4",
+    "ReviewLeaseSeconds": "20",
 }
 # Values that come from Secrets Manager or NoEcho parameters in AWS: local ones from secrets.env.
 LOCAL_SECRETS = {

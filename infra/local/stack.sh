@@ -43,14 +43,14 @@ install() {
 }
 
 # The console's browser tests drive Debian's Chromium (a test tool's own browser download
-# cannot be fetched here).
+# cannot be fetched here); without a CJK font its screenshots show boxes for Chinese.
 install_browser() {
-  [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && return 0
-  log "Chromium and ChromeDriver (Debian packages) for the console's browser tests"
+  [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && [ -d /usr/share/fonts/truetype/wqy ] && return 0
+  log "Chromium, ChromeDriver and a Chinese font (Debian packages) for the console's browser tests"
   local sudo=
   [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver > /dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-wqy-microhei > /dev/null
 }
 
 # The console's npm packages (exact versions from its lockfile).

@@ -71,6 +71,9 @@ impl Session {
     }
 }
 
+/// The WeChat nickname test staff sign in with.
+pub const STAFF_NICKNAME: &str = "测试员工";
+
 /// The staff session cookie's name.
 pub const STAFF_COOKIE: &str = "__Host-yz_staff";
 
@@ -243,7 +246,8 @@ impl Stack {
         let to = started.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let state = url_param(to, "state").with_context(|| format!("no state in {to:?}"))?;
         let signin = set_cookie(started.headers(), "__Host-yz_signin").context("sign-in state cookie")?;
-        let code: Value = self.fake("/_fake/web-codes", json!({ "unionid": unionid })).await?;
+        let code: Value =
+            self.fake("/_fake/web-codes", json!({ "unionid": unionid, "nickname": STAFF_NICKNAME })).await?;
         let back = self
             .no_redirect
             .get(format!("{}/v1/staff/sign-in/callback", self.api))

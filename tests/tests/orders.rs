@@ -285,4 +285,8 @@ async fn an_operator_refund_is_confirmed_by_notification() {
         .await
         .expect("call");
     assert_eq!(twice.error_code(), "not_refundable");
+    // A refunded student no longer counts as paid.
+    let campaign =
+        stack.get(&format!("/v1/admin/campaigns/{}", setup.campaign_id), Some(&setup.admin)).await.expect("call");
+    assert_eq!(campaign.body["progress"]["paid"], 0, "{}", campaign.body);
 }

@@ -210,8 +210,8 @@ async fn a_claimed_task_is_hidden_from_others_until_its_lease_ends_and_is_decide
         .expect("call");
     assert_eq!(look.status, StatusCode::CONFLICT, "no peeking at a held task");
 
-    // The lease (4 s locally) ends: the task goes to whoever claims next; the first lost it.
-    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    // The lease (20 s locally) ends: the task goes to whoever claims next; the first lost it.
+    tokio::time::sleep(std::time::Duration::from_secs(21)).await;
     let taken = stack.post(&claims, Some(&second), &json!({})).await.expect("claim");
     assert_eq!(taken.body["task_id"], task.as_str(), "{}", taken.body);
     let late = stack.post(&decide, Some(&first), &approve()).await.expect("call");

@@ -205,7 +205,9 @@ async fn customer_service_finds_an_order_by_transaction_id_and_sends_it_back() {
     let txn = stored[0].get("transaction_id").and_then(|v| v.as_s().ok()).expect("transaction id").clone();
 
     let found = stack.get(&format!("/v1/service/orders?q={txn}"), Some(&service)).await.expect("search");
-    assert_eq!(found.body["orders"][0]["out_trade_no"], orders[0].as_str(), "{}", found.body);
+    assert_eq!(found.body["orders"][0]["order_id"], orders[0].as_str(), "{}", found.body);
+    assert!(found.body["orders"][0].get("payer_openid").is_none(), "{}", found.body);
+    assert!(found.body["orders"][0]["student"]["name"].as_str().is_some_and(|n| n.contains('*')), "{}", found.body);
     let none = stack.get("/v1/service/orders?q=4200000000000000000000000000", Some(&service)).await.expect("search");
     assert_eq!(none.body["orders"], json!([]));
 
@@ -223,4 +225,49 @@ async fn customer_service_finds_an_order_by_transaction_id_and_sends_it_back() {
         .await
         .expect("refund");
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_school_admin_sees_where_every_student_stands_by_class_and_finds_who_has_not_finished() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let ids: Vec<String> = (0..3).map(|_| yunzhao_e2e::id_number(unique())).collect();
+    let roster = format!(
+        "\u{feff}姓名,身份证号,院系,专业,班级\n王小明,{},计算机学院,软件工程,软件1班\n李小红,{},计算机学院,软件工程,软件1班\n赵小刚,{},数学学院,数学,数学1班\n",
+        ids[0], ids[1], ids[2]
+    );
+    let import = stack.import_roster(&setup.admin, &setup.campaign_id, roster.into_bytes()).await.expect("import");
+    assert_eq!(import.body["report"]["created"], 3, "{}", import.body);
+    let student = stack.log_in(None).await.expect("student");
+    let body = json!({"campaign_id": setup.campaign_id, "name": "王小明", "id_number": ids[0]});
+    assert_eq!(stack.post("/v1/identity/verify", Some(&student), &body).await.expect("verify").status, StatusCode::OK);
+    stack.paid_order(&student, &setup.campaign_id).await.expect("paid");
+
+    let path = format!("/v1/admin/campaigns/{}/progress", setup.campaign_id);
+    let all = stack.get(&path, Some(&setup.admin)).await.expect("progress");
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    let count = |stage: &str| {
+        all.body["stages"].as_array().expect("stages").iter().find(|s| s["stage"] == stage).map(|s| s["count"].clone())
+    };
+    assert_eq!((count("not_verified"), count("paid_no_photo")), (Some(json!(2)), Some(json!(1))));
+    assert_eq!(all.body["matching"], 3);
+    assert!(
+        all.body["students"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|s| s["line"]["id_number"].as_str().is_some_and(|i| i.contains('*')))
+    );
+    let class = all.body["groups"].as_array().expect("groups").iter().find(|g| g["class"] == "软件1班").cloned();
+    assert_eq!(class.map(|g| (g["total"].clone(), g["approved"].clone())), Some((json!(2), json!(0))));
+
+    let maths =
+        stack.get(&format!("{path}?class=%E6%95%B0%E5%AD%A61%E7%8F%AD"), Some(&setup.admin)).await.expect("filter");
+    assert_eq!(maths.body["students"][0]["line"]["name"], "赵小刚", "{}", maths.body);
+    assert_eq!(maths.body["students"][0]["stage_zh"], "未验证身份");
+    let paid = stack.get(&format!("{path}?stage=paid_no_photo"), Some(&setup.admin)).await.expect("filter");
+    assert_eq!(
+        (paid.body["matching"].clone(), paid.body["students"][0]["line"]["name"].clone()),
+        (json!(1), json!("王小明"))
+    );
 }

@@ -13,13 +13,16 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use yunzhao_adapters::dynamo::campaigns::{CampaignStoreError, Progress, School};
 use yunzhao_adapters::dynamo::exports::{Export, ExportStatus};
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoRoster, DynamoStaff};
+use yunzhao_adapters::dynamo::orders::Order;
+use yunzhao_adapters::dynamo::roster::RosterLine;
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders, DynamoRoster, DynamoStaff};
 use yunzhao_adapters::roster_file::{self, FileError};
 use yunzhao_adapters::s3_post::Presigner;
 use yunzhao_domain::Role;
 use yunzhao_domain::campaign::{
     Campaign, CampaignKind, IdentityMode, PhotoSpec, Preset, SHANGHAI, Window, parse_shanghai_time,
 };
+use yunzhao_domain::order::{Stage, counts_over};
 use yunzhao_domain::roster::validate_sheet;
 use yunzhao_http::{
     ApiError, Principal, StaffGate, json_response, parse_json, path_param, query_param, request_id, respond, route_key,
@@ -42,6 +45,7 @@ const EXPORT_LINK_TTL: Duration = Duration::from_secs(15 * 60);
 
 pub struct Deps {
     pub campaigns: DynamoCampaigns,
+    pub orders: DynamoOrders,
     pub roster: DynamoRoster,
     pub exports: Exports,
     pub s3: aws_sdk_s3::Client,
@@ -66,6 +70,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
                 Ok(json_response(StatusCode::OK, &campaign_view(&c, &progress)))
             }
             "PUT /v1/admin/campaigns/{campaign_id}" => update_campaign(deps, &p, &req).await,
+            "GET /v1/admin/campaigns/{campaign_id}/progress" => progress(deps, &p, &req).await,
             "POST /v1/admin/campaigns/{campaign_id}/roster-uploads" => roster_upload(deps, &p, &req).await,
             "POST /v1/admin/campaigns/{campaign_id}/roster-imports/{import_id}" => roster_import(deps, &p, &req).await,
             "GET /v1/admin/campaigns/{campaign_id}/roster-imports/{import_id}" => roster_report(deps, &p, &req).await,
@@ -290,6 +295,82 @@ async fn roster_upload(deps: &Deps, p: &Principal, req: &Request) -> Result<Resp
                        "expires_at": post.expires_at.format(&Rfc3339).unwrap_or_default()},
             "max_bytes": roster_file::MAX_BYTES,
         }),
+    ))
+}
+
+/// At most this many students are listed at once (filters narrow it down).
+const MAX_LISTED: usize = 500;
+
+/// Where every student on the roster stands: counts by stage and by class/major, and the
+/// students who have not finished, filtered by stage, name or student number (`q`),
+/// department, major or class. Counted from the orders themselves (always exact).
+async fn progress(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (c, _) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
+    let lines = deps.roster.lines(&c.id).await.map_err(ApiError::store)?;
+    let mut counting: std::collections::HashMap<String, Order> = std::collections::HashMap::new();
+    for o in deps.orders.by_campaign(&c.id).await.map_err(ApiError::store)? {
+        let key = o.user_id.to_string();
+        if counting.get(&key).is_none_or(|cur| counts_over((o.state, o.created_at), (cur.state, cur.created_at))) {
+            counting.insert(key, o);
+        }
+    }
+    let stage_of = |l: &RosterLine| {
+        let order = l.bound_user_id.as_ref().and_then(|u| counting.get(u));
+        (Stage::of(l.bound_user_id.is_some(), order.map(|o| o.state)), order)
+    };
+    let wanted_stage: Option<Stage> = query_param(req, "stage").and_then(|s| serde_json::from_value(json!(s)).ok());
+    let q = query_param(req, "q").map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+    let field = |name: &str| query_param(req, name);
+    let (department, major, class) = (field("department"), field("major"), field("class"));
+    let mut by_stage: std::collections::BTreeMap<Stage, u64> = Stage::ALL.iter().map(|s| (*s, 0)).collect();
+    let mut groups: std::collections::BTreeMap<(String, String, String), (u64, u64)> = Default::default();
+    let mut listed = Vec::new();
+    let mut matching = 0usize;
+    for l in &lines {
+        let (stage, order) = stage_of(l);
+        *by_stage.entry(stage).or_default() += 1;
+        let group = (
+            l.department.clone().unwrap_or_default(),
+            l.major.clone().unwrap_or_default(),
+            l.class.clone().unwrap_or_default(),
+        );
+        let g = groups.entry(group).or_default();
+        g.0 += 1;
+        if stage == Stage::Approved {
+            g.1 += 1;
+        }
+        let wanted = match wanted_stage {
+            Some(w) => stage == w,
+            None => stage != Stage::Approved,
+        };
+        let text =
+            q.as_deref().is_none_or(|q| l.name.contains(q) || l.student_no.as_deref().is_some_and(|n| n.contains(q)));
+        let same = |want: &Option<String>, have: &Option<String>| want.is_none() || want == have;
+        if wanted && text && same(&department, &l.department) && same(&major, &l.major) && same(&class, &l.class) {
+            matching += 1;
+            if listed.len() < MAX_LISTED {
+                let (en, zh) = stage.labels();
+                listed.push(json!({
+                    "line": l, "stage": stage, "stage_zh": zh, "stage_en": en,
+                    "order_id": order.map(|o| o.out_trade_no.to_string()),
+                }));
+            }
+        }
+    }
+    let stages: Vec<Value> = by_stage
+        .iter()
+        .map(|(s, n)| json!({"stage": s, "label_zh": s.labels().1, "label_en": s.labels().0, "count": n}))
+        .collect();
+    let groups: Vec<Value> = groups
+        .into_iter()
+        .map(|((department, major, class), (total, approved))| {
+            json!({"department": department, "major": major, "class": class, "total": total, "approved": approved})
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"campaign_id": c.id, "roster": lines.len(), "stages": stages, "groups": groups,
+                "students": listed, "matching": matching, "truncated": matching > listed.len()}),
     ))
 }
 

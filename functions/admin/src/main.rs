@@ -7,7 +7,7 @@ use lambda_http::{Error, service_fn};
 use yunzhao_adapters::aws;
 use yunzhao_adapters::config::{self, ConfigError};
 use yunzhao_adapters::crypto::{Envelope, LookupHasher};
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoRoster, DynamoStaff};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders, DynamoRoster, DynamoStaff};
 use yunzhao_adapters::s3_post::Presigner;
 use yunzhao_http::{StaffGate, staff};
 
@@ -47,6 +47,7 @@ async fn main() -> Result<(), Error> {
     let envelope = Arc::new(Envelope::new(aws_sdk_kms::Client::new(&sdk), cfg.data_key_id));
     let deps = handler::Deps {
         campaigns: DynamoCampaigns::new(ddb.clone(), &cfg.table),
+        orders: DynamoOrders::new(ddb.clone(), &cfg.table),
         roster: DynamoRoster::new(ddb.clone(), &cfg.table, hasher, envelope),
         exports: handler::Exports {
             store: DynamoExports::new(ddb.clone(), &cfg.table),

@@ -51,6 +51,32 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     respond(&request_id, result)
 }
 
+/// A name as customer service sees it: the family name, the rest masked (王**).
+fn masked_name(name: &str) -> String {
+    name.chars().enumerate().map(|(i, c)| if i == 0 { c } else { '*' }).collect()
+}
+
+/// An order as customer service sees it: state, money and times, the reasons given, and the
+/// student masked; no WeChat identifiers or internal keys beyond the ids the routes take.
+async fn service_view(deps: &Deps, o: &Order) -> Result<serde_json::Value, ApiError> {
+    let line = roster::line_of(&deps.ddb, &deps.table, &o.campaign_id, &o.user_id).await.map_err(ApiError::store)?;
+    let student = line.map(|l| {
+        json!({"name": masked_name(&l.name), "id_number": l.id_number, "student_no": l.student_no,
+               "department": l.department, "major": l.major, "class": l.class})
+    });
+    let time = |s: Option<i64>| {
+        s.and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+    };
+    Ok(json!({
+        "order_id": o.out_trade_no, "user_id": o.user_id, "campaign_id": o.campaign_id, "school_id": o.school_id,
+        "state": o.state, "amount_fen": o.amount_fen, "created_at": time(Some(o.created_at)), "paid_at": time(o.paid_at),
+        "transaction_id": o.transaction_id, "reasons": o.reasons, "review_note": o.review_note,
+        "approved_at": o.approved_at.and_then(|ms| time(Some(ms / 1000))), "out_refund_no": o.out_refund_no,
+        "refund_reason": o.refund_reason, "student": student,
+    }))
+}
+
 fn order_not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "order_not_found", "No such order.", "订单不存在。")
 }
@@ -68,7 +94,8 @@ async fn look_up(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<B
     deps.queue.audit(no, &entry).await.map_err(ApiError::store)?;
     let history = deps.orders.history(no).await.map_err(ApiError::store)?;
     let audit = deps.queue.audits(no).await.map_err(ApiError::store)?;
-    Ok(json_response(StatusCode::OK, &json!({"order": order, "history": history, "audit": audit})))
+    let view = service_view(deps, &order).await?;
+    Ok(json_response(StatusCode::OK, &json!({"order": view, "history": history, "audit": audit})))
 }
 
 /// An order by what a student can tell customer service: the order number on their screen or
@@ -89,8 +116,8 @@ async fn search(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         Some(o) => Some(o),
         None => deps.orders.by_transaction(&q).await.map_err(ApiError::store)?,
     };
-    let orders: Vec<Order> = found.into_iter().collect();
-    for o in &orders {
+    let mut orders = Vec::new();
+    for o in found.iter() {
         let entry = AuditEntry {
             at: now_ms(),
             actor: p.user_id.to_string(),
@@ -98,6 +125,7 @@ async fn search(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
             detail: String::new(),
         };
         deps.queue.audit(&o.out_trade_no, &entry).await.map_err(ApiError::store)?;
+        orders.push(service_view(deps, o).await?);
     }
     Ok(json_response(StatusCode::OK, &json!({"orders": orders})))
 }

@@ -17,7 +17,7 @@ use yunzhao_adapters::dynamo::orders::Order;
 use yunzhao_adapters::dynamo::roster::{self, OpenedEntry};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders};
 use yunzhao_domain::campaign::SHANGHAI;
-use yunzhao_domain::order::OrderState;
+use yunzhao_domain::order::{OrderState, Stage, counts_over};
 
 use crate::archive::{self, Approved, Missing};
 
@@ -60,20 +60,6 @@ pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatc
 }
 
 /// Where a student without an approved photo stands, for the school's list.
-fn status(order: Option<&Order>) -> &'static str {
-    match order.map(|o| o.state) {
-        None => "未下单",
-        Some(OrderState::Created) => "未付款",
-        Some(OrderState::Paid) => "已付款，未上传照片",
-        Some(OrderState::Uploaded | OrderState::Standardizing | OrderState::Standardized) => "照片处理中",
-        Some(OrderState::RetakeRequired | OrderState::Rejected) => "需重拍",
-        Some(OrderState::InReview) => "审核中",
-        Some(OrderState::Approved) => "已通过",
-        Some(OrderState::Cancelled | OrderState::Expired) => "订单已取消",
-        Some(OrderState::Refunded) => "已退款",
-    }
-}
-
 fn shanghai(ms: i64) -> String {
     OffsetDateTime::from_unix_timestamp(ms / 1000)
         .map(|t| t.to_offset(SHANGHAI))
@@ -101,13 +87,8 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), String> {
     let mut by_user: HashMap<String, Order> = HashMap::new();
     for o in deps.orders.by_campaign(&campaign.id).await.map_err(|e| e.to_string())? {
         let key = o.user_id.to_string();
-        let better = match by_user.get(&key) {
-            None => true,
-            Some(cur) => {
-                (o.state == OrderState::Approved, o.state.is_live(), o.created_at)
-                    > (cur.state == OrderState::Approved, cur.state.is_live(), cur.created_at)
-            }
-        };
+        let better =
+            by_user.get(&key).is_none_or(|cur| counts_over((o.state, o.created_at), (cur.state, cur.created_at)));
         if better {
             by_user.insert(key, o);
         }
@@ -124,8 +105,10 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), String> {
                     wanted.push((e, at, format!("{prefix}/standard.jpg")));
                 } // else: in an earlier export
             }
-            _ if e.bound_user_id.is_none() => missing.push(Missing { entry: e, status: "未验证身份" }),
-            other => missing.push(Missing { entry: e, status: status(other) }),
+            other => {
+                let stage = Stage::of(e.bound_user_id.is_some(), other.map(|o| o.state));
+                missing.push(Missing { entry: e, status: stage.labels().1 });
+            }
         }
     }
     // The photos are fetched a few at a time: a campaign's final export reads thousands.

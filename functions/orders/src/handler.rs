@@ -337,10 +337,7 @@ async fn refund(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         .await
         .map_err(pay_down)?;
     if status == "SUCCESS" {
-        deps.orders
-            .apply(&order, Transition::Refund, "refund_accepted", &p.user_id.to_string(), vec![], vec![])
-            .await
-            .map_err(ApiError::store)?;
+        deps.orders.refunded(&order, "refund_accepted", &p.user_id.to_string()).await.map_err(ApiError::store)?;
     }
     tracing::info!(out_trade_no = %order.out_trade_no, by = %p.user_id, status, "refund requested");
     let order = deps.orders.get(&order.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(order_not_found)?;

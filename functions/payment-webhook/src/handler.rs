@@ -12,7 +12,7 @@ use yunzhao_adapters::dynamo::DynamoOrders;
 use yunzhao_adapters::dynamo::orders::Applied;
 use yunzhao_adapters::payments::{self, Settlement};
 use yunzhao_adapters::wechat::pay::{Notification, NotifyError, WeChatPay};
-use yunzhao_domain::order::{OutTradeNo, Transition};
+use yunzhao_domain::order::OutTradeNo;
 
 pub struct Deps {
     pub orders: DynamoOrders,
@@ -83,11 +83,7 @@ async fn settle(
                 Some(order)
                     if refund_status == "SUCCESS" && order.out_refund_no.as_deref() == Some(out_refund_no.as_str()) =>
                 {
-                    match deps
-                        .orders
-                        .apply(&order, Transition::Refund, "refund_notification", "wechatpay", vec![], vec![])
-                        .await?
-                    {
+                    match deps.orders.refunded(&order, "refund_notification", "wechatpay").await? {
                         Applied::Moved => "refunded",
                         Applied::Unchanged(_) => "duplicate",
                     }

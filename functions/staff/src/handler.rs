@@ -144,7 +144,6 @@ where
     let cx = SignInContext {
         invitation: invitation.as_ref(),
         first_operator: site.first_operator.as_ref(),
-        nickname: "",
         policy: deps.gate.policy,
         now_ms: now_ms(),
     };
@@ -402,7 +401,11 @@ mod tests {
     impl WeChatWebLogin for FakeWeb {
         async fn exchange(&self, code: &WebCode) -> Result<WebIdentity, SignInError> {
             let unionid = self.0.lock().expect("lock").remove(code.as_str()).ok_or(SignInError::CodeUsed)?;
-            Ok(WebIdentity { openid: "oWeb0001".into(), unionid: Some(UnionId::parse(&unionid).expect("unionid")) })
+            Ok(WebIdentity {
+                openid: "oWeb0001".into(),
+                unionid: Some(UnionId::parse(&unionid).expect("unionid")),
+                nickname: String::new(),
+            })
         }
     }
 

@@ -234,6 +234,79 @@ pub fn check_payment(
     Ok(())
 }
 
+/// Where a student on a campaign's roster stands, as the school sees it (progress, the
+/// export's list of who has no photo). Decided from their verification and the order that
+/// counts for them ([`counts_over`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    NotVerified,
+    NoOrder,
+    Unpaid,
+    PaidNoPhoto,
+    Processing,
+    Retake,
+    InReview,
+    Approved,
+    Cancelled,
+    Refunded,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 10] = [
+        Stage::NotVerified,
+        Stage::NoOrder,
+        Stage::Unpaid,
+        Stage::PaidNoPhoto,
+        Stage::Processing,
+        Stage::Retake,
+        Stage::InReview,
+        Stage::Approved,
+        Stage::Cancelled,
+        Stage::Refunded,
+    ];
+
+    pub fn of(verified: bool, order: Option<OrderState>) -> Self {
+        match (verified, order) {
+            (false, _) => Stage::NotVerified,
+            (true, None) => Stage::NoOrder,
+            (true, Some(OrderState::Created)) => Stage::Unpaid,
+            (true, Some(OrderState::Paid)) => Stage::PaidNoPhoto,
+            (true, Some(OrderState::Uploaded | OrderState::Standardizing | OrderState::Standardized)) => {
+                Stage::Processing
+            }
+            (true, Some(OrderState::RetakeRequired | OrderState::Rejected)) => Stage::Retake,
+            (true, Some(OrderState::InReview)) => Stage::InReview,
+            (true, Some(OrderState::Approved)) => Stage::Approved,
+            (true, Some(OrderState::Cancelled | OrderState::Expired)) => Stage::Cancelled,
+            (true, Some(OrderState::Refunded)) => Stage::Refunded,
+        }
+    }
+
+    /// (English, Chinese), as the school reads it.
+    pub fn labels(self) -> (&'static str, &'static str) {
+        match self {
+            Stage::NotVerified => ("Not verified", "未验证身份"),
+            Stage::NoOrder => ("No order", "未下单"),
+            Stage::Unpaid => ("Not paid", "未付款"),
+            Stage::PaidNoPhoto => ("Paid, no photo", "已付款，未上传照片"),
+            Stage::Processing => ("Photo being processed", "照片处理中"),
+            Stage::Retake => ("Must retake", "需重拍"),
+            Stage::InReview => ("In review", "审核中"),
+            Stage::Approved => ("Approved", "已通过"),
+            Stage::Cancelled => ("Order cancelled", "订单已取消"),
+            Stage::Refunded => ("Refunded", "已退款"),
+        }
+    }
+}
+
+/// Which of a student's orders in a campaign counts: an approved one, else a live one, else
+/// the newest. `true` when `candidate` (state, created) counts over `current`.
+pub fn counts_over(candidate: (OrderState, i64), current: (OrderState, i64)) -> bool {
+    let key = |(state, created): (OrderState, i64)| (state == OrderState::Approved, state.is_live(), created);
+    key(candidate) > key(current)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,5 +383,22 @@ mod tests {
         assert_eq!(check_payment(&r, "wxA", "M2", 3000, "oStudent"), Err(PaymentMismatch::MchId));
         assert_eq!(check_payment(&r, "wxA", "M1", 3000, "oOther"), Err(PaymentMismatch::Payer));
         assert_eq!(TradeState::parse("SUCCESS"), TradeState::Success);
+    }
+
+    #[test]
+    fn an_approved_order_counts_over_a_newer_live_one_and_a_live_one_over_a_cancelled_one() {
+        assert!(counts_over((OrderState::Approved, 1), (OrderState::Paid, 9)));
+        assert!(!counts_over((OrderState::Paid, 9), (OrderState::Approved, 1)));
+        assert!(counts_over((OrderState::Created, 1), (OrderState::Cancelled, 9)));
+        assert!(counts_over((OrderState::Paid, 9), (OrderState::Created, 1)));
+    }
+
+    #[test]
+    fn stages_follow_verification_then_the_order() {
+        assert_eq!(Stage::of(false, Some(OrderState::Approved)), Stage::NotVerified);
+        assert_eq!(Stage::of(true, None), Stage::NoOrder);
+        assert_eq!(Stage::of(true, Some(OrderState::Rejected)), Stage::Retake);
+        assert_eq!(Stage::of(true, Some(OrderState::Standardizing)), Stage::Processing);
+        assert_eq!(Stage::of(true, Some(OrderState::Expired)), Stage::Cancelled);
     }
 }

@@ -342,6 +342,8 @@ pub struct WebIdentity {
     pub openid: String,
     /// Absent when the website app is not bound to the open-platform account: a setup error.
     pub unionid: Option<UnionId>,
+    /// The WeChat nickname (`/sns/userinfo`), empty when WeChat did not give one.
+    pub nickname: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -459,7 +461,6 @@ pub struct SignInContext<'a> {
     pub invitation: Option<&'a InvitationToken>,
     /// The unionid whose first sign-in becomes the deployment's first operator.
     pub first_operator: Option<&'a UnionId>,
-    pub nickname: &'a str,
     pub policy: SessionPolicy,
     pub now_ms: i64,
 }
@@ -478,6 +479,7 @@ pub async fn sign_in<W: WeChatWebLogin, S: StaffStore>(
         other => other?,
     };
     let unionid = identity.unionid.ok_or(SignInError::NoUnionId)?;
+    let nickname = identity.nickname.trim().chars().take(40).collect::<String>();
     let existing = store.by_unionid(&unionid).await?;
     let account = match (cx.invitation, existing) {
         (Some(token), existing) => {
@@ -503,7 +505,7 @@ pub async fn sign_in<W: WeChatWebLogin, S: StaffStore>(
         (None, Some(a)) if a.status == StaffStatus::Revoked => return Err(SignInError::Revoked),
         (None, Some(a)) => a,
         (None, None) if cx.first_operator == Some(&unionid) => {
-            let account = StaffAccount::new(unionid.clone(), cx.nickname.to_owned(), Grant::operator(), cx.now_ms);
+            let account = StaffAccount::new(unionid.clone(), nickname.clone(), Grant::operator(), cx.now_ms);
             if store.create(&account).await? {
                 account
             } else {
@@ -513,7 +515,7 @@ pub async fn sign_in<W: WeChatWebLogin, S: StaffStore>(
         }
         (None, None) => return Err(SignInError::NotStaff),
     };
-    let name = if cx.nickname.is_empty() { account.name.clone() } else { cx.nickname.to_owned() };
+    let name = if nickname.is_empty() { account.name.clone() } else { nickname };
     store.record_sign_in(&account.id, &name, cx.now_ms).await?;
     let token = Secret::random();
     let session = StaffSession::open(account.id.clone(), cx.policy, cx.now_ms);
@@ -732,7 +734,11 @@ mod tests {
     }
 
     fn wechat(unionid: &str) -> ScriptedWeb {
-        ScriptedWeb(Mutex::new(vec![Ok(WebIdentity { openid: "oWeb0001".into(), unionid: Some(union(unionid)) })]))
+        ScriptedWeb(Mutex::new(vec![Ok(WebIdentity {
+            openid: "oWeb0001".into(),
+            unionid: Some(union(unionid)),
+            nickname: "王老师".into(),
+        })]))
     }
 
     fn code() -> WebCode {
@@ -740,7 +746,7 @@ mod tests {
     }
 
     fn cx<'a>(invitation: Option<&'a InvitationToken>, first: Option<&'a UnionId>, now_ms: i64) -> SignInContext<'a> {
-        SignInContext { invitation, first_operator: first, nickname: "", policy: POLICY, now_ms }
+        SignInContext { invitation, first_operator: first, policy: POLICY, now_ms }
     }
 
     fn invite(store: &MemoryStaff, grant: Grant, now_ms: i64) -> InvitationToken {
@@ -816,14 +822,18 @@ mod tests {
     fn given_wechat_busy_once_then_one_retry_signs_in() {
         let store = MemoryStaff::default();
         let first = union("first_operator_01");
-        let identity = WebIdentity { openid: "oWeb0001".into(), unionid: Some(first.clone()) };
+        let identity = WebIdentity { openid: "oWeb0001".into(), unionid: Some(first.clone()), nickname: String::new() };
         let web = ScriptedWeb(Mutex::new(vec![Err(SignInError::Unavailable("-1".into())), Ok(identity)]));
         assert!(run(sign_in(&web, &store, &code(), cx(None, Some(&first), 0))).is_ok());
     }
 
     #[test]
     fn given_no_unionid_then_the_setup_error_is_named() {
-        let web = ScriptedWeb(Mutex::new(vec![Ok(WebIdentity { openid: "oWeb0001".into(), unionid: None })]));
+        let web = ScriptedWeb(Mutex::new(vec![Ok(WebIdentity {
+            openid: "oWeb0001".into(),
+            unionid: None,
+            nickname: String::new(),
+        })]));
         let r = run(sign_in(&web, &MemoryStaff::default(), &code(), cx(None, None, 0)));
         assert_eq!(r.map(|_| ()), Err(SignInError::NoUnionId));
     }

@@ -41,6 +41,7 @@ pub fn router(app: FakeApp, pay_keys: pay::PayKeys) -> Router {
         .route("/connect/qrconnect", get(web::qrconnect))
         .route("/_fake/qrconnect/confirm", post(web::confirm))
         .route("/sns/oauth2/access_token", get(web::access_token))
+        .route("/sns/userinfo", get(web::userinfo))
         .route("/_fake/web-codes", post(web::mint_code))
         .with_state(web_state);
     login.merge(pay).merge(web).route("/_fake/health", get(|| async { "ok" }))

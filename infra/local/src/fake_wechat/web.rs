@@ -6,7 +6,9 @@
 //! - `GET /sns/oauth2/access_token?appid&secret&code&grant_type=authorization_code` answers
 //!   `{access_token, expires_in, refresh_token, openid, scope, unionid}` or WeChat's errcodes
 //!   (40029 invalid code, 40163 code been used, 42003 code expired, 40013/40125 credentials);
-//! - `POST /_fake/web-codes {unionid, errcode?}` mints a code without a browser, for API tests.
+//! - `GET /sns/userinfo?access_token&openid` answers the nickname the test user typed (or
+//!   40001 for a token it did not issue);
+//! - `POST /_fake/web-codes {unionid, nickname?, errcode?}` mints a code without a browser.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -27,6 +29,7 @@ const CODE_TTL: Duration = Duration::from_secs(600);
 struct WebCode {
     unionid: String,
     openid: String,
+    nickname: String,
     issued: Instant,
     used: bool,
     fail_errcode: Option<i64>,
@@ -35,18 +38,27 @@ struct WebCode {
 pub struct WebState {
     app: FakeApp,
     codes: Mutex<HashMap<String, WebCode>>,
+    /// access_token → (openid, unionid, nickname), for `/sns/userinfo`.
+    tokens: Mutex<HashMap<String, (String, String, String)>>,
 }
 
 impl WebState {
     pub fn new(app: FakeApp) -> Self {
-        Self { app, codes: Mutex::new(HashMap::new()) }
+        Self { app, codes: Mutex::new(HashMap::new()), tokens: Mutex::new(HashMap::new()) }
     }
 
-    fn mint(&self, unionid: &str, fail_errcode: Option<i64>) -> String {
+    fn mint(&self, unionid: &str, nickname: &str, fail_errcode: Option<i64>) -> String {
         let code = super::login::random_token(24);
         // One openid per person per website app, derived so a person keeps theirs.
         let openid = format!("oW{}", &unionid.chars().rev().collect::<String>());
-        let entry = WebCode { unionid: unionid.to_owned(), openid, issued: Instant::now(), used: false, fail_errcode };
+        let entry = WebCode {
+            unionid: unionid.to_owned(),
+            openid,
+            nickname: nickname.to_owned(),
+            issued: Instant::now(),
+            used: false,
+            fail_errcode,
+        };
         self.codes.lock().unwrap_or_else(|p| p.into_inner()).insert(code.clone(), entry);
         code
     }
@@ -129,6 +141,8 @@ pub struct Confirm {
     state: String,
     #[serde(default)]
     unionid: String,
+    #[serde(default)]
+    nickname: String,
     decision: Option<String>,
 }
 
@@ -149,18 +163,20 @@ pub async fn confirm(State(state): State<Arc<WebState>>, Form(f): Form<Confirm>)
     if !ok {
         return error_page("测试用户 unionid 须为 6–64 位字母、数字、_ 或 -");
     }
-    let code = state.mint(unionid, None);
+    let code = state.mint(unionid, f.nickname.trim(), None);
     Redirect::to(&with_query(&f.redirect_uri, &[("code", &code), ("state", &f.state)])).into_response()
 }
 
 #[derive(Deserialize)]
 pub struct MintWebCode {
     unionid: String,
+    #[serde(default)]
+    nickname: String,
     errcode: Option<i64>,
 }
 
 pub async fn mint_code(State(state): State<Arc<WebState>>, Json(req): Json<MintWebCode>) -> impl IntoResponse {
-    let code = state.mint(&req.unionid, req.errcode);
+    let code = state.mint(&req.unionid, &req.nickname, req.errcode);
     Json(json!({ "code": code }))
 }
 
@@ -201,12 +217,33 @@ fn answer(state: &WebState, q: TokenQuery) -> serde_json::Value {
         return err(42003, "code expired");
     }
     entry.used = true;
+    let access_token = super::login::random_token(32);
+    let who = (entry.openid.clone(), entry.unionid.clone(), entry.nickname.clone());
+    state.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(access_token.clone(), who);
     json!({
-        "access_token": super::login::random_token(32),
+        "access_token": access_token,
         "expires_in": 7200,
         "refresh_token": super::login::random_token(32),
         "openid": entry.openid,
         "scope": "snsapi_login",
         "unionid": entry.unionid,
     })
+}
+
+#[derive(Deserialize)]
+pub struct UserInfoQuery {
+    access_token: Option<String>,
+    openid: Option<String>,
+}
+
+pub async fn userinfo(State(state): State<Arc<WebState>>, Query(q): Query<UserInfoQuery>) -> impl IntoResponse {
+    let tokens = state.tokens.lock().unwrap_or_else(|p| p.into_inner());
+    let body = match q.access_token.as_deref().and_then(|t| tokens.get(t)) {
+        Some((openid, unionid, nickname)) if q.openid.as_deref() == Some(openid.as_str()) => json!({
+            "openid": openid, "nickname": nickname, "sex": 0, "province": "", "city": "", "country": "CN",
+            "headimgurl": "", "privilege": [], "unionid": unionid,
+        }),
+        _ => super::login::wechat_error(40001, "invalid credential, access_token is invalid or not latest"),
+    };
+    ([(header::CONTENT_TYPE, "text/plain")], body.to_string())
 }

@@ -40,16 +40,9 @@ pub struct Progress {
     pub enrolled: u64,
     #[serde(default)]
     pub verified: u64,
+    /// Paid and not refunded.
     #[serde(default)]
     pub paid: u64,
-    #[serde(default)]
-    pub uploaded: u64,
-    #[serde(default)]
-    pub in_review: u64,
-    #[serde(default)]
-    pub approved: u64,
-    #[serde(default)]
-    pub rejected: u64,
 }
 
 #[derive(Serialize, Deserialize)]

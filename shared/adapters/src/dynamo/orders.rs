@@ -401,26 +401,36 @@ impl DynamoOrders {
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(corrupt)?;
-        let counter = Update::builder()
-            .table_name(&self.table)
-            .key("PK", s(&campaign_pk(&order.campaign_id)))
-            .key("SK", s("PROFILE"))
-            .update_expression("ADD paid :one")
-            .expression_attribute_values(":one", n(1))
-            .build()
-            .map_err(corrupt)?;
+        let counter = self.paid_counter(&order.campaign_id, 1)?;
         self.apply(
             order,
             Transition::Pay,
             cause,
             "wechatpay",
             vec![("transaction_id", s(transaction_id)), ("paid_at", n(now))],
-            vec![
-                TransactWriteItem::builder().put(payment).build(),
-                TransactWriteItem::builder().update(counter).build(),
-            ],
+            vec![TransactWriteItem::builder().put(payment).build(), counter],
         )
         .await
+    }
+
+    /// The campaign's count of paid students, moved with the order's payment or refund.
+    fn paid_counter(&self, campaign_id: &str, by: i64) -> Result<TransactWriteItem, OrderStoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(&campaign_pk(campaign_id)))
+            .key("SK", s("PROFILE"))
+            .update_expression("ADD paid :by")
+            .expression_attribute_values(":by", n(by))
+            .build()
+            .map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// The refund done (WeChat Pay said SUCCESS): the order is refunded and the campaign's
+    /// paid count goes down with it, once.
+    pub async fn refunded(&self, order: &Order, cause: &str, actor: &str) -> Result<Applied, OrderStoreError> {
+        let counter = self.paid_counter(&order.campaign_id, -1)?;
+        self.apply(order, Transition::Refund, cause, actor, vec![], vec![counter]).await
     }
 
     /// Notes an operator's refund request on a paid order (one refund number per order).

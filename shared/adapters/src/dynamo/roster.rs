@@ -155,6 +155,11 @@ impl EntryItem {
 }
 
 impl DynamoRoster {
+    /// Every line of the campaign's roster, masked.
+    pub async fn lines(&self, campaign_id: &str) -> Result<Vec<RosterLine>, StoreError> {
+        lines(&self.client, &self.table, campaign_id).await
+    }
+
     pub fn new(client: Client, table: impl Into<String>, hasher: Arc<LookupHasher>, envelope: Arc<Envelope>) -> Self {
         Self { client, table: table.into(), hasher, envelope: Some(envelope) }
     }
@@ -585,6 +590,52 @@ pub async fn unbind(client: &Client, table: &str, cid: &str, user: &UserId) -> R
         Err(e) if is_condition_failure(&e) => Ok(false),
         Err(e) => Err(store_err(&e)),
     }
+}
+
+/// A roster line as school staff see it in progress lists: masked identifiers, nothing opened.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct RosterLine {
+    pub entry_id: String,
+    pub name: String,
+    #[serde(rename(deserialize = "id_masked"))]
+    pub id_number: String,
+    #[serde(default, rename(deserialize = "student_no_masked"))]
+    pub student_no: Option<String>,
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub major: Option<String>,
+    #[serde(default)]
+    pub class: Option<String>,
+    #[serde(default, skip_serializing)]
+    pub bound_user_id: Option<String>,
+}
+
+/// The roster line a user is bound to in a campaign, masked (customer service's view).
+pub async fn line_of(client: &Client, table: &str, cid: &str, user: &UserId) -> Result<Option<RosterLine>, StoreError> {
+    let get = |pk: String, sk: String| client.get_item().table_name(table).key("PK", s(&pk)).key("SK", s(&sk)).send();
+    let enrolled = get(format!("USER#{user}"), format!("ENROLL#{cid}")).await.map_err(|e| store_err(&e))?;
+    let Some(entry_id) = enrolled.item.as_ref().and_then(|i| i.get("entry_id")).and_then(|v| v.as_s().ok()) else {
+        return Ok(None);
+    };
+    let entry = get(campaign_pk(cid), format!("ENTRY#{entry_id}")).await.map_err(|e| store_err(&e))?;
+    entry.item.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError(e.to_string()))).transpose()
+}
+
+/// Every entry of the campaign, masked (no KMS call).
+pub async fn lines(client: &Client, table: &str, cid: &str) -> Result<Vec<RosterLine>, StoreError> {
+    let query = client
+        .query()
+        .table_name(table)
+        .key_condition_expression("PK = :pk AND begins_with(SK, :e)")
+        .expression_attribute_values(":pk", s(&campaign_pk(cid)))
+        .expression_attribute_values(":e", s("ENTRY#"));
+    query_all(query)
+        .await
+        .map_err(|e| store_err(&e))?
+        .into_iter()
+        .map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError(e.to_string())))
+        .collect()
 }
 
 /// Every entry of the campaign with its identifiers opened (KMS), for the school's export.

@@ -1,7 +1,9 @@
 //! WeChat's website QR login (open platform 网站应用):
 //! `GET /sns/oauth2/access_token?appid&secret&code&grant_type=authorization_code`
 //! → `{access_token, expires_in, refresh_token, openid, scope, unionid}` or `{errcode, errmsg}`.
-//! Only the openid and unionid are kept; the access and refresh tokens are dropped here.
+//! then `GET /sns/userinfo?access_token&openid` for the nickname (best effort: a sign-in
+//! does not fail for want of a name). Only the openid, unionid and nickname are kept; the
+//! access and refresh tokens are dropped here.
 
 use std::time::Duration;
 
@@ -33,13 +35,22 @@ impl WeChatWebLoginClient {
 
 #[derive(Debug, Default, Deserialize)]
 struct AccessTokenResponse {
+    access_token: Option<String>,
     openid: Option<String>,
     unionid: Option<String>,
     #[serde(default)]
     errcode: i64,
 }
 
-fn interpret(body: &[u8]) -> Result<WebIdentity, SignInError> {
+#[derive(Debug, Default, Deserialize)]
+struct UserInfo {
+    nickname: Option<String>,
+    #[serde(default)]
+    errcode: i64,
+}
+
+/// The identity, and the access token to ask for the nickname with.
+fn interpret(body: &[u8]) -> Result<(WebIdentity, Option<String>), SignInError> {
     let r: AccessTokenResponse = serde_json::from_slice(body)
         .map_err(|_| SignInError::Unavailable("oauth2/access_token answered non-JSON".into()))?;
     match r.errcode {
@@ -48,7 +59,8 @@ fn interpret(body: &[u8]) -> Result<WebIdentity, SignInError> {
                 .openid
                 .filter(|o| !o.is_empty())
                 .ok_or_else(|| SignInError::Unavailable("oauth2/access_token answered without an openid".into()))?;
-            Ok(WebIdentity { openid, unionid: r.unionid.as_deref().and_then(|u| UnionId::parse(u).ok()) })
+            let unionid = r.unionid.as_deref().and_then(|u| UnionId::parse(u).ok());
+            Ok((WebIdentity { openid, unionid, nickname: String::new() }, r.access_token))
         }
         40029 => Err(SignInError::InvalidCode),
         40163 => Err(SignInError::CodeUsed),
@@ -74,7 +86,21 @@ impl WeChatWebLogin for WeChatWebLoginClient {
         if !response.status().is_success() {
             return Err(SignInError::Unavailable(format!("HTTP {}", response.status().as_u16())));
         }
-        interpret(&response.bytes().await.map_err(unreachable)?)
+        let (mut identity, access_token) = interpret(&response.bytes().await.map_err(unreachable)?)?;
+        if let Some(token) = access_token {
+            identity.nickname = self.nickname(&token, &identity.openid).await.unwrap_or_default();
+        }
+        Ok(identity)
+    }
+}
+
+impl WeChatWebLoginClient {
+    async fn nickname(&self, access_token: &str, openid: &str) -> Option<String> {
+        let url = format!("{}/sns/userinfo", self.base_url);
+        let query = [("access_token", access_token), ("openid", openid), ("lang", "zh_CN")];
+        let response = self.http.get(url).query(&query).send().await.ok()?;
+        let info: UserInfo = serde_json::from_slice(&response.bytes().await.ok()?).ok()?;
+        (info.errcode == 0).then_some(info.nickname).flatten()
     }
 }
 
@@ -85,14 +111,14 @@ mod tests {
     #[test]
     fn a_good_answer_gives_openid_and_unionid_and_drops_the_tokens() {
         let body = br#"{"access_token":"ACCESS","expires_in":7200,"refresh_token":"R","openid":"oWeb123","scope":"snsapi_login","unionid":"o6_bmasdasdsad6_2sgVt7hMZOPfL"}"#;
-        let id = interpret(body).expect("identity");
-        assert_eq!(id.openid, "oWeb123");
+        let (id, token) = interpret(body).expect("identity");
+        assert_eq!((id.openid.as_str(), token.as_deref()), ("oWeb123", Some("ACCESS")));
         assert_eq!(id.unionid.map(|u| u.as_str().to_owned()).as_deref(), Some("o6_bmasdasdsad6_2sgVt7hMZOPfL"));
     }
 
     #[test]
     fn wechat_errcodes_map_to_what_the_person_can_do() {
-        let case = |code: i64| interpret(format!(r#"{{"errcode":{code},"errmsg":"x"}}"#).as_bytes());
+        let case = |code: i64| interpret(format!(r#"{{"errcode":{code},"errmsg":"x"}}"#).as_bytes()).map(|(i, _)| i);
         assert_eq!(case(40029), Err(SignInError::InvalidCode));
         assert_eq!(case(40163), Err(SignInError::CodeUsed));
         assert_eq!(case(42003), Err(SignInError::CodeExpired));
@@ -102,7 +128,7 @@ mod tests {
 
     #[test]
     fn an_answer_without_unionid_is_kept_as_such() {
-        let id = interpret(br#"{"openid":"oWeb123","scope":"snsapi_login"}"#).expect("identity");
+        let (id, _) = interpret(br#"{"openid":"oWeb123","scope":"snsapi_login"}"#).expect("identity");
         assert_eq!(id.unionid, None);
     }
 }
