@@ -271,3 +271,39 @@ async fn a_school_admin_sees_where_every_student_stands_by_class_and_finds_who_h
         (json!(1), json!("王小明"))
     );
 }
+
+#[tokio::test]
+async fn operators_see_orders_stuck_in_standardizing_and_the_dead_letter_queues() {
+    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let student = stack.verified_student(&setup).await.expect("student");
+    let no = stack.paid_order(&student, &setup.campaign_id).await.expect("paid");
+    // As if the standardize function had crashed on its upload an hour ago.
+    let an_hour_ago = time::OffsetDateTime::now_utc().unix_timestamp() - 3600;
+    stack
+        .ddb()
+        .update_item()
+        .table_name(&stack.table)
+        .key("PK", S(format!("ORDER#{no}")))
+        .key("SK", S("ORDER".into()))
+        .update_expression("SET #s = :s, updated_at = :t")
+        .expression_attribute_names("#s", "state")
+        .expression_attribute_values(":s", S("standardizing".into()))
+        .expression_attribute_values(":t", N(an_hour_ago.to_string()))
+        .send()
+        .await
+        .expect("stuck");
+
+    let r = stack.get("/v1/service/stuck-orders", Some(&setup.operator)).await.expect("stuck");
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let mine = r.body["orders"].as_array().expect("orders").iter().find(|o| o["order_id"] == no.as_str()).cloned();
+    assert!(mine.as_ref().is_some_and(|o| o["stuck_seconds"].as_i64().is_some_and(|s| s >= 3600)), "{}", r.body);
+    let queues: Vec<&str> =
+        r.body["dead_letters"].as_array().expect("dlq").iter().filter_map(|q| q["queue"].as_str()).collect();
+    assert_eq!(queues, vec!["standardize", "export"]);
+
+    let service = stack.staff(&setup.operator, &["customer_service"], &[]).await.expect("service");
+    let r = stack.get("/v1/service/stuck-orders", Some(&service)).await.expect("stuck");
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

@@ -10,11 +10,11 @@ use serde::Deserialize;
 use serde_json::json;
 use yunzhao_adapters::dynamo::orders::{Applied, Order};
 use yunzhao_adapters::dynamo::review::AuditEntry;
-use yunzhao_adapters::dynamo::{DynamoOrders, DynamoStaff, ReviewQueue, roster};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, ReviewQueue, roster};
 use yunzhao_adapters::now_ms;
-use yunzhao_domain::UserId;
 use yunzhao_domain::order::{OrderState, OutTradeNo, Transition};
 use yunzhao_domain::photo::Reason;
+use yunzhao_domain::{Role, UserId};
 use yunzhao_http::{
     ApiError, Principal, StaffGate, json_response, parse_json, path_param, query_param, request_id, respond, route_key,
     unknown_route,
@@ -22,8 +22,17 @@ use yunzhao_http::{
 
 const MAX_NOTE_CHARS: usize = 200;
 
+/// The dead-letter queues operators watch (messages the functions gave up on).
+pub struct DeadLetters {
+    pub sqs: aws_sdk_sqs::Client,
+    /// (name, queue URL): `standardize`, `export`.
+    pub queues: Vec<(&'static str, String)>,
+}
+
 pub struct Deps {
     pub orders: DynamoOrders,
+    pub campaigns: DynamoCampaigns,
+    pub dead_letters: DeadLetters,
     pub queue: ReviewQueue,
     pub ddb: aws_sdk_dynamodb::Client,
     pub table: String,
@@ -40,6 +49,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
         match route_key(&req).as_str() {
             "GET /v1/service/orders" => search(deps, &p, &req).await,
             "GET /v1/service/anomalies" => anomalies(deps).await,
+            "GET /v1/service/stuck-orders" => stuck(deps, &p).await,
             "GET /v1/service/orders/{order_id}" => look_up(deps, &p, &req).await,
             "GET /v1/service/users/{user_id}/orders" => student_orders(deps, &req).await,
             "POST /v1/service/orders/{order_id}/send-back" => send_back(deps, &p, &req).await,
@@ -128,6 +138,50 @@ async fn search(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         orders.push(service_view(deps, o).await?);
     }
     Ok(json_response(StatusCode::OK, &json!({"orders": orders})))
+}
+
+/// An order in `standardizing` longer than this has lost its message (dead-lettered, or the
+/// function crashed): standardizing takes seconds.
+const STUCK_AFTER_S: i64 = 10 * 60;
+
+/// What operators must unblock: orders of open campaigns stuck in `standardizing`, and how
+/// many messages each dead-letter queue holds.
+async fn stuck(deps: &Deps, p: &Principal) -> Result<Response<Body>, ApiError> {
+    p.require(Role::Operator)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut orders = Vec::new();
+    for c in deps.campaigns.open_campaigns().await.map_err(ApiError::store)? {
+        for o in deps.orders.by_campaign(&c.id).await.map_err(ApiError::store)? {
+            let since = o.updated_at.unwrap_or(o.created_at);
+            if o.state == OrderState::Standardizing && now - since > STUCK_AFTER_S {
+                let mut view = service_view(deps, &o).await?;
+                view["stuck_seconds"] = json!(now - since);
+                orders.push(view);
+            }
+        }
+    }
+    let mut queues = Vec::new();
+    for (name, url) in &deps.dead_letters.queues {
+        let attrs = deps
+            .dead_letters
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .map_err(|e| ApiError::store(aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+        let depth = attrs
+            .attributes()
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        queues.push(json!({"queue": name, "messages": depth}));
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"orders": orders, "dead_letters": queues, "stuck_after_seconds": STUCK_AFTER_S}),
+    ))
 }
 
 /// Payment anomalies, newest first.

@@ -3,7 +3,7 @@ mod handler;
 use lambda_http::{Error, service_fn};
 use yunzhao_adapters::aws;
 use yunzhao_adapters::config;
-use yunzhao_adapters::dynamo::{DynamoOrders, DynamoStaff, ReviewQueue};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, ReviewQueue};
 use yunzhao_http::{StaffGate, staff};
 
 #[tokio::main]
@@ -15,6 +15,14 @@ async fn main() -> Result<(), Error> {
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     let deps = handler::Deps {
         orders: DynamoOrders::new(ddb.clone(), &table),
+        campaigns: DynamoCampaigns::new(ddb.clone(), &table),
+        dead_letters: handler::DeadLetters {
+            sqs: aws_sdk_sqs::Client::new(&sdk),
+            queues: vec![
+                ("standardize", config::required("STANDARDIZE_DLQ_URL")?),
+                ("export", config::required("EXPORT_DLQ_URL")?),
+            ],
+        },
         queue: ReviewQueue::new(ddb.clone(), &table),
         gate: StaffGate::new(DynamoStaff::new(ddb.clone(), &table), policy),
         ddb,

@@ -207,6 +207,7 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         review_note: None,
         review_task_id: None,
         approved_at: None,
+        updated_at: None,
     };
     let (mut order, new) = deps.orders.open(fresh).await.map_err(ApiError::store)?;
     // An earlier order whose payment window lapsed is settled first, then replaced.

@@ -267,6 +267,11 @@ impl DynamoCampaigns {
             .map_err(corrupt)
     }
 
+    /// Every campaign not yet closed (operators' sweeps).
+    pub async fn open_campaigns(&self) -> Result<Vec<Campaign>, CampaignStoreError> {
+        self.due_to_close(OffsetDateTime::UNIX_EPOCH + time::Duration::days(365 * 1000)).await
+    }
+
     /// Marks the campaign closed and takes it out of the open index. `false` if it already was.
     pub async fn mark_closed(&self, id: &str, now: OffsetDateTime) -> Result<bool, CampaignStoreError> {
         let result = self

@@ -69,6 +69,9 @@ pub struct Order {
     pub review_task_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_at: Option<i64>,
+    /// The last transition (seconds), set by every conditional move.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize)]
