@@ -39,9 +39,9 @@ test: tools models lint console ## everything CI runs: lint, unit tests, end-to-
 	cargo build --workspace --bins
 	@$(STACK) run bash -c 'cargo test --workspace && $(MAKE) --no-print-directory browser && target/debug/scan-logs .local/*.log'
 
-browser: ## the console's browser tests (headless Chromium) against the running local stack
-	target/debug/seed-console > .local/console-seed.json
-	cd console && CONSOLE_SEED=$(CURDIR)/.local/console-seed.json SCREENSHOT_DIR=$(CURDIR)/.local/screenshots npm test
+browser: ## the console's browser tests (headless Chromium) on the local stack; screenshots in .local/screenshots/
+	@$(STACK) run bash -c 'target/debug/seed-console > .local/console-seed.json && cd console && \
+	  CONSOLE_SEED=$(CURDIR)/.local/console-seed.json SCREENSHOT_DIR=$(CURDIR)/.local/screenshots npm test'
 
 lint: tools ## rustfmt, clippy (warnings are errors), cfn-lint on the SAM template
 	cargo fmt --all -- --check
