@@ -208,6 +208,11 @@ async fn customer_service_finds_an_order_by_transaction_id_and_sends_it_back() {
     assert_eq!(found.body["orders"][0]["order_id"], orders[0].as_str(), "{}", found.body);
     assert!(found.body["orders"][0].get("payer_openid").is_none(), "{}", found.body);
     assert!(found.body["orders"][0]["student"]["name"].as_str().is_some_and(|n| n.contains('*')), "{}", found.body);
+    // …or by the student's name in the campaign (the only student here is 王伟伟).
+    let path = format!("/v1/service/orders?campaign_id={}&name=%E7%8E%8B%E4%BC%9F", setup.campaign_id);
+    let by_name = stack.get(&path, Some(&service)).await.expect("search");
+    assert_eq!(by_name.body["orders"][0]["order_id"], orders[0].as_str(), "{}", by_name.body);
+    assert_eq!(by_name.body["orders"][0]["student"]["name"], "王**");
     let none = stack.get("/v1/service/orders?q=4200000000000000000000000000", Some(&service)).await.expect("search");
     assert_eq!(none.body["orders"], json!([]));
 

@@ -127,13 +127,19 @@ async fn create_school(deps: &Deps, p: &Principal, req: &Request) -> Result<Resp
     Ok(json_response(StatusCode::CREATED, &json!({"school": school})))
 }
 
-/// The schools the caller manages (operators: all).
+/// Whether the caller may read the school's campaigns: its admins, and customer service and
+/// operators (who work across schools).
+fn may_read(p: &Principal, school_id: &str) -> bool {
+    p.serves_all_schools() || may_manage(p, school_id)
+}
+
+/// The schools the caller manages or serves (operators and customer service: all).
 async fn list_schools(deps: &Deps, p: &Principal) -> Result<Response<Body>, ApiError> {
-    if !(p.has(Role::Operator) || p.has(Role::SchoolAdmin)) {
+    if !(p.serves_all_schools() || p.has(Role::SchoolAdmin)) {
         return Err(ApiError::forbidden());
     }
     let all = deps.campaigns.schools().await.map_err(ApiError::store)?;
-    let mine: Vec<&School> = all.iter().filter(|s| may_manage(p, &s.id)).collect();
+    let mine: Vec<&School> = all.iter().filter(|s| may_read(p, &s.id)).collect();
     Ok(json_response(StatusCode::OK, &json!({"schools": mine})))
 }
 
@@ -258,7 +264,7 @@ async fn list_campaigns(deps: &Deps, p: &Principal, req: &Request) -> Result<Res
     let school_id = query_param(req, "school_id")
         .or_else(|| own_school(p))
         .ok_or_else(|| ApiError::invalid_request("Say which school (school_id).", "请指定学校（school_id）。"))?;
-    if !may_manage(p, &school_id) {
+    if !may_read(p, &school_id) {
         return Err(ApiError::forbidden());
     }
     let campaigns = deps.campaigns.list_by_school(&school_id).await.map_err(ApiError::store)?;
