@@ -23,23 +23,28 @@ use super::invoke::{Invoker, Outcome};
 const MAX_BODY: usize = 10 * 1024 * 1024;
 
 /// The console's pages as CloudFront serves them in AWS: static files, with the same
-/// security headers (no framing, no sniffing, only this origin's scripts).
-const CONSOLE_CSP: &str = "default-src 'self'; img-src 'self' data: blob: http://127.0.0.1:4566; \
-     connect-src 'self' http://127.0.0.1:4566; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
-
-fn console(dir: &std::path::Path) -> Router {
+/// security headers (no framing, no sniffing, only this origin's scripts; photos and roster
+/// uploads from S3, here LocalStack at `s3_origin`).
+fn console(dir: &std::path::Path, s3_origin: &str) -> Router {
     use tower_http::set_header::SetResponseHeaderLayer;
     let not_found = || async { (StatusCode::NOT_FOUND, axum::Json(json!({"message": "Not Found"}))) };
     let files = tower_http::services::ServeDir::new(dir).fallback(axum::routing::any(not_found));
-    let header = |name: &'static str, value: &'static str| {
-        SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+    let csp = format!(
+        "default-src 'self'; img-src 'self' data: blob: {s3_origin}; connect-src 'self' {s3_origin}; \
+         frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    );
+    let header = |name: &'static str, value: HeaderValue| {
+        SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), value)
     };
     Router::new()
         .fallback_service(files)
-        .layer(header("content-security-policy", CONSOLE_CSP))
-        .layer(header("x-content-type-options", "nosniff"))
-        .layer(header("referrer-policy", "no-referrer"))
-        .layer(header("x-frame-options", "DENY"))
+        .layer(header(
+            "content-security-policy",
+            HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static("default-src 'self'")),
+        ))
+        .layer(header("x-content-type-options", HeaderValue::from_static("nosniff")))
+        .layer(header("referrer-policy", HeaderValue::from_static("no-referrer")))
+        .layer(header("x-frame-options", HeaderValue::from_static("DENY")))
 }
 
 pub fn router(routes: &[Route], invoker: Invoker, console_dir: Option<&std::path::Path>) -> Router {
@@ -64,7 +69,10 @@ pub fn router(routes: &[Route], invoker: Invoker, console_dir: Option<&std::path
     }
     match console_dir {
         // Everything that is not an API route: the console's files (one origin, as in AWS).
-        Some(dir) => app.fallback_service(console(dir)),
+        Some(dir) => {
+            let s3 = std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:4566".into());
+            app.fallback_service(console(dir, s3.trim_end_matches('/')))
+        }
         // API Gateway's own answer for an unknown route.
         None => app.fallback(|| async { (StatusCode::NOT_FOUND, axum::Json(json!({"message": "Not Found"}))) }),
     }
