@@ -133,12 +133,15 @@ export const routes = {
   release: (campaignId: string, taskId: string) =>
     `/v1/review/campaigns/${enc(campaignId)}/tasks/${enc(taskId)}/release`,
   searchOrders: (q: string) => `/v1/service/orders?q=${enc(q)}`,
+  searchOrdersByName: (campaignId: string, name: string) =>
+    `/v1/service/orders?campaign_id=${enc(campaignId)}&name=${enc(name)}`,
   serviceOrder: (id: string) => `/v1/service/orders/${enc(id)}`,
   sendBack: (id: string) => `/v1/service/orders/${enc(id)}/send-back`,
   unbind: (campaignId: string, userId: string) =>
     `/v1/service/campaigns/${enc(campaignId)}/users/${enc(userId)}/unbind`,
   refund: (id: string) => `/v1/orders/${enc(id)}/refund`,
   anomalies: '/v1/service/anomalies',
+  stuckOrders: '/v1/service/stuck-orders',
 };
 
 /**

@@ -16,6 +16,7 @@ import { OrderDetail } from './pages/service-order';
 import { Anomalies } from './pages/service-anomalies';
 import { Schools } from './pages/operator-schools';
 import { Staff } from './pages/operator-staff';
+import { Stuck } from './pages/operator-stuck';
 
 interface NavItem {
   path: string;
@@ -30,6 +31,7 @@ const NAV: NavItem[] = [
   { path: '/admin/campaigns', label: 'nav.campaigns', roles: ['school_admin'], section: 'admin' },
   { path: '/service/orders', label: 'nav.orders', roles: ['customer_service'], section: 'service' },
   { path: '/service/anomalies', label: 'nav.anomalies', roles: ['customer_service'], section: 'service-anomalies' },
+  { path: '/operator/stuck', label: 'nav.stuck', roles: [], section: 'operator-stuck' },
   { path: '/operator/schools', label: 'nav.schools', roles: [], section: 'operator-schools' },
   { path: '/operator/staff', label: 'nav.staff', roles: [], section: 'operator-staff' },
 ];
@@ -60,13 +62,15 @@ function Page({ route }: { route: Route }) {
     case 'admin-campaign':
       return html`<${CampaignDetail} campaignId=${p.campaign} tab=${p.tab} query=${p} />`;
     case 'service-orders':
-      return html`<${OrderSearch} q=${p.q} />`;
+      return html`<${OrderSearch} q=${p.q} school=${p.school} campaign=${p.campaign} name=${p.name} />`;
     case 'service-order':
       return html`<${OrderDetail} orderId=${p.order} />`;
     case 'service-anomalies':
       return html`<${Anomalies} />`;
     case 'operator-schools':
       return html`<${Schools} />`;
+    case 'operator-stuck':
+      return html`<${Stuck} />`;
     case 'operator-staff':
       return html`<${Staff} />`;
     case 'home':

@@ -67,3 +67,9 @@ export function tOr(key: string, fallback: string): string {
 }
 
 document.documentElement.lang = current === 'zh' ? 'zh-CN' : 'en';
+
+/** `t(key)` with `n` filled in, or `key_one`'s word when `n` is 1 and the dictionary has one. */
+export function tn(key: Key, n: number, vars: Record<string, string | number> = {}): string {
+  const one = `${key}_one` as Key;
+  return t(n === 1 && one in dictionaries.zh ? one : key, { n, ...vars });
+}

@@ -16,6 +16,7 @@ const patterns: [string, string][] = [
   ['service-orders', '/service/orders'],
   ['service-order', '/service/orders/:order'],
   ['service-anomalies', '/service/anomalies'],
+  ['operator-stuck', '/operator/stuck'],
   ['operator-schools', '/operator/schools'],
   ['operator-staff', '/operator/staff'],
 ];

@@ -23,6 +23,41 @@ test('an operator adds a school', async () => {
   await shot(page, 'operator-schools');
 });
 
+test('an operator sees the stuck orders and the dead-letter queues', async () => {
+  await page.locator('nav a[href="#/operator/stuck"]').click();
+  await page.locator('#dead-letters').waitFor();
+  // What the API says, to compare with the page. A fresh seed leaves nothing stuck (an order must
+  // stay in standardizing for 10 minutes first), but a stack that ran earlier tests may hold some.
+  const api = await page.evaluate(async () => (await fetch('/v1/service/stuck-orders')).json());
+  assert.deepEqual(api.dead_letters.map((q) => q.queue).sort(), ['export', 'standardize']);
+  for (const { queue, messages } of api.dead_letters) {
+    const q = page.locator(`#dead-letters .dlq[data-queue=${queue}]`);
+    assert.equal(await q.getAttribute('data-messages'), String(messages));
+    assert.match(await q.locator('.dlq-depth').innerText(), new RegExp(`^${messages} 条消息$`));
+    assert.equal(await q.evaluate((el) => el.classList.contains('dlq-alert')), messages > 0, `${queue}: highlighted when not empty`);
+  }
+  if (!api.orders.length) {
+    await page.locator('#stuck-none').waitFor();
+  } else {
+    for (const o of api.orders) {
+      const row = page.locator(`#stuck-orders tr[data-order="${o.order_id}"]`);
+      await row.waitFor();
+      assert.equal(await row.locator('a.order-link').getAttribute('href'), `#/service/orders/${o.order_id}`);
+      assert.match(await row.locator('td').nth(1).innerText(), /\d+ (天|小时|分)/);
+    }
+  }
+  await shot(page, 'operator-stuck');
+  await page.locator('#lang-switch').click();
+  await page.locator('h1', { hasText: 'Stuck orders' }).waitFor();
+  if (!api.orders.length) assert.match(await page.locator('#stuck-none').innerText(), /No order is stuck/);
+  const depth = api.dead_letters.find((q) => q.queue === 'export').messages;
+  assert.match(await page.locator('#dead-letters .dlq[data-queue=export] .dlq-depth').innerText(), new RegExp(`^${depth} messages?$`));
+  await shot(page, 'operator-stuck-en');
+  await page.locator('#lang-switch').click();
+  await page.locator('h1', { hasText: '卡住的订单' }).waitFor();
+  assert.deepEqual(context.pageErrors, []);
+});
+
 test('an invited reviewer signs in; once revoked, their next click is refused', async () => {
   await page.goto(`${API}/#/operator/staff`);
   await page.locator('#invite-form').waitFor();

@@ -1,11 +1,13 @@
-// Customer service: find an order by out_trade_no or WeChat Pay transaction id.
+// Customer service: find an order by out_trade_no or WeChat Pay transaction id, or a student's
+// orders by (part of) the name on a campaign's roster.
 import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html';
 import { get, routes } from '../api';
-import { t, tOr } from '../i18n';
+import { t, tn, tOr } from '../i18n';
 import { dateTime, yuan } from '../format';
 import { go, href } from '../router';
-import { Empty, ErrorBox, Loading, PageHeader, useLoad } from '../components/ui';
+import { Empty, ErrorBox, Loading, Notice, PageHeader, useLoad } from '../components/ui';
+import { asView, CampaignView, loadSchools, School } from '../admin/types';
 
 export function StateBadge({ state }: { state?: string }) {
   if (!state) return null;
@@ -66,49 +68,155 @@ export function Student({ student }: { student: ServiceStudent | null }) {
   </div>`;
 }
 
-export function OrderSearch({ q = '' }: { q?: string }) {
+/** The orders found, masked as the API sends them; each links to its page. */
+export function OrderTable({ orders }: { orders: ServiceOrder[] }) {
+  return html`<table class="table" id="order-results">
+    <thead>
+      <tr>
+        <th>${t('service.order.out_trade_no')}</th>
+        <th>${t('service.order.student')}</th>
+        <th>${t('service.order.state')}</th>
+        <th class="num">${t('service.order.amount')}</th>
+        <th>${t('service.order.paid_at')}</th>
+        <th>${t('service.order.transaction_id')}</th>
+        <th>${t('service.order.campaign')}</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${orders.map(
+        (o) => html`<tr data-order=${o.order_id}>
+          <td><a class="mono order-link" href=${href(`/service/orders/${encodeURIComponent(o.order_id)}`)}>${o.order_id}</a></td>
+          <td class="order-student"><${Student} student=${o.student} /></td>
+          <td><${StateBadge} state=${o.state} /></td>
+          <td class="num">${yuan(o.amount_fen)}</td>
+          <td class="nowrap">${dateTime(o.paid_at)}</td>
+          <td class="mono small">${o.transaction_id ?? '—'}</td>
+          <td class="mono small muted">${o.campaign_id}</td>
+        </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
+/** At most this many roster lines match a name (the API's cap). */
+const MAX_NAME_MATCHES = 20;
+
+interface NameResult {
+  orders: ServiceOrder[];
+  roster_matches: number;
+}
+
+/** School → campaign → (part of) a name; the choice goes into the address on submit. */
+function NameForm({ school, campaign, name }: { school?: string; campaign?: string; name?: string }) {
+  const schools = useLoad<School[]>(() => loadSchools(), []);
+  const [schoolId, setSchoolId] = useState(school ?? '');
+  const [campaignId, setCampaignId] = useState(campaign ?? '');
+  const [text, setText] = useState(name ?? '');
+  useEffect(() => setText(name ?? ''), [name]);
+  useEffect(() => {
+    if (school) setSchoolId(school);
+  }, [school]);
+  useEffect(() => {
+    if (campaign) setCampaignId(campaign);
+  }, [campaign]);
+  const chosenSchool = schoolId || schools.data?.[0]?.id || '';
+  const campaigns = useLoad<CampaignView[] | null>(
+    () => (chosenSchool ? get(routes.campaigns(chosenSchool)).then((r: any) => (r.campaigns ?? []).map(asView)) : Promise.resolve(null)),
+    [chosenSchool],
+  );
+  const list = campaigns.loading ? [] : (campaigns.data ?? []);
+  const chosenCampaign = list.some((v) => v.campaign.id === campaignId) ? campaignId : (list[0]?.campaign.id ?? '');
+  const ready = !!chosenCampaign && !!text.trim() && [...text.trim()].length <= MAX_NAME_MATCHES;
+  const submit = (e: Event) => {
+    e.preventDefault();
+    if (!ready) return;
+    const q = new URLSearchParams({ school: chosenSchool, campaign: chosenCampaign, name: text.trim() });
+    go(`/service/orders?${q.toString()}`);
+  };
+  return html`<form class="name-form" id="name-search" onSubmit=${submit}>
+    <label class="field">
+      <span>${t('service.search.school')}</span>
+      <select id="name-school" value=${chosenSchool} disabled=${!schools.data?.length} onChange=${(e: any) => (setSchoolId(e.currentTarget.value), setCampaignId(''))}>
+        ${(schools.data ?? []).map((s) => html`<option value=${s.id}>${s.name}</option>`)}
+      </select>
+    </label>
+    <label class="field field-campaign">
+      <span>${t('service.search.campaign')}</span>
+      <select id="name-campaign" value=${chosenCampaign} disabled=${!list.length} onChange=${(e: any) => setCampaignId(e.currentTarget.value)}>
+        ${list.map(
+          (v) => html`<option value=${v.campaign.id}>${v.campaign.name}${v.campaign.status ? ` · ${tOr(`campaign.status.${v.campaign.status}`, v.campaign.status)}` : ''}</option>`,
+        )}
+      </select>
+    </label>
+    <label class="field">
+      <span>${t('service.search.name')}</span>
+      <input type="search" id="name-query" maxlength="20" value=${text} onInput=${(e: any) => setText(e.currentTarget.value)} placeholder=${t('service.search.name_placeholder')} />
+    </label>
+    <button class="btn btn-primary" type="submit" disabled=${!ready}>${t('service.search.go')}</button>
+    ${!campaigns.loading && chosenSchool && !list.length && !campaigns.error
+      ? html`<p class="muted small name-form-note" id="name-no-campaigns">${t('service.search.no_campaigns')}</p>`
+      : null}
+  </form>
+  <${ErrorBox} error=${schools.error || campaigns.error} />`;
+}
+
+/** What a name search found: the orders, and the matching roster lines that have none. */
+function NameResults({ campaign, name }: { campaign: string; name: string }) {
+  const res = useLoad<NameResult>(() => get<NameResult>(routes.searchOrdersByName(campaign, name)), [campaign, name]);
+  if (res.error) return html`<${ErrorBox} error=${res.error} />`;
+  if (res.loading || !res.data) return html`<${Loading} />`;
+  const orders = res.data.orders ?? [];
+  const matches = res.data.roster_matches ?? 0;
+  // Lines nobody verified against have no order: count the students the orders belong to.
+  const found = new Set(orders.map((o) => o.user_id)).size;
+  const missing = Math.max(0, matches - found);
+  const capped = matches >= MAX_NAME_MATCHES
+    ? html`<${Notice} kind="warn"><span id="name-capped">${t('service.search.name_capped', { max: MAX_NAME_MATCHES })}</span><//>`
+    : null;
+  if (!matches) return html`<${Empty}><span id="name-none">${t('service.search.name_none', { name })}</span><//>`;
+  if (!orders.length)
+    return html`${capped}<${Empty}><span id="name-unverified" data-matches=${matches} data-missing=${missing}>${tn('service.search.name_no_orders', matches, { matches, name })}</span><//>`;
+  return html`${capped}
+    ${missing
+      ? html`<${Notice}><span id="name-unverified" data-matches=${matches} data-missing=${missing}>${t('service.search.name_some_unverified', { matches, missing, name })}</span><//>`
+      : null}
+    <${OrderTable} orders=${orders} />`;
+}
+
+export function OrderSearch({ q = '', school, campaign, name }: { q?: string; school?: string; campaign?: string; name?: string }) {
   const [text, setText] = useState(q);
   useEffect(() => setText(q), [q]);
-  const results = useLoad(() => (q ? get<{ orders: ServiceOrder[] }>(routes.searchOrders(q)).then((r) => r.orders ?? []) : Promise.resolve(null)), [q]);
+  const byName = !!(campaign && name);
+  const results = useLoad(
+    () => (q && !byName ? get<{ orders: ServiceOrder[] }>(routes.searchOrders(q)).then((r) => r.orders ?? []) : Promise.resolve(null)),
+    [q, byName],
+  );
   return html`<section>
     <${PageHeader} title=${t('service.search.title')} />
-    <form class="search-row" id="order-search" onSubmit=${(e: Event) => (e.preventDefault(), go(`/service/orders?q=${encodeURIComponent(text.trim())}`))}>
-      <input type="search" id="order-query" autofocus value=${text} onInput=${(e: any) => setText(e.currentTarget.value)} placeholder=${t('service.search.placeholder')} />
-      <button class="btn btn-primary" type="submit" disabled=${!text.trim()}>${t('service.search.go')}</button>
-    </form>
+    <div class="search-forms">
+      <div class="panel">
+        <h2>${t('service.search.by_number')}</h2>
+        <form class="search-row" id="order-search" onSubmit=${(e: Event) => (e.preventDefault(), go(`/service/orders?q=${encodeURIComponent(text.trim())}`))}>
+          <input type="search" id="order-query" autofocus value=${text} onInput=${(e: any) => setText(e.currentTarget.value)} placeholder=${t('service.search.placeholder')} />
+          <button class="btn btn-primary" type="submit" disabled=${!text.trim()}>${t('service.search.go')}</button>
+        </form>
+      </div>
+      <div class="panel">
+        <h2>${t('service.search.by_name')}</h2>
+        <${NameForm} school=${school} campaign=${campaign} name=${name} />
+        <p class="muted small name-hint">${t('service.search.name_hint', { max: MAX_NAME_MATCHES })}</p>
+      </div>
+    </div>
     <p class="muted small">${t('service.search.hint')}</p>
-    <${ErrorBox} error=${results.error} />
-    ${!q
-      ? null
-      : results.loading
-        ? html`<${Loading} />`
-        : !results.data?.length
-          ? html`<${Empty}>${t('service.search.none', { q })}<//>`
-          : html`<table class="table" id="order-results">
-              <thead>
-                <tr>
-                  <th>${t('service.order.out_trade_no')}</th>
-                  <th>${t('service.order.student')}</th>
-                  <th>${t('service.order.state')}</th>
-                  <th class="num">${t('service.order.amount')}</th>
-                  <th>${t('service.order.paid_at')}</th>
-                  <th>${t('service.order.transaction_id')}</th>
-                  <th>${t('service.order.campaign')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${results.data.map(
-                  (o) => html`<tr data-order=${o.order_id}>
-                    <td><a class="mono order-link" href=${href(`/service/orders/${encodeURIComponent(o.order_id)}`)}>${o.order_id}</a></td>
-                    <td class="order-student"><${Student} student=${o.student} /></td>
-                    <td><${StateBadge} state=${o.state} /></td>
-                    <td class="num">${yuan(o.amount_fen)}</td>
-                    <td class="nowrap">${dateTime(o.paid_at)}</td>
-                    <td class="mono small">${o.transaction_id ?? '—'}</td>
-                    <td class="mono small muted">${o.campaign_id}</td>
-                  </tr>`,
-                )}
-              </tbody>
-            </table>`}
+    ${byName
+      ? html`<${NameResults} campaign=${campaign} name=${name} />`
+      : html`<${ErrorBox} error=${results.error} />
+          ${!q
+            ? null
+            : results.loading
+              ? html`<${Loading} />`
+              : !results.data?.length
+                ? html`<${Empty}>${t('service.search.none', { q })}<//>`
+                : html`<${OrderTable} orders=${results.data} />`}`}
   </section>`;
 }
