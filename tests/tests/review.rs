@@ -318,7 +318,7 @@ async fn customer_service_looks_up_sends_back_and_unbinds() {
     );
     let theirs =
         stack.get(&format!("/v1/service/users/{}/orders", student.session.user_id), Some(op)).await.expect("call");
-    assert_eq!(theirs.body["orders"][0]["out_trade_no"], no.as_str());
+    assert_eq!(theirs.body["orders"][0]["order_id"], no.as_str());
     let not_staff = stack.get(&format!("/v1/service/orders/{no}"), Some(&student.session)).await.expect("call");
     assert_eq!((not_staff.status, not_staff.error_code()), (StatusCode::UNAUTHORIZED, "not_signed_in"));
 

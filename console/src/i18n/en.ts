@@ -40,6 +40,7 @@ export const en: Record<keyof typeof zh, string> = {
   'signin.error.invalid_signin_state': 'The sign-in request is no longer valid (it was open too long, or you signed in elsewhere). Scan again.',
   'signin.error.invalid_signin_code': 'The scan result is invalid or expired. Scan again.',
   'signin.error.signin_code_used': 'That scan result was already used. Scan again.',
+  'signin.error.already_staff': 'You are staff already: an invitation does not change your access. Ask an operator to change your roles or schools.',
   'signin.error.invitation_invalid': 'The invitation link is invalid, used or expired. Ask an operator for a new one.',
   'signin.error.not_staff': 'This WeChat account is not a staff account. Use your invitation link the first time.',
   'signin.error.staff_revoked': 'Your staff account has been revoked. Ask an operator if this is a mistake.',

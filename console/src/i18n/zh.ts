@@ -38,6 +38,7 @@ export const zh = {
   'signin.error.invalid_signin_state': '登录请求已失效（可能打开时间过长或在其他窗口登录过），请重新扫码。',
   'signin.error.invalid_signin_code': '扫码结果无效或已过期，请重新扫码登录。',
   'signin.error.signin_code_used': '该扫码结果已被使用，请重新扫码登录。',
+  'signin.error.already_staff': '您已是员工，邀请链接不会更改您的权限；如需调整角色或学校，请联系运营人员。',
   'signin.error.invitation_invalid': '邀请链接无效、已被使用或已过期，请联系运营人员重新发送。',
   'signin.error.not_staff': '该微信账号不是工作人员账号。首次登录请使用邀请链接。',
   'signin.error.staff_revoked': '您的员工账号已被停用，如有疑问请联系运营人员。',

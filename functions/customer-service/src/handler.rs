@@ -196,8 +196,9 @@ async fn by_name(deps: &Deps, p: &Principal, req: &Request, name: &str) -> Resul
     let campaign_id = query_param(req, "campaign_id").ok_or_else(|| {
         ApiError::invalid_request("Say which campaign to search (campaign_id).", "请选择要查找的采集批次。")
     })?;
-    if name.is_empty() || name.chars().count() > 20 {
-        return Err(ApiError::invalid_request("Type 1–20 characters of the name.", "请输入 1–20 个字的姓名。"));
+    // Two characters at least: one at a time would spell out masked names.
+    if !(2..=20).contains(&name.chars().count()) {
+        return Err(ApiError::invalid_request("Type 2–20 characters of the name.", "请输入 2–20 个字的姓名。"));
     }
     let lines = roster::lines(&deps.ddb, &deps.table, &campaign_id).await.map_err(ApiError::store)?;
     let mut orders = Vec::new();
@@ -229,7 +230,10 @@ async fn anomalies(deps: &Deps) -> Result<Response<Body>, ApiError> {
 
 async fn student_orders(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
     let user = UserId::parse(&path_param(req, "user_id")?).map_err(|_| ApiError::not_found())?;
-    let orders = deps.orders.by_user(&user).await.map_err(ApiError::store)?;
+    let mut orders = Vec::new();
+    for o in deps.orders.by_user(&user).await.map_err(ApiError::store)? {
+        orders.push(service_view(deps, &o).await?);
+    }
     Ok(json_response(StatusCode::OK, &json!({"user_id": user, "orders": orders})))
 }
 

@@ -8,8 +8,8 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use yunzhao_domain::staff::{
-    self, Grant, GrantError, Invitation, InvitationToken, Secret, SignInContext, SignInError, StaffAccount,
-    StaffDirectory, StaffStatus, StaffStore, UnionId, WeChatWebLogin, WebCode,
+    self, Grant, GrantError, Invitation, InvitationToken, MemberChange, Secret, SignInContext, SignInError,
+    StaffAccount, StaffDirectory, StaffStore, UnionId, WeChatWebLogin, WebCode,
 };
 use yunzhao_domain::{Role, UserId};
 use yunzhao_http::staff::{self as cookies, SIGNIN_COOKIE};
@@ -177,6 +177,7 @@ fn sign_in_error_code(e: &SignInError) -> &'static str {
         SignInError::InvitationInvalid => "invitation_invalid",
         SignInError::NotStaff => "not_staff",
         SignInError::Revoked => "staff_revoked",
+        SignInError::AlreadyStaff => "already_staff",
         SignInError::Unavailable(_)
         | SignInError::Misconfigured(_)
         | SignInError::NoUnionId
@@ -349,7 +350,7 @@ where
     let updated = deps
         .gate
         .store
-        .update_member(&existing.id, &grant, existing.status)
+        .update_member(&existing.id, &MemberChange::Grant(grant))
         .await
         .map_err(ApiError::store)?
         .ok_or_else(member_not_found)?;
@@ -376,7 +377,7 @@ where
     let updated = deps
         .gate
         .store
-        .update_member(&existing.id, &existing.grant(), StaffStatus::Revoked)
+        .update_member(&existing.id, &MemberChange::Revoke { at_ms: now_ms() })
         .await
         .map_err(ApiError::store)?
         .ok_or_else(member_not_found)?;

@@ -132,6 +132,10 @@ pub struct StaffAccount {
     pub created_at_ms: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sign_in_at_ms: Option<i64>,
+    /// Sessions opened before this are over (set when the member is revoked, so a later
+    /// reactivation does not bring old browsers back).
+    #[serde(default)]
+    pub sessions_since_ms: i64,
 }
 
 impl StaffAccount {
@@ -145,6 +149,7 @@ impl StaffAccount {
             status: StaffStatus::Active,
             created_at_ms: now_ms,
             last_sign_in_at_ms: None,
+            sessions_since_ms: 0,
         }
     }
 
@@ -366,8 +371,22 @@ pub enum SignInError {
     NotStaff,
     #[error("this staff account was revoked")]
     Revoked,
+    /// An invitation opened by someone already staff: their grant is an operator's to change.
+    #[error("already staff: an operator changes roles in the staff list")]
+    AlreadyStaff,
     #[error(transparent)]
     Store(#[from] StaffStoreError),
+}
+
+/// What an operator changes on a member: the grant, or the access itself. Kept apart so two
+/// operators acting at once cannot undo each other's revocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberChange {
+    Grant(Grant),
+    /// Revoked at this time: every session opened before it ends.
+    Revoke {
+        at_ms: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -398,8 +417,9 @@ pub trait StaffStore: Send + Sync {
         token: &InvitationToken,
     ) -> impl Future<Output = Result<Option<Invitation>, StaffStoreError>> + Send;
     /// In one transaction: marks the invitation used by `account` (only while it is pending)
-    /// and writes the account (creating its unionid pointer when `new`); `false` when the
-    /// invitation was taken, cancelled or expired meanwhile.
+    /// and writes the account (creating its unionid pointer when `new`, else only while the
+    /// stored account is still revoked); `false` when the invitation was taken, cancelled or
+    /// expired meanwhile, or the account changed.
     fn accept_invitation(
         &self,
         invitation: &Invitation,
@@ -426,12 +446,11 @@ pub trait StaffStore: Send + Sync {
 /// Port: what operators manage — members, their grants, and invitations.
 pub trait StaffDirectory: Send + Sync {
     fn members(&self) -> impl Future<Output = Result<Vec<StaffAccount>, StaffStoreError>> + Send;
-    /// Sets the member's grant and status; `None` when there is no such member.
+    /// Applies `change` to the member; `None` when there is no such member.
     fn update_member(
         &self,
         id: &UserId,
-        grant: &Grant,
-        status: StaffStatus,
+        change: &MemberChange,
     ) -> impl Future<Output = Result<Option<StaffAccount>, StaffStoreError>> + Send;
     fn put_invitation(
         &self,
@@ -484,23 +503,38 @@ pub async fn sign_in<W: WeChatWebLogin, S: StaffStore>(
     let account = match (cx.invitation, existing) {
         (Some(token), existing) => {
             let invitation = store.invitation(token).await?.ok_or(SignInError::InvitationInvalid)?;
-            if invitation.status(cx.now_ms) != InvitationStatus::Pending {
-                return Err(SignInError::InvitationInvalid);
-            }
-            let new = existing.is_none();
-            let account = match existing {
-                Some(mut a) => {
-                    a.roles = invitation.grant.roles.clone();
-                    a.school_ids = invitation.grant.school_ids.clone();
-                    a.status = StaffStatus::Active;
+            match existing {
+                // Their own invitation link again (a bookmark, a retry): an ordinary sign-in.
+                Some(a) if invitation.used_by.as_ref() == Some(&a.id) => {
+                    if a.status == StaffStatus::Revoked {
+                        return Err(SignInError::Revoked);
+                    }
                     a
                 }
-                None => StaffAccount::new(unionid, invitation.label.clone(), invitation.grant.clone(), cx.now_ms),
-            };
-            if !store.accept_invitation(&invitation, &account, new, cx.now_ms).await? {
-                return Err(SignInError::InvitationInvalid);
+                Some(a) if a.status == StaffStatus::Active => return Err(SignInError::AlreadyStaff),
+                existing => {
+                    if invitation.status(cx.now_ms) != InvitationStatus::Pending {
+                        return Err(SignInError::InvitationInvalid);
+                    }
+                    let new = existing.is_none();
+                    let account = match existing {
+                        // A revoked member invited back: the new grant, their old sessions stay over.
+                        Some(mut a) => {
+                            a.roles = invitation.grant.roles.clone();
+                            a.school_ids = invitation.grant.school_ids.clone();
+                            a.status = StaffStatus::Active;
+                            a
+                        }
+                        None => {
+                            StaffAccount::new(unionid, invitation.label.clone(), invitation.grant.clone(), cx.now_ms)
+                        }
+                    };
+                    if !store.accept_invitation(&invitation, &account, new, cx.now_ms).await? {
+                        return Err(SignInError::InvitationInvalid);
+                    }
+                    account
+                }
             }
-            account
         }
         (None, Some(a)) if a.status == StaffStatus::Revoked => return Err(SignInError::Revoked),
         (None, Some(a)) => a,
@@ -564,7 +598,8 @@ pub async fn authenticate<S: StaffStore>(
         return Err(StaffAuthError::CsrfFailed);
     }
     let account = store.get(&session.staff_id).await?.ok_or(StaffAuthError::Revoked)?;
-    if account.status == StaffStatus::Revoked || account.roles.is_empty() {
+    let before_revocation = session.created_at_ms < account.sessions_since_ms;
+    if account.status == StaffStatus::Revoked || account.roles.is_empty() || before_revocation {
         return Err(StaffAuthError::Revoked);
     }
     if now_ms - session.last_seen_at_ms >= TOUCH_EVERY_MS {
@@ -622,10 +657,13 @@ pub mod memory {
             stored.used_by = Some(account.id.clone());
             stored.used_at_ms = Some(now_ms);
             let mut accounts = self.accounts.lock().expect("lock");
-            accounts.retain(|a| a.id != account.id);
             if new && accounts.iter().any(|a| a.unionid == account.unionid) {
                 return Ok(false);
             }
+            if !new && !accounts.iter().any(|a| a.id == account.id && a.status == StaffStatus::Revoked) {
+                return Ok(false);
+            }
+            accounts.retain(|a| a.id != account.id);
             accounts.push(account.clone());
             Ok(true)
         }
@@ -662,14 +700,20 @@ pub mod memory {
         async fn update_member(
             &self,
             id: &UserId,
-            grant: &Grant,
-            status: StaffStatus,
+            change: &MemberChange,
         ) -> Result<Option<StaffAccount>, StaffStoreError> {
             let mut all = self.accounts.lock().expect("lock");
             let Some(a) = all.iter_mut().find(|a| &a.id == id) else { return Ok(None) };
-            a.roles = grant.roles.clone();
-            a.school_ids = grant.school_ids.clone();
-            a.status = status;
+            match change {
+                MemberChange::Grant(g) => {
+                    a.roles = g.roles.clone();
+                    a.school_ids = g.school_ids.clone();
+                }
+                MemberChange::Revoke { at_ms } => {
+                    a.status = StaffStatus::Revoked;
+                    a.sessions_since_ms = *at_ms;
+                }
+            }
             Ok(Some(a.clone()))
         }
         async fn put_invitation(&self, invitation: &Invitation, secret: &Secret) -> Result<(), StaffStoreError> {
@@ -816,6 +860,33 @@ mod tests {
         // …and the session they still hold is refused at its next request.
         let auth = run(authenticate(&store, &signed.token, None, false, POLICY, 20));
         assert_eq!(auth.map(|_| ()), Err(StaffAuthError::Revoked));
+    }
+
+    #[test]
+    fn given_a_member_who_opens_someone_elses_invitation_then_already_staff_and_the_link_stays_unused() {
+        let store = MemoryStaff::default();
+        let mine = invite(&store, reviewer_of("s_a"), 0);
+        run(sign_in(&wechat("reviewer_0001"), &store, &code(), cx(Some(&mine), None, 0))).expect("in");
+        let theirs = invite(&store, Grant::operator(), 0);
+        let r = run(sign_in(&wechat("reviewer_0001"), &store, &code(), cx(Some(&theirs), None, 10)));
+        assert_eq!(r.map(|_| ()), Err(SignInError::AlreadyStaff));
+        assert_eq!(store.accounts.lock().expect("lock")[0].roles, vec![Role::Reviewer]);
+        // Their own link again is just a sign-in.
+        assert!(run(sign_in(&wechat("reviewer_0001"), &store, &code(), cx(Some(&mine), None, 20))).is_ok());
+    }
+
+    #[test]
+    fn given_a_revoked_member_invited_back_then_active_again_but_old_sessions_stay_over() {
+        let store = MemoryStaff::default();
+        let first = invite(&store, reviewer_of("s_a"), 0);
+        let old = run(sign_in(&wechat("reviewer_0001"), &store, &code(), cx(Some(&first), None, 0))).expect("in");
+        let id = old.account.id.clone();
+        run(StaffDirectory::update_member(&store, &id, &MemberChange::Revoke { at_ms: 100 })).expect("revoke");
+        let again = invite(&store, reviewer_of("s_a"), 200);
+        let back = run(sign_in(&wechat("reviewer_0001"), &store, &code(), cx(Some(&again), None, 300))).expect("back");
+        assert!(run(authenticate(&store, &back.token, None, false, POLICY, 400)).is_ok());
+        let r = run(authenticate(&store, &old.token, None, false, POLICY, 400));
+        assert_eq!(r.map(|_| ()), Err(StaffAuthError::Revoked));
     }
 
     #[test]

@@ -40,6 +40,25 @@ pub(crate) fn is_condition_failure<E: ProvideErrorMetadata, R>(e: &SdkError<E, R
     matches!(e.code(), Some("ConditionalCheckFailedException" | "TransactionCanceledException"))
 }
 
+/// Whether a cancelled transaction was cancelled by one of its conditions (a lost race), as
+/// opposed to throttling or a conflicting transaction, which are worth a retry. A store that
+/// gives no reasons (some local emulators) is read as a condition failure.
+pub(crate) fn cancelled_by_condition(
+    e: &SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+) -> bool {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
+    match e.as_service_error() {
+        Some(E::TransactionCanceledException(t)) => {
+            let reasons = t.cancellation_reasons();
+            reasons.is_empty() || reasons.iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
+        }
+        _ => false,
+    }
+}
+
 /// Text of an SDK error for the log: code and message only, never request contents.
 pub(crate) fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
     e: &SdkError<E, R>,

@@ -16,11 +16,11 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 use yunzhao_domain::UserId;
 use yunzhao_domain::staff::{
-    Grant, Invitation, InvitationToken, Secret, StaffAccount, StaffDirectory, StaffSession, StaffStatus, StaffStore,
+    Invitation, InvitationToken, MemberChange, Secret, StaffAccount, StaffDirectory, StaffSession, StaffStore,
     StaffStoreError, UnionId,
 };
 
-use super::{describe, is_condition_failure, query_all};
+use super::{cancelled_by_condition, describe, is_condition_failure, query_all};
 
 const DIRECTORY: &str = "STAFF_DIRECTORY";
 /// Used or lapsed invitations stay listed this long, then TTL removes them.
@@ -204,7 +204,7 @@ impl StaffStore for DynamoStaff {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) if cancelled_by_condition(&e) => Ok(false),
             Err(e) => Err(unavailable(&e)),
         }
     }
@@ -237,11 +237,9 @@ impl StaffStore for DynamoStaff {
             .expression_attribute_values(":no", AttributeValue::Bool(false))
             .build()
             .map_err(corrupt)?;
-        let mut tx = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(used).build())
-            .transact_items(self.put(serde_dynamo::to_item(AccountItem::new(account)).map_err(corrupt)?, None)?);
+        let account_item = serde_dynamo::to_item(AccountItem::new(account)).map_err(corrupt)?;
+        let mut tx =
+            self.client.transact_write_items().transact_items(TransactWriteItem::builder().update(used).build());
         if new {
             let pointer = PointerItem {
                 pk: unionid_pk(&account.unionid),
@@ -249,13 +247,25 @@ impl StaffStore for DynamoStaff {
                 entity: "unionid".into(),
                 staff_id: account.id.clone(),
             };
-            tx = tx.transact_items(
-                self.put(serde_dynamo::to_item(&pointer).map_err(corrupt)?, Some("attribute_not_exists(PK)"))?,
-            );
+            let first = "attribute_not_exists(PK)";
+            tx = tx
+                .transact_items(self.put(serde_dynamo::to_item(&pointer).map_err(corrupt)?, Some(first))?)
+                .transact_items(self.put(account_item, Some(first))?);
+        } else {
+            // A revoked member invited back: only while nobody changed the account meanwhile.
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(account_item))
+                .condition_expression("attribute_exists(PK) AND #st = :revoked")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":revoked", s("revoked"))
+                .build()
+                .map_err(corrupt)?;
+            tx = tx.transact_items(TransactWriteItem::builder().put(put).build());
         }
         match tx.send().await {
             Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) if cancelled_by_condition(&e) => Ok(false),
             Err(e) => Err(unavailable(&e)),
         }
     }
@@ -343,36 +353,37 @@ impl StaffDirectory for DynamoStaff {
             .collect()
     }
 
-    async fn update_member(
-        &self,
-        id: &UserId,
-        grant: &Grant,
-        status: StaffStatus,
-    ) -> Result<Option<StaffAccount>, StaffStoreError> {
+    async fn update_member(&self, id: &UserId, change: &MemberChange) -> Result<Option<StaffAccount>, StaffStoreError> {
         let list = |v: &[String]| AttributeValue::L(v.iter().map(|x| s(x)).collect());
-        let roles: Vec<String> = grant
-            .roles
-            .iter()
-            .map(|r| serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
-            .collect();
-        let status = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        let result = self
+        let update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("PK", s(&account_pk(id)))
             .key("SK", s("ACCOUNT"))
-            .update_expression("SET #r = :r, school_ids = :s, #st = :st")
             .condition_expression("attribute_exists(PK)")
-            .expression_attribute_names("#r", "roles")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":r", list(&roles))
-            .expression_attribute_values(":s", list(&grant.school_ids))
-            .expression_attribute_values(":st", s(&status))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        // Each change writes only its own attributes: a grant edit never touches the status.
+        let update = match change {
+            MemberChange::Grant(grant) => {
+                let roles: Vec<String> = grant
+                    .roles
+                    .iter()
+                    .filter_map(|r| serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_owned)))
+                    .collect();
+                update
+                    .update_expression("SET #r = :r, school_ids = :s")
+                    .expression_attribute_names("#r", "roles")
+                    .expression_attribute_values(":r", list(&roles))
+                    .expression_attribute_values(":s", list(&grant.school_ids))
+            }
+            MemberChange::Revoke { at_ms } => update
+                .update_expression("SET #st = :revoked, sessions_since_ms = :at")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":revoked", s("revoked"))
+                .expression_attribute_values(":at", AttributeValue::N(at_ms.to_string())),
+        };
+        match update.send().await {
             Ok(out) => {
                 let item = out.attributes.ok_or_else(|| corrupt("update returned no attributes"))?;
                 Ok(Some(serde_dynamo::from_item::<_, AccountItem>(item).map_err(corrupt)?.account))
