@@ -312,3 +312,57 @@ async fn operators_see_orders_stuck_in_standardizing_and_the_dead_letter_queues(
     let r = stack.get("/v1/service/stuck-orders", Some(&service)).await.expect("stuck");
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+/// Every staff route against every kind of caller: no session and a student's token are
+/// 401, a role the route is not for is 403 (the role check comes before any lookup).
+#[tokio::test]
+async fn every_staff_route_refuses_callers_without_the_role() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let s = &setup.school_id;
+    let reviewer = stack.staff(&setup.operator, &["reviewer"], &[s]).await.expect("reviewer");
+    let service = stack.staff(&setup.operator, &["customer_service"], &[]).await.expect("service");
+    let student = stack.log_in(None).await.expect("student");
+    let (c, u) = (&setup.campaign_id, &student.user_id);
+    let no = "YZ0000000000000000000000000A";
+    // (method, path, the roles it is for; an operator may do everything)
+    let routes: Vec<(Method, String, &[&str])> = vec![
+        (Method::GET, "/v1/staff/members".into(), &[]),
+        (Method::POST, "/v1/staff/invitations".into(), &[]),
+        (Method::GET, "/v1/staff/invitations".into(), &[]),
+        (Method::POST, format!("/v1/staff/members/{u}/revoke"), &[]),
+        (Method::GET, "/v1/review/queues".into(), &["reviewer"]),
+        (Method::POST, format!("/v1/review/campaigns/{c}/claims"), &["reviewer"]),
+        (Method::GET, format!("/v1/review/campaigns/{c}/queue"), &["reviewer"]),
+        (Method::POST, "/v1/admin/schools".into(), &[]),
+        (Method::GET, "/v1/admin/schools".into(), &["school_admin", "customer_service"]),
+        (Method::GET, format!("/v1/admin/campaigns/{c}"), &["school_admin"]),
+        (Method::GET, format!("/v1/admin/campaigns/{c}/progress"), &["school_admin"]),
+        (Method::POST, format!("/v1/admin/campaigns/{c}/roster-uploads"), &["school_admin"]),
+        (Method::GET, format!("/v1/admin/campaigns/{c}/exports"), &["school_admin"]),
+        (Method::GET, format!("/v1/service/orders/{no}"), &["customer_service"]),
+        (Method::GET, "/v1/service/anomalies".into(), &["customer_service"]),
+        (Method::GET, "/v1/service/stuck-orders".into(), &[]),
+        (Method::POST, format!("/v1/orders/{no}/refund"), &[]),
+    ];
+    let callers = [("reviewer", &reviewer), ("school_admin", &setup.admin), ("customer_service", &service)];
+    for (method, path, roles) in &routes {
+        let body = json!({});
+        let r = stack.call(method.clone(), path, None, Some(&body)).await.expect("call");
+        assert_eq!(
+            (r.status, r.error_code()),
+            (StatusCode::UNAUTHORIZED, "not_signed_in"),
+            "{method} {path} anonymous"
+        );
+        let r = stack.call(method.clone(), path, Some(&student), Some(&body)).await.expect("call");
+        assert_eq!((r.status, r.error_code()), (StatusCode::UNAUTHORIZED, "not_signed_in"), "{method} {path} student");
+        for (role, who) in callers {
+            let r = stack.call(method.clone(), path, Some(who), Some(&body)).await.expect("call");
+            if roles.contains(&role) {
+                assert_ne!(r.status, StatusCode::FORBIDDEN, "{method} {path} refused {role}: {}", r.body);
+            } else {
+                assert_eq!(r.status, StatusCode::FORBIDDEN, "{method} {path} let {role} in: {}", r.body);
+            }
+        }
+    }
+}
