@@ -132,9 +132,13 @@ export const routes = {
     `/v1/review/campaigns/${enc(campaignId)}/tasks/${enc(taskId)}/decision`,
   release: (campaignId: string, taskId: string) =>
     `/v1/review/campaigns/${enc(campaignId)}/tasks/${enc(taskId)}/release`,
+  lease: (campaignId: string, taskId: string) =>
+    `/v1/review/campaigns/${enc(campaignId)}/tasks/${enc(taskId)}/lease`,
   searchOrders: (q: string) => `/v1/service/orders?q=${enc(q)}`,
   searchOrdersByName: (campaignId: string, name: string) =>
     `/v1/service/orders?campaign_id=${enc(campaignId)}&name=${enc(name)}`,
+  searchOrdersByStudentNo: (campaignId: string, studentNo: string) =>
+    `/v1/service/orders?campaign_id=${enc(campaignId)}&student_no=${enc(studentNo)}`,
   serviceOrder: (id: string) => `/v1/service/orders/${enc(id)}`,
   sendBack: (id: string) => `/v1/service/orders/${enc(id)}/send-back`,
   unbind: (campaignId: string, userId: string) =>

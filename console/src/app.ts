@@ -62,7 +62,7 @@ function Page({ route }: { route: Route }) {
     case 'admin-campaign':
       return html`<${CampaignDetail} campaignId=${p.campaign} tab=${p.tab} query=${p} />`;
     case 'service-orders':
-      return html`<${OrderSearch} q=${p.q} school=${p.school} campaign=${p.campaign} name=${p.name} />`;
+      return html`<${OrderSearch} q=${p.q} school=${p.school} campaign=${p.campaign} name=${p.name} by=${p.by} />`;
     case 'service-order':
       return html`<${OrderDetail} orderId=${p.order} />`;
     case 'service-anomalies':

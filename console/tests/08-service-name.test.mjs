@@ -1,4 +1,5 @@
-// Customer service finds a student's order by (part of) the name on a campaign's roster.
+// Customer service finds a student's order by (part of) the name, or the whole 学号, on a
+// campaign's roster.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, newContext, seed, shot, signInAs } from './helpers.mjs';
@@ -55,6 +56,19 @@ test('customer service finds an order by the student’s name within a campaign'
   await row.waitFor();
   await shot(page, 'service-search-name-en');
   await page.locator('#lang-switch').click();
+
+  // The whole 学号 finds the same student (student numbers are stored masked).
+  await page.locator('#name-kind').selectOption('student_no');
+  await page.locator('#name-query').fill(student.student_no);
+  await form.locator('button[type=submit]').click();
+  await row.waitFor();
+  assert.match(decodeURIComponent(page.url()), /by=student_no/);
+  assert.equal(await page.locator('#order-results tbody tr').count(), 1, 'one student has the number');
+  assert.ok(!(await page.locator('#order-results').innerText()).includes(student.student_no), 'the number is masked');
+  await shot(page, 'service-search-student-no');
+  await page.locator('#name-query').fill(student.student_no.slice(0, -1));
+  await form.locator('button[type=submit]').click();
+  await page.locator('#name-none').waitFor();
   assert.deepEqual(context.pageErrors, []);
   await context.close();
 });

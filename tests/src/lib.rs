@@ -593,6 +593,8 @@ pub struct Student {
     pub session: Session,
     pub name: String,
     pub id_number: String,
+    /// 学号, unique in the campaign.
+    pub student_no: String,
 }
 
 impl Stack {
@@ -609,25 +611,27 @@ impl Stack {
         let people: Vec<(String, String)> = (0..n)
             .map(|k| (format!("{}{}{}", FAMILY[k % 8], GIVEN[(k / 8) % 8], GIVEN[(k / 64) % 8]), id_number(unique())))
             .collect();
-        let mut csv = String::from("\u{feff}姓名,身份证号\n");
-        for (name, id) in &people {
-            csv.push_str(&format!("{name},{id}\n"));
+        let student_no = |k: usize| format!("2026{k:05}");
+        let mut csv = String::from("\u{feff}姓名,身份证号,学号\n");
+        for (k, (name, id)) in people.iter().enumerate() {
+            csv.push_str(&format!("{name},{id},{}\n", student_no(k)));
         }
         let import = self.import_roster(&setup.admin, &setup.campaign_id, csv.into_bytes()).await?;
         if import.status != StatusCode::OK || import.body["report"]["errors"].as_array().is_some_and(|e| !e.is_empty())
         {
             bail!("import: {} {}", import.status, import.body);
         }
-        let verified = futures::future::try_join_all(people[..verify].iter().map(|(name, id)| async move {
-            let session = self.log_in(None).await?;
-            let body = json!({"campaign_id": setup.campaign_id, "name": name, "id_number": id});
-            let r = self.post("/v1/identity/verify", Some(&session), &body).await?;
-            if r.status != StatusCode::OK {
-                bail!("verify: {} {}", r.status, r.body);
-            }
-            Ok(Student { session, name: name.clone(), id_number: id.clone() })
-        }))
-        .await?;
+        let verified =
+            futures::future::try_join_all(people[..verify].iter().enumerate().map(|(k, (name, id))| async move {
+                let session = self.log_in(None).await?;
+                let body = json!({"campaign_id": setup.campaign_id, "name": name, "id_number": id});
+                let r = self.post("/v1/identity/verify", Some(&session), &body).await?;
+                if r.status != StatusCode::OK {
+                    bail!("verify: {} {}", r.status, r.body);
+                }
+                Ok(Student { session, name: name.clone(), id_number: id.clone(), student_no: student_no(k) })
+            }))
+            .await?;
         Ok((verified, people[verify..].to_vec()))
     }
 }
@@ -647,7 +651,7 @@ pub mod seed {
             stack.upload_photo(&s.session, &no, astronaut()).await?;
             let view = stack.wait_for_state(&s.session, &no, "in_review", 180).await?;
             out.push(json!({
-                "token": s.session.token, "order_id": no, "name": s.name,
+                "token": s.session.token, "order_id": no, "name": s.name, "student_no": s.student_no,
                 "transaction_id": view["order"]["transaction_id"],
             }));
         }

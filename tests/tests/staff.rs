@@ -366,3 +366,89 @@ async fn every_staff_route_refuses_callers_without_the_role() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_student_is_found_by_their_whole_student_number_which_is_unique_in_the_campaign() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let ids: Vec<String> = (0..3).map(|_| yunzhao_e2e::id_number(unique())).collect();
+    let number = format!("S{}", unique() % 1_000_000_000);
+    let roster = format!(
+        "姓名,身份证号,学号\n孙小美,{},{number}\n钱小多,{},{number}X\n周小同,{},{number}\n",
+        ids[0], ids[1], ids[2]
+    );
+    let import = stack.import_roster(&setup.admin, &setup.campaign_id, roster.into_bytes()).await.expect("import");
+    assert_eq!(import.body["report"]["created"], 2, "{}", import.body);
+    let errors = &import.body["report"]["errors"];
+    assert_eq!((errors[0]["line"].clone(), errors[0]["code"].clone()), (json!(4), json!("duplicate_student_no")));
+    assert_eq!(errors[0]["column"], "学号", "{errors}");
+    // A later import cannot give the number to someone else either.
+    let again = format!("姓名,身份证号,学号\n吴小新,{},{number}\n", yunzhao_e2e::id_number(unique()));
+    let import = stack.import_roster(&setup.admin, &setup.campaign_id, again.into_bytes()).await.expect("import");
+    let errors = &import.body["report"]["errors"];
+    assert_eq!((errors[0]["line"].clone(), errors[0]["code"].clone()), (json!(2), json!("belongs_to_another_entry")));
+
+    let student = stack.log_in(None).await.expect("student");
+    let body = json!({"campaign_id": setup.campaign_id, "name": "孙小美", "id_number": ids[0]});
+    assert_eq!(stack.post("/v1/identity/verify", Some(&student), &body).await.expect("verify").status, StatusCode::OK);
+    let no = stack.paid_order(&student, &setup.campaign_id).await.expect("paid");
+
+    // Customer service: the whole number finds the order (the number itself is stored masked).
+    let service = stack.staff(&setup.operator, &["customer_service"], &[]).await.expect("service");
+    let search = |n: &str| format!("/v1/service/orders?campaign_id={}&student_no={n}", setup.campaign_id);
+    let found = stack.get(&search(&number), Some(&service)).await.expect("search");
+    assert_eq!(found.body["orders"][0]["order_id"], no.as_str(), "{}", found.body);
+    assert_eq!(found.body["orders"][0]["student"]["name"], "孙**");
+    assert!(found.body["orders"][0]["student"]["student_no"].as_str().is_some_and(|n| n.contains('*')));
+    let lower = stack.get(&search(&number.to_lowercase()), Some(&service)).await.expect("search");
+    assert_eq!(lower.body["orders"][0]["order_id"], no.as_str(), "student numbers match whatever the letters' case");
+    let part = stack.get(&search(&number[..number.len() - 2]), Some(&service)).await.expect("search");
+    assert_eq!((part.body["orders"].clone(), part.body["roster_matches"].clone()), (json!([]), json!(0)));
+    let bad = stack.get(&search("12%2034"), Some(&service)).await.expect("search");
+    assert_eq!(bad.error_code(), "invalid_request");
+
+    // The school admin: the same number in the progress search.
+    let path = format!("/v1/admin/campaigns/{}/progress?q={}X", setup.campaign_id, number);
+    let listed = stack.get(&path, Some(&setup.admin)).await.expect("progress");
+    let names: Vec<&str> =
+        listed.body["students"].as_array().expect("list").iter().filter_map(|s| s["line"]["name"].as_str()).collect();
+    assert_eq!(names, vec!["钱小多"], "{}", listed.body);
+}
+
+#[tokio::test]
+async fn a_reviewer_keeps_an_open_task_by_renewing_it_and_holds_at_most_three() {
+    let stack = stack().await;
+    let (setup, _) = school_with_photos(&stack, 4).await;
+    let reviewer = stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("reviewer");
+    let other = stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("other");
+    let claim = format!("/v1/review/campaigns/{}/claims", setup.campaign_id);
+    let mut held: Vec<String> = Vec::new();
+    for _ in 0..3 {
+        let r = stack.post(&claim, Some(&reviewer), &json!({"except": held})).await.expect("claim");
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        held.push(r.body["task_id"].as_str().expect("task").to_owned());
+    }
+    let r = stack.post(&claim, Some(&reviewer), &json!({"except": held})).await.expect("claim");
+    assert_eq!(r.error_code(), "holding_too_many", "{}", r.body);
+    // Another reviewer still gets the fourth photo.
+    let fourth = stack.post(&claim, Some(&other), &json!({})).await.expect("claim");
+    assert!(fourth.body["task_id"].as_str().is_some_and(|t| !held.iter().any(|h| h == t)), "{}", fourth.body);
+
+    // The lease is 20 s here: renewed at 12 s, the task is still the reviewer's at 24 s.
+    let lease = |t: &str| format!("/v1/review/campaigns/{}/tasks/{t}/lease", setup.campaign_id);
+    tokio::time::sleep(std::time::Duration::from_secs(12)).await;
+    let renewed = stack.post(&lease(&held[0]), Some(&reviewer), &json!({})).await.expect("renew");
+    assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.body);
+    assert_eq!(renewed.body["lease_seconds"], 20);
+    let r = stack.post(&lease(&held[0]), Some(&other), &json!({})).await.expect("renew");
+    assert_eq!(r.error_code(), "task_not_held", "only the holder renews");
+    tokio::time::sleep(std::time::Duration::from_secs(12)).await;
+    let taken = stack.post(&claim, Some(&other), &json!({"except": [fourth.body["task_id"]]})).await.expect("claim");
+    assert_ne!(taken.body["task_id"], held[0].as_str(), "the renewed task was handed to another reviewer");
+    let decide = format!("/v1/review/campaigns/{}/tasks/{}/decision", setup.campaign_id, held[0]);
+    let r = stack.post(&decide, Some(&reviewer), &json!({"decision": "approve"})).await.expect("decide");
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The ones not renewed lapsed: renewing them now is refused.
+    let r = stack.post(&lease(&held[1]), Some(&reviewer), &json!({})).await.expect("renew");
+    assert_eq!(r.error_code(), "task_not_held");
+}

@@ -23,6 +23,8 @@ import {
   Reason,
   release,
   releaseQuietly,
+  renew,
+  renewEveryMs,
   settled,
   takeAhead,
   wasSkipped,
@@ -115,6 +117,25 @@ export function ReviewTask({ campaignId, taskId }: { campaignId: string; taskId:
       if (holding && !settled(taskId)) releaseQuietly(campaignId, taskId);
     };
   }, [campaignId, taskId]);
+
+  // While the task is on screen it stays the reviewer's, however long they look: the lease is
+  // renewed every third of its length (a lapsed one says so rather than failing at the decision).
+  const shownId = task?.task_id;
+  useEffect(() => {
+    if (!task || task.task_id !== taskId) return;
+    let live = true;
+    const timer = setInterval(() => {
+      if (settled(taskId)) return;
+      renew(campaignId, taskId).then(
+        (until) => live && setTask((cur) => (cur && cur.task_id === taskId ? { ...cur, lease_until: until } : cur)),
+        (e) => live && !settled(taskId) && setError(e),
+      );
+    }, renewEveryMs(task));
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [campaignId, taskId, shownId]);
 
   /** A photo link that no longer loads (expired): fetch the task once more for fresh links. */
   function photoFailed() {

@@ -1,5 +1,5 @@
 // Customer service: find an order by out_trade_no or WeChat Pay transaction id, or a student's
-// orders by (part of) the name on a campaign's roster.
+// orders by (part of) the name, or the whole 学号, on a campaign's roster.
 import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html';
 import { get, routes } from '../api';
@@ -106,13 +106,18 @@ interface NameResult {
   roster_matches: number;
 }
 
-/** School → campaign → (part of) a name; the choice goes into the address on submit. */
-function NameForm({ school, campaign, name }: { school?: string; campaign?: string; name?: string }) {
+/** What the roster search looks for: (part of) a name, or a whole 学号. */
+export type StudentKey = 'name' | 'student_no';
+
+/** School → campaign → (part of) a name or a 学号; the choice goes into the address on submit. */
+function NameForm({ school, campaign, name, by }: { school?: string; campaign?: string; name?: string; by: StudentKey }) {
   const schools = useLoad<School[]>(() => loadSchools(), []);
   const [schoolId, setSchoolId] = useState(school ?? '');
   const [campaignId, setCampaignId] = useState(campaign ?? '');
   const [text, setText] = useState(name ?? '');
+  const [kind, setKind] = useState<StudentKey>(by);
   useEffect(() => setText(name ?? ''), [name]);
+  useEffect(() => setKind(by), [by]);
   useEffect(() => {
     if (school) setSchoolId(school);
   }, [school]);
@@ -126,11 +131,13 @@ function NameForm({ school, campaign, name }: { school?: string; campaign?: stri
   );
   const list = campaigns.loading ? [] : (campaigns.data ?? []);
   const chosenCampaign = list.some((v) => v.campaign.id === campaignId) ? campaignId : (list[0]?.campaign.id ?? '');
-  const ready = !!chosenCampaign && !!text.trim() && [...text.trim()].length <= MAX_NAME_MATCHES;
+  const limit = kind === 'name' ? MAX_NAME_MATCHES : 32;
+  const ready = !!chosenCampaign && !!text.trim() && [...text.trim()].length <= limit;
   const submit = (e: Event) => {
     e.preventDefault();
     if (!ready) return;
     const q = new URLSearchParams({ school: chosenSchool, campaign: chosenCampaign, name: text.trim() });
+    if (kind === 'student_no') q.set('by', 'student_no');
     go(`/service/orders?${q.toString()}`);
   };
   return html`<form class="name-form" id="name-search" onSubmit=${submit}>
@@ -148,9 +155,16 @@ function NameForm({ school, campaign, name }: { school?: string; campaign?: stri
         )}
       </select>
     </label>
+    <label class="field field-kind">
+      <span>${t('service.search.by')}</span>
+      <select id="name-kind" value=${kind} onChange=${(e: any) => setKind(e.currentTarget.value)}>
+        <option value="name">${t('service.search.name')}</option>
+        <option value="student_no">${t('progress.student_no')}</option>
+      </select>
+    </label>
     <label class="field">
-      <span>${t('service.search.name')}</span>
-      <input type="search" id="name-query" maxlength="20" value=${text} onInput=${(e: any) => setText(e.currentTarget.value)} placeholder=${t('service.search.name_placeholder')} />
+      <span>${kind === 'name' ? t('service.search.name') : t('progress.student_no')}</span>
+      <input type="search" id="name-query" maxlength=${limit} value=${text} onInput=${(e: any) => setText(e.currentTarget.value)} placeholder=${kind === 'name' ? t('service.search.name_placeholder') : t('service.search.student_no_placeholder')} />
     </label>
     <button class="btn btn-primary" type="submit" disabled=${!ready}>${t('service.search.go')}</button>
     ${!campaigns.loading && chosenSchool && !list.length && !campaigns.error
@@ -160,9 +174,12 @@ function NameForm({ school, campaign, name }: { school?: string; campaign?: stri
   <${ErrorBox} error=${schools.error || campaigns.error} />`;
 }
 
-/** What a name search found: the orders, and the matching roster lines that have none. */
-function NameResults({ campaign, name }: { campaign: string; name: string }) {
-  const res = useLoad<NameResult>(() => get<NameResult>(routes.searchOrdersByName(campaign, name)), [campaign, name]);
+/** What a roster search found: the orders, and the matching roster lines that have none. */
+function NameResults({ campaign, name, by }: { campaign: string; name: string; by: StudentKey }) {
+  const res = useLoad<NameResult>(
+    () => get<NameResult>(by === 'name' ? routes.searchOrdersByName(campaign, name) : routes.searchOrdersByStudentNo(campaign, name)),
+    [campaign, name, by],
+  );
   if (res.error) return html`<${ErrorBox} error=${res.error} />`;
   if (res.loading || !res.data) return html`<${Loading} />`;
   const orders = res.data.orders ?? [];
@@ -173,6 +190,11 @@ function NameResults({ campaign, name }: { campaign: string; name: string }) {
   const capped = matches >= MAX_NAME_MATCHES
     ? html`<${Notice} kind="warn"><span id="name-capped">${t('service.search.name_capped', { max: MAX_NAME_MATCHES })}</span><//>`
     : null;
+  if (by === 'student_no') {
+    if (!matches) return html`<${Empty}><span id="name-none">${t('service.search.student_no_none', { name })}</span><//>`;
+    if (!orders.length) return html`<${Empty}><span id="name-unverified" data-matches="1" data-missing="1">${t('service.search.student_no_no_orders', { name })}</span><//>`;
+    return html`<${OrderTable} orders=${orders} />`;
+  }
   if (!matches) return html`<${Empty}><span id="name-none">${t('service.search.name_none', { name })}</span><//>`;
   if (!orders.length)
     return html`${capped}<${Empty}><span id="name-unverified" data-matches=${matches} data-missing=${missing}>${tn('service.search.name_no_orders', matches, { matches, name })}</span><//>`;
@@ -183,7 +205,8 @@ function NameResults({ campaign, name }: { campaign: string; name: string }) {
     <${OrderTable} orders=${orders} />`;
 }
 
-export function OrderSearch({ q = '', school, campaign, name }: { q?: string; school?: string; campaign?: string; name?: string }) {
+export function OrderSearch({ q = '', school, campaign, name, by }: { q?: string; school?: string; campaign?: string; name?: string; by?: string }) {
+  const key: StudentKey = by === 'student_no' ? 'student_no' : 'name';
   const [text, setText] = useState(q);
   useEffect(() => setText(q), [q]);
   const byName = !!(campaign && name);
@@ -203,13 +226,13 @@ export function OrderSearch({ q = '', school, campaign, name }: { q?: string; sc
       </div>
       <div class="panel">
         <h2>${t('service.search.by_name')}</h2>
-        <${NameForm} school=${school} campaign=${campaign} name=${name} />
+        <${NameForm} school=${school} campaign=${campaign} name=${name} by=${key} />
         <p class="muted small name-hint">${t('service.search.name_hint', { max: MAX_NAME_MATCHES })}</p>
       </div>
     </div>
     <p class="muted small">${t('service.search.hint')}</p>
     ${byName
-      ? html`<${NameResults} campaign=${campaign} name=${name} />`
+      ? html`<${NameResults} campaign=${campaign} name=${name} by=${key} />`
       : html`<${ErrorBox} error=${results.error} />
           ${!q
             ? null

@@ -9,6 +9,8 @@ export interface TaskView {
   attempt: number;
   queued_at: string;
   lease_until: string;
+  /** How long a claim or a renewal holds the task. */
+  lease_seconds?: number;
   photos: {
     original_url?: string;
     standard_url?: string;
@@ -88,6 +90,19 @@ function forgetTask(taskId: string): void {
 export async function release(campaignId: string, taskId: string): Promise<void> {
   forget(campaignId, taskId);
   await post(routes.release(campaignId, taskId));
+}
+
+/** Keeps the task on screen the reviewer's: renews its lease (the cached copy learns the new end). */
+export async function renew(campaignId: string, taskId: string): Promise<string> {
+  const r = await post<{ lease_until: string }>(routes.lease(campaignId, taskId));
+  const hit = cache.get(key(campaignId, taskId));
+  if (hit) hit.lease_until = r.lease_until;
+  return r.lease_until;
+}
+
+/** How often the task on screen is renewed: a third of its lease, between 5 s and 2 min. */
+export function renewEveryMs(v: TaskView): number {
+  return Math.max(5, Math.min(120, (v.lease_seconds ?? 600) / 3)) * 1000;
 }
 
 /** Best effort, also while the page is being closed. */

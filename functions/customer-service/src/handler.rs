@@ -10,7 +10,8 @@ use serde::Deserialize;
 use serde_json::json;
 use yunzhao_adapters::dynamo::orders::{Applied, Order};
 use yunzhao_adapters::dynamo::review::AuditEntry;
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, ReviewQueue, roster};
+use yunzhao_adapters::dynamo::roster::RosterLine;
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoRoster, DynamoStaff, ReviewQueue, roster};
 use yunzhao_adapters::now_ms;
 use yunzhao_domain::order::{OrderState, OutTradeNo, Transition};
 use yunzhao_domain::photo::Reason;
@@ -34,6 +35,8 @@ pub struct Deps {
     pub campaigns: DynamoCampaigns,
     pub dead_letters: DeadLetters,
     pub queue: ReviewQueue,
+    /// Read-only: finds a line by its 学号 through the keyed pointer.
+    pub roster: DynamoRoster,
     pub ddb: aws_sdk_dynamodb::Client,
     pub table: String,
     pub gate: StaffGate<DynamoStaff>,
@@ -114,6 +117,9 @@ async fn search(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     if let Some(name) = query_param(req, "name") {
         return by_name(deps, p, req, name.trim()).await;
     }
+    if let Some(number) = query_param(req, "student_no") {
+        return by_student_no(deps, p, req, number.trim()).await;
+    }
     let q = query_param(req, "q").map(|q| q.trim().to_owned()).unwrap_or_default();
     if q.is_empty() || q.len() > 64 || !q.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
         return Err(ApiError::invalid_request(
@@ -190,36 +196,57 @@ async fn stuck(deps: &Deps, p: &Principal) -> Result<Response<Body>, ApiError> {
 /// At most this many students match a name search (a common name in a big school).
 const MAX_NAME_MATCHES: usize = 20;
 
+fn campaign_param(req: &Request) -> Result<String, ApiError> {
+    query_param(req, "campaign_id").ok_or_else(|| {
+        ApiError::invalid_request("Say which campaign to search (campaign_id).", "请选择要查找的采集批次。")
+    })
+}
+
 /// A student's orders by (part of) the name on the campaign's roster: what a student who
 /// calls in can always tell (each order found is audited).
 async fn by_name(deps: &Deps, p: &Principal, req: &Request, name: &str) -> Result<Response<Body>, ApiError> {
-    let campaign_id = query_param(req, "campaign_id").ok_or_else(|| {
-        ApiError::invalid_request("Say which campaign to search (campaign_id).", "请选择要查找的采集批次。")
-    })?;
+    let campaign_id = campaign_param(req)?;
     // Two characters at least: one at a time would spell out masked names.
     if !(2..=20).contains(&name.chars().count()) {
         return Err(ApiError::invalid_request("Type 2–20 characters of the name.", "请输入 2–20 个字的姓名。"));
     }
     let lines = roster::lines(&deps.ddb, &deps.table, &campaign_id).await.map_err(ApiError::store)?;
+    let matched: Vec<_> = lines.into_iter().filter(|l| l.name.contains(name)).take(MAX_NAME_MATCHES).collect();
+    orders_of(deps, p, &campaign_id, &matched, "found_by_name").await
+}
+
+/// A student's orders by their whole 学号 (stored masked, found through its keyed pointer).
+async fn by_student_no(deps: &Deps, p: &Principal, req: &Request, number: &str) -> Result<Response<Body>, ApiError> {
+    let campaign_id = campaign_param(req)?;
+    if !(1..=32).contains(&number.len()) || !number.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(ApiError::invalid_request("Type the whole student number.", "请输入完整的学号。"));
+    }
+    let line = deps.roster.by_student_no(&campaign_id, number).await.map_err(ApiError::store)?;
+    orders_of(deps, p, &campaign_id, line.as_slice(), "found_by_student_no").await
+}
+
+/// The campaign's orders of the students on `lines`, each audited as found by `action`.
+async fn orders_of(
+    deps: &Deps,
+    p: &Principal,
+    campaign_id: &str,
+    lines: &[RosterLine],
+    action: &str,
+) -> Result<Response<Body>, ApiError> {
     let mut orders = Vec::new();
-    let matched: Vec<_> = lines.iter().filter(|l| l.name.contains(name)).take(MAX_NAME_MATCHES).collect();
-    for line in &matched {
+    for line in lines {
         let Some(user) = line.bound_user_id.as_deref().and_then(|u| UserId::parse(u).ok()) else { continue };
         for o in
             deps.orders.by_user(&user).await.map_err(ApiError::store)?.iter().filter(|o| o.campaign_id == campaign_id)
         {
-            let entry = AuditEntry {
-                at: now_ms(),
-                actor: p.user_id.to_string(),
-                action: "found_by_name".into(),
-                detail: String::new(),
-            };
+            let entry =
+                AuditEntry { at: now_ms(), actor: p.user_id.to_string(), action: action.into(), detail: String::new() };
             deps.queue.audit(&o.out_trade_no, &entry).await.map_err(ApiError::store)?;
             orders.push(service_view(deps, o).await?);
         }
     }
     // Lines nobody verified against have no order; say how many matched all the same.
-    Ok(json_response(StatusCode::OK, &json!({"orders": orders, "roster_matches": matched.len()})))
+    Ok(json_response(StatusCode::OK, &json!({"orders": orders, "roster_matches": lines.len()})))
 }
 
 /// Payment anomalies, newest first.

@@ -1,9 +1,13 @@
 mod handler;
 
+use std::sync::Arc;
+
+use base64::Engine;
 use lambda_http::{Error, service_fn};
 use yunzhao_adapters::aws;
 use yunzhao_adapters::config;
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, ReviewQueue};
+use yunzhao_adapters::crypto::LookupHasher;
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoRoster, DynamoStaff, ReviewQueue};
 use yunzhao_http::{StaffGate, staff};
 
 #[tokio::main]
@@ -11,6 +15,8 @@ async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let table = config::required("TABLE_NAME")?;
     let policy = staff::policy(config::parsed("STAFF_SESSION_HOURS", 10)?, config::parsed("STAFF_IDLE_MINUTES", 30)?);
+    let lookup_key = config::required("LOOKUP_HMAC_KEY")?;
+    let hasher = Arc::new(LookupHasher::new(&base64::engine::general_purpose::STANDARD.decode(lookup_key.trim())?));
     let sdk = aws::sdk_config().await;
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     let deps = handler::Deps {
@@ -24,6 +30,7 @@ async fn main() -> Result<(), Error> {
             ],
         },
         queue: ReviewQueue::new(ddb.clone(), &table),
+        roster: DynamoRoster::read_only(ddb.clone(), &table, hasher),
         gate: StaffGate::new(DynamoStaff::new(ddb.clone(), &table), policy),
         ddb,
         table,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use yunzhao_adapters::dynamo::orders::Applied;
-use yunzhao_adapters::dynamo::review::{AuditEntry, QueueStats, ReviewTask};
+use yunzhao_adapters::dynamo::review::{AuditEntry, Claimed, QueueStats, ReviewTask};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, ReviewQueue};
 use yunzhao_adapters::now_ms;
 use yunzhao_domain::Role;
@@ -98,6 +98,9 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
             }
             "POST /v1/review/campaigns/{campaign_id}/tasks/{task_id}/release" => {
                 release(deps, &p, &campaign_id, &path_param(&req, "task_id")?).await
+            }
+            "POST /v1/review/campaigns/{campaign_id}/tasks/{task_id}/lease" => {
+                renew(deps, &p, &campaign_id, &path_param(&req, "task_id")?).await
             }
             _ => Err(unknown_route()),
         }
@@ -190,6 +193,17 @@ async fn release(deps: &Deps, p: &Principal, campaign_id: &str, task_id: &str) -
     Ok(response)
 }
 
+/// Keeps a task the reviewer still has open theirs (the console renews while it is on screen).
+async fn renew(deps: &Deps, p: &Principal, campaign_id: &str, task_id: &str) -> Result<Response<Body>, ApiError> {
+    let who = p.user_id.to_string();
+    let until = deps.queue.renew(campaign_id, task_id, &who, now_ms(), deps.lease_ms).await.map_err(ApiError::store)?;
+    let until = until.ok_or_else(task_not_held)?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"task_id": task_id, "lease_until": rfc3339(until), "lease_seconds": deps.lease_ms / 1000}),
+    ))
+}
+
 fn task_not_held() -> ApiError {
     ApiError::conflict(
         "task_not_held",
@@ -208,15 +222,20 @@ async fn claim(deps: &Deps, p: &Principal, campaign: &Campaign, req: &Request) -
     let claimed =
         deps.queue.claim(campaign_id, &who, &body.except, now_ms(), deps.lease_ms).await.map_err(ApiError::store)?;
     match claimed {
-        Some(task) => {
+        Claimed::Task(task) => {
             tracing::info!(campaign_id, task_id = task.task_id, by = who, "review task claimed");
             show(deps, p, campaign, &task).await
         }
-        None => Err(ApiError::new(
+        Claimed::Empty => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "queue_empty",
             "No photo is waiting for review in this campaign.",
             "该批次暂无待审核照片。",
+        )),
+        Claimed::HoldingTooMany => Err(ApiError::conflict(
+            "holding_too_many",
+            "You hold three photos of this campaign already: decide or skip one first.",
+            "您已领取该批次的三张照片：请先审核或跳过其中一张。",
         )),
     }
 }
@@ -264,6 +283,7 @@ async fn show(deps: &Deps, p: &Principal, campaign: &Campaign, task: &ReviewTask
             "attempt": task.attempt,
             "queued_at": rfc3339(task.queued_at),
             "lease_until": task.lease_until.map(rfc3339),
+            "lease_seconds": deps.lease_ms / 1000,
             "photos": links,
             "spec": campaign.spec,
             "report": report,

@@ -172,6 +172,7 @@ pub fn validate_sheet(rows: &[Vec<String>], mode: IdentityMode, today: Date) -> 
     let mut good = Vec::new();
     let mut seen_ids: HashMap<String, usize> = HashMap::new();
     let mut seen_codes: HashMap<String, usize> = HashMap::new();
+    let mut seen_student_nos: HashMap<String, usize> = HashMap::new();
     for (i, row) in rows.iter().enumerate().skip(1) {
         let line = i + 1;
         let cell = |c: Column| columns.get(&c).and_then(|&i| row.get(i)).map(|s| s.trim()).filter(|s| !s.is_empty());
@@ -242,6 +243,13 @@ pub fn validate_sheet(rows: &[Vec<String>], mode: IdentityMode, today: Date) -> 
             && seen_codes.insert(code.clone(), line).is_some()
         {
             fail(Column::CollectionCode, "duplicate_collection_code", "This 图像采集码 is already on an earlier line.");
+            continue;
+        }
+        // 学号 find students (customer service, progress search): one per student.
+        if let Some(no) = &student_no
+            && seen_student_nos.insert(no.to_ascii_uppercase(), line).is_some()
+        {
+            fail(Column::StudentNo, "duplicate_student_no", "This 学号 is already on an earlier line.");
             continue;
         }
         good.push(RosterRow {
@@ -327,6 +335,19 @@ mod tests {
             errors.iter().map(|e| (e.line, e.code)).collect::<Vec<_>>(),
             vec![(3, "duplicate_collection_code"), (4, "missing_collection_code")]
         );
+    }
+
+    #[test]
+    fn student_numbers_are_unique_whatever_the_letters_case() {
+        let rows = sheet(&[
+            &["姓名", "身份证号", "学号"],
+            &["张三", "11010519491231002X", "s2018001"],
+            &["李四", "320106200408151238", "S2018001"],
+            &["王五", "110105199003070017", "S2018002"],
+        ]);
+        let (good, errors) = validate_sheet(&rows, IdentityMode::NameIdNumber, TODAY);
+        assert_eq!(good.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 4]);
+        assert_eq!(errors.iter().map(|e| (e.line, e.code)).collect::<Vec<_>>(), vec![(3, "duplicate_student_no")]);
     }
 
     #[test]

@@ -89,6 +89,20 @@ impl ReviewTask {
     }
 }
 
+/// The most tasks of one campaign a reviewer holds at once: the photo on screen, the next
+/// one claimed ahead, and one whose decision is still on its way.
+pub const MAX_HELD: usize = 3;
+
+/// What a claim gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claimed {
+    Task(ReviewTask),
+    /// Nothing waiting that the reviewer may take.
+    Empty,
+    /// The reviewer holds [`MAX_HELD`] tasks already: decide or release one first.
+    HoldingTooMany,
+}
+
 #[derive(Serialize, Deserialize)]
 struct TaskItem {
     #[serde(rename = "PK")]
@@ -248,7 +262,8 @@ impl ReviewQueue {
     /// The next task for `who` other than those in `except` (the one on their screen, the
     /// ones they skipped): one they already hold, else the oldest nobody holds, leased to
     /// them until `now_ms + lease_ms`. Two reviewers claiming at once get two different tasks
-    /// (the lease is written under the condition that none is live).
+    /// (the lease is written under the condition that none is live). Nobody holds more than
+    /// [`MAX_HELD`] tasks of a campaign at once, so one browser cannot lock up a queue.
     pub async fn claim(
         &self,
         campaign_id: &str,
@@ -256,11 +271,15 @@ impl ReviewQueue {
         except: &[String],
         now_ms: i64,
         lease_ms: i64,
-    ) -> Result<Option<ReviewTask>, ReviewStoreError> {
-        let tasks: Vec<ReviewTask> =
-            self.tasks(campaign_id).await?.into_iter().filter(|t| !except.contains(&t.task_id)).collect();
+    ) -> Result<Claimed, ReviewStoreError> {
+        let all = self.tasks(campaign_id).await?;
+        let holding = all.iter().filter(|t| t.held_by(who, now_ms)).count();
+        let tasks: Vec<ReviewTask> = all.into_iter().filter(|t| !except.contains(&t.task_id)).collect();
         if let Some(mine) = tasks.iter().find(|t| t.held_by(who, now_ms)) {
-            return Ok(Some(mine.clone()));
+            return Ok(Claimed::Task(mine.clone()));
+        }
+        if holding >= MAX_HELD {
+            return Ok(Claimed::HoldingTooMany);
         }
         for task in tasks.into_iter().filter(|t| t.free(now_ms)) {
             let until = now_ms + lease_ms;
@@ -280,13 +299,50 @@ impl ReviewQueue {
                 .send()
                 .await;
             match result {
-                Ok(_) => return Ok(Some(ReviewTask { lease_by: Some(who.into()), lease_until: Some(until), ..task })),
+                Ok(_) => {
+                    return Ok(Claimed::Task(ReviewTask {
+                        lease_by: Some(who.into()),
+                        lease_until: Some(until),
+                        ..task
+                    }));
+                }
                 // Someone else claimed it (or it was decided) a moment ago: try the next.
                 Err(e) if is_condition_failure(&e) => continue,
                 Err(e) => return Err(err(&e)),
             }
         }
-        Ok(None)
+        Ok(Claimed::Empty)
+    }
+
+    /// Extends the lease `who` holds on a task they still have open to `now_ms + lease_ms`;
+    /// `None` when they no longer hold it (decided, lapsed, or someone else's).
+    pub async fn renew(
+        &self,
+        campaign_id: &str,
+        task_id: &str,
+        who: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<i64>, ReviewStoreError> {
+        let until = now_ms + lease_ms;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&queue_pk(campaign_id)))
+            .key("SK", s(&task_sk(task_id)))
+            .update_expression("SET lease_until = :until")
+            .condition_expression("lease_by = :me AND lease_until > :now")
+            .expression_attribute_values(":me", s(who))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":until", n(until))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Some(until)),
+            Err(e) if is_condition_failure(&e) => Ok(None),
+            Err(e) => Err(err(&e)),
+        }
     }
 
     /// Gives a held task back to the queue at once (a reviewer's skip); `false` when `who`

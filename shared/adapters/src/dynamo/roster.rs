@@ -2,7 +2,8 @@
 //! - `PK=CAMPAIGN#<c>`, `SK=ENTRY#<h>`: an entry, `h` = keyed hash of (campaign, ID number), so
 //!   the same person imported twice is the same entry. The ID number is stored sealed
 //!   (envelope encryption) and masked, never in clear.
-//! - `PK=CAMPAIGN#<c>`, `SK=EXAMNO#<h>` / `SK=CODE#<h>`: 考生号 and 采集码 → entry.
+//! - `PK=CAMPAIGN#<c>`, `SK=EXAMNO#<h>` / `SK=CODE#<h>` / `SK=STUNO#<h>`: 考生号, 采集码 and
+//!   学号 → entry (`h` keyed hashes too), each unique within the campaign.
 //! - `PK=USER#<u>`, `SK=ENROLL#<c>`: the user's binding in a campaign (one per campaign).
 //! - `PK=CAMPAIGN#<c>`, `SK=IMPORT#<id>`: an import's report.
 
@@ -180,6 +181,32 @@ impl DynamoRoster {
         self.hasher.digest("collection-code", &[campaign_id, code])
     }
 
+    fn student_no_hash(&self, campaign_id: &str, student_no: &str) -> String {
+        self.hasher.digest("student-number", &[campaign_id, &student_no.trim().to_ascii_uppercase()])
+    }
+
+    /// The roster line with this 学号 (what a student who calls in knows by heart), masked;
+    /// `None` when no current line of the campaign has it.
+    pub async fn by_student_no(&self, campaign_id: &str, student_no: &str) -> Result<Option<RosterLine>, StoreError> {
+        let hash = self.student_no_hash(campaign_id, student_no);
+        let Some(entry_id) = self.pointer(campaign_id, "STUNO", &hash).await? else { return Ok(None) };
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(&campaign_pk(campaign_id)))
+            .key("SK", s(&format!("ENTRY#{entry_id}")))
+            .send()
+            .await
+            .map_err(|e| store_err(&e))?;
+        let Some(item) = out.item else { return Ok(None) };
+        // A pointer left behind by a re-import that changed the number no longer counts.
+        if item.get("student_no_hash").and_then(|v| v.as_s().ok()) != Some(&hash) {
+            return Ok(None);
+        }
+        serde_dynamo::from_item(item).map(Some).map_err(|e| StoreError(e.to_string()))
+    }
+
     /// Writes validated rows: new people are created, changed rows updated, identical rows
     /// left alone (so re-importing a file changes nothing). Bindings are never touched.
     pub async fn import(
@@ -208,14 +235,20 @@ impl DynamoRoster {
         let entry_id = self.entry_id(cid, row.id_number.expose());
         let exam_hash = row.exam_number().map(|n| self.exam_hash(cid, &n.to_ascii_uppercase()));
         let code_hash = row.collection_code.as_deref().map(|c| self.code_hash(cid, c));
-        for (prefix, hash, column) in [("EXAMNO", &exam_hash, "学号"), ("CODE", &code_hash, "图像采集码")] {
+        let student_no_hash = row.student_no.as_deref().map(|n| self.student_no_hash(cid, n));
+        let pointers = [
+            ("EXAMNO", &exam_hash, "考生号", "This 考生号 already belongs to another student of the campaign."),
+            ("CODE", &code_hash, "图像采集码", "This 图像采集码 already belongs to another student of the campaign."),
+            ("STUNO", &student_no_hash, "学号", "This 学号 already belongs to another student of the campaign."),
+        ];
+        for (prefix, hash, column, message) in pointers {
             let Some(hash) = hash else { continue };
             if !self.claim_pointer(cid, prefix, hash, &entry_id).await? {
                 return Ok(RowOutcome::Refused(ImportError {
                     line: row.line,
                     column: column.into(),
                     code: "belongs_to_another_entry".into(),
-                    message: "This 考生号 or 图像采集码 already belongs to another student of the campaign.".into(),
+                    message: message.into(),
                 }));
             }
         }
@@ -286,6 +319,7 @@ impl DynamoRoster {
             ("#class = :class", "#class", ":class", row.class.clone()),
             ("exam_hash = :exam_hash", "exam_hash", ":exam_hash", exam_hash),
             ("code_hash = :code_hash", "code_hash", ":code_hash", code_hash),
+            ("student_no_hash = :student_no_hash", "student_no_hash", ":student_no_hash", student_no_hash),
         ];
         for (set, attr, placeholder, value) in &optional {
             match value {
