@@ -334,6 +334,7 @@ async fn every_staff_route_refuses_callers_without_the_role() {
         (Method::GET, "/v1/review/queues".into(), &["reviewer"]),
         (Method::POST, format!("/v1/review/campaigns/{c}/claims"), &["reviewer"]),
         (Method::GET, format!("/v1/review/campaigns/{c}/queue"), &["reviewer"]),
+        (Method::POST, format!("/v1/review/campaigns/{c}/tasks/t1/lease"), &["reviewer"]),
         (Method::POST, "/v1/admin/schools".into(), &[]),
         (Method::GET, "/v1/admin/schools".into(), &["school_admin", "customer_service"]),
         (Method::GET, format!("/v1/admin/campaigns/{c}"), &["school_admin"]),

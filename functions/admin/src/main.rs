@@ -9,7 +9,7 @@ use yunzhao_adapters::config::{self, ConfigError};
 use yunzhao_adapters::crypto::{Envelope, LookupHasher};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders, DynamoRoster, DynamoStaff};
 use yunzhao_adapters::s3_post::Presigner;
-use yunzhao_http::{StaffGate, staff};
+use yunzhao_http::StaffGate;
 
 struct Config {
     table: String,
@@ -18,8 +18,6 @@ struct Config {
     export_queue: String,
     data_key_id: String,
     lookup_key: String,
-    staff_session_hours: u64,
-    staff_idle_minutes: u64,
 }
 
 impl Config {
@@ -31,8 +29,6 @@ impl Config {
             export_queue: config::required("EXPORT_QUEUE_URL")?,
             data_key_id: config::required("DATA_KEY_ID")?,
             lookup_key: config::required("LOOKUP_HMAC_KEY")?,
-            staff_session_hours: config::parsed("STAFF_SESSION_HOURS", 10)?,
-            staff_idle_minutes: config::parsed("STAFF_IDLE_MINUTES", 30)?,
         })
     }
 }
@@ -58,10 +54,7 @@ async fn main() -> Result<(), Error> {
         s3: aws::s3_client(&sdk),
         roster_uploads: Presigner::from_sdk(&sdk, cfg.uploads_bucket.clone())?,
         uploads_bucket: cfg.uploads_bucket,
-        gate: StaffGate::new(
-            DynamoStaff::new(ddb, &cfg.table),
-            staff::policy(cfg.staff_session_hours, cfg.staff_idle_minutes),
-        ),
+        gate: StaffGate::new(DynamoStaff::new(ddb, &cfg.table), config::staff_session_policy()?),
     };
     lambda_http::run(service_fn(|req| async { Ok::<_, Error>(handler::handle(&deps, req).await) })).await
 }

@@ -8,13 +8,13 @@ use yunzhao_adapters::aws;
 use yunzhao_adapters::config;
 use yunzhao_adapters::crypto::LookupHasher;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoRoster, DynamoStaff, ReviewQueue};
-use yunzhao_http::{StaffGate, staff};
+use yunzhao_http::StaffGate;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let table = config::required("TABLE_NAME")?;
-    let policy = staff::policy(config::parsed("STAFF_SESSION_HOURS", 10)?, config::parsed("STAFF_IDLE_MINUTES", 30)?);
+    let policy = config::staff_session_policy()?;
     let lookup_key = config::required("LOOKUP_HMAC_KEY")?;
     let hasher = Arc::new(LookupHasher::new(&base64::engine::general_purpose::STANDARD.decode(lookup_key.trim())?));
     let sdk = aws::sdk_config().await;

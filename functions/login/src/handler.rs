@@ -55,7 +55,7 @@ async fn create_session<W: WeChatLogin, R: UserRepo>(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     let body: LoginRequest = parse_json(req)?;
-    let code = LoginCode::parse(&body.code).map_err(login_error)?;
+    let code = LoginCode::parse(&body.code).ok_or(LoginError::InvalidCode).map_err(login_error)?;
     let user = login::log_in(&deps.wechat, &deps.users, &code, OffsetDateTime::now_utc(), tokio::time::sleep)
         .await
         .map_err(login_error)?;

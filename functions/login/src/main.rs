@@ -32,7 +32,7 @@ async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let cfg = Config::from_env()?;
     let deps = handler::Deps {
-        wechat: wechat::WeChatLoginClient::new(cfg.wechat_base, cfg.appid, cfg.app_secret)?,
+        wechat: wechat::WeChatLoginClient::new(wechat::AppClient::new(cfg.wechat_base, cfg.appid, cfg.app_secret)?),
         users: DynamoUsers::new(aws_sdk_dynamodb::Client::new(&aws::sdk_config().await), cfg.table),
         keys: SessionKeys::from_base64(&cfg.session_key, time::Duration::minutes(cfg.session_minutes))?,
     };

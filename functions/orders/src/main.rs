@@ -5,7 +5,7 @@ use yunzhao_adapters::aws;
 use yunzhao_adapters::config::{self, ConfigError};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, DynamoUsers};
 use yunzhao_adapters::wechat::pay::{PayConfig, WeChatPay};
-use yunzhao_http::{SessionKeys, StaffGate, staff};
+use yunzhao_http::{SessionKeys, StaffGate};
 
 struct Config {
     table: String,
@@ -36,10 +36,7 @@ async fn main() -> Result<(), Error> {
         pay: WeChatPay::new(PayConfig::from_env()?)?,
         results: handler::Results { s3: aws::s3_client(&sdk), bucket: cfg.results_bucket },
         keys: SessionKeys::from_base64(&cfg.session_key, time::Duration::hours(2))?,
-        gate: StaffGate::new(
-            DynamoStaff::new(ddb, &cfg.table),
-            staff::policy(config::parsed("STAFF_SESSION_HOURS", 10)?, config::parsed("STAFF_IDLE_MINUTES", 30)?),
-        ),
+        gate: StaffGate::new(DynamoStaff::new(ddb, &cfg.table), config::staff_session_policy()?),
     };
     lambda_http::run(service_fn(|req| async { Ok::<_, Error>(handler::handle(&deps, req).await) })).await
 }

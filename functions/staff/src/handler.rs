@@ -140,7 +140,7 @@ where
     }
     // WeChat comes back without a code when the person declined on their phone.
     let Some(code) = query_param(req, "code") else { return back_with_error(site, "signin_cancelled") };
-    let Ok(code) = WebCode::parse(&code) else { return back_with_error(site, "invalid_signin_code") };
+    let Some(code) = WebCode::parse(&code) else { return back_with_error(site, "invalid_signin_code") };
     let cx = SignInContext {
         invitation: invitation.as_ref(),
         first_operator: site.first_operator.as_ref(),

@@ -2,10 +2,10 @@ mod handler;
 
 use lambda_http::{Error, service_fn};
 use yunzhao_adapters::config::{self, ConfigError};
-use yunzhao_adapters::wechat::{self, WeChatWebLoginClient, web_login};
+use yunzhao_adapters::wechat::{self, AppClient, WeChatWebLoginClient, web_login};
 use yunzhao_adapters::{aws, dynamo::DynamoStaff};
 use yunzhao_domain::staff::UnionId;
-use yunzhao_http::{StaffGate, staff};
+use yunzhao_http::StaffGate;
 
 struct Config {
     table: String,
@@ -15,8 +15,6 @@ struct Config {
     web_app_secret: String,
     console_origin: String,
     first_operator: Option<String>,
-    session_hours: u64,
-    idle_minutes: u64,
 }
 
 impl Config {
@@ -29,8 +27,6 @@ impl Config {
             web_app_secret: config::required("WECHAT_WEB_APP_SECRET")?,
             console_origin: config::required("CONSOLE_ORIGIN")?,
             first_operator: config::optional("FIRST_OPERATOR_UNIONID"),
-            session_hours: config::parsed("STAFF_SESSION_HOURS", 10)?,
-            idle_minutes: config::parsed("STAFF_IDLE_MINUTES", 30)?,
         })
     }
 }
@@ -41,8 +37,8 @@ async fn main() -> Result<(), Error> {
     let cfg = Config::from_env()?;
     let ddb = aws_sdk_dynamodb::Client::new(&aws::sdk_config().await);
     let deps = handler::Deps {
-        wechat: WeChatWebLoginClient::new(cfg.wechat_base, cfg.web_appid.clone(), cfg.web_app_secret)?,
-        gate: StaffGate::new(DynamoStaff::new(ddb, cfg.table), staff::policy(cfg.session_hours, cfg.idle_minutes)),
+        wechat: WeChatWebLoginClient::new(AppClient::new(cfg.wechat_base, cfg.web_appid.clone(), cfg.web_app_secret)?),
+        gate: StaffGate::new(DynamoStaff::new(ddb, cfg.table), config::staff_session_policy()?),
         site: handler::Site {
             open_base: cfg.open_base,
             web_appid: cfg.web_appid,

@@ -29,3 +29,14 @@ where
         Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid(name, e.to_string())),
     }
 }
+
+/// How long staff sessions last, as every function behind the staff gate reads it:
+/// `STAFF_SESSION_HOURS` (a working day, 10) and `STAFF_IDLE_MINUTES` (30).
+pub fn staff_session_policy() -> Result<yunzhao_domain::staff::SessionPolicy, ConfigError> {
+    let hours: u64 = parsed("STAFF_SESSION_HOURS", 10)?;
+    let idle: u64 = parsed("STAFF_IDLE_MINUTES", 30)?;
+    Ok(yunzhao_domain::staff::SessionPolicy::new(
+        std::time::Duration::from_secs(hours * 3600),
+        std::time::Duration::from_secs(idle * 60),
+    ))
+}

@@ -9,14 +9,15 @@ use time::OffsetDateTime;
 
 use crate::user::{OpenId, User, UserRepo, UserRepoError};
 
-/// A `wx.login` code as the mini-program sends it: single-use, valid for about five minutes.
+/// A code WeChat hands a client for one exchange (the mini-program's `wx.login` code, the
+/// website login's redirect code): single use, valid for minutes, never shown in logs.
 #[derive(Clone, PartialEq, Eq)]
-pub struct LoginCode(String);
+pub struct WeChatCode(String);
 
-impl LoginCode {
-    pub fn parse(s: &str) -> Result<Self, LoginError> {
+impl WeChatCode {
+    pub fn parse(s: &str) -> Option<Self> {
         let ok = (1..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic());
-        if ok { Ok(Self(s.to_owned())) } else { Err(LoginError::InvalidCode) }
+        ok.then(|| Self(s.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -24,11 +25,14 @@ impl LoginCode {
     }
 }
 
-impl std::fmt::Debug for LoginCode {
+impl std::fmt::Debug for WeChatCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LoginCode(…)")
+        f.write_str("WeChatCode(…)")
     }
 }
+
+/// A `wx.login` code as the mini-program sends it: about five minutes.
+pub type LoginCode = WeChatCode;
 
 /// Who WeChat says the code belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,9 +214,9 @@ mod tests {
 
     #[test]
     fn login_code_rejects_empty_overlong_and_control_characters() {
-        assert_eq!(LoginCode::parse(""), Err(LoginError::InvalidCode));
-        assert_eq!(LoginCode::parse(&"a".repeat(129)), Err(LoginError::InvalidCode));
-        assert_eq!(LoginCode::parse("ab\ncd"), Err(LoginError::InvalidCode));
-        assert!(LoginCode::parse("081aBc000abcDEF1").is_ok());
+        assert_eq!(LoginCode::parse(""), None);
+        assert_eq!(LoginCode::parse(&"a".repeat(129)), None);
+        assert_eq!(LoginCode::parse("ab\ncd"), None);
+        assert!(LoginCode::parse("081aBc000abcDEF1").is_some());
     }
 }

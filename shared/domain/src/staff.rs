@@ -320,26 +320,8 @@ impl StaffSession {
     }
 }
 
-/// A website-login `code` from WeChat's redirect: single use, about ten minutes.
-#[derive(Clone, PartialEq, Eq)]
-pub struct WebCode(String);
-
-impl WebCode {
-    pub fn parse(s: &str) -> Result<Self, SignInError> {
-        let ok = (1..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic());
-        if ok { Ok(Self(s.to_owned())) } else { Err(SignInError::InvalidCode) }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for WebCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WebCode(…)")
-    }
-}
+/// A website-login `code` from WeChat's redirect: about ten minutes.
+pub type WebCode = crate::login::WeChatCode;
 
 /// Who WeChat says scanned the QR code.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -116,13 +116,6 @@ impl<S: StaffStore> StaffGate<S> {
 }
 
 /// The staff session policy from the deployment's settings (hours, minutes).
-pub fn policy(session_hours: u64, idle_minutes: u64) -> SessionPolicy {
-    SessionPolicy::new(
-        std::time::Duration::from_secs(session_hours * 3600),
-        std::time::Duration::from_secs(idle_minutes * 60),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

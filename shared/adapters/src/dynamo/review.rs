@@ -325,24 +325,9 @@ impl ReviewQueue {
         lease_ms: i64,
     ) -> Result<Option<i64>, ReviewStoreError> {
         let until = now_ms + lease_ms;
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(&queue_pk(campaign_id)))
-            .key("SK", s(&task_sk(task_id)))
-            .update_expression("SET lease_until = :until")
-            .condition_expression("lease_by = :me AND lease_until > :now")
-            .expression_attribute_values(":me", s(who))
-            .expression_attribute_values(":now", n(now_ms))
-            .expression_attribute_values(":until", n(until))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(Some(until)),
-            Err(e) if is_condition_failure(&e) => Ok(None),
-            Err(e) => Err(err(&e)),
-        }
+        let renewed =
+            self.while_held(campaign_id, task_id, who, now_ms, "SET lease_until = :until", Some(until)).await?;
+        Ok(renewed.then_some(until))
     }
 
     /// Gives a held task back to the queue at once (a reviewer's skip); `false` when `who`
@@ -354,19 +339,33 @@ impl ReviewQueue {
         who: &str,
         now_ms: i64,
     ) -> Result<bool, ReviewStoreError> {
-        let result = self
+        self.while_held(campaign_id, task_id, who, now_ms, "REMOVE lease_by, lease_until", None).await
+    }
+
+    /// Applies `update` to the task if `who` holds its lease now (`:until` bound when given).
+    async fn while_held(
+        &self,
+        campaign_id: &str,
+        task_id: &str,
+        who: &str,
+        now_ms: i64,
+        update: &str,
+        until: Option<i64>,
+    ) -> Result<bool, ReviewStoreError> {
+        let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("PK", s(&queue_pk(campaign_id)))
             .key("SK", s(&task_sk(task_id)))
-            .update_expression("REMOVE lease_by, lease_until")
+            .update_expression(update)
             .condition_expression("lease_by = :me AND lease_until > :now")
             .expression_attribute_values(":me", s(who))
-            .expression_attribute_values(":now", n(now_ms))
-            .send()
-            .await;
-        match result {
+            .expression_attribute_values(":now", n(now_ms));
+        if let Some(until) = until {
+            request = request.expression_attribute_values(":until", n(until));
+        }
+        match request.send().await {
             Ok(_) => Ok(true),
             Err(e) if is_condition_failure(&e) => Ok(false),
             Err(e) => Err(err(&e)),

@@ -1,30 +1,18 @@
 //! `GET /sns/jscode2session?appid&secret&js_code&grant_type=authorization_code`
 //! → `{openid, session_key, unionid?}` or `{errcode, errmsg}`.
 
-use std::time::Duration;
+use super::AppClient;
 
 use serde::Deserialize;
 use yunzhao_domain::login::LoginCode;
 use yunzhao_domain::{LoginError, OpenId, WeChatIdentity, WeChatLogin};
 
-/// WeChat must answer well inside the mini-program's patience (and the Lambda timeout).
-const TIMEOUT: Duration = Duration::from_secs(3);
-
-pub struct WeChatLoginClient {
-    http: reqwest::Client,
-    base_url: String,
-    appid: String,
-    secret: String,
-}
+/// The mini-program's `code2session`.
+pub struct WeChatLoginClient(AppClient);
 
 impl WeChatLoginClient {
-    pub fn new(
-        base_url: impl Into<String>,
-        appid: impl Into<String>,
-        secret: impl Into<String>,
-    ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder().timeout(TIMEOUT).build()?;
-        Ok(Self { http, base_url: base_url.into(), appid: appid.into(), secret: secret.into() })
+    pub fn new(app: AppClient) -> Self {
+        Self(app)
     }
 }
 
@@ -61,16 +49,10 @@ fn interpret(body: &[u8]) -> Result<WeChatIdentity, LoginError> {
 
 impl WeChatLogin for WeChatLoginClient {
     async fn code_to_session(&self, code: &LoginCode) -> Result<WeChatIdentity, LoginError> {
-        let url = format!("{}/sns/jscode2session", self.base_url);
-        let query = [
-            ("appid", self.appid.as_str()),
-            ("secret", self.secret.as_str()),
-            ("js_code", code.as_str()),
-            ("grant_type", "authorization_code"),
-        ];
+        let query = [("js_code", code.as_str()), ("grant_type", "authorization_code")];
         // The URL carries the app secret: errors are reported without it.
         let unreachable = |e: reqwest::Error| LoginError::Unreachable(e.without_url().to_string());
-        let response = self.http.get(url).query(&query).send().await.map_err(unreachable)?;
+        let response = self.0.authorised_get("/sns/jscode2session", &query).send().await.map_err(unreachable)?;
         if !response.status().is_success() {
             return Err(LoginError::Unreachable(format!(
                 "jscode2session answered HTTP {}",

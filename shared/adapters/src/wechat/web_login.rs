@@ -5,31 +5,20 @@
 //! does not fail for want of a name). Only the openid, unionid and nickname are kept; the
 //! access and refresh tokens are dropped here.
 
-use std::time::Duration;
+use super::AppClient;
 
 use serde::Deserialize;
 use yunzhao_domain::staff::{SignInError, UnionId, WeChatWebLogin, WebCode, WebIdentity};
 
-const TIMEOUT: Duration = Duration::from_secs(3);
-
 /// The page people scan on: `{OPEN_BASE}/connect/qrconnect?…`.
 pub const OPEN_BASE: &str = "https://open.weixin.qq.com";
 
-pub struct WeChatWebLoginClient {
-    http: reqwest::Client,
-    base_url: String,
-    appid: String,
-    secret: String,
-}
+/// The open platform's website login (`/sns/oauth2/access_token`, `/sns/userinfo`).
+pub struct WeChatWebLoginClient(AppClient);
 
 impl WeChatWebLoginClient {
-    pub fn new(
-        base_url: impl Into<String>,
-        appid: impl Into<String>,
-        secret: impl Into<String>,
-    ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder().timeout(TIMEOUT).build()?;
-        Ok(Self { http, base_url: base_url.into(), appid: appid.into(), secret: secret.into() })
+    pub fn new(app: AppClient) -> Self {
+        Self(app)
     }
 }
 
@@ -73,16 +62,10 @@ fn interpret(body: &[u8]) -> Result<(WebIdentity, Option<String>), SignInError> 
 
 impl WeChatWebLogin for WeChatWebLoginClient {
     async fn exchange(&self, code: &WebCode) -> Result<WebIdentity, SignInError> {
-        let url = format!("{}/sns/oauth2/access_token", self.base_url);
-        let query = [
-            ("appid", self.appid.as_str()),
-            ("secret", self.secret.as_str()),
-            ("code", code.as_str()),
-            ("grant_type", "authorization_code"),
-        ];
+        let query = [("code", code.as_str()), ("grant_type", "authorization_code")];
         // The URL carries the app secret: errors are reported without it.
         let unreachable = |e: reqwest::Error| SignInError::Unavailable(e.without_url().to_string());
-        let response = self.http.get(url).query(&query).send().await.map_err(unreachable)?;
+        let response = self.0.authorised_get("/sns/oauth2/access_token", &query).send().await.map_err(unreachable)?;
         if !response.status().is_success() {
             return Err(SignInError::Unavailable(format!("HTTP {}", response.status().as_u16())));
         }
@@ -96,9 +79,8 @@ impl WeChatWebLogin for WeChatWebLoginClient {
 
 impl WeChatWebLoginClient {
     async fn nickname(&self, access_token: &str, openid: &str) -> Option<String> {
-        let url = format!("{}/sns/userinfo", self.base_url);
         let query = [("access_token", access_token), ("openid", openid), ("lang", "zh_CN")];
-        let response = self.http.get(url).query(&query).send().await.ok()?;
+        let response = self.0.get("/sns/userinfo", &query).send().await.ok()?;
         let info: UserInfo = serde_json::from_slice(&response.bytes().await.ok()?).ok()?;
         (info.errcode == 0).then_some(info.nickname).flatten()
     }
