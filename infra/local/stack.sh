@@ -5,6 +5,8 @@
 #
 #   stack.sh install        tools into .tools/, Chromium, the console's npm packages (idempotent)
 #   stack.sh up             start everything (reuses a healthy running stack), deploy the template
+#   stack.sh reload         restart the functions, gateway and fake WeChat on new binaries (data kept;
+#                           a changed template needs down + up)
 #   stack.sh down           stop everything started by `up`, by pid, and drop LocalStack's state
 #   stack.sh run CMD...     up, run CMD with the stack's environment, down again if this call started it
 #   stack.sh env            print the environment file the tests and the demo read
@@ -142,6 +144,13 @@ up() {
   # shellcheck disable=SC1091
   set -a && . "$STATE/stack.env" && set +a
 
+  start_processes
+}
+
+# The stack's own processes (the fake WeChat, the functions, the gateway), on the deployed
+# LocalStack; `reload` restarts them on freshly built binaries, keeping LocalStack's data.
+start_processes() {
+  local bin=$ROOT/target/debug
   log "fake WeChat on 127.0.0.1:$WECHAT_PORT"
   FAKE_WECHAT_ADDR=127.0.0.1:$WECHAT_PORT start_bg fake-wechat "$bin/fake-wechat"
   wait_http "http://127.0.0.1:$WECHAT_PORT/_fake/health" 30 fake-wechat
@@ -157,6 +166,15 @@ up() {
     CONSOLE_DIR=$ROOT/console/dist start_bg gateway "$bin/gateway")
   wait_http "http://127.0.0.1:$GATEWAY_PORT/_local/health" 30 gateway
   log "stack is up: API at http://127.0.0.1:$GATEWAY_PORT (env: $STATE/stack.env)"
+}
+
+reload() {
+  all_running || die "the stack is not running: stack.sh up"
+  local name
+  for name in gateway functions fake-wechat; do stop_one "$name"; done
+  # shellcheck disable=SC1091
+  set -a && . "$STATE/stack.env" && set +a
+  start_processes
 }
 
 wait_port() { # port seconds what
@@ -240,8 +258,9 @@ run() {
 case "${1:-}" in
   install) install ;;
   up) up ;;
+  reload) reload ;;
   down) down ;;
   run) shift; run "$@" ;;
   env) cat "$STATE/stack.env" ;;
-  *) sed -n '2,10p' "$0"; exit 2 ;;
+  *) sed -n '2,12p' "$0"; exit 2 ;;
 esac
