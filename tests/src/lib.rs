@@ -106,6 +106,28 @@ impl Stack {
         &self.ddb
     }
 
+    /// The same stack reached from another network address: the client binds its side of
+    /// every connection to `ip` (any 127.x.y.z is the machine itself), so the API sees
+    /// requests from another source, as from another phone.
+    pub fn from_source(&self, ip: std::net::IpAddr) -> anyhow::Result<Self> {
+        let client = |redirects: bool| {
+            let b = reqwest::Client::builder().local_address(ip).timeout(std::time::Duration::from_secs(120));
+            if redirects { b } else { b.redirect(reqwest::redirect::Policy::none()) }.build()
+        };
+        Ok(Self {
+            api: self.api.clone(),
+            wechat: self.wechat.clone(),
+            table: self.table.clone(),
+            session_signing_key: self.session_signing_key.clone(),
+            functions_log: self.functions_log.clone(),
+            first_operator: self.first_operator.clone(),
+            invoke: self.invoke.clone(),
+            http: client(true)?,
+            no_redirect: client(false)?,
+            ddb: self.ddb.clone(),
+        })
+    }
+
     /// `wx.login` on a phone: a fresh code for `openid` (a new random person when `None`).
     pub async fn wx_login(&self, openid: Option<&str>) -> anyhow::Result<WxCode> {
         self.mint_code(json!({ "openid": openid })).await
@@ -211,6 +233,17 @@ pub fn id_number(n: u64) -> String {
         format!("110105{:04}{:02}{:02}{:03}", birth.year(), u8::from(birth.month()), birth.day(), (n / 6000) % 1000);
     let check = yunzhao_domain::id_number::check_char(digits.as_bytes()) as char;
     format!("{digits}{check}")
+}
+
+/// A loopback address no other test of this run (or of one in the last hour) sends from.
+pub fn unique_source() -> std::net::IpAddr {
+    let n = unique();
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+        127,
+        10 + (n % 200) as u8,
+        ((n / 200) % 250) as u8,
+        2 + ((n / 50_000) % 250) as u8,
+    ))
 }
 
 /// A number no other test in this run uses.

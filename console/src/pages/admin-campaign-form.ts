@@ -133,7 +133,7 @@ export function CampaignForm({ schoolId, campaignId }: { schoolId?: string; camp
         <div class="field-row">
           <label class="field">
             <span>${t('admin.campaign.price_yuan')}</span>
-            <input type="number" name="price_yuan" min="0" step="0.01" required value=${form.price_yuan} onInput=${set('price_yuan')} />
+            <input type="number" name="price_yuan" min="0.01" max="1000" step="0.01" required value=${form.price_yuan} onInput=${set('price_yuan')} />
           </label>
           <label class="field">
             <span>${t('admin.campaign.identity_mode')}</span>

@@ -10,9 +10,10 @@ use time::OffsetDateTime;
 use yunzhao_adapters::dynamo::DynamoCampaigns;
 use yunzhao_adapters::dynamo::campaigns::Progress;
 use yunzhao_domain::campaign::{Campaign, CampaignStatus, SHANGHAI};
-use yunzhao_domain::identity::{self, Claim, FailureCounter, RosterLookup, VerifyInput, VerifyOutcome};
+use yunzhao_domain::identity::{self, AttemptCounter, Claim, RosterLookup, VerifyInput, VerifyOutcome};
 use yunzhao_http::{
-    ApiError, Principal, SessionKeys, json_response, parse_json, request_id, respond, route_key, unknown_route,
+    ApiError, Principal, SessionKeys, json_response, parse_json, request_id, respond, route_key, source_ip,
+    unknown_route,
 };
 
 pub struct Deps<R, F> {
@@ -71,7 +72,7 @@ struct VerifyRequest {
     input: VerifyInput,
 }
 
-pub async fn handle<R: RosterLookup + Enrollments, F: FailureCounter>(
+pub async fn handle<R: RosterLookup + Enrollments, F: AttemptCounter>(
     deps: &Deps<R, F>,
     req: Request,
 ) -> Response<Body> {
@@ -89,7 +90,7 @@ pub async fn handle<R: RosterLookup + Enrollments, F: FailureCounter>(
     respond(&request_id, result)
 }
 
-async fn verify<R: RosterLookup, F: FailureCounter>(
+async fn verify<R: RosterLookup, F: AttemptCounter>(
     deps: &Deps<R, F>,
     principal: &Principal,
     req: &Request,
@@ -118,9 +119,10 @@ async fn verify<R: RosterLookup, F: FailureCounter>(
         )
         .with_code("id_card_photos_required"));
     }
-    let outcome = identity::verify(&deps.roster, &deps.counters, &campaign, &claim, &principal.user_id, now)
-        .await
-        .map_err(ApiError::store)?;
+    let source = source_ip(req);
+    let asker = identity::Asker { user: &principal.user_id, source: source.as_deref() };
+    let outcome =
+        identity::verify(&deps.roster, &deps.counters, &campaign, &claim, asker, now).await.map_err(ApiError::store)?;
     let outcome_name = match &outcome {
         VerifyOutcome::Verified { newly: true, .. } => "verified",
         VerifyOutcome::Verified { newly: false, .. } => "already_verified",

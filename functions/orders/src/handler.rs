@@ -8,13 +8,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use yunzhao_adapters::dynamo::orders::Order;
+use yunzhao_adapters::dynamo::orders::{HistoryEntry, Order};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, DynamoUsers};
 use yunzhao_adapters::payments::{self, Settlement};
 use yunzhao_adapters::wechat::pay::{PayError, PrepayOrder, WeChatPay};
 use yunzhao_domain::campaign::{CampaignStatus, SHANGHAI};
 use yunzhao_domain::order::{OrderState, OutTradeNo, Transition};
-use yunzhao_domain::{Role, UserRepo};
+use yunzhao_domain::{Role, UserId, UserRepo};
 use yunzhao_http::{
     ApiError, Principal, SessionKeys, StaffGate, json_response, parse_json, path_param, request_id, respond, route_key,
     unknown_route,
@@ -345,10 +345,28 @@ async fn refund(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     Ok(json_response(StatusCode::ACCEPTED, &json!({ "order": order_view(&order), "refund_status": status })))
 }
 
+/// Who moved the order, as its student sees it: themselves, WeChat Pay, the service, or a
+/// staff role, never a staff member's id.
+fn actor_label(order: &Order, e: &HistoryEntry) -> &'static str {
+    if e.actor == order.user_id.as_str() {
+        return "student";
+    }
+    match e.cause.as_str() {
+        "review" => "reviewer",
+        "sent_back_by_service" => "customer_service",
+        "refund_accepted" => "operator",
+        _ if e.actor == "wechatpay" => "wechatpay",
+        _ if UserId::parse(&e.actor).is_ok() => "staff",
+        _ => "service",
+    }
+}
+
 async fn history(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let order = visible(deps, p, req).await?;
     let entries = deps.orders.history(&order.out_trade_no).await.map_err(ApiError::store)?;
-    let lines: Vec<Value> =
-        entries.iter().map(|e| json!({"at": rfc3339(e.at), "state": e.to, "cause": e.cause, "by": e.actor})).collect();
+    let lines: Vec<Value> = entries
+        .iter()
+        .map(|e| json!({"at": rfc3339(e.at), "state": e.to, "cause": e.cause, "by": actor_label(&order, e)}))
+        .collect();
     Ok(json_response(StatusCode::OK, &json!({ "order": order_view(&order), "history": lines })))
 }

@@ -215,7 +215,8 @@ pub enum CampaignError {
     InvalidWindow,
     #[error("times are written 2022-04-05 24:00 (Asia/Shanghai) or in RFC 3339")]
     InvalidTime,
-    #[error("the price must be between 0 and 100000 fen")]
+    /// WeChat Pay refuses a total of 0: a campaign is paid, from 1 fen.
+    #[error("the price must be between 1 and 100000 fen (WeChat Pay takes no payment of 0)")]
     InvalidPrice,
     #[error("the name must be 1–100 characters")]
     InvalidName,
@@ -262,7 +263,7 @@ impl Campaign {
         if name_len == 0 || name_len > 100 {
             return Err(CampaignError::InvalidName);
         }
-        if self.price_fen > 100_000 {
+        if !(1..=100_000).contains(&self.price_fen) {
             return Err(CampaignError::InvalidPrice);
         }
         self.spec.validate()?;
@@ -332,6 +333,8 @@ mod tests {
         assert_eq!(c.validate(), Ok(()));
         c.price_fen = 1_000_000;
         assert_eq!(c.validate(), Err(CampaignError::InvalidPrice));
+        c.price_fen = 0;
+        assert_eq!(c.validate(), Err(CampaignError::InvalidPrice), "a free campaign could never be paid");
         assert_eq!(Window::new(window.closes_at, window.opens_at), Err(CampaignError::InvalidWindow));
     }
 }

@@ -1,6 +1,11 @@
 //! Proving who you are for a campaign. The answer to a wrong claim is always the same
-//! "no match", whichever field was wrong, and failures are counted so a roster cannot be
-//! enumerated: per user and campaign (a person mistyping) and per campaign (many accounts).
+//! "no match", whichever field was wrong, and attempts are counted so a roster cannot be
+//! enumerated: per account and campaign (a person mistyping, or one account guessing) and per
+//! network source (many accounts guessing from one place). An attempt is counted *before* the
+//! roster is searched, by a conditional increment that refuses past the limit, so attempts
+//! arriving at once cannot all slip under it; one that succeeds is given back, so honest
+//! students never use up anybody's allowance. Nothing is limited per campaign: strangers
+//! cannot lock a campaign's students out.
 
 use std::future::Future;
 
@@ -97,7 +102,7 @@ pub enum Bind {
     YouHoldAnother,
 }
 
-/// A fixed-window limit on failed attempts.
+/// A fixed-window limit on attempts that did not verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
     pub max_failures: u32,
@@ -106,8 +111,9 @@ pub struct Limit {
 
 /// A person gets five tries per quarter hour per campaign.
 pub const PER_USER: Limit = Limit { max_failures: 5, window: Duration::minutes(15) };
-/// Many accounts guessing together: a campaign takes at most this many failures a minute.
-pub const PER_CAMPAIGN: Limit = Limit { max_failures: 120, window: Duration::minutes(1) };
+/// Many accounts guessing from one network source. A campus behind one address shares it, so
+/// it is far above what its honest students mistype in ten minutes.
+pub const PER_SOURCE: Limit = Limit { max_failures: 100, window: Duration::minutes(10) };
 
 impl Limit {
     /// The start of the window `now` falls in (unix seconds).
@@ -143,15 +149,19 @@ pub trait RosterLookup: Send + Sync {
     ) -> impl Future<Output = Result<Bind, StoreError>> + Send;
 }
 
-/// Port: failure counters (`scope` names who is limited).
-pub trait FailureCounter: Send + Sync {
-    fn failures(
+/// Port: attempt counters (`scope` names who is limited).
+pub trait AttemptCounter: Send + Sync {
+    /// Counts one attempt against `scope` unless `limit.max_failures` are counted in this
+    /// window already; `false` when refused. Atomic: of attempts arriving at once, only as
+    /// many as are left pass.
+    fn take(
         &self,
         scope: &str,
         limit: Limit,
         now: OffsetDateTime,
-    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
-    fn record_failure(
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Un-counts an attempt that succeeded (never below zero).
+    fn give_back(
         &self,
         scope: &str,
         limit: Limit,
@@ -172,36 +182,61 @@ pub enum VerifyOutcome {
     Limited(u32),
 }
 
+/// Who is asking: the account, and the network address the request came from (`None` where
+/// the platform gives none).
+#[derive(Debug, Clone, Copy)]
+pub struct Asker<'a> {
+    pub user: &'a UserId,
+    pub source: Option<&'a str>,
+}
+
 /// The verification use case.
-pub async fn verify<R: RosterLookup, F: FailureCounter>(
+pub async fn verify<R: RosterLookup, C: AttemptCounter>(
     roster: &R,
-    counter: &F,
+    counter: &C,
     campaign: &Campaign,
     claim: &Claim,
-    user: &UserId,
+    asker: Asker<'_>,
     now: OffsetDateTime,
 ) -> Result<VerifyOutcome, StoreError> {
-    let user_scope = format!("verify#{}#{}", campaign.id, user);
-    let campaign_scope = format!("verify#{}", campaign.id);
-    for (scope, limit) in [(&user_scope, PER_USER), (&campaign_scope, PER_CAMPAIGN)] {
-        if counter.failures(scope, limit, now).await? >= limit.max_failures {
+    let mut scopes = vec![(format!("verify#{}#{}", campaign.id, asker.user), PER_USER)];
+    if let Some(source) = asker.source {
+        scopes.push((format!("verify-src#{source}"), PER_SOURCE));
+    }
+    let mut taken = Vec::new();
+    for (scope, limit) in &scopes {
+        if !counter.take(scope, *limit, now).await? {
+            give_back(counter, &taken, now).await?;
             return Ok(VerifyOutcome::Limited(limit.retry_after(now)));
         }
+        taken.push((scope.clone(), *limit));
     }
     let entry = match roster.find(campaign, claim).await? {
         Some(entry) if confirms(claim, &entry) => entry,
-        _ => {
-            counter.record_failure(&user_scope, PER_USER, now).await?;
-            counter.record_failure(&campaign_scope, PER_CAMPAIGN, now).await?;
-            return Ok(VerifyOutcome::NoMatch);
-        }
+        // The attempt stays counted.
+        _ => return Ok(VerifyOutcome::NoMatch),
     };
-    Ok(match roster.bind(campaign, &entry, user, now).await? {
+    let outcome = match roster.bind(campaign, &entry, asker.user, now).await? {
         Bind::Bound => VerifyOutcome::Verified { entry, newly: true },
         Bind::AlreadyYours => VerifyOutcome::Verified { entry, newly: false },
-        Bind::TakenByAnother => VerifyOutcome::Conflict,
+        // Someone else's details: counted like a wrong guess, or "already bound" would tell any
+        // account, without limit, that a guessed name and ID number are real.
+        Bind::TakenByAnother => return Ok(VerifyOutcome::Conflict),
         Bind::YouHoldAnother => VerifyOutcome::YouHoldAnother,
-    })
+    };
+    give_back(counter, &taken, now).await?;
+    Ok(outcome)
+}
+
+async fn give_back<C: AttemptCounter>(
+    counter: &C,
+    taken: &[(String, Limit)],
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    for (scope, limit) in taken {
+        counter.give_back(scope, *limit, now).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -261,15 +296,30 @@ mod tests {
         }
     }
 
+    /// Attempts counted per (scope, window), taken and given back under one lock.
     #[derive(Default)]
     struct Counters(Mutex<HashMap<(String, i64), u32>>);
 
-    impl FailureCounter for Counters {
-        async fn failures(&self, scope: &str, limit: Limit, now: OffsetDateTime) -> Result<u32, StoreError> {
-            Ok(*self.0.lock().expect("lock").get(&(scope.to_owned(), limit.window_start(now))).unwrap_or(&0))
+    impl Counters {
+        fn count(&self, scope: &str, limit: Limit, now: OffsetDateTime) -> u32 {
+            *self.0.lock().expect("lock").get(&(scope.to_owned(), limit.window_start(now))).unwrap_or(&0)
         }
-        async fn record_failure(&self, scope: &str, limit: Limit, now: OffsetDateTime) -> Result<(), StoreError> {
-            *self.0.lock().expect("lock").entry((scope.to_owned(), limit.window_start(now))).or_default() += 1;
+    }
+
+    impl AttemptCounter for Counters {
+        async fn take(&self, scope: &str, limit: Limit, now: OffsetDateTime) -> Result<bool, StoreError> {
+            let mut all = self.0.lock().expect("lock");
+            let n = all.entry((scope.to_owned(), limit.window_start(now))).or_default();
+            if *n >= limit.max_failures {
+                return Ok(false);
+            }
+            *n += 1;
+            Ok(true)
+        }
+        async fn give_back(&self, scope: &str, limit: Limit, now: OffsetDateTime) -> Result<(), StoreError> {
+            let mut all = self.0.lock().expect("lock");
+            let n = all.entry((scope.to_owned(), limit.window_start(now))).or_default();
+            *n = n.saturating_sub(1);
             Ok(())
         }
     }
@@ -306,19 +356,65 @@ mod tests {
         }
     }
 
+    fn asker(user: &UserId) -> Asker<'_> {
+        Asker { user, source: Some("203.0.113.7") }
+    }
+
     #[test]
     fn given_five_failures_then_the_sixth_attempt_is_limited_even_if_right() {
         let (roster, counters) = (OneEntry(Mutex::new(None)), Counters::default());
         let (c, user, now) = (campaign(), UserId::random(), datetime!(2026-11-23 12:07:30 UTC));
         for _ in 0..5 {
-            let r = block_on(verify(&roster, &counters, &c, &claim("李四"), &user, now)).expect("store");
+            let r = block_on(verify(&roster, &counters, &c, &claim("李四"), asker(&user), now)).expect("store");
             assert_eq!(r, VerifyOutcome::NoMatch);
         }
-        let sixth = block_on(verify(&roster, &counters, &c, &claim("张三"), &user, now)).expect("store");
+        let sixth = block_on(verify(&roster, &counters, &c, &claim("张三"), asker(&user), now)).expect("store");
         assert_eq!(sixth, VerifyOutcome::Limited(450));
-        let next_window =
-            block_on(verify(&roster, &counters, &c, &claim("张三"), &user, now + Duration::minutes(8))).expect("store");
+        let later = now + Duration::minutes(8);
+        let next_window = block_on(verify(&roster, &counters, &c, &claim("张三"), asker(&user), later)).expect("store");
         assert!(matches!(next_window, VerifyOutcome::Verified { newly: true, .. }));
+    }
+
+    #[test]
+    fn given_strangers_guessing_from_elsewhere_then_an_honest_student_is_never_limited() {
+        let (roster, counters) = (OneEntry(Mutex::new(None)), Counters::default());
+        let (c, now) = (campaign(), datetime!(2026-11-23 12:00 UTC));
+        // Thirty accounts, five wrong guesses each, from one address: the address is limited…
+        let strangers: Vec<UserId> = (0..30).map(|_| UserId::random()).collect();
+        let mut limited = 0;
+        for s in &strangers {
+            for _ in 0..5 {
+                let r = block_on(verify(&roster, &counters, &c, &claim("李四"), asker(s), now)).expect("store");
+                limited += usize::from(matches!(r, VerifyOutcome::Limited(_)));
+            }
+        }
+        assert_eq!(limited, 150 - PER_SOURCE.max_failures as usize, "the source allows exactly its limit");
+        // …while the student, from their own phone's address, verifies at once.
+        let student = UserId::random();
+        let own = Asker { user: &student, source: Some("198.51.100.20") };
+        let r = block_on(verify(&roster, &counters, &c, &claim("张三"), own, now)).expect("store");
+        assert!(matches!(r, VerifyOutcome::Verified { newly: true, .. }), "{r:?}");
+    }
+
+    #[test]
+    fn a_success_gives_its_attempt_back_and_a_limited_attempt_takes_none() {
+        let (roster, counters) = (OneEntry(Mutex::new(None)), Counters::default());
+        let (c, user, now) = (campaign(), UserId::random(), datetime!(2026-11-23 12:00 UTC));
+        let scope = format!("verify#c1#{user}");
+        block_on(verify(&roster, &counters, &c, &claim("李四"), asker(&user), now)).expect("store");
+        assert_eq!(counters.count(&scope, PER_USER, now), 1);
+        let ok = block_on(verify(&roster, &counters, &c, &claim("张三"), asker(&user), now)).expect("store");
+        assert!(matches!(ok, VerifyOutcome::Verified { .. }));
+        assert_eq!(counters.count(&scope, PER_USER, now), 1, "the success is not counted");
+        assert_eq!(counters.count("verify-src#203.0.113.7", PER_SOURCE, now), 1);
+        // A source at its limit refuses without using up the account's allowance.
+        for _ in 0..PER_SOURCE.max_failures {
+            block_on(counters.take("verify-src#203.0.113.7", PER_SOURCE, now)).expect("take");
+        }
+        let other = UserId::random();
+        let r = block_on(verify(&roster, &counters, &c, &claim("李四"), asker(&other), now)).expect("store");
+        assert!(matches!(r, VerifyOutcome::Limited(_)));
+        assert_eq!(counters.count(&format!("verify#c1#{other}"), PER_USER, now), 0);
     }
 
     #[test]
@@ -326,12 +422,17 @@ mod tests {
         let (roster, counters) = (OneEntry(Mutex::new(None)), Counters::default());
         let (c, now) = (campaign(), datetime!(2026-11-23 12:00 UTC));
         let (owner, other) = (UserId::random(), UserId::random());
-        block_on(verify(&roster, &counters, &c, &claim("张三"), &owner, now)).expect("store");
-        let again = block_on(verify(&roster, &counters, &c, &claim("张三"), &owner, now)).expect("store");
+        block_on(verify(&roster, &counters, &c, &claim("张三"), asker(&owner), now)).expect("store");
+        let again = block_on(verify(&roster, &counters, &c, &claim("张三"), asker(&owner), now)).expect("store");
         assert!(matches!(again, VerifyOutcome::Verified { newly: false, .. }));
-        let theirs = block_on(verify(&roster, &counters, &c, &claim("张三"), &other, now)).expect("store");
-        assert_eq!(theirs, VerifyOutcome::Conflict);
-        assert!(counters.0.lock().expect("lock").is_empty(), "a conflict is not a failed guess");
+        assert_eq!(counters.count(&format!("verify#c1#{owner}"), PER_USER, now), 0, "successes are not counted");
+        // Someone else's real details count like a wrong guess: no free oracle of real pairs.
+        for _ in 0..PER_USER.max_failures {
+            let theirs = block_on(verify(&roster, &counters, &c, &claim("张三"), asker(&other), now)).expect("store");
+            assert_eq!(theirs, VerifyOutcome::Conflict);
+        }
+        let then = block_on(verify(&roster, &counters, &c, &claim("张三"), asker(&other), now)).expect("store");
+        assert!(matches!(then, VerifyOutcome::Limited(_)), "{then:?}");
     }
 
     #[test]
@@ -339,6 +440,6 @@ mod tests {
         let t = datetime!(2026-11-23 12:07:30 UTC);
         assert_eq!(PER_USER.window_start(t), datetime!(2026-11-23 12:00 UTC).unix_timestamp());
         assert_eq!(PER_USER.retry_after(t), 450);
-        assert_eq!(PER_CAMPAIGN.retry_after(t), 30);
+        assert_eq!(PER_SOURCE.retry_after(t), 150);
     }
 }

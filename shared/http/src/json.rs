@@ -27,8 +27,21 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     }
     serde_json::from_slice(bytes).map_err(|e| {
         ApiError::invalid_request("The request body is not the JSON this route expects.", "请求内容格式不正确。")
-            .with_detail(e.to_string())
+            .with_detail(shape_of(&e))
     })
+}
+
+/// What was wrong with a body, for the log, without any of its values: serde's own message
+/// quotes them (`invalid type: integer `110105…`, expected a string`), and bodies carry ID
+/// numbers and names.
+fn shape_of(e: &serde_json::Error) -> String {
+    let kind = match e.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not JSON",
+        serde_json::error::Category::Data => "wrong fields or types",
+        serde_json::error::Category::Eof => "cut short",
+    };
+    format!("body {kind} at line {} column {}", e.line(), e.column())
 }
 
 /// API Gateway's request id (what it returns as `apigw-requestid`), else the Lambda one.
@@ -43,6 +56,15 @@ pub fn request_id(req: &Request) -> String {
 /// Turns a handler's result into the response, rendering errors in the one format.
 pub fn respond(request_id: &str, result: Result<Response<Body>, ApiError>) -> Response<Body> {
     result.unwrap_or_else(|e| e.into_response(request_id))
+}
+
+/// The address the request came from, as API Gateway saw it (the client's own for the
+/// mini-program, which calls the API directly).
+pub fn source_ip(req: &Request) -> Option<String> {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone().filter(|ip| !ip.is_empty()),
+        _ => None,
+    }
 }
 
 /// The API Gateway route that matched (`POST /v1/orders/{id}`): handlers dispatch on it.
@@ -66,4 +88,37 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
 /// Responds 404 for a route this function does not serve.
 pub fn unknown_route() -> ApiError {
     ApiError::not_found()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Verify {
+        name: String,
+        id_number: String,
+    }
+
+    fn request(body: &str) -> Request {
+        lambda_http::http::Request::builder().body(Body::from(body.to_owned())).expect("request")
+    }
+
+    #[test]
+    fn a_refused_body_is_described_without_any_of_its_values() {
+        for body in [
+            r#"{"name": "张三", "id_number": 110105199003070033}"#,
+            r#"{"name": "张三", "id_number": "110105199003070033", "extra": [}"#,
+            r#"{"name": 110105199003070033}"#,
+        ] {
+            let e = parse_json::<Verify>(&request(body)).expect_err("refused");
+            let detail = e.detail.clone().unwrap_or_default();
+            assert!(detail.starts_with("body "), "{detail}");
+            for value in ["110105199003070033", "张三", "1101051990"] {
+                assert!(!detail.contains(value), "{detail} quotes {value}");
+            }
+            assert_eq!(e.code, "invalid_request");
+        }
+    }
 }

@@ -8,5 +8,7 @@ pub mod staff;
 
 pub use auth::{IssuedToken, Principal, SessionKeys};
 pub use error::ApiError;
-pub use json::{json_response, parse_json, path_param, query_param, request_id, respond, route_key, unknown_route};
+pub use json::{
+    json_response, parse_json, path_param, query_param, request_id, respond, route_key, source_ip, unknown_route,
+};
 pub use staff::StaffGate;

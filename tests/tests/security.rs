@@ -1,0 +1,167 @@
+//! What an attacker tried, kept from coming back (issue: close what an attacker found). Each
+//! test names the finding it guards; they run against the local stack like the others.
+
+use reqwest::StatusCode;
+use serde_json::json;
+use yunzhao_e2e::{SchoolSetup, Stack, astronaut, id_number, unique, unique_source};
+
+async fn stack() -> Stack {
+    Stack::from_env().await.expect("the local stack's environment (run `make test`)")
+}
+
+/// A plausible name of nobody on the roster, different for every `k` below 64.
+fn wrong_name(k: usize) -> String {
+    const A: [char; 8] = ['甲', '乙', '丙', '丁', '戊', '己', '庚', '辛'];
+    format!("李{}{}", A[k % 8], A[(k / 8) % 8])
+}
+
+/// A campaign whose roster holds one person; their name and ID number.
+async fn one_person(stack: &Stack) -> (SchoolSetup, &'static str, String) {
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let id = id_number(unique());
+    let roster = format!("姓名,身份证号\n张三,{id}\n");
+    let r = stack.import_roster(&setup.admin, &setup.campaign_id, roster.into_bytes()).await.expect("import");
+    assert_eq!(r.body["report"]["created"], 1, "{}", r.body);
+    (setup, "张三", id)
+}
+
+/// Forty wrong attempts of one account at once: the limit holds (5), none slips through.
+#[tokio::test]
+async fn concurrent_wrong_attempts_are_counted_before_the_lookup_and_cannot_pass_the_limit() {
+    let stack = stack().await.from_source(unique_source()).expect("source");
+    let (setup, _, id) = one_person(&stack).await;
+    let student = stack.log_in(None).await.expect("student");
+    let attempts = (0..40).map(|k| {
+        let body = json!({"campaign_id": setup.campaign_id, "name": wrong_name(k), "id_number": id});
+        let (stack, student) = (&stack, &student);
+        async move { stack.post("/v1/identity/verify", Some(student), &body).await.expect("verify") }
+    });
+    let replies = futures::future::join_all(attempts).await;
+    let count = |code: &str| replies.iter().filter(|r| r.error_code() == code).count();
+    assert_eq!(
+        (count("no_match"), count("too_many_attempts")),
+        (5, 35),
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+}
+
+/// ~24 fresh accounts guessing used to lock every honest student of the campaign out: the
+/// limit is per account and per network source now, not per campaign.
+#[tokio::test]
+async fn strangers_guessing_cannot_lock_the_campaigns_students_out() {
+    let base = stack().await;
+    let (setup, name, id) = one_person(&base).await;
+    let attacker = base.from_source(unique_source()).expect("source");
+    let mut limited = 0;
+    for _ in 0..25 {
+        let account = attacker.log_in(None).await.expect("account");
+        for k in 0..5 {
+            let body = json!({"campaign_id": setup.campaign_id, "name": wrong_name(k), "id_number": id});
+            let r = attacker.post("/v1/identity/verify", Some(&account), &body).await.expect("verify");
+            limited += usize::from(r.error_code() == "too_many_attempts");
+        }
+    }
+    assert_eq!(limited, 25, "one source gets 100 wrong attempts in ten minutes, then waits");
+    let honest = base.from_source(unique_source()).expect("source");
+    let student = honest.log_in(None).await.expect("student");
+    let body = json!({"campaign_id": setup.campaign_id, "name": name, "id_number": id});
+    let r = honest.post("/v1/identity/verify", Some(&student), &body).await.expect("verify");
+    assert_eq!(r.status, StatusCode::OK, "the student is not locked out: {}", r.body);
+}
+
+/// `already_bound` told any account, without limit, that a guessed pair is real: it counts now.
+#[tokio::test]
+async fn already_bound_answers_count_against_the_limit() {
+    let stack = stack().await.from_source(unique_source()).expect("source");
+    let (setup, name, id) = one_person(&stack).await;
+    let owner = stack.log_in(None).await.expect("owner");
+    let body = json!({"campaign_id": setup.campaign_id, "name": name, "id_number": id});
+    assert_eq!(stack.post("/v1/identity/verify", Some(&owner), &body).await.expect("verify").status, StatusCode::OK);
+    let prober = stack.log_in(None).await.expect("prober");
+    let mut codes = Vec::new();
+    for _ in 0..6 {
+        codes.push(
+            stack.post("/v1/identity/verify", Some(&prober), &body).await.expect("verify").error_code().to_owned(),
+        );
+    }
+    assert_eq!(codes[..5], ["already_bound"; 5]);
+    assert_eq!(codes[5], "too_many_attempts");
+    // The owner verifying again is never limited (successes are given back).
+    for _ in 0..6 {
+        assert_eq!(stack.post("/v1/identity/verify", Some(&owner), &body).await.expect("again").status, StatusCode::OK);
+    }
+}
+
+/// A JSON type error used to echo the value (`invalid type: integer `1101…``) into the log.
+#[tokio::test]
+async fn a_refused_body_never_puts_its_values_in_the_log() {
+    let stack = stack().await;
+    let (setup, _, _) = one_person(&stack).await;
+    let student = stack.log_in(None).await.expect("student");
+    // An ID number ending in a digit, sent as a JSON number.
+    let id = (0..).map(|_| id_number(unique())).find(|i| !i.ends_with('X')).expect("id");
+    let raw: u64 = id.parse().expect("digits");
+    let body = json!({"campaign_id": setup.campaign_id, "name": "张三", "id_number": raw});
+    let r = stack.post("/v1/identity/verify", Some(&student), &body).await.expect("verify");
+    assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "invalid_request"), "{}", r.body);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let log = std::fs::read_to_string(&stack.functions_log).expect("functions log");
+    assert!(log.contains("body wrong fields or types"), "the refusal is logged by its shape");
+    assert!(!log.contains(&id), "the ID number reached the log");
+}
+
+/// Students saw staff members' user ids in their order's history: they see a role.
+#[tokio::test]
+async fn a_students_history_names_roles_never_staff_ids() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let student = stack.verified_student(&setup).await.expect("student");
+    let no = stack.paid_order(&student, &setup.campaign_id).await.expect("paid");
+    stack.upload_photo(&student, &no, astronaut()).await.expect("upload");
+    stack.wait_for_state(&student, &no, "in_review", 180).await.expect("in review");
+    let reviewer = stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("reviewer");
+    let claim = format!("/v1/review/campaigns/{}/claims", setup.campaign_id);
+    let task = stack.post(&claim, Some(&reviewer), &json!({})).await.expect("claim");
+    let decide = format!(
+        "/v1/review/campaigns/{}/tasks/{}/decision",
+        setup.campaign_id,
+        task.body["task_id"].as_str().expect("task")
+    );
+    let r = stack
+        .post(&decide, Some(&reviewer), &json!({"decision": "reject", "reasons": ["blurry"]}))
+        .await
+        .expect("decide");
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let history = stack.get(&format!("/v1/orders/{no}/history"), Some(&student)).await.expect("history");
+    let by: Vec<&str> =
+        history.body["history"].as_array().expect("history").iter().filter_map(|h| h["by"].as_str()).collect();
+    assert!(by.contains(&"reviewer") && by.contains(&"student"), "{by:?}");
+    assert!(!history.body.to_string().contains(&reviewer.user_id), "a staff id reached the student: {}", history.body);
+}
+
+/// A free campaign was accepted, and every order of it would fail at WeChat Pay (no 0 total).
+#[tokio::test]
+async fn a_campaign_of_price_zero_is_refused() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("now");
+    let fmt = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).expect("time");
+    let body = json!({
+        "school_id": setup.school_id, "name": "免费采集", "kind": "graduation", "preset": "chsi",
+        "opens_at": fmt(now), "closes_at": fmt(now + time::Duration::days(7)), "price_fen": 0, "identity_mode": "name_id_number",
+    });
+    let r = stack.post("/v1/admin/campaigns", Some(&setup.admin), &body).await.expect("create");
+    assert_eq!((r.status, r.error_code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_campaign"), "{}", r.body);
+    let edit = stack
+        .call(
+            reqwest::Method::PUT,
+            &format!("/v1/admin/campaigns/{}", setup.campaign_id),
+            Some(&setup.admin),
+            Some(&body),
+        )
+        .await
+        .expect("edit");
+    assert_eq!(edit.error_code(), "invalid_campaign", "{}", edit.body);
+}
