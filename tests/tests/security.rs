@@ -165,3 +165,124 @@ async fn a_campaign_of_price_zero_is_refused() {
         .expect("edit");
     assert_eq!(edit.error_code(), "invalid_campaign", "{}", edit.body);
 }
+
+/// A megabyte `campaign_id` reached DynamoDB and came back 503: every id and string is bounded
+/// at the edge now, and what names nothing is "not found".
+#[tokio::test]
+async fn huge_or_strange_ids_and_strings_are_client_errors_not_outages() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let student = stack.log_in(None).await.expect("student");
+    let verify = |campaign_id: String| json!({"campaign_id": campaign_id, "name": "张三", "id_number": id_number(1)});
+    let r = stack.post("/v1/identity/verify", Some(&student), &verify("c".repeat(1 << 20))).await.expect("call");
+    assert_eq!((r.status, r.error_code()), (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"));
+    let r = stack.post("/v1/identity/verify", Some(&student), &verify("c".repeat(5000))).await.expect("call");
+    assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "field_too_long"));
+    // Under every field limit, but no id of ours (and over DynamoDB's key size in bytes).
+    let r = stack.post("/v1/identity/verify", Some(&student), &verify("é".repeat(1000))).await.expect("call");
+    assert_eq!((r.status, r.error_code()), (StatusCode::NOT_FOUND, "campaign_not_found"), "{}", r.body);
+    let r = stack.post("/v1/orders", Some(&student), &json!({"campaign_id": "🎓".repeat(600)})).await.expect("call");
+    assert!(r.status.is_client_error(), "{} {}", r.status, r.body);
+    let long = "a".repeat(3000);
+    let r = stack.get(&format!("/v1/admin/campaigns/{long}"), Some(&setup.admin)).await.expect("call");
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = stack.get(&format!("/v1/orders/{long}"), Some(&student)).await.expect("call");
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+}
+
+/// Nine refunds of one order at once got 503 "WeChat Pay not answering": one asks, the others
+/// are told it is in progress (or done), and the order is refunded once.
+#[tokio::test]
+async fn concurrent_refunds_of_one_order_are_one_refund_and_conflicts() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let student = stack.verified_student(&setup).await.expect("student");
+    let no = stack.paid_order(&student, &setup.campaign_id).await.expect("paid");
+    let path = format!("/v1/orders/{no}/refund");
+    let reason = json!({"reason": "学生重复缴费"});
+    let calls = (0..9).map(|_| stack.post(&path, Some(&setup.operator), &reason));
+    let replies: Vec<_> = futures::future::join_all(calls).await.into_iter().map(|r| r.expect("refund")).collect();
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert!(
+        !statuses.iter().any(|s| *s >= 500),
+        "{statuses:?} {:?}",
+        replies.iter().map(|r| r.body.clone()).collect::<Vec<_>>()
+    );
+    assert!(statuses.contains(&202), "{statuses:?}");
+    for r in replies.iter().filter(|r| r.status == StatusCode::CONFLICT) {
+        assert!(["refund_in_progress", "not_refundable"].contains(&r.error_code()), "{}", r.body);
+    }
+}
+
+/// Export requests had no limit, each a full ZIP with a KMS decrypt per student.
+#[tokio::test]
+async fn exports_are_one_at_a_time_and_twenty_a_day_per_campaign() {
+    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let path = format!("/v1/admin/campaigns/{}/exports", setup.campaign_id);
+    let first = stack.post(&path, Some(&setup.admin), &json!({})).await.expect("export");
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.body);
+    let second = stack.post(&path, Some(&setup.admin), &json!({})).await.expect("export");
+    assert_eq!(second.error_code(), "export_in_progress", "{}", second.body);
+    let id = first.body["export"]["export_id"].as_str().expect("id");
+    stack.wait_for_export(&setup.admin, &setup.campaign_id, id).await.expect("built");
+    // As if nineteen more had been made today.
+    let day = 86_400;
+    let window = time::OffsetDateTime::now_utc().unix_timestamp().div_euclid(day) * day;
+    stack
+        .ddb()
+        .update_item()
+        .table_name(&stack.table)
+        .key("PK", S(format!("RATE#export#{}", setup.campaign_id)))
+        .key("SK", S(format!("W#{window}")))
+        .update_expression("SET #count = :n")
+        .expression_attribute_names("#count", "count")
+        .expression_attribute_values(":n", N("20".into()))
+        .send()
+        .await
+        .expect("counter");
+    let r = stack.post(&path, Some(&setup.admin), &json!({})).await.expect("export");
+    assert_eq!((r.status, r.error_code()), (StatusCode::TOO_MANY_REQUESTS, "too_many_exports"), "{}", r.body);
+    assert!(r.headers.get("retry-after").is_some());
+}
+
+/// Unbinding left the student's unpaid order and prepay live: they could still pay and upload
+/// a photo that could never be exported. The order is closed at WeChat Pay and cancelled with
+/// the unbinding now, and uploads check the binding.
+#[tokio::test]
+async fn unbinding_closes_the_unpaid_order_and_uploads_need_the_binding() {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let student = stack.verified_student(&setup).await.expect("student");
+    let created =
+        stack.post("/v1/orders", Some(&student), &json!({"campaign_id": setup.campaign_id})).await.expect("order");
+    let no = created.body["order"]["order_id"].as_str().expect("order id").to_owned();
+    assert_eq!(stack.wx_trade_state(&no).await.expect("trade"), "NOTPAY");
+
+    let service = stack.staff(&setup.operator, &["customer_service"], &[]).await.expect("service");
+    let path = format!("/v1/service/campaigns/{}/users/{}/unbind", setup.campaign_id, student.user_id);
+    let r = stack.post(&path, Some(&service), &json!({})).await.expect("unbind");
+    assert_eq!((r.status, r.body["cancelled_order"].clone()), (StatusCode::OK, json!(no)), "{}", r.body);
+    assert_eq!(stack.wx_trade_state(&no).await.expect("trade"), "CLOSED", "the prepay can no longer be paid");
+    let order = stack.get(&format!("/v1/orders/{no}"), Some(&student)).await.expect("order");
+    assert_eq!(order.body["order"]["state"], "cancelled", "{}", order.body);
+    let history = stack.get(&format!("/v1/orders/{no}/history"), Some(&student)).await.expect("history");
+    assert!(history.body.to_string().contains("customer_service"), "{}", history.body);
+
+    // A paid order whose binding is gone (as an old unbinding left it): no upload.
+    let other = stack.verified_student(&setup).await.expect("student");
+    let paid = stack.paid_order(&other, &setup.campaign_id).await.expect("paid");
+    stack
+        .ddb()
+        .delete_item()
+        .table_name(&stack.table)
+        .key("PK", S(format!("USER#{}", other.user_id)))
+        .key("SK", S(format!("ENROLL#{}", setup.campaign_id)))
+        .send()
+        .await
+        .expect("unbind by hand");
+    let r = stack.post(&format!("/v1/orders/{paid}/uploads"), Some(&other), &json!({})).await.expect("upload");
+    assert_eq!((r.status, r.error_code()), (StatusCode::CONFLICT, "not_bound"), "{}", r.body);
+}

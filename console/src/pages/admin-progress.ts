@@ -67,8 +67,11 @@ function sameGroup(g: ProgressGroup, f: ProgressFilter): boolean {
 
 /** The listed students as a CSV file (Excel opens UTF-8 with a BOM), masked as shown. */
 function downloadCsv(students: ProgressStudent[], name: string) {
+  // Spreadsheets run a cell that starts like a formula (= + - @, tab, CR): such a cell is
+  // written with a leading ' (the OWASP CSV-injection rule), as the school's export does.
   const cell = (v: unknown) => {
-    const s = v === null || v === undefined ? '' : String(v);
+    const raw = v === null || v === undefined ? '' : String(v);
+    const s = /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   const head = ['name', 'id_number', 'student_no', 'department', 'major', 'class', 'stage', 'next', 'order'].map((k) =>

@@ -15,13 +15,16 @@ use yunzhao_adapters::dynamo::campaigns::{CampaignStoreError, Progress, School};
 use yunzhao_adapters::dynamo::exports::{Export, ExportStatus};
 use yunzhao_adapters::dynamo::orders::Order;
 use yunzhao_adapters::dynamo::roster::RosterLine;
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders, DynamoRoster, DynamoStaff};
+use yunzhao_adapters::dynamo::{
+    DynamoCampaigns, DynamoCounters, DynamoExports, DynamoOrders, DynamoRoster, DynamoStaff,
+};
 use yunzhao_adapters::roster_file::{self, FileError};
 use yunzhao_adapters::s3_post::Presigner;
 use yunzhao_domain::Role;
 use yunzhao_domain::campaign::{
     Campaign, CampaignKind, IdentityMode, PhotoSpec, Preset, SHANGHAI, Window, parse_shanghai_time,
 };
+use yunzhao_domain::identity::{AttemptCounter, Limit};
 use yunzhao_domain::order::{Stage, counts_over};
 use yunzhao_domain::roster::validate_sheet;
 use yunzhao_http::{
@@ -35,10 +38,18 @@ const UPLOAD_LINK_TTL: Duration = Duration::from_secs(15 * 60);
 /// Exports of a campaign for its school: requested here, built by the export function.
 pub struct Exports {
     pub store: DynamoExports,
+    /// Each export decrypts every ID number of the campaign: requests are counted per campaign.
+    pub counters: DynamoCounters,
     pub sqs: aws_sdk_sqs::Client,
     pub queue: String,
     pub bucket: String,
 }
+
+/// Exports a campaign may request a day (each decrypts every ID number of the campaign).
+const EXPORTS_PER_DAY: Limit = Limit { max_failures: 20, window: time::Duration::days(1) };
+/// An export still building after this long has failed (its message is in the dead-letter
+/// queue): another may be requested.
+const EXPORT_BUILDING_MS: i64 = 20 * 60 * 1000;
 
 /// A download link of an export is good for this long.
 const EXPORT_LINK_TTL: Duration = Duration::from_secs(15 * 60);
@@ -419,11 +430,14 @@ async fn roster_import(deps: &Deps, p: &Principal, req: &Request) -> Result<Resp
     let rows = roster_file::read_rows(&bytes).map_err(file_error)?;
     let now = OffsetDateTime::now_utc();
     let (good, bad) = validate_sheet(&rows, c.identity_mode, now.to_offset(SHANGHAI).date());
-    let mut report = deps.roster.import(&c, &import_id, good).await.map_err(ApiError::store)?;
+    let imported = deps.roster.import(&c, &import_id, good).await;
+    // `enrolled` is the campaign's entries counted after the writes, also those of an import
+    // that failed half-way (what it did create is counted now, or by the next import).
+    deps.roster.recount_enrolled(&c.id).await.map_err(ApiError::store)?;
+    let mut report = imported.map_err(ApiError::store)?;
     report.rows += bad.len();
     report.errors.extend(bad.into_iter().map(Into::into));
     report.errors.sort_by_key(|e| e.line);
-    deps.campaigns.add_progress(&c.id, "enrolled", report.created as i64).await.map_err(ApiError::store)?;
     deps.roster.save_report(&c.id, &import_id, &report, now).await.map_err(ApiError::store)?;
     tracing::info!(
         campaign_id = %c.id, import_id, rows = report.rows, created = report.created, updated = report.updated,
@@ -462,13 +476,32 @@ async fn request_export(deps: &Deps, p: &Principal, req: &Request) -> Result<Res
     let (campaign, _) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
     let body: ExportRequest = if req.body().is_empty() { ExportRequest::default() } else { parse_json(req)? };
     let store = &deps.exports.store;
+    let now_ms = yunzhao_adapters::now_ms();
+    let done = store.list(&campaign.id).await.map_err(ApiError::store)?;
+    // One at a time: a second request while one is building would only build the same file.
+    if done.iter().any(|e| e.status == ExportStatus::Building && now_ms - e.requested_at < EXPORT_BUILDING_MS) {
+        return Err(ApiError::conflict(
+            "export_in_progress",
+            "An export of this campaign is being built; it will be listed in a moment.",
+            "该活动正在生成导出文件，请稍后在列表中查看。",
+        ));
+    }
+    let now = OffsetDateTime::now_utc();
+    let scope = format!("export#{}", campaign.id);
+    if !deps.exports.counters.take(&scope, EXPORTS_PER_DAY, now).await.map_err(ApiError::store)? {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_exports",
+            "This campaign has been exported 20 times today; the files already made stay downloadable.",
+            "该活动今天已导出 20 次，已生成的文件仍可下载。",
+        )
+        .retry_after(EXPORTS_PER_DAY.retry_after(now)));
+    }
     let since = if body.incremental {
-        let done = store.list(&campaign.id).await.map_err(ApiError::store)?;
         done.iter().filter(|e| e.status == ExportStatus::Ready).map(|e| e.approved_until).max().unwrap_or(0)
     } else {
         0
     };
-    let now_ms = yunzhao_adapters::now_ms();
     let export_id = format!("e{now_ms:013}{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
     let export = Export::requested(&campaign.id, &export_id, p.user_id.as_str(), now_ms, since);
     store.request(&export).await.map_err(ApiError::store)?;

@@ -7,7 +7,9 @@ use lambda_http::{Error, service_fn};
 use yunzhao_adapters::aws;
 use yunzhao_adapters::config::{self, ConfigError};
 use yunzhao_adapters::crypto::{Envelope, LookupHasher};
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders, DynamoRoster, DynamoStaff};
+use yunzhao_adapters::dynamo::{
+    DynamoCampaigns, DynamoCounters, DynamoExports, DynamoOrders, DynamoRoster, DynamoStaff,
+};
 use yunzhao_adapters::s3_post::Presigner;
 use yunzhao_http::StaffGate;
 
@@ -47,6 +49,7 @@ async fn main() -> Result<(), Error> {
         roster: DynamoRoster::new(ddb.clone(), &cfg.table, hasher, envelope),
         exports: handler::Exports {
             store: DynamoExports::new(ddb.clone(), &cfg.table),
+            counters: DynamoCounters::new(ddb.clone(), &cfg.table),
             sqs: aws_sdk_sqs::Client::new(&sdk),
             queue: cfg.export_queue,
             bucket: cfg.results_bucket,

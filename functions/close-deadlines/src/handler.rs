@@ -55,7 +55,7 @@ async fn close(deps: &Deps, campaign: &Campaign, now: OffsetDateTime) -> Result<
         }
         // The index may be behind: decide on the order as it is now.
         let Some(order) = deps.orders.get(&order.out_trade_no).await? else { continue };
-        match payments::cancel_unpaid(&deps.orders, &deps.pay, &order, "campaign_closed", ACTOR).await? {
+        match payments::cancel_unpaid(&deps.orders, &deps.pay, &order, "campaign_closed", ACTOR, vec![]).await? {
             Cancelling::Cancelled => cancelled += 1,
             Cancelling::PaidMeanwhile(s) => {
                 tracing::info!(out_trade_no = %order.out_trade_no, settlement = ?s, "paid at the close: kept")

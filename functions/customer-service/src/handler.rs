@@ -12,7 +12,8 @@ use yunzhao_adapters::dynamo::orders::{Applied, Order};
 use yunzhao_adapters::dynamo::review::AuditEntry;
 use yunzhao_adapters::dynamo::roster::RosterLine;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoRoster, DynamoStaff, ReviewQueue, roster};
-use yunzhao_adapters::now_ms;
+use yunzhao_adapters::wechat::pay::WeChatPay;
+use yunzhao_adapters::{now_ms, payments};
 use yunzhao_domain::order::{OrderState, OutTradeNo, Transition};
 use yunzhao_domain::photo::Reason;
 use yunzhao_domain::{Role, UserId};
@@ -37,6 +38,8 @@ pub struct Deps {
     pub queue: ReviewQueue,
     /// Read-only: finds a line by its 学号 through the keyed pointer.
     pub roster: DynamoRoster,
+    /// Closes a student's unpaid order when customer service unbinds them.
+    pub pay: WeChatPay,
     pub ddb: aws_sdk_dynamodb::Client,
     pub table: String,
     pub gate: StaffGate<DynamoStaff>,
@@ -320,21 +323,60 @@ async fn unbind(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     let campaign_id = path_param(req, "campaign_id")?;
     let user = UserId::parse(&path_param(req, "user_id")?).map_err(|_| ApiError::not_found())?;
     let orders = deps.orders.by_user(&user).await.map_err(ApiError::store)?;
-    if orders.iter().any(|o| o.campaign_id == campaign_id && o.state.is_paid()) {
-        return Err(ApiError::conflict(
+    let order_paid = || {
+        ApiError::conflict(
             "order_paid",
             "The student has paid in this campaign: refund the order first, then unbind.",
             "该学生已在本批次付款：请先退款再解除绑定。",
-        ));
-    }
-    if !roster::unbind(&deps.ddb, &deps.table, &campaign_id, &user).await.map_err(ApiError::store)? {
-        return Err(ApiError::new(
+        )
+    };
+    let not_bound = || {
+        ApiError::new(
             StatusCode::NOT_FOUND,
             "not_bound",
             "This student is not bound to a roster entry in this campaign.",
             "该学生在本批次未绑定名单信息。",
-        ));
+        )
+    };
+    if orders.iter().any(|o| o.campaign_id == campaign_id && o.state.is_paid()) {
+        return Err(order_paid());
     }
-    tracing::info!(campaign_id, user_id = %user, by = %p.user_id, "roster binding undone");
-    Ok(json_response(StatusCode::OK, &json!({"campaign_id": campaign_id, "user_id": user, "bound": false})))
+    // An unpaid order goes with the binding: closed at WeChat Pay (so its prepay can no longer
+    // be paid), then cancelled in the same transaction that unbinds.
+    let unpaid = orders.iter().find(|o| o.campaign_id == campaign_id && o.state == OrderState::Created);
+    let unbound = match unpaid {
+        None => roster::unbind(&deps.ddb, &deps.table, &campaign_id, &user).await.map_err(ApiError::store)?,
+        Some(order) => {
+            let items =
+                roster::unbind_items(&deps.ddb, &deps.table, &campaign_id, &user).await.map_err(ApiError::store)?;
+            let Some(items) = items else { return Err(not_bound()) };
+            let who = p.user_id.to_string();
+            match payments::cancel_unpaid(&deps.orders, &deps.pay, order, "unbound_by_service", &who, items).await {
+                Ok(payments::Cancelling::Cancelled) => true,
+                Ok(payments::Cancelling::PaidMeanwhile(_)) => return Err(order_paid()),
+                // The order moved, or the binding did, since they were read: nothing was written.
+                Ok(payments::Cancelling::NotUnpaid(_)) => false,
+                Err(payments::CancelError::Store(e)) => return Err(ApiError::store(e)),
+                Err(payments::CancelError::Pay(e)) => {
+                    return Err(ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "payment_unavailable",
+                        "WeChat Pay is not answering, so the unpaid order cannot be closed; try again in a moment.",
+                        "微信支付暂时不可用，无法关闭未支付订单，请稍后再试。",
+                    )
+                    .retry_after(3)
+                    .with_detail(e.to_string()));
+                }
+            }
+        }
+    };
+    if !unbound {
+        return Err(not_bound());
+    }
+    let closed = unpaid.map(|o| o.out_trade_no.to_string());
+    tracing::info!(campaign_id, user_id = %user, by = %p.user_id, closed_order = closed.as_deref(), "roster binding undone");
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"campaign_id": campaign_id, "user_id": user, "bound": false, "cancelled_order": closed}),
+    ))
 }

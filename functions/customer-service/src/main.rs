@@ -8,6 +8,7 @@ use yunzhao_adapters::aws;
 use yunzhao_adapters::config;
 use yunzhao_adapters::crypto::LookupHasher;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoRoster, DynamoStaff, ReviewQueue};
+use yunzhao_adapters::wechat::pay::{PayConfig, WeChatPay};
 use yunzhao_http::StaffGate;
 
 #[tokio::main]
@@ -31,6 +32,7 @@ async fn main() -> Result<(), Error> {
         },
         queue: ReviewQueue::new(ddb.clone(), &table),
         roster: DynamoRoster::read_only(ddb.clone(), &table, hasher),
+        pay: WeChatPay::new(PayConfig::from_env()?)?,
         gate: StaffGate::new(DynamoStaff::new(ddb.clone(), &table), policy),
         ddb,
         table,

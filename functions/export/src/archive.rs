@@ -8,6 +8,7 @@ use std::io::{Cursor, Write};
 
 use yunzhao_adapters::dynamo::roster::OpenedEntry;
 use yunzhao_domain::campaign::NamingRule;
+use yunzhao_domain::roster::starts_like_formula;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -50,13 +51,22 @@ pub fn file_name(rule: NamingRule, e: &OpenedEntry) -> String {
     format!("{base}.jpg")
 }
 
+/// A cell as Excel will show it, never run it: one that starts like a formula (`=`, `+`, `-`,
+/// `@`, tab, carriage return; the OWASP CSV-injection rule) gets a leading `'`, which Excel
+/// takes as "text" and does not display. The roster refuses such values at import; this keeps
+/// the ones stored before (or by any other way in) harmless. Other cells (ID numbers, student
+/// numbers, file names) are written as they are; the csv crate quotes commas and quotes.
+fn neutralised(cell: &str) -> String {
+    if starts_like_formula(cell) { format!("'{cell}") } else { cell.to_owned() }
+}
+
 fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>, ArchiveError> {
     let mut out = BOM.to_vec();
     {
         let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
-        w.write_record(header)?;
+        w.write_record(header.iter().map(|h| neutralised(h)))?;
         for row in rows {
-            w.write_record(&row)?;
+            w.write_record(row.iter().map(|cell| neutralised(cell)))?;
         }
         w.flush()?;
     }
@@ -163,6 +173,54 @@ mod tests {
         assert_eq!(file_name(NamingRule::ExamNumber, &a), "11010519491231002X.jpg");
         let odd = entry("李四", "110105194912310029", Some("../x y"));
         assert_eq!(file_name(NamingRule::StudentNumber, &odd), "xy.jpg");
+    }
+
+    fn cells(zip: &mut zip::ZipArchive<Cursor<Vec<u8>>>, file: &str) -> Vec<Vec<String>> {
+        let mut text = String::new();
+        zip.by_name(file).expect(file).read_to_string(&mut text).expect("utf-8");
+        let mut reader =
+            csv::ReaderBuilder::new().has_headers(false).from_reader(text.trim_start_matches('\u{FEFF}').as_bytes());
+        reader.records().map(|r| r.expect("record").iter().map(str::to_owned).collect()).collect()
+    }
+
+    #[test]
+    fn given_stored_values_starting_like_a_formula_then_no_cell_of_the_school_files_starts_with_one() {
+        let link = "=HYPERLINK(\"http://example.com/x\",\"点我\")";
+        let mut a = entry(link, "11010519491231002X", Some("2021001"));
+        a.department = Some("@SUM(1+1)".into());
+        a.major = Some("+cmd|' /C calc'!A0".into());
+        a.class = Some("-2+3".into());
+        let mut b = entry("\t=1+1", "110105194912310029", Some("2021002"));
+        b.department = Some("\r=1+1".into());
+        b.class = Some("软工-2101".into());
+        let built = build(
+            NamingRule::StudentNumber,
+            vec![Approved { entry: &a, approved_at: "2026-11-23 10:00".into(), jpeg: vec![0xFF, 0xD8] }],
+            vec![Missing { entry: &b, status: "未付款" }],
+        )
+        .expect("archive");
+        let mut zip = zip::ZipArchive::new(Cursor::new(built.zip)).expect("zip");
+        let manifest = cells(&mut zip, "manifest.csv");
+        let missing = cells(&mut zip, "missing.csv");
+        for cell in manifest.iter().chain(&missing).flatten() {
+            assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "{cell:?}");
+        }
+        assert_eq!(
+            manifest[1],
+            [
+                "2021001.jpg",
+                "'=HYPERLINK(\"http://example.com/x\",\"点我\")",
+                "11010519491231002X",
+                "2021001",
+                "",
+                "",
+                "'@SUM(1+1)",
+                "'+cmd|' /C calc'!A0",
+                "'-2+3",
+                "2026-11-23 10:00"
+            ]
+        );
+        assert_eq!(missing[1], ["'\t=1+1", "110105194912310029", "2021002", "'\r=1+1", "", "软工-2101", "未付款"]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use yunzhao_adapters::dynamo::orders::{HistoryEntry, Order};
+use yunzhao_adapters::dynamo::orders::{HistoryEntry, Order, RefundClaim};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, DynamoUsers};
 use yunzhao_adapters::payments::{self, Settlement};
 use yunzhao_adapters::wechat::pay::{PayError, PrepayOrder, WeChatPay};
@@ -202,6 +202,7 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         paid_at: None,
         out_refund_no: None,
         refund_reason: None,
+        refund_calling_until: None,
         result_prefix: None,
         reasons: Vec::new(),
         review_note: None,
@@ -298,7 +299,7 @@ async fn cancel(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         )
     };
     let actor = p.user_id.to_string();
-    match payments::cancel_unpaid(&deps.orders, &deps.pay, &order, "student_cancel", &actor).await {
+    match payments::cancel_unpaid(&deps.orders, &deps.pay, &order, "student_cancel", &actor, vec![]).await {
         Ok(payments::Cancelling::Cancelled) => {}
         Ok(_) => return Err(not_cancellable()),
         Err(payments::CancelError::Pay(e)) => return Err(pay_down(e)),
@@ -325,18 +326,27 @@ async fn refund(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     }
     let order = visible(deps, p, req).await?;
     let out_refund_no = format!("R{}", order.out_trade_no);
-    if !deps.orders.request_refund(&order.out_trade_no, &out_refund_no, reason).await.map_err(ApiError::store)? {
-        return Err(ApiError::conflict(
-            "not_refundable",
-            "Only a paid order can be refunded.",
-            "只有已支付的订单可以退款。",
-        ));
+    let claim = deps.orders.request_refund(&order.out_trade_no, &out_refund_no, reason, yunzhao_adapters::now_ms());
+    match claim.await.map_err(ApiError::store)? {
+        RefundClaim::Yours => {}
+        RefundClaim::InProgress => {
+            return Err(ApiError::conflict(
+                "refund_in_progress",
+                "This order's refund is being requested right now; look at the order again in a moment.",
+                "该订单正在申请退款，请稍后刷新查看。",
+            ));
+        }
+        RefundClaim::NotRefundable => {
+            return Err(ApiError::conflict(
+                "not_refundable",
+                "Only a paid order can be refunded.",
+                "只有已支付的订单可以退款。",
+            ));
+        }
     }
-    let status = deps
-        .pay
-        .refund(order.out_trade_no.as_str(), &out_refund_no, order.amount_fen, reason)
-        .await
-        .map_err(pay_down)?;
+    let asked = deps.pay.refund(order.out_trade_no.as_str(), &out_refund_no, order.amount_fen, reason).await;
+    deps.orders.refund_call_done(&order.out_trade_no).await.map_err(ApiError::store)?;
+    let status = asked.map_err(pay_down)?;
     if status == "SUCCESS" {
         deps.orders.refunded(&order, "refund_accepted", &p.user_id.to_string()).await.map_err(ApiError::store)?;
     }
@@ -353,7 +363,7 @@ fn actor_label(order: &Order, e: &HistoryEntry) -> &'static str {
     }
     match e.cause.as_str() {
         "review" => "reviewer",
-        "sent_back_by_service" => "customer_service",
+        "sent_back_by_service" | "unbound_by_service" => "customer_service",
         "refund_accepted" => "operator",
         _ if e.actor == "wechatpay" => "wechatpay",
         _ if UserId::parse(&e.actor).is_ok() => "staff",

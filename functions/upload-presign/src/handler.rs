@@ -5,7 +5,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, roster};
 use yunzhao_adapters::s3_post::Presigner;
 use yunzhao_domain::campaign::CampaignStatus;
 use yunzhao_domain::order::OutTradeNo;
@@ -22,6 +22,9 @@ pub struct Deps {
     pub campaigns: DynamoCampaigns,
     pub uploads: Presigner,
     pub keys: SessionKeys,
+    /// The binding check (`USER#<u>`/`ENROLL#<c>`).
+    pub ddb: aws_sdk_dynamodb::Client,
+    pub table: String,
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
@@ -41,6 +44,15 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
         let (campaign, _) = deps.campaigns.get(&order.campaign_id).await.map_err(|e| down(&e))?.ok_or_else(not_found)?;
         if campaign.status(OffsetDateTime::now_utc()) == CampaignStatus::Closed {
             return Err(ApiError::conflict("campaign_closed", "This collection campaign has closed.", "该采集活动已结束。"));
+        }
+        // A student customer service unbound has no place on the roster: their photo could
+        // never be exported.
+        if !roster::is_bound(&deps.ddb, &deps.table, &order.campaign_id, &order.user_id).await.map_err(|e| down(&e))? {
+            return Err(ApiError::conflict(
+                "not_bound",
+                "You are no longer verified for this campaign; verify your identity again or contact customer service.",
+                "您在本活动中的身份已解除绑定，请重新验证身份或联系客服。",
+            ));
         }
         let key_for = |attempt: u32| format!("photos/{}/{}/a{attempt:04}", order.campaign_id, order.out_trade_no);
         let Some((attempt, key)) = deps.orders.start_attempt(&no, key_for).await.map_err(|e| down(&e))? else {

@@ -31,9 +31,11 @@ async fn main() -> Result<(), Error> {
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     let deps = handler::Deps {
         orders: DynamoOrders::new(ddb.clone(), &cfg.table),
-        campaigns: DynamoCampaigns::new(ddb, &cfg.table),
+        campaigns: DynamoCampaigns::new(ddb.clone(), &cfg.table),
         uploads: Presigner::from_sdk(&sdk, cfg.uploads_bucket)?,
         keys: SessionKeys::from_base64(&cfg.session_key, time::Duration::hours(2))?,
+        ddb,
+        table: cfg.table,
     };
     lambda_http::run(service_fn(|req| async { Ok::<_, Error>(handler::handle(&deps, req).await) })).await
 }

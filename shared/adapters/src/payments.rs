@@ -93,13 +93,15 @@ pub enum CancelError {
 }
 
 /// Cancels an unpaid order: first closed at WeChat Pay (so it can no longer be paid), then
-/// cancelled here. An order paid at the last moment is settled as paid, never cancelled.
+/// cancelled here, in one transaction with `also` (customer service's unbinding). An order
+/// paid at the last moment is settled as paid, never cancelled.
 pub async fn cancel_unpaid(
     orders: &DynamoOrders,
     pay: &crate::wechat::pay::WeChatPay,
     order: &crate::dynamo::orders::Order,
     cause: &str,
     actor: &str,
+    also: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
 ) -> Result<Cancelling, CancelError> {
     use crate::wechat::pay::PayError;
     use yunzhao_domain::order::{OrderState, Transition};
@@ -121,7 +123,7 @@ pub async fn cancel_unpaid(
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(match orders.apply(order, Transition::Cancel, cause, actor, vec![], vec![]).await? {
+    Ok(match orders.apply(order, Transition::Cancel, cause, actor, vec![], also).await? {
         Applied::Moved => Cancelling::Cancelled,
         Applied::Unchanged(state) => Cancelling::NotUnpaid(state),
     })

@@ -9,8 +9,77 @@ use time::Date;
 use crate::campaign::IdentityMode;
 use crate::id_number::{IdNumber, mask};
 
+/// Longest cell of any column, read or ignored: nothing a roster holds is longer, and what is
+/// longer never reaches the store (DynamoDB refuses items over 400 KB).
+pub const MAX_CELL_CHARS: usize = 256;
+/// Longest line, all its cells together.
+pub const MAX_LINE_CHARS: usize = 4096;
+/// Longest 院系, 专业 or 班级.
+pub const MAX_LABEL_CHARS: usize = 64;
+
+/// What makes a spreadsheet read a cell as a formula when it starts the cell (the OWASP
+/// CSV-injection list): `=HYPERLINK(…)` in a name would be a live link in the school's Excel.
+pub const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+pub fn starts_like_formula(s: &str) -> bool {
+    s.starts_with(FORMULA_START)
+}
+
+/// Characters that change how the text around them is shown without being seen: bidi
+/// embeddings, overrides, isolates and marks (`张三\u{202E}gpj.exe` is shown `张三exe.jpg`),
+/// zero-width spaces and joiners, the BOM, blank fillers and other format characters. A
+/// roster's text holds none of them.
+fn hidden(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' // soft hyphen
+            | '\u{034F}' // combining grapheme joiner
+            | '\u{061C}' // Arabic letter mark
+            | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' // Hangul fillers, shown blank
+            | '\u{200B}'..='\u{200F}' // zero-width space, non-joiner, joiner; LRM, RLM
+            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+            | '\u{2066}'..='\u{206F}' // bidi isolates, deprecated format characters
+            | '\u{FEFF}' // BOM, zero-width no-break space
+            | '\u{FFF9}'..='\u{FFFB}' // interlinear annotation
+            | '\u{1D173}'..='\u{1D17A}' // musical formatting
+            | '\u{E0000}'..='\u{E007F}' // tags
+    )
+}
+
+/// Letters of the scripts that are shaped with zero-width (non-)joiners: Arabic (Uyghur,
+/// Kazakh names), Syriac, N'Ko, the Indic scripts, Mongolian, Phags-pa.
+fn shaped_by_joiners(c: char) -> bool {
+    c.is_alphabetic()
+        && matches!(
+            c,
+            '\u{0600}'..='\u{08FF}'
+                | '\u{0900}'..='\u{0DFF}'
+                | '\u{1800}'..='\u{18AF}'
+                | '\u{A840}'..='\u{A87F}'
+                | '\u{FB50}'..='\u{FDFF}'
+                | '\u{FE70}'..='\u{FEFC}'
+        )
+}
+
+/// Text a spreadsheet shows as it is: no control character, nothing hidden. A zero-width
+/// joiner or non-joiner is kept only where it joins two letters of a script shaped by it; a
+/// lone one (at an end, next to a space, between Chinese characters) is refused.
+fn plain_text(s: &str) -> bool {
+    let chars: Vec<char> = s.chars().collect();
+    chars.iter().enumerate().all(|(i, &c)| match c {
+        '\u{200C}' | '\u{200D}' => {
+            i > 0 && chars.get(i + 1).is_some_and(|&next| shaped_by_joiners(chars[i - 1]) && shaped_by_joiners(next))
+        }
+        c => !c.is_control() && !hidden(c),
+    })
+}
+
 /// A person's name as typed, normalised for comparison: outer spaces trimmed, inner runs of
-/// spaces collapsed, the variants of the middle dot in minority names unified to `·`.
+/// spaces collapsed, the variants of the middle dot in minority names unified to `·`. Refused:
+/// digits (an ID number in the name column), control and hidden characters, a formula start,
+/// more than 50 characters. Names come from rosters and from students verifying themselves
+/// (`identity::Claim::from_input`), both through here.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct PersonName(String);
 
@@ -20,13 +89,29 @@ impl PersonName {
             s.chars().map(|c| if matches!(c, '•' | '・' | '‧' | '．' | '.' | '·') { '·' } else { c }).collect();
         let name = unified.split_whitespace().collect::<Vec<_>>().join(" ");
         let n = name.chars().count();
-        let plausible = (1..=50).contains(&n) && !name.chars().any(|c| c.is_control() || c.is_ascii_digit());
+        let plausible = (1..=50).contains(&n)
+            && plain_text(&name)
+            && !starts_like_formula(&name)
+            && !name.chars().any(|c| c.is_ascii_digit());
         plausible.then_some(Self(name))
+    }
+
+    /// A name as an earlier import stored it, taken as it is: the rules may have tightened
+    /// since, and a stored entry stays readable (it can only match a claim that parses).
+    pub fn stored(s: String) -> Self {
+        Self(s)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A 院系, 专业 or 班级 as written (trimmed already), if it is plain text of at most
+/// [`MAX_LABEL_CHARS`] that does not start like a formula.
+fn label(s: &str) -> Option<String> {
+    let ok = s.chars().count() <= MAX_LABEL_CHARS && plain_text(s) && !starts_like_formula(s);
+    ok.then(|| s.to_owned())
 }
 
 /// A validated roster row.
@@ -179,6 +264,27 @@ pub fn validate_sheet(rows: &[Vec<String>], mode: IdentityMode, today: Date) -> 
         if row.iter().all(|c| c.trim().is_empty()) {
             continue; // blank lines at the end of spreadsheets
         }
+        // Before anything is read: a line with a cell too long for any column (one of 500 KB
+        // once stopped an import half-way, in the store) is reported and goes no further.
+        let column_at = |i: usize| columns.iter().find(|&(_, &at)| at == i).map_or("", |(c, _)| c.label());
+        if let Some(i) = row.iter().position(|c| c.chars().count() > MAX_CELL_CHARS) {
+            errors.push(RowError {
+                line,
+                column: column_at(i),
+                code: "cell_too_long",
+                message: "A cell of this line is longer than 256 characters.",
+            });
+            continue;
+        }
+        if row.iter().map(|c| c.chars().count()).sum::<usize>() > MAX_LINE_CHARS {
+            errors.push(RowError {
+                line,
+                column: "",
+                code: "line_too_long",
+                message: "This line is longer than 4096 characters in all.",
+            });
+            continue;
+        }
         let mut fail =
             |column: Column, code, message| errors.push(RowError { line, column: column.label(), code, message });
         let Some(name) = cell(Column::Name).and_then(PersonName::parse) else {
@@ -234,6 +340,29 @@ pub fn validate_sheet(rows: &[Vec<String>], mode: IdentityMode, today: Date) -> 
             }
             _ => {}
         }
+        let label_of = |column| cell(column).map(|text| label(text).ok_or(column)).transpose();
+        let (department, major, class) =
+            match (label_of(Column::Department), label_of(Column::Major), label_of(Column::Class)) {
+                (Ok(department), Ok(major), Ok(class)) => (department, major, class),
+                (Err(column), ..) | (_, Err(column), _) | (.., Err(column)) => {
+                    let (code, message) = match column {
+                        Column::Department => (
+                            "invalid_department",
+                            "The 院系 must be plain text of at most 64 characters, not starting with = + - or @.",
+                        ),
+                        Column::Major => (
+                            "invalid_major",
+                            "The 专业 must be plain text of at most 64 characters, not starting with = + - or @.",
+                        ),
+                        _ => (
+                            "invalid_class",
+                            "The 班级 must be plain text of at most 64 characters, not starting with = + - or @.",
+                        ),
+                    };
+                    fail(column, code, message);
+                    continue;
+                }
+            };
         if let Some(first) = seen_ids.insert(id_number.expose().to_owned(), line) {
             let _ = first;
             fail(Column::IdNumber, "duplicate_id_number", "This ID number is already on an earlier line.");
@@ -259,9 +388,9 @@ pub fn validate_sheet(rows: &[Vec<String>], mode: IdentityMode, today: Date) -> 
             student_no,
             exam_ticket_no,
             collection_code,
-            department: cell(Column::Department).map(str::to_owned),
-            major: cell(Column::Major).map(str::to_owned),
-            class: cell(Column::Class).map(str::to_owned),
+            department,
+            major,
+            class,
         });
     }
     (good, errors)
@@ -356,6 +485,122 @@ mod tests {
         assert_eq!(PersonName::parse("买买提・艾力"), PersonName::parse("买买提·艾力"));
         assert!(PersonName::parse("11010519491231002X").is_none(), "an ID number in the name column");
         assert!(PersonName::parse("   ").is_none());
+    }
+
+    /// Every character that hides itself or reorders the text around it, each refused.
+    const HIDDEN: [(char, &str); 21] = [
+        ('\u{202A}', "LEFT-TO-RIGHT EMBEDDING"),
+        ('\u{202B}', "RIGHT-TO-LEFT EMBEDDING"),
+        ('\u{202C}', "POP DIRECTIONAL FORMATTING"),
+        ('\u{202D}', "LEFT-TO-RIGHT OVERRIDE"),
+        ('\u{202E}', "RIGHT-TO-LEFT OVERRIDE"),
+        ('\u{2066}', "LEFT-TO-RIGHT ISOLATE"),
+        ('\u{2067}', "RIGHT-TO-LEFT ISOLATE"),
+        ('\u{2068}', "FIRST STRONG ISOLATE"),
+        ('\u{2069}', "POP DIRECTIONAL ISOLATE"),
+        ('\u{200E}', "LEFT-TO-RIGHT MARK"),
+        ('\u{200F}', "RIGHT-TO-LEFT MARK"),
+        ('\u{061C}', "ARABIC LETTER MARK"),
+        ('\u{200B}', "ZERO WIDTH SPACE"),
+        ('\u{2060}', "WORD JOINER"),
+        ('\u{FEFF}', "ZERO WIDTH NO-BREAK SPACE (BOM)"),
+        ('\u{200D}', "ZERO WIDTH JOINER, lone"),
+        ('\u{200C}', "ZERO WIDTH NON-JOINER, lone"),
+        ('\u{00AD}', "SOFT HYPHEN"),
+        ('\u{3164}', "HANGUL FILLER"),
+        ('\u{E0041}', "TAG LATIN CAPITAL LETTER A"),
+        ('\u{0007}', "BELL (a control character)"),
+    ];
+
+    #[test]
+    fn names_with_a_hidden_or_reordering_character_anywhere_are_refused() {
+        for (c, what) in HIDDEN {
+            for name in [format!("张{c}三"), format!("{c}张三"), format!("张三{c}"), c.to_string()] {
+                assert!(PersonName::parse(&name).is_none(), "{what} in {name:?}");
+            }
+        }
+        // What U+202E is for: the school's list shows "张三gpj.exe" for this.
+        assert!(PersonName::parse("张三\u{202E}exe.jpg").is_none());
+    }
+
+    #[test]
+    fn ordinary_names_are_still_accepted() {
+        for name in
+            ["张三", "欧阳娜娜", "买买提·艾力", "阿依古丽・买买提", "爱新觉罗·溥仪", "Jean-Pierre Dupont", "ئەخمەت"]
+        {
+            assert!(PersonName::parse(name).is_some(), "{name}");
+        }
+        // A joiner between two letters of a script shaped by it (Arabic, as in Uyghur names).
+        assert!(PersonName::parse("ئە\u{200D}خمەت").is_some());
+        assert!(PersonName::parse("ئە\u{200C}خمەت").is_some());
+        // Between Chinese characters it joins nothing.
+        assert!(PersonName::parse("张\u{200D}三").is_none());
+    }
+
+    #[test]
+    fn names_starting_like_a_formula_are_refused() {
+        for name in ["=HYPERLINK(\"http://example.com\",\"点我\")", "+张三", "-张三", "@SUM(A1)", "\t=张三", "\r=张三"]
+        {
+            assert!(PersonName::parse(name).is_none(), "{name:?}");
+        }
+        assert!(PersonName::parse("张三=李四").is_some(), "only the start makes a formula");
+        assert_eq!(PersonName::parse("\t张三\r").expect("name").as_str(), "张三", "outer tabs are trimmed");
+    }
+
+    #[test]
+    fn given_department_major_or_class_starting_like_a_formula_or_hiding_characters_then_those_lines_are_refused() {
+        let rows = sheet(&[
+            &["\u{feff}姓名", "身份证号", "院系", "专业", "班级"],
+            &["张三", "110105200501010012", "计算机学院", "软件工程", "软工2101"],
+            &["李四", "110105200501010020", "=HYPERLINK(\"http://example.com\",\"点我\")", "", ""],
+            &["王五", "110105200501010039", "计算机学院", "+cmd", ""],
+            &["赵六", "110105200501010047", "计算机学院", "软件工程", "@SUM(1+1)"],
+            &["钱七", "110105200501010055", "-1+1", "", ""],
+            &["孙八", "110105200501010063", "\t=1+1", "", ""],
+            &["周九", "110105200501010071", "计算\u{202E}机学院", "", ""],
+            &["吴十", "11010520050101008X", "", "软件\u{200B}工程", ""],
+            &["郑一", "110105200501010098", "", "", "一班\u{0007}"],
+            &["冯二", "110105200501010100", &"院".repeat(MAX_LABEL_CHARS), "", "软工 2101 (A-B)"],
+            &["陈三", "110105200501010119", &"院".repeat(MAX_LABEL_CHARS + 1), "", ""],
+        ]);
+        let (good, errors) = validate_sheet(&rows, IdentityMode::NameIdNumber, TODAY);
+        assert_eq!(good.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 11]);
+        assert_eq!(good[0].department.as_deref(), Some("计算机学院"));
+        assert_eq!(good[1].class.as_deref(), Some("软工 2101 (A-B)"));
+        assert_eq!(
+            errors.iter().map(|e| (e.line, e.column, e.code)).collect::<Vec<_>>(),
+            vec![
+                (3, "院系", "invalid_department"),
+                (4, "专业", "invalid_major"),
+                (5, "班级", "invalid_class"),
+                (6, "院系", "invalid_department"),
+                (7, "院系", "invalid_department"),
+                (8, "院系", "invalid_department"),
+                (9, "专业", "invalid_major"),
+                (10, "班级", "invalid_class"),
+                (12, "院系", "invalid_department"),
+            ]
+        );
+    }
+
+    #[test]
+    fn given_a_cell_too_long_for_any_column_then_only_its_line_is_reported() {
+        let huge = "长".repeat(500 * 1024);
+        let wide: Vec<String> = std::iter::repeat_n("x".repeat(MAX_CELL_CHARS), 17).collect();
+        let mut rows = sheet(&[
+            &["\u{feff}姓名", "身份证号", "院系", "备注"],
+            &["张三", "11010519491231002X", "计算机学院", ""],
+            &["李四", "110105194912310021", &huge, ""],
+            &["王五", "320106200408151238", "", &huge],
+            &["赵六", "110105199003070017", "", &"x".repeat(MAX_CELL_CHARS)],
+        ]);
+        rows.push([vec!["钱七".to_string(), "110105194912310029".to_string()], wide].concat());
+        let (good, errors) = validate_sheet(&rows, IdentityMode::NameIdNumber, TODAY);
+        assert_eq!(good.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 5]);
+        assert_eq!(
+            errors.iter().map(|e| (e.line, e.column, e.code)).collect::<Vec<_>>(),
+            vec![(3, "院系", "cell_too_long"), (4, "", "cell_too_long"), (6, "", "line_too_long")]
+        );
     }
 
     #[test]

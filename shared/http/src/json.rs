@@ -20,15 +20,45 @@ pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Bo
     response
 }
 
+/// The largest JSON body any route takes (a campaign with its custom spec is ~2 KB).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The longest string any field takes; fields with their own limits are shorter.
+pub const MAX_STRING_CHARS: usize = 1024;
+
 pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     let bytes: &[u8] = req.body().as_ref();
     if bytes.is_empty() {
         return Err(ApiError::invalid_request("The request needs a JSON body.", "请求缺少 JSON 内容。"));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "The request body is too large.",
+            "请求内容过大。",
+        ));
+    }
+    let not_expected = |e: serde_json::Error| {
         ApiError::invalid_request("The request body is not the JSON this route expects.", "请求内容格式不正确。")
             .with_detail(shape_of(&e))
-    })
+    };
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(not_expected)?;
+    if longest_string(&value) > MAX_STRING_CHARS {
+        return Err(ApiError::invalid_request("A field of the request is too long.", "请求中有字段内容过长。")
+            .with_code("field_too_long"));
+    }
+    serde_json::from_value(value).map_err(not_expected)
+}
+
+/// The longest string (key or value) anywhere in `v`, in characters.
+fn longest_string(v: &serde_json::Value) -> usize {
+    use serde_json::Value::*;
+    match v {
+        String(s) => s.chars().count(),
+        Array(items) => items.iter().map(longest_string).max().unwrap_or(0),
+        Object(fields) => fields.iter().map(|(k, v)| k.chars().count().max(longest_string(v))).max().unwrap_or(0),
+        Null | Bool(_) | Number(_) => 0,
+    }
 }
 
 /// What was wrong with a body, for the log, without any of its values: serde's own message
@@ -75,9 +105,14 @@ pub fn route_key(req: &Request) -> String {
     }
 }
 
-/// A path parameter of the matched route.
+/// A path parameter of the matched route. Every one is an id this service made (short
+/// ASCII): anything else names nothing and is "not found", without reaching a store.
 pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
-    req.path_parameters_ref().and_then(|p| p.first(name)).map(str::to_owned).ok_or_else(ApiError::not_found)
+    let id = |v: &&str| {
+        (1..=128).contains(&v.len())
+            && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+    };
+    req.path_parameters_ref().and_then(|p| p.first(name)).filter(id).map(str::to_owned).ok_or_else(ApiError::not_found)
 }
 
 /// A query string parameter, if present and not empty.

@@ -40,6 +40,9 @@ struct Tx {
     prepay_id: String,
     transaction_id: Option<String>,
     success_time: Option<String>,
+    /// The refund made of this payment: (out_refund_no, refund_id). WeChat Pay makes one refund
+    /// per out_refund_no: the same number again answers the same refund.
+    refund: Option<(String, String)>,
 }
 
 pub struct PayState {
@@ -190,6 +193,7 @@ pub async fn jsapi(State(state): Shared, method: Method, uri: Uri, headers: Head
             prepay_id: prepay_id.clone(),
             transaction_id: None,
             success_time: None,
+            refund: None,
         },
     );
     drop(txs);
@@ -247,18 +251,24 @@ pub async fn refund(State(state): Shared, method: Method, uri: Uri, headers: Hea
     let no = req["out_trade_no"].as_str().unwrap_or_default().to_owned();
     let out_refund_no = req["out_refund_no"].as_str().unwrap_or_default().to_owned();
     let notify_url = req["notify_url"].as_str().unwrap_or_default().to_owned();
+    let refund_id = format!("5030{}", &uuid::Uuid::new_v4().simple().to_string()[..24]);
     let tx = {
         let mut txs = state.txs();
         match txs.get_mut(&no) {
             Some(tx) if tx.state == "SUCCESS" && req["amount"]["refund"].as_u64() == Some(tx.amount) => {
                 tx.state = "REFUND";
+                tx.refund = Some((out_refund_no.clone(), refund_id.clone()));
                 tx.clone()
+            }
+            // The same refund asked again (a retry): the refund already made, nothing new.
+            Some(Tx { refund: Some((same, id)), .. }) if *same == out_refund_no => {
+                let body = json!({"refund_id": id, "out_refund_no": out_refund_no, "status": "PROCESSING"});
+                return signed(&state, StatusCode::OK, Some(body));
             }
             Some(_) => return fail(StatusCode::BAD_REQUEST, "INVALID_REQUEST", "order not refundable for this amount"),
             None => return fail(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "order does not exist"),
         }
     };
-    let refund_id = format!("5030{}", &uuid::Uuid::new_v4().simple().to_string()[..24]);
     // WeChat Pay confirms refunds later, by notification.
     let (state2, resource) = (
         state.clone(),
@@ -408,6 +418,7 @@ pub async fn control_notify(
         prepay_id: String::new(),
         transaction_id: Some(format!("4200{}", &uuid::Uuid::new_v4().simple().to_string()[..24])),
         success_time: Some(now_shanghai()),
+        refund: None,
     });
     let resource = tx_view(&state.keys, &tx, req.amount.unwrap_or(tx.amount));
     let times = req.times.unwrap_or(1).clamp(1, 100);

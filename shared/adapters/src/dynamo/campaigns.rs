@@ -116,6 +116,9 @@ impl DynamoCampaigns {
     }
 
     pub async fn school_exists(&self, id: &str) -> Result<bool, CampaignStoreError> {
+        if !super::is_id(id) {
+            return Ok(false);
+        }
         let out = self
             .client
             .get_item()
@@ -129,6 +132,9 @@ impl DynamoCampaigns {
     }
 
     pub async fn school(&self, id: &str) -> Result<Option<School>, CampaignStoreError> {
+        if !super::is_id(id) {
+            return Ok(None);
+        }
         let out = self
             .client
             .get_item()
@@ -214,6 +220,9 @@ impl DynamoCampaigns {
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<(Campaign, Progress)>, CampaignStoreError> {
+        if !super::is_id(id) {
+            return Ok(None);
+        }
         let out = self
             .client
             .get_item()

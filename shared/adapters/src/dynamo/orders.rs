@@ -55,6 +55,9 @@ pub struct Order {
     pub out_refund_no: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_reason: Option<String>,
+    /// While a refund request is being sent to WeChat Pay (millis): see `request_refund`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_calling_until: Option<i64>,
     /// Where the last standardized attempt's results are (`attempts/<no>/a<n>` in the results bucket).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_prefix: Option<String>,
@@ -102,6 +105,19 @@ pub struct HistoryEntry {
     pub cause: String,
     /// Who: a user id, `wechatpay`, or a job's name.
     pub actor: String,
+}
+
+/// How long one refund call to WeChat Pay may hold the order (its timeout, with margin).
+const REFUND_CALL_MS: i64 = 30_000;
+
+/// Who may ask WeChat Pay for a refund now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundClaim {
+    Yours,
+    /// Another request is asking WeChat Pay for this refund at this moment.
+    InProgress,
+    /// Not paid (or refunded already, or another refund number).
+    NotRefundable,
 }
 
 /// How a transition went.
@@ -437,31 +453,59 @@ impl DynamoOrders {
     }
 
     /// Notes an operator's refund request on a paid order (one refund number per order).
+    /// Claims the right to ask WeChat Pay for the order's refund now: the order is refundable,
+    /// any earlier request was for the same refund number (a retry, which WeChat Pay dedupes),
+    /// and nobody else is asking at this moment (`refund_calling_until`, a short lease), so
+    /// concurrent refunds of one order make one call and the others a clear conflict.
     pub async fn request_refund(
         &self,
         no: &OutTradeNo,
         out_refund_no: &str,
         reason: &str,
-    ) -> Result<bool, OrderStoreError> {
+        now_ms: i64,
+    ) -> Result<RefundClaim, OrderStoreError> {
         let mut update = self
             .update_order(no)
-            .update_expression("SET out_refund_no = :r, refund_reason = :why")
+            .update_expression("SET out_refund_no = :r, refund_reason = :why, refund_calling_until = :until")
             .expression_attribute_values(":r", s(out_refund_no))
-            .expression_attribute_values(":why", s(reason));
+            .expression_attribute_values(":why", s(reason))
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .expression_attribute_values(":until", AttributeValue::N((now_ms + REFUND_CALL_MS).to_string()));
         let (states, values) = state_in(Transition::Refund.from_states(), "f");
         for (k, v) in values {
             update = update.expression_attribute_values(k, v);
         }
         let result = update
-            // The same refund number again is a retry of the same refund (WeChat Pay dedupes it).
-            .condition_expression(format!("(attribute_not_exists(out_refund_no) OR out_refund_no = :r) AND {states}"))
+            .condition_expression(format!(
+                "(attribute_not_exists(out_refund_no) OR out_refund_no = :r) AND {states} \
+                 AND (attribute_not_exists(refund_calling_until) OR refund_calling_until < :now)"
+            ))
             .send()
             .await;
         match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
+            Ok(_) => Ok(RefundClaim::Yours),
+            Err(e) if is_condition_failure(&e) => {
+                let order = self.get(no).await?;
+                let calling = order.as_ref().and_then(|o| o.refund_calling_until).is_some_and(|u| u >= now_ms);
+                let refundable = order.is_some_and(|o| Transition::Refund.from_states().contains(&o.state));
+                Ok(if calling && refundable { RefundClaim::InProgress } else { RefundClaim::NotRefundable })
+            }
             Err(e) => Err(err(&e)),
         }
+    }
+
+    /// Ends the call `request_refund` claimed (whatever WeChat Pay answered).
+    pub async fn refund_call_done(&self, no: &OutTradeNo) -> Result<(), OrderStoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&order_pk(no)))
+            .key("SK", s("ORDER"))
+            .update_expression("REMOVE refund_calling_until")
+            .send()
+            .await
+            .map_err(|e| err(&e))?;
+        Ok(())
     }
 
     pub async fn history(&self, no: &OutTradeNo) -> Result<Vec<HistoryEntry>, OrderStoreError> {

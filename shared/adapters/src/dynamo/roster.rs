@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, Select, TransactWriteItem, Update};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -140,7 +140,8 @@ struct EntryItem {
 
 impl EntryItem {
     fn into_stored(self) -> Result<StoredEntry, StoreError> {
-        let name = PersonName::parse(&self.name).ok_or_else(|| StoreError("stored name unparseable".into()))?;
+        // As stored: a name an earlier import let in and the rules refuse now stays readable.
+        let name = PersonName::stored(self.name.clone());
         let bound_user_id =
             self.bound_user_id.as_deref().map(UserId::parse).transpose().map_err(|e| StoreError(e.to_string()))?;
         let view = serde_json::json!({
@@ -209,6 +210,11 @@ impl DynamoRoster {
 
     /// Writes validated rows: new people are created, changed rows updated, identical rows
     /// left alone (so re-importing a file changes nothing). Bindings are never touched.
+    ///
+    /// The campaign's `enrolled` counter is not moved here: an import that fails half-way (the
+    /// store refusing row 39) has created rows all the same, and a re-import calls them
+    /// "unchanged". The caller runs [`DynamoRoster::recount_enrolled`] after this, whatever it
+    /// returned.
     pub async fn import(
         &self,
         campaign: &Campaign,
@@ -228,6 +234,54 @@ impl DynamoRoster {
         }
         report.errors.sort_by_key(|e| e.line);
         Ok(report)
+    }
+
+    /// Sets the campaign's `enrolled` counter to the number of its entries, counted (strongly
+    /// consistent) after an import's writes, and returns it. Counting the entries rather than
+    /// adding what one import created keeps the counter right whatever happened before: rows
+    /// left by an import that stopped half-way (before this was called, or before this rule)
+    /// are counted by the next import, though it sees them "unchanged". Entries are never
+    /// deleted, so the true count only grows: the counter only moves up, and of two imports
+    /// counting at once, the one that counted fewer (earlier) cannot overwrite the other.
+    ///
+    /// Why not one transaction per created row adding to the counter: every row of every import
+    /// would then write the campaign's one PROFILE item inside a transaction, and concurrent
+    /// transactions on an item cancel each other (`TransactionConflict`), so a 16-wide import
+    /// would mostly retry; and it would not repair a counter already short.
+    pub async fn recount_enrolled(&self, campaign_id: &str) -> Result<u64, StoreError> {
+        let pk = campaign_pk(campaign_id);
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :e)")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":e", s("ENTRY#"))
+            .select(Select::Count)
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        let mut entries = 0u64;
+        while let Some(page) = pages.next().await {
+            entries += u64::try_from(page.map_err(|e| store_err(&e))?.count()).unwrap_or_default();
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&pk))
+            .key("SK", s("PROFILE"))
+            .update_expression("SET enrolled = :n")
+            .condition_expression("attribute_exists(PK) AND (attribute_not_exists(enrolled) OR enrolled < :n)")
+            .expression_attribute_values(":n", AttributeValue::N(entries.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(entries),
+            // Counted as many or more already (another import counting at the same time).
+            Err(e) if is_condition_failure(&e) => Ok(entries),
+            Err(e) => Err(store_err(&e)),
+        }
     }
 
     async fn import_row(&self, campaign: &Campaign, import_id: &str, row: RosterRow) -> Result<RowOutcome, StoreError> {
@@ -573,6 +627,24 @@ impl RosterLookup for DynamoRoster {
 /// the user unenrolled, in one transaction. `false` if the user was not bound there. Needs no
 /// keys: nothing is hashed or sealed.
 pub async fn unbind(client: &Client, table: &str, cid: &str, user: &UserId) -> Result<bool, StoreError> {
+    let Some(items) = unbind_items(client, table, cid, user).await? else { return Ok(false) };
+    let result = client.transact_write_items().set_transact_items(Some(items)).send().await;
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if is_condition_failure(&e) => Ok(false),
+        Err(e) => Err(store_err(&e)),
+    }
+}
+
+/// The writes that undo the user's binding in a campaign (free the entry, unenroll, count one
+/// fewer verified), each conditional on the binding as read; `None` if there is none. For a
+/// transaction that also closes the student's unpaid order.
+pub async fn unbind_items(
+    client: &Client,
+    table: &str,
+    cid: &str,
+    user: &UserId,
+) -> Result<Option<Vec<TransactWriteItem>>, StoreError> {
     let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError(e.to_string());
     let enrollment = client
         .get_item()
@@ -585,7 +657,7 @@ pub async fn unbind(client: &Client, table: &str, cid: &str, user: &UserId) -> R
         .map_err(|e| store_err(&e))?
         .item;
     let Some(entry_id) = enrollment.and_then(|i| i.get("entry_id").and_then(|v| v.as_s().ok()).cloned()) else {
-        return Ok(false);
+        return Ok(None);
     };
     let free_entry = Update::builder()
         .table_name(table)
@@ -612,18 +684,25 @@ pub async fn unbind(client: &Client, table: &str, cid: &str, user: &UserId) -> R
         .expression_attribute_values(":minus", AttributeValue::N("-1".into()))
         .build()
         .map_err(built)?;
-    let result = client
-        .transact_write_items()
-        .transact_items(TransactWriteItem::builder().update(free_entry).build())
-        .transact_items(TransactWriteItem::builder().delete(unenroll).build())
-        .transact_items(TransactWriteItem::builder().update(count).build())
+    Ok(Some(vec![
+        TransactWriteItem::builder().update(free_entry).build(),
+        TransactWriteItem::builder().delete(unenroll).build(),
+        TransactWriteItem::builder().update(count).build(),
+    ]))
+}
+
+/// Whether the user is bound to an entry of the campaign now (uploads check it).
+pub async fn is_bound(client: &Client, table: &str, cid: &str, user: &UserId) -> Result<bool, StoreError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .key("PK", s(&format!("USER#{user}")))
+        .key("SK", s(&format!("ENROLL#{cid}")))
+        .consistent_read(true)
         .send()
-        .await;
-    match result {
-        Ok(_) => Ok(true),
-        Err(e) if is_condition_failure(&e) => Ok(false),
-        Err(e) => Err(store_err(&e)),
-    }
+        .await
+        .map_err(|e| store_err(&e))?;
+    Ok(out.item.is_some())
 }
 
 /// A roster line as school staff see it in progress lists: masked identifiers, nothing opened.
