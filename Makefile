@@ -37,6 +37,7 @@ demo: tools models build console ## run a simulated student through the service;
 test: tools models lint console ## everything CI runs: lint, unit tests, end-to-end and browser tests on the local stack
 	cargo test --workspace --no-run
 	cargo build --workspace --bins
+	@mkdir -p .local && rm -f .local/personal-data.txt
 	@$(STACK) run bash -c 'cargo test --workspace && $(MAKE) --no-print-directory browser && target/debug/scan-logs .local/*.log'
 
 browser: ## the console's browser tests (headless Chromium) on the local stack; screenshots in .local/screenshots/

@@ -246,6 +246,30 @@ pub fn unique_source() -> std::net::IpAddr {
     ))
 }
 
+/// Notes a roster CSV's personal values (cells past the header with Chinese text, or a
+/// phone-like number) in `PERSONAL_DATA_FILE` (default `.local/personal-data.txt`), which
+/// `scan-logs` looks for in every log line after the run.
+fn remember_personal_data(csv: &[u8]) {
+    use std::io::Write;
+    let Ok(text) = std::str::from_utf8(csv) else { return };
+    let personal = |cell: &str| {
+        cell.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+            || (cell.len() == 11 && cell.starts_with('1') && cell.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let cells: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .flat_map(|l| l.split(','))
+        .map(str::trim)
+        .filter(|c| c.chars().count() >= 2 && personal(c))
+        .collect();
+    let path = std::env::var("PERSONAL_DATA_FILE")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../.local/personal-data.txt").to_owned());
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = writeln!(f, "{}", cells.join("\n"));
+    }
+}
+
 /// A number no other test in this run uses.
 pub fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -356,8 +380,10 @@ impl Stack {
     }
 
     /// Uploads a roster file through the presigned POST (as the console does) and imports it;
-    /// the import's reply.
+    /// the import's reply. The personal data in a CSV (names, phones, addresses: every cell
+    /// with Chinese text or a phone number) is noted for the log scan.
     pub async fn import_roster(&self, admin: &Session, campaign_id: &str, file: Vec<u8>) -> anyhow::Result<Reply> {
+        remember_personal_data(&file);
         let link =
             self.post(&format!("/v1/admin/campaigns/{campaign_id}/roster-uploads"), Some(admin), &json!({})).await?;
         if link.status != StatusCode::CREATED {

@@ -19,7 +19,10 @@ fn wrong_name(k: usize) -> String {
 async fn one_person(stack: &Stack) -> (SchoolSetup, &'static str, String) {
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
     let id = id_number(unique());
-    let roster = format!("姓名,身份证号\n张三,{id}\n");
+    // With the columns schools add that the service ignores (phone, mailing address): the log
+    // scan after the run looks for them too.
+    let phone = format!("139{:08}", unique() % 100_000_000);
+    let roster = format!("姓名,身份证号,手机号,通讯地址\n张三,{id},{phone},北京市海淀区学院路{}号\n", unique() % 1000);
     let r = stack.import_roster(&setup.admin, &setup.campaign_id, roster.into_bytes()).await.expect("import");
     assert_eq!(r.body["report"]["created"], 1, "{}", r.body);
     (setup, "张三", id)
@@ -285,4 +288,40 @@ async fn unbinding_closes_the_unpaid_order_and_uploads_need_the_binding() {
         .expect("unbind by hand");
     let r = stack.post(&format!("/v1/orders/{paid}/uploads"), Some(&other), &json!({})).await.expect("upload");
     assert_eq!((r.status, r.error_code()), (StatusCode::CONFLICT, "not_bound"), "{}", r.body);
+}
+
+/// Any logged-in user got ID-card upload links for any campaign, and any bytes satisfied the
+/// requirement: links only where the campaign asks (and is open), and only images count.
+#[tokio::test]
+async fn id_card_photo_links_only_where_asked_and_only_images_count() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let student = stack.log_in(None).await.expect("student");
+    let link = |cid: &str| json!({"campaign_id": cid, "side": "front"});
+    let r = stack.post("/v1/identity/card-photos", Some(&student), &link(&setup.campaign_id)).await.expect("link");
+    assert_eq!((r.status, r.error_code()), (StatusCode::CONFLICT, "card_photos_not_needed"), "{}", r.body);
+
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("now");
+    let fmt = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).expect("time");
+    let body = json!({"school_id": setup.school_id, "name": "需身份证照片", "kind": "graduation", "preset": "chsi",
+        "opens_at": fmt(now - time::Duration::hours(1)), "closes_at": fmt(now + time::Duration::days(3)),
+        "price_fen": 3000, "identity_mode": "name_id_number", "require_id_card_photos": true});
+    let created = stack.post("/v1/admin/campaigns", Some(&setup.admin), &body).await.expect("campaign");
+    let cid = created.body["campaign"]["id"].as_str().expect("id").to_owned();
+    let id = id_number(unique());
+    let roster = format!("姓名,身份证号\n张三,{id}\n");
+    stack.import_roster(&setup.admin, &cid, roster.into_bytes()).await.expect("import");
+    // 20 KB of text labelled as an image: S3's form accepts it, verification does not.
+    let text = "这不是身份证照片。".repeat(800).into_bytes();
+    for side in ["front", "back"] {
+        let r =
+            stack.post("/v1/identity/card-photos", Some(&student), &json!({"campaign_id": cid, "side": side})).await;
+        let r = r.expect("link");
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let sent = stack.upload_form(&r.body["upload"], text.clone(), "image/jpeg").await.expect("post");
+        assert!(sent.is_success(), "{sent}");
+    }
+    let claim = json!({"campaign_id": cid, "name": "张三", "id_number": id});
+    let r = stack.post("/v1/identity/verify", Some(&student), &claim).await.expect("verify");
+    assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "id_card_photo_not_an_image"), "{}", r.body);
 }

@@ -38,13 +38,31 @@ impl CardPhotos {
         format!("identity/{campaign_id}/{user}/{side}")
     }
 
+    /// Whether both sides are uploaded; an upload that is not an image (any bytes satisfy the
+    /// form's size limits) is refused by name.
     async fn both_present(&self, campaign_id: &str, user: &yunzhao_domain::UserId) -> Result<bool, ApiError> {
         for side in SIDES {
-            let head = self.s3.head_object().bucket(&self.bucket).key(Self::key(campaign_id, user, side)).send().await;
-            match head {
-                Ok(_) => {}
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(false),
+            let key = Self::key(campaign_id, user, side);
+            // The first bytes say what the file is.
+            let head = self.s3.get_object().bucket(&self.bucket).key(key).range("bytes=0-63").send().await;
+            let object = match head {
+                Ok(o) => o,
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(false),
                 Err(e) => return Err(ApiError::store(aws_sdk_s3::error::DisplayErrorContext(&e))),
+            };
+            let bytes = object.body.collect().await.map_err(ApiError::store)?.into_bytes();
+            if image::guess_format(&bytes).is_err() {
+                let (en, zh) = match side {
+                    "front" => (
+                        "The photo of your ID card's front is not an image: take it again.",
+                        "身份证正面照片不是有效的图片，请重新拍摄上传。",
+                    ),
+                    _ => (
+                        "The photo of your ID card's back is not an image: take it again.",
+                        "身份证反面照片不是有效的图片，请重新拍摄上传。",
+                    ),
+                };
+                return Err(ApiError::invalid_request(en, zh).with_code("id_card_photo_not_an_image"));
             }
         }
         Ok(true)
@@ -185,6 +203,31 @@ async fn card_photo_upload<R, F>(
         .await
         .map_err(ApiError::store)?
         .ok_or_else(ApiError::campaign_not_found)?;
+    // Only where the campaign asks for them, and while it is open.
+    if !campaign.require_id_card_photos {
+        return Err(ApiError::conflict(
+            "card_photos_not_needed",
+            "This campaign does not ask for photos of your ID card.",
+            "本活动不需要上传身份证照片。",
+        ));
+    }
+    match campaign.status(OffsetDateTime::now_utc()) {
+        CampaignStatus::Open => {}
+        CampaignStatus::NotYetOpen => {
+            return Err(ApiError::conflict(
+                "campaign_not_open",
+                "This collection campaign has not opened yet.",
+                "该采集活动尚未开始。",
+            ));
+        }
+        CampaignStatus::Closed => {
+            return Err(ApiError::conflict(
+                "campaign_closed",
+                "This collection campaign has closed.",
+                "该采集活动已结束。",
+            ));
+        }
+    }
     let key = CardPhotos::key(&campaign.id, &principal.user_id, &body.side);
     let post = deps
         .cards

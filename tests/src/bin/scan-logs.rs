@@ -1,7 +1,9 @@
 //! Fails when any log line of a run holds a full resident ID number (one that passes the
-//! GB 11643 check), a bearer token, a WeChat session_key field, or the value of any of the
-//! stack's secrets (from the environment). `make test` runs it over every log of the local
-//! stack after the suite.
+//! GB 11643 check), a mainland mobile number, a bearer token, a WeChat session_key field, the
+//! value of any of the stack's secrets (from the environment), or any name, phone number or
+//! mailing address the tests put on rosters (the harness writes them to
+//! `.local/personal-data.txt`, or `PERSONAL_DATA_FILE`). `make test` runs it over every log of
+//! the local stack after the suite.
 
 use std::process::ExitCode;
 
@@ -23,6 +25,11 @@ fn main() -> ExitCode {
         .iter()
         .filter_map(|name| std::env::var(name).ok().filter(|v| v.len() >= 16).map(|v| (*name, v)))
         .collect();
+    let personal_file = std::env::var("PERSONAL_DATA_FILE").unwrap_or_else(|_| ".local/personal-data.txt".to_owned());
+    let personal: Vec<String> = std::fs::read_to_string(&personal_file)
+        .map(|t| t.lines().map(str::trim).filter(|l| l.chars().count() >= 2).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let personal: std::collections::BTreeSet<String> = personal.into_iter().collect();
     let mut leaks = 0;
     let mut lines = 0;
     for path in std::env::args().skip(1) {
@@ -38,6 +45,19 @@ fn main() -> ExitCode {
                 leaks += found;
                 eprintln!("scan-logs: {path}:{}: a full ID number, token or session key", n + 1);
             }
+            let phones = mobile_numbers(line);
+            if phones > 0 {
+                leaks += phones;
+                eprintln!("scan-logs: {path}:{}: a mobile number", n + 1);
+            }
+            if let Some(value) = personal.iter().find(|v| line.contains(v.as_str())) {
+                leaks += 1;
+                eprintln!(
+                    "scan-logs: {path}:{}: personal data of the test roster ({} characters)",
+                    n + 1,
+                    value.chars().count()
+                );
+            }
             for (name, value) in &secrets {
                 // Long values (keys) are looked for by a 24-character slice of their middle.
                 let probe =
@@ -49,7 +69,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    println!("scan-logs: {lines} log lines, {leaks} leaks");
+    println!("scan-logs: {lines} log lines, {} roster values looked for, {leaks} leaks", personal.len());
     if leaks == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
@@ -75,6 +95,21 @@ fn id_numbers(line: &str, today: time::Date) -> usize {
     count
 }
 
+/// Mainland mobile numbers in `line`: 11 digits from 13… to 19…, not part of a longer run.
+fn mobile_numbers(line: &str) -> usize {
+    let b = line.as_bytes();
+    (0..b.len().saturating_sub(10))
+        .filter(|&i| {
+            let window = &b[i..i + 11];
+            (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+                && (i + 11 == b.len() || !b[i + 11].is_ascii_alphanumeric())
+                && window[0] == b'1'
+                && (b'3'..=b'9').contains(&window[1])
+                && window.iter().all(u8::is_ascii_digit)
+        })
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +121,12 @@ mod tests {
         assert_eq!(id_numbers("masked 1101**********002X", today), 0);
         assert_eq!(id_numbers("not valid 110105194912310021", today), 0);
         assert_eq!(id_numbers("part of a longer number 911010519491231002X1", today), 0);
+    }
+
+    #[test]
+    fn finds_mobile_numbers_only() {
+        assert_eq!(mobile_numbers(r#"{"phone":"13812345678"}"#), 1);
+        assert_eq!(mobile_numbers("138****5678 12345678901 1381234567 1700000000000"), 0);
+        assert_eq!(mobile_numbers("order YZ13812345678A"), 0);
     }
 }
