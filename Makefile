@@ -7,7 +7,7 @@ SHELL := /bin/bash
 STACK := infra/local/stack.sh
 CFN_LINT := .tools/py/bin/cfn-lint
 
-.PHONY: help tools models build console browser up down demo test lint unit e2e fmt clean-state bench
+.PHONY: help tools models build console browser up down demo test lint unit e2e fmt clean-state bench fuzz
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,7 @@ demo: tools models build console ## run a simulated student through the service;
 test: tools models lint console ## everything CI runs: lint, unit tests, end-to-end and browser tests on the local stack
 	cargo test --workspace --no-run
 	cargo build --workspace --bins
+	target/debug/fuzz --seconds 20
 	@mkdir -p .local && rm -f .local/personal-data.txt
 	@$(STACK) run bash -c 'cargo test --workspace && $(MAKE) --no-print-directory browser && target/debug/scan-logs .local/*.log'
 
@@ -53,6 +54,10 @@ lint: tools ## rustfmt, clippy (warnings are errors), cfn-lint on the SAM templa
 bench: models ## pipeline speed and memory (release, one thread): per-stage min/median/max, peak RSS
 	cargo build --release -p yunzhao-imaging --bin yunzhao
 	target/release/yunzhao bench --runs 15 --models models
+
+fuzz: ## the photo decoder and roster readers on mutated inputs for FUZZ_SECONDS (600); crashes kept in tests/fuzz/regressions/
+	cargo build -p yunzhao-e2e --bin fuzz
+	target/debug/fuzz --seconds $${FUZZ_SECONDS:-600}
 
 unit: ## the pure tests only (no stack needed)
 	cargo test --workspace --lib --bins
