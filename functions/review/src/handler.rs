@@ -37,10 +37,12 @@ pub struct Photos {
 }
 
 impl Photos {
-    async fn link(&self, bucket: &str, key: &str) -> Result<String, ApiError> {
+    /// A short-lived link to an object; to `version` of it when given (an original: a later
+    /// write to the same key is never what the link shows).
+    async fn link(&self, bucket: &str, key: &str, version: Option<&str>) -> Result<String, ApiError> {
         let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(LINK_TTL).map_err(ApiError::store)?;
-        let presigned =
-            self.s3.get_object().bucket(bucket).key(key).presigned(config).await.map_err(ApiError::store)?;
+        let get = self.s3.get_object().bucket(bucket).key(key).set_version_id(version.map(str::to_owned));
+        let presigned = get.presigned(config).await.map_err(ApiError::store)?;
         Ok(presigned.uri().to_owned())
     }
 
@@ -254,16 +256,17 @@ async fn show(deps: &Deps, p: &Principal, campaign: &Campaign, task: &ReviewTask
     let photos = &deps.photos;
     let prefix = &task.result_prefix;
     let mut links = json!({
-        "original_url": photos.link(&photos.uploads_bucket, &task.upload_key).await?,
-        "standard_url": photos.link(&photos.results_bucket, &format!("{prefix}/standard.jpg")).await?,
-        "cutout_url": photos.link(&photos.results_bucket, &format!("{prefix}/cutout.png")).await?,
+        // The version the attempt took and standardize read, not whatever the key holds now.
+        "original_url": photos.link(&photos.uploads_bucket, &task.upload_key, task.upload_version.as_deref()).await?,
+        "standard_url": photos.link(&photos.results_bucket, &format!("{prefix}/standard.jpg"), None).await?,
+        "cutout_url": photos.link(&photos.results_bucket, &format!("{prefix}/cutout.png"), None).await?,
         "expires_in": LINK_TTL.as_secs(),
     });
     if campaign.require_id_card_photos {
         let order = deps.orders.get(&task.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(task_not_held)?;
         for side in ["front", "back"] {
             let key = format!("identity/{}/{}/{side}", campaign.id, order.user_id);
-            links[format!("id_card_{side}_url")] = json!(photos.link(&photos.uploads_bucket, &key).await?);
+            links[format!("id_card_{side}_url")] = json!(photos.link(&photos.uploads_bucket, &key, None).await?);
         }
     }
     let report = photos.report(prefix).await?;

@@ -665,17 +665,96 @@ impl DynamoOrders {
             .put_item()
             .table_name(&self.table)
             .item("PK", s(&order_pk(no)))
-            .item("SK", s(&format!("ATTEMPT#{attempt:04}")))
+            .item("SK", s(&attempt_sk(attempt)))
             .item("entity", s("attempt"))
             .item("attempt", n(i64::from(attempt)))
             .item("object_key", s(&key))
-            .item("state", s("awaiting_upload"))
+            .item("state", s(ATTEMPT_AWAITING))
             .item("created_at", n(now))
             .send()
             .await
             .map_err(|e| err(&e))?;
         Ok(Some((attempt, key)))
     }
+
+    /// One attempt as stored, `None` for an attempt never opened.
+    pub async fn attempt(&self, no: &OutTradeNo, attempt: u32) -> Result<Option<Attempt>, OrderStoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(&order_pk(no)))
+            .key("SK", s(&attempt_sk(attempt)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| err(&e))?;
+        out.item.map(|i| serde_dynamo::from_item(i).map_err(corrupt)).transpose()
+    }
+
+    /// The write that makes one object version (and etag) the attempt's upload, for the
+    /// transaction that starts standardizing it: only while the attempt has taken no upload
+    /// yet, or took this very one (the same event again, after a failure). Once written the
+    /// attempt's upload never changes: see standardize's `handler` for why.
+    pub fn take_upload(
+        &self,
+        no: &OutTradeNo,
+        attempt: u32,
+        etag: &str,
+        version: Option<&str>,
+    ) -> Result<TransactWriteItem, OrderStoreError> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(&order_pk(no)))
+            .key("SK", s(&attempt_sk(attempt)))
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_values(":awaiting", s(ATTEMPT_AWAITING))
+            .expression_attribute_values(":uploaded", s(ATTEMPT_UPLOADED))
+            .expression_attribute_values(":etag", s(etag))
+            .expression_attribute_values(":now", n(now));
+        let (set, same) = match version {
+            Some(v) => {
+                update = update.expression_attribute_values(":v", s(v));
+                (", upload_version = :v", "upload_version = :v")
+            }
+            None => ("", "attribute_not_exists(upload_version)"),
+        };
+        let update = update
+            .update_expression(format!(
+                "SET #st = :uploaded, upload_etag = :etag, uploaded_at = if_not_exists(uploaded_at, :now){set}"
+            ))
+            .condition_expression(format!("#st = :awaiting OR (#st = :uploaded AND upload_etag = :etag AND {same})"))
+            .build()
+            .map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+}
+
+/// An attempt before standardize took an upload for it, and after.
+const ATTEMPT_AWAITING: &str = "awaiting_upload";
+const ATTEMPT_UPLOADED: &str = "uploaded";
+
+fn attempt_sk(attempt: u32) -> String {
+    format!("ATTEMPT#{attempt:04}")
+}
+
+/// An upload attempt, `PK=ORDER#<no>`, `SK=ATTEMPT#<nnnn>`: the key its presigned form posts
+/// to and, once standardize took an upload for it, which object version that was (its
+/// original, set once: later writes to the key are not it).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Attempt {
+    pub attempt: u32,
+    pub object_key: String,
+    /// `awaiting_upload`, then `uploaded`.
+    pub state: String,
+    /// The S3 version standardize read (none in a bucket without versioning).
+    #[serde(default)]
+    pub upload_version: Option<String>,
+    #[serde(default)]
+    pub upload_etag: Option<String>,
+    #[serde(default)]
+    pub uploaded_at: Option<i64>,
 }
 
 #[cfg(test)]

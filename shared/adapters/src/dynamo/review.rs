@@ -51,6 +51,11 @@ pub struct ReviewTask {
     pub result_prefix: String,
     /// Where the original upload is in the uploads bucket.
     pub upload_key: String,
+    /// Which version of `upload_key` the attempt took (the one standardized): reviewers are
+    /// shown that one, never a later write to the key. `None` for tasks queued before the
+    /// uploads bucket was versioned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_version: Option<String>,
     pub queued_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_by: Option<String>,
@@ -65,6 +70,7 @@ impl ReviewTask {
         attempt: u32,
         result_prefix: String,
         upload_key: String,
+        upload_version: Option<String>,
         now_ms: i64,
     ) -> Self {
         Self {
@@ -74,6 +80,7 @@ impl ReviewTask {
             attempt,
             result_prefix,
             upload_key,
+            upload_version,
             queued_at: now_ms,
             lease_by: None,
             lease_until: None,
@@ -445,8 +452,8 @@ mod tests {
     #[test]
     fn task_ids_sort_by_age_and_leases_expire() {
         let no = OutTradeNo::parse("YZ0123456789abcdef01234567").expect("no");
-        let a = ReviewTask::new("c", &no, 1, "p".into(), "k".into(), 999);
-        let b = ReviewTask::new("c", &no, 1, "p".into(), "k".into(), 1_000);
+        let a = ReviewTask::new("c", &no, 1, "p".into(), "k".into(), Some("v1".into()), 999);
+        let b = ReviewTask::new("c", &no, 1, "p".into(), "k".into(), None, 1_000);
         assert!(a.task_id < b.task_id, "older first: {} {}", a.task_id, b.task_id);
         let held = ReviewTask { lease_by: Some("r1".into()), lease_until: Some(5_000), ..a };
         assert!(held.held_by("r1", 4_999) && !held.held_by("r2", 4_999));
