@@ -211,23 +211,7 @@ async fn card_photo_upload<R, F>(
             "本活动不需要上传身份证照片。",
         ));
     }
-    match campaign.status(OffsetDateTime::now_utc()) {
-        CampaignStatus::Open => {}
-        CampaignStatus::NotYetOpen => {
-            return Err(ApiError::conflict(
-                "campaign_not_open",
-                "This collection campaign has not opened yet.",
-                "该采集活动尚未开始。",
-            ));
-        }
-        CampaignStatus::Closed => {
-            return Err(ApiError::conflict(
-                "campaign_closed",
-                "This collection campaign has closed.",
-                "该采集活动已结束。",
-            ));
-        }
-    }
+    ApiError::unless_open(campaign.status(OffsetDateTime::now_utc()))?;
     let key = CardPhotos::key(&campaign.id, &principal.user_id, &body.side);
     let post = deps
         .cards

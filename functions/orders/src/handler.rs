@@ -12,7 +12,7 @@ use yunzhao_adapters::dynamo::orders::{HistoryEntry, Order, RefundClaim};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, DynamoUsers};
 use yunzhao_adapters::payments::{self, Settlement};
 use yunzhao_adapters::wechat::pay::{PayError, PrepayOrder, WeChatPay};
-use yunzhao_domain::campaign::{CampaignStatus, SHANGHAI};
+use yunzhao_domain::campaign::SHANGHAI;
 use yunzhao_domain::order::{OrderState, OutTradeNo, Transition};
 use yunzhao_domain::{Role, UserId, UserRepo};
 use yunzhao_http::{
@@ -153,23 +153,7 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         .await
         .map_err(ApiError::store)?
         .ok_or_else(ApiError::campaign_not_found)?;
-    match campaign.status(now) {
-        CampaignStatus::Open => {}
-        CampaignStatus::NotYetOpen => {
-            return Err(ApiError::conflict(
-                "campaign_not_open",
-                "This campaign has not opened yet.",
-                "该采集活动尚未开始。",
-            ));
-        }
-        CampaignStatus::Closed => {
-            return Err(ApiError::conflict(
-                "campaign_closed",
-                "This collection campaign has closed.",
-                "该采集活动已结束。",
-            ));
-        }
-    }
+    ApiError::unless_open(campaign.status(now))?;
     if !deps.orders.is_enrolled(&p.user_id, &campaign.id).await.map_err(ApiError::store)? {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

@@ -81,6 +81,22 @@ impl ApiError {
         Self::unavailable().with_detail(detail.to_string())
     }
 
+    /// A student acting in a campaign: fine while it is open, else the conflict saying why not.
+    pub fn unless_open(status: yunzhao_domain::campaign::CampaignStatus) -> Result<(), Self> {
+        use yunzhao_domain::campaign::CampaignStatus::*;
+        match status {
+            Open => Ok(()),
+            NotYetOpen => Err(Self::conflict(
+                "campaign_not_open",
+                "This collection campaign has not opened yet.",
+                "该采集活动尚未开始。",
+            )),
+            Closed => {
+                Err(Self::conflict("campaign_closed", "This collection campaign has closed.", "该采集活动已结束。"))
+            }
+        }
+    }
+
     pub fn campaign_not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
