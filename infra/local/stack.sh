@@ -39,9 +39,22 @@ install() {
     "$PYBIN/pip" install -q --disable-pip-version-check -r "$req"
     cp "$req" "$TOOLS/py/.installed"
   fi
+  install_schemathesis
   install_dynamodb_local
   install_browser
   install_console
+}
+
+# Schemathesis (the OpenAPI fuzzer of `make test`) in a venv of its own: its pins and
+# LocalStack's would not agree.
+install_schemathesis() {
+  local req=$ROOT/infra/local/schemathesis-requirements.txt
+  cmp -s "$req" "$TOOLS/st/.installed" 2>/dev/null && return 0
+  log "python venv for Schemathesis"
+  rm -rf "$TOOLS/st"
+  python3 -m venv "$TOOLS/st"
+  "$TOOLS/st/bin/pip" install -q --disable-pip-version-check -r "$req"
+  cp "$req" "$TOOLS/st/.installed"
 }
 
 # The console's browser tests drive Debian's Chromium (a test tool's own browser download
