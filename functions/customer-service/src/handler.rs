@@ -355,7 +355,14 @@ async fn unbind(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
                 Ok(payments::Cancelling::Cancelled) => true,
                 Ok(payments::Cancelling::PaidMeanwhile(_)) => return Err(order_paid()),
                 // The order moved, or the binding did, since they were read: nothing was written.
-                Ok(payments::Cancelling::NotUnpaid(_)) => false,
+                Ok(payments::Cancelling::NotUnpaid(state)) if state.is_paid() => return Err(order_paid()),
+                Ok(payments::Cancelling::NotUnpaid(_)) => {
+                    return Err(ApiError::conflict(
+                        "changed_meanwhile",
+                        "The student's order or binding changed a moment ago; look at the order again and retry.",
+                        "该学生的订单或绑定刚刚发生变化，请刷新后重试。",
+                    ));
+                }
                 Err(payments::CancelError::Store(e)) => return Err(ApiError::store(e)),
                 Err(payments::CancelError::Pay(e)) => {
                     return Err(ApiError::new(

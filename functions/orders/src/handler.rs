@@ -329,11 +329,18 @@ async fn refund(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         }
     }
     let asked = deps.pay.refund(order.out_trade_no.as_str(), &out_refund_no, order.amount_fen, reason).await;
-    deps.orders.refund_call_done(&order.out_trade_no).await.map_err(ApiError::store)?;
-    let status = asked.map_err(pay_down)?;
-    if status == "SUCCESS" {
-        deps.orders.refunded(&order, "refund_accepted", &p.user_id.to_string()).await.map_err(ApiError::store)?;
+    let recorded = match &asked {
+        Ok(status) if status == "SUCCESS" => {
+            deps.orders.refunded(&order, "refund_accepted", &p.user_id.to_string()).await.map(|_| ())
+        }
+        _ => Ok(()),
+    };
+    // The outcome first, then the lease: a lease left behind lapses by itself in 30 s.
+    if let Err(e) = deps.orders.refund_call_done(&order.out_trade_no).await {
+        tracing::warn!(out_trade_no = %order.out_trade_no, error = %e, "refund lease left to lapse");
     }
+    recorded.map_err(ApiError::store)?;
+    let status = asked.map_err(pay_down)?;
     tracing::info!(out_trade_no = %order.out_trade_no, by = %p.user_id, status, "refund requested");
     let order = deps.orders.get(&order.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(order_not_found)?;
     Ok(json_response(StatusCode::ACCEPTED, &json!({ "order": order_view(&order), "refund_status": status })))

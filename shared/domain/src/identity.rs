@@ -219,10 +219,11 @@ pub async fn verify<R: RosterLookup, C: AttemptCounter>(
     let outcome = match roster.bind(campaign, &entry, asker.user, now).await? {
         Bind::Bound => VerifyOutcome::Verified { entry, newly: true },
         Bind::AlreadyYours => VerifyOutcome::Verified { entry, newly: false },
-        // Someone else's details: counted like a wrong guess, or "already bound" would tell any
-        // account, without limit, that a guessed name and ID number are real.
+        // Someone else's details, or details of another entry while the account holds one:
+        // counted like a wrong guess, or either answer would tell any account, without limit,
+        // that a guessed name and ID number are real.
         Bind::TakenByAnother => return Ok(VerifyOutcome::Conflict),
-        Bind::YouHoldAnother => VerifyOutcome::YouHoldAnother,
+        Bind::YouHoldAnother => return Ok(VerifyOutcome::YouHoldAnother),
     };
     give_back(counter, &taken, now).await?;
     Ok(outcome)

@@ -115,7 +115,6 @@ impl<S: StaffStore> StaffGate<S> {
     }
 }
 
-/// The staff session policy from the deployment's settings (hours, minutes).
 #[cfg(test)]
 mod tests {
     use super::*;
