@@ -544,11 +544,17 @@ pub fn astronaut() -> Vec<u8> {
 
 impl Stack {
     /// The student's order in the campaign, paid through WeChat Pay with its notification.
-    pub async fn paid_order(&self, student: &Session, campaign_id: &str) -> anyhow::Result<String> {
+    /// A new order of the student's in the campaign, not paid yet; its number.
+    pub async fn unpaid_order(&self, student: &Session, campaign_id: &str) -> anyhow::Result<String> {
         let created = self.post("/v1/orders", Some(student), &json!({"campaign_id": campaign_id})).await?;
         let no = created.body["order"]["order_id"].as_str().with_context(|| format!("order: {}", created.body))?;
-        self.wx_pay(no, true).await?;
         Ok(no.to_owned())
+    }
+
+    pub async fn paid_order(&self, student: &Session, campaign_id: &str) -> anyhow::Result<String> {
+        let no = self.unpaid_order(student, campaign_id).await?;
+        self.wx_pay(&no, true).await?;
+        Ok(no)
     }
 
     /// Opens an upload attempt and posts the photo as wx.uploadFile does; the attempt number.

@@ -6,7 +6,7 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use yunzhao_e2e::{Session, Stack, astronaut};
+use yunzhao_e2e::{SchoolSetup, Session, Stack, astronaut};
 
 async fn stack() -> Stack {
     Stack::from_env().await.expect("the local stack's environment (run `make test`)")
@@ -90,12 +90,23 @@ async fn wait_until_the_key_holds(s3: &aws_sdk_s3::Client, key: &str, want: &[u8
 }
 
 /// A paid order with its first upload attempt opened: the student, the order, the form.
-async fn order_with_a_form(stack: &Stack, setup: &yunzhao_e2e::SchoolSetup) -> (Session, String, Value) {
+async fn order_with_a_form(stack: &Stack, setup: &SchoolSetup) -> (Session, String, Value) {
     let student = stack.verified_student(setup).await.expect("student");
     let no = stack.paid_order(&student, &setup.campaign_id).await.expect("paid order");
     let opened = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student), &json!({})).await.expect("call");
     assert_eq!((opened.status, opened.body["attempt"].as_u64()), (StatusCode::CREATED, Some(1)), "{}", opened.body);
     (student, no, opened.body["upload"].clone())
+}
+
+/// A paid order whose first photo went through its form and waits in review: the student,
+/// the order, the form (still valid) and the key it posts to.
+async fn in_review_with_its_form(stack: &Stack, setup: &SchoolSetup) -> (Session, String, Value, String) {
+    let (student, no, form) = order_with_a_form(stack, setup).await;
+    let key = form["fields"]["key"].as_str().expect("key").to_owned();
+    let status = stack.upload_form(&form, astronaut(), "image/png").await.expect("post");
+    assert!(status.is_success(), "S3 refused the first upload: {status}");
+    stack.wait_for_state(&student, &no, "in_review", 180).await.expect("in review");
+    (student, no, form, key)
 }
 
 /// What the order records of its one attempt: the attempt counter, and the attempt's state
@@ -129,11 +140,7 @@ async fn versions(s3: &aws_sdk_s3::Client, key: &str) -> Vec<String> {
 async fn the_same_form_posted_again_after_approval_changes_no_original() {
     let (stack, s3) = (stack().await, s3().await);
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
-    let (student, no, form) = order_with_a_form(&stack, &setup).await;
-    let key = form["fields"]["key"].as_str().expect("key").to_owned();
-    let status = stack.upload_form(&form, astronaut(), "image/png").await.expect("post");
-    assert!(status.is_success(), "S3 refused the first upload: {status}");
-    stack.wait_for_state(&student, &no, "in_review", 180).await.expect("in review");
+    let (student, no, form, key) = in_review_with_its_form(&stack, &setup).await;
 
     // A reviewer is shown the original, and approves it.
     let reviewer = stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("reviewer");
@@ -184,11 +191,7 @@ async fn the_same_form_posted_again_after_approval_changes_no_original() {
 async fn a_second_write_while_in_review_is_never_what_the_reviewer_is_shown() {
     let (stack, s3) = (stack().await, s3().await);
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
-    let (student, no, form) = order_with_a_form(&stack, &setup).await;
-    let key = form["fields"]["key"].as_str().expect("key").to_owned();
-    let status = stack.upload_form(&form, astronaut(), "image/png").await.expect("post");
-    assert!(status.is_success(), "S3 refused the first upload: {status}");
-    stack.wait_for_state(&student, &no, "in_review", 180).await.expect("in review");
+    let (student, no, form, key) = in_review_with_its_form(&stack, &setup).await;
 
     // WHEN the same form posts another image while the photo waits for a reviewer
     let status = stack.upload_form(&form, grey_png(200), "image/png").await.expect("post");

@@ -259,9 +259,7 @@ async fn unbinding_closes_the_unpaid_order_and_uploads_need_the_binding() {
     let stack = stack().await;
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
     let student = stack.verified_student(&setup).await.expect("student");
-    let created =
-        stack.post("/v1/orders", Some(&student), &json!({"campaign_id": setup.campaign_id})).await.expect("order");
-    let no = created.body["order"]["order_id"].as_str().expect("order id").to_owned();
+    let no = stack.unpaid_order(&student, &setup.campaign_id).await.expect("order");
     assert_eq!(stack.wx_trade_state(&no).await.expect("trade"), "NOTPAY");
 
     let service = stack.staff(&setup.operator, &["customer_service"], &[]).await.expect("service");

@@ -183,9 +183,7 @@ async fn only_the_students_paid_order_can_take_uploads() {
     let stack = stack().await;
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
     let student = stack.verified_student(&setup).await.expect("student");
-    let created =
-        stack.post("/v1/orders", Some(&student), &json!({"campaign_id": setup.campaign_id})).await.expect("order");
-    let no = created.body["order"]["order_id"].as_str().expect("order id").to_owned();
+    let no = stack.unpaid_order(&student, &setup.campaign_id).await.expect("order");
 
     let unpaid = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student), &json!({})).await.expect("call");
     assert_eq!((unpaid.status, unpaid.error_code()), (StatusCode::CONFLICT, "upload_not_allowed"));

@@ -399,9 +399,10 @@ async fn progress(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<
     ))
 }
 
-/// A search text that may be a whole 学号 (letters and digits, as schools number students).
+/// A search text that may be a whole 学号 (three characters at least: shorter texts are parts
+/// of names or numbers).
 fn looks_like_student_no(q: &str) -> bool {
-    (3..=32).contains(&q.len()) && q.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    q.len() >= 3 && yunzhao_domain::roster::is_student_no(q)
 }
 
 /// What a roster upload is labelled as (CSV and XLSX alike).

@@ -221,7 +221,7 @@ async fn by_name(deps: &Deps, p: &Principal, req: &Request, name: &str) -> Resul
 /// A student's orders by their whole 学号 (stored masked, found through its keyed pointer).
 async fn by_student_no(deps: &Deps, p: &Principal, req: &Request, number: &str) -> Result<Response<Body>, ApiError> {
     let campaign_id = campaign_param(req)?;
-    if !(1..=32).contains(&number.len()) || !number.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+    if !yunzhao_domain::roster::is_student_no(number) {
         return Err(ApiError::invalid_request("Type the whole student number.", "请输入完整的学号。"));
     }
     let line = deps.roster.by_student_no(&campaign_id, number).await.map_err(ApiError::store)?;

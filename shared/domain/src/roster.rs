@@ -214,6 +214,11 @@ fn required(mode: IdentityMode) -> &'static [Column] {
     }
 }
 
+/// Whether `s` is a 学号 as rosters take them (letters, digits and `-`, at most 32).
+pub fn is_student_no(s: &str) -> bool {
+    short_code(s, 1, 32)
+}
+
 fn short_code(s: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }

@@ -108,11 +108,11 @@ pub fn route_key(req: &Request) -> String {
 /// A path parameter of the matched route. Every one is an id this service made (short
 /// ASCII): anything else names nothing and is "not found", without reaching a store.
 pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
-    let id = |v: &&str| {
-        (1..=128).contains(&v.len())
-            && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
-    };
-    req.path_parameters_ref().and_then(|p| p.first(name)).filter(id).map(str::to_owned).ok_or_else(ApiError::not_found)
+    req.path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .filter(|v| yunzhao_domain::is_id(v))
+        .map(str::to_owned)
+        .ok_or_else(ApiError::not_found)
 }
 
 /// A query string parameter, if present and not empty.

@@ -116,7 +116,7 @@ impl DynamoCampaigns {
     }
 
     pub async fn school_exists(&self, id: &str) -> Result<bool, CampaignStoreError> {
-        if !super::is_id(id) {
+        if !yunzhao_domain::is_id(id) {
             return Ok(false);
         }
         let out = self
@@ -132,7 +132,7 @@ impl DynamoCampaigns {
     }
 
     pub async fn school(&self, id: &str) -> Result<Option<School>, CampaignStoreError> {
-        if !super::is_id(id) {
+        if !yunzhao_domain::is_id(id) {
             return Ok(None);
         }
         let out = self
@@ -220,7 +220,7 @@ impl DynamoCampaigns {
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<(Campaign, Progress)>, CampaignStoreError> {
-        if !super::is_id(id) {
+        if !yunzhao_domain::is_id(id) {
             return Ok(None);
         }
         let out = self

@@ -69,11 +69,3 @@ pub(crate) fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R:
         _ => format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e)),
     }
 }
-
-/// Whether `id` can be part of a key: the ids this service makes are short ASCII. Anything else
-/// (a megabyte of text, emoji) names nothing, and is answered "not found" rather than sent to
-/// DynamoDB, which refuses keys over 2 KB with an error that would read as an outage.
-pub fn is_id(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
-}
