@@ -413,8 +413,50 @@ async fn campaign_settings_are_validated_with_clear_errors() {
     let _ = &s.operator;
 }
 
+/// A 学号's pointer was never freed when a re-import changed the entry's number, so two
+/// students whose numbers were swapped (a school's mistake, corrected) were refused. The swap
+/// is taken, and each number finds its new holder; a number the file dropped is free.
 #[tokio::test]
-async fn a_campaign_requiring_id_card_photos_verifies_only_after_both_sides_are_uploaded() {
+async fn a_reimport_swapping_two_students_numbers_moves_their_pointers() {
+    let stack = stack().await;
+    let s = school(&stack, "name_id_number").await;
+    let n = unique();
+    let (a, b, c) = (id_number(n), id_number(n + 1), id_number(n + 2));
+    let (first, second, third) = (format!("S{n}1"), format!("S{n}2"), format!("S{n}3"));
+    let header = "姓名,身份证号,学号".to_owned();
+    let before =
+        csv(&[header.clone(), format!("张三,{a},{first}"), format!("李四,{b},{second}"), format!("王五,{c},{third}")]);
+    let r = stack.import_roster(&s.admin, &s.campaign_id, before).await.expect("import");
+    assert_eq!((r.body["report"]["created"].as_u64(), error_lines(&r.body)), (Some(3), vec![]), "{}", r.body);
+    // Swapped in the next file; 王五's number dropped.
+    let after = csv(&[header.clone(), format!("张三,{a},{second}"), format!("李四,{b},{first}"), format!("王五,{c},")]);
+    let r = stack.import_roster(&s.admin, &s.campaign_id, after).await.expect("import");
+    assert_eq!((r.body["report"]["updated"].as_u64(), error_lines(&r.body)), (Some(3), vec![]), "{}", r.body);
+    let holder = |number: String| {
+        let (stack, s) = (&stack, &s);
+        async move {
+            let path = format!("/v1/admin/campaigns/{}/progress?q={number}", s.campaign_id);
+            let listed = stack.get(&path, Some(&s.admin)).await.expect("progress");
+            let students = listed.body["students"].as_array().cloned().unwrap_or_default();
+            students.iter().filter_map(|st| st["line"]["name"].as_str().map(str::to_owned)).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(holder(first.clone()).await, vec!["李四"]);
+    assert_eq!(holder(second.clone()).await, vec!["张三"]);
+    assert_eq!(holder(third.clone()).await, Vec::<String>::new());
+    // The dropped number is free for another student.
+    let d = id_number(n + 3);
+    let later = csv(&[header, format!("赵六,{d},{third}")]);
+    let r = stack.import_roster(&s.admin, &s.campaign_id, later).await.expect("import");
+    assert_eq!((r.body["report"]["created"].as_u64(), error_lines(&r.body)), (Some(1), vec![]), "{}", r.body);
+    assert_eq!(holder(third).await, vec!["赵六"]);
+}
+
+/// The roster match comes first and binds pending; links go only to that student while the
+/// binding waits; a verification after both uploads completes it (recording the versions
+/// checked); then orders are open and no more links are given.
+#[tokio::test]
+async fn a_campaign_requiring_id_card_photos_binds_pending_until_both_sides_are_uploaded() {
     let stack = stack().await;
     let s = school(&stack, "name_id_number").await;
     let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("time");
@@ -428,30 +470,52 @@ async fn a_campaign_requiring_id_card_photos_verifies_only_after_both_sides_are_
     stack.import_roster(&s.admin, &cid, csv(&["姓名,身份证号".into(), format!("张三,{id}")])).await.expect("import");
     let student = stack.log_in(None).await.expect("student");
     let claim = json!({"campaign_id": cid, "name": "张三", "id_number": id});
+    let link = |side: &str| {
+        let body = json!({"campaign_id": cid, "side": side});
+        let (stack, student) = (&stack, &student);
+        async move { stack.post("/v1/identity/card-photos", Some(student), &body).await.expect("call") }
+    };
 
-    let early = verify(&stack, &student, claim.clone()).await;
-    assert_eq!((early.status, early.error_code()), (StatusCode::BAD_REQUEST, "id_card_photos_required"));
+    // No link before the roster matched.
+    let early = link("front").await;
+    assert_eq!((early.status, early.error_code()), (StatusCode::CONFLICT, "verify_identity_first"), "{}", early.body);
+    // The match binds, pending, and says so; no order yet.
+    let pending = verify(&stack, &student, claim.clone()).await;
+    assert_eq!(pending.status, StatusCode::OK, "{}", pending.body);
+    assert_eq!(pending.body["binding_status"], "card_photos_needed", "{}", pending.body);
+    let order = stack.post("/v1/orders", Some(&student), &json!({"campaign_id": cid})).await.expect("order");
+    assert_eq!(
+        (order.status, order.error_code()),
+        (StatusCode::FORBIDDEN, "id_card_photos_required"),
+        "{}",
+        order.body
+    );
+    let listed = stack.get("/v1/campaigns", Some(&student)).await.expect("list");
+    let mine =
+        listed.body["campaigns"].as_array().expect("campaigns").iter().find(|c| c["id"] == cid.as_str()).cloned();
+    assert_eq!(mine.map(|c| c["binding_status"].clone()), Some(json!("card_photos_needed")));
+
     let photo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/astronaut.png")).expect("make models");
     for side in ["front", "back"] {
-        let link = stack
-            .post("/v1/identity/card-photos", Some(&student), &json!({"campaign_id": cid, "side": side}))
-            .await
-            .expect("call");
-        assert_eq!(link.status, StatusCode::CREATED, "{}", link.body);
-        let mut form = reqwest::multipart::Form::new();
-        for (k, v) in link.body["upload"]["fields"].as_object().expect("fields") {
-            let value = if k == "Content-Type" { "image/png".to_owned() } else { v.as_str().expect("str").to_owned() };
-            form = form.text(k.clone(), value);
-        }
-        form = form.part("file", reqwest::multipart::Part::bytes(photo.clone()).file_name("card.png"));
-        let sent = reqwest::Client::new()
-            .post(link.body["upload"]["url"].as_str().expect("url"))
-            .multipart(form)
-            .send()
-            .await
-            .expect("post");
-        assert!(sent.status().is_success(), "{side}: {}", sent.status());
+        let l = link(side).await;
+        assert_eq!(l.status, StatusCode::CREATED, "{}", l.body);
+        let sent = stack.upload_form(&l.body["upload"], photo.clone(), "image/png").await.expect("post");
+        assert!(sent.is_success(), "{side}: {sent}");
     }
-    let ok = verify(&stack, &student, claim).await;
-    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let done = verify(&stack, &student, claim).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.body["binding_status"], "complete", "{}", done.body);
+    // The versions checked are recorded: a later write to the key is not what was checked.
+    let enrollment = stack
+        .item(&format!("USER#{}", student.user_id), &format!("ENROLL#{cid}"))
+        .await
+        .expect("read")
+        .expect("enrollment");
+    for side in ["card_front_version", "card_back_version"] {
+        assert!(enrollment.get(side).and_then(|v| v.as_s().ok()).is_some_and(|v| !v.is_empty()), "{side}");
+    }
+    let after = link("front").await;
+    assert_eq!((after.status, after.error_code()), (StatusCode::CONFLICT, "card_photos_complete"), "{}", after.body);
+    let order = stack.post("/v1/orders", Some(&student), &json!({"campaign_id": cid})).await.expect("order");
+    assert_eq!(order.status, StatusCode::CREATED, "{}", order.body);
 }

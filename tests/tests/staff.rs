@@ -453,3 +453,66 @@ async fn a_reviewer_keeps_an_open_task_by_renewing_it_and_holds_at_most_three() 
     let r = stack.post(&lease(&held[1]), Some(&reviewer), &json!({})).await.expect("renew");
     assert_eq!(r.error_code(), "task_not_held");
 }
+
+/// The cap of three held tasks was read, then written: claims arriving at once all saw
+/// fewer than three held. Ten concurrent claims by one reviewer, round after round, end
+/// with at most three live leases.
+#[tokio::test]
+async fn concurrent_claims_by_one_reviewer_never_hold_more_than_three() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let (students, _) = stack.roster_students(&setup, 6, 6).await.expect("students");
+    let queued = students.iter().map(|s| async {
+        let no = stack.paid_order(&s.session, &setup.campaign_id).await.expect("order");
+        stack.upload_photo(&s.session, &no, astronaut()).await.expect("upload");
+        stack.wait_for_state(&s.session, &no, "in_review", 240).await.expect("in review");
+    });
+    futures::future::join_all(queued).await;
+    let reviewer = stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("reviewer");
+    let claim = format!("/v1/review/campaigns/{}/claims", setup.campaign_id);
+    let live_leases = || async {
+        use aws_sdk_dynamodb::types::AttributeValue::S;
+        let out = stack
+            .ddb()
+            .query()
+            .table_name(&stack.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :t)")
+            .expression_attribute_values(":pk", S(format!("REVIEWQ#{}", setup.campaign_id)))
+            .expression_attribute_values(":t", S("TASK#".into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("tasks");
+        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+        out.items()
+            .iter()
+            .filter(|i| i.get("lease_by").and_then(|v| v.as_s().ok()) == Some(&reviewer.user_id))
+            .filter(|i| {
+                i.get("lease_until").and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<i64>().ok()) > Some(now_ms)
+            })
+            .count()
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for _ in 0..3 {
+        let body = json!({"except": seen});
+        let round = (0..10).map(|_| stack.post(&claim, Some(&reviewer), &body));
+        for r in futures::future::join_all(round).await {
+            let r = r.expect("claim");
+            match r.status {
+                StatusCode::OK => {
+                    let task = r.body["task_id"].as_str().expect("task").to_owned();
+                    if !seen.contains(&task) {
+                        seen.push(task);
+                    }
+                }
+                StatusCode::CONFLICT => assert_eq!(r.error_code(), "holding_too_many", "{}", r.body),
+                other => panic!("claim answered {other}: {}", r.body),
+            }
+        }
+        let held = live_leases().await;
+        assert!(held <= 3, "{held} tasks held at once by one reviewer");
+    }
+    assert_eq!((seen.len(), live_leases().await), (3, 3), "the reviewer holds three tasks: {seen:?}");
+    let more = stack.post(&claim, Some(&reviewer), &json!({"except": seen})).await.expect("claim");
+    assert_eq!((more.status, more.error_code()), (StatusCode::CONFLICT, "holding_too_many"), "{}", more.body);
+}

@@ -120,17 +120,46 @@ async fn an_uploaded_photo_is_standardized_and_sent_to_review_once() {
     assert_eq!((field("attempt"), field("result_prefix")), ("2".to_owned(), format!("attempts/{no}/a0002")));
     assert_eq!(field("upload_key"), key);
 
-    // The same S3 event delivered again changes nothing.
+    // The same S3 event, whole as S3 sends it (the object's version and sequencer, the
+    // request's parameters), delivered twice more: each is recognised as handled (one
+    // idempotency record for the object version) and changes nothing.
     let etag = head.e_tag().unwrap_or_default().trim_matches('"').to_owned();
-    let event = json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventName": "ObjectCreated:Post",
-        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": uploads, "arn": format!("arn:aws:s3:::{uploads}")}, "object": {"key": key, "eTag": etag, "size": astronaut().len()}}}]});
+    let version = head.version_id().expect("the uploads bucket is versioned").to_owned();
+    let event = json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-05-01T08:00:00.000Z", "eventName": "ObjectCreated:Post",
+        "userIdentity": {"principalId": "AWS:AROAEXAMPLE:upload-presign"},
+        "requestParameters": {"sourceIPAddress": "203.0.113.7"},
+        "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "photos",
+               "bucket": {"name": uploads, "ownerIdentity": {"principalId": "A3NL1KOZZKExample"}, "arn": format!("arn:aws:s3:::{uploads}")},
+               "object": {"key": key, "size": astronaut().len(), "eTag": etag, "versionId": version, "sequencer": "0055AED6DCD90281E5"}}}]});
+    let record = stack
+        .item(&format!("IDEMP#s3/{uploads}/{key}@{etag}?versionId={version}"), "IDEMP")
+        .await
+        .expect("read")
+        .expect("the upload's own event was handled under this object version's key");
+    assert_eq!(record.get("status").and_then(|v| v.as_s().ok()).map(String::as_str), Some("COMPLETED"));
+    let duplicates_logged = || {
+        let logs = std::fs::read_to_string(&stack.functions_log).expect("functions log");
+        logs.lines().filter(|l| l.contains(&no) && l.contains("event already handled")).count()
+    };
+    let before = duplicates_logged();
     let standardize_queue = std::env::var("STANDARDIZE_QUEUE_URL").expect("queue");
-    sqs.send_message().queue_url(&standardize_queue).message_body(event.to_string()).send().await.expect("send");
-    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    for _ in 0..2 {
+        sqs.send_message().queue_url(&standardize_queue).message_body(event.to_string()).send().await.expect("send");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while duplicates_logged() < before + 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert_eq!(duplicates_logged(), before + 2, "both deliveries were read as the same, handled event");
     let history = stack.get(&format!("/v1/orders/{no}/history"), Some(&student)).await.expect("call");
     let causes: Vec<&str> =
         history.body["history"].as_array().expect("history").iter().filter_map(|h| h["cause"].as_str()).collect();
     assert_eq!(causes, vec!["created", "payment_notification", "upload_received", "checks_passed"], "{causes:?}");
+    let order = stack.item(&format!("ORDER#{no}"), "ORDER").await.expect("read").expect("order");
+    assert_eq!(order.get("attempts").and_then(|v| v.as_n().ok()).map(String::as_str), Some("2"), "no attempt added");
 
     // In review: no more uploads.
     let more = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student), &json!({})).await.expect("call");

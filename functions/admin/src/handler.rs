@@ -45,8 +45,9 @@ pub struct Exports {
     pub bucket: String,
 }
 
-/// Exports a campaign may request a day (each decrypts every ID number of the campaign).
-const EXPORTS_PER_DAY: Limit = Limit { max_failures: 20, window: time::Duration::days(1) };
+/// Exports a campaign may request a day, an Asia/Shanghai day (each decrypts every ID number
+/// of the campaign).
+const EXPORTS_PER_DAY: Limit = Limit::per(20, time::Duration::days(1));
 /// An export still building after this long has failed (its message is in the dead-letter
 /// queue): another may be requested.
 const EXPORT_BUILDING_MS: i64 = 20 * 60 * 1000;
@@ -479,13 +480,17 @@ async fn request_export(deps: &Deps, p: &Principal, req: &Request) -> Result<Res
     let store = &deps.exports.store;
     let now_ms = yunzhao_adapters::now_ms();
     let done = store.list(&campaign.id).await.map_err(ApiError::store)?;
-    // One at a time: a second request while one is building would only build the same file.
-    if done.iter().any(|e| e.status == ExportStatus::Building && now_ms - e.requested_at < EXPORT_BUILDING_MS) {
-        return Err(ApiError::conflict(
+    let in_progress = || {
+        ApiError::conflict(
             "export_in_progress",
             "An export of this campaign is being built; it will be listed in a moment.",
             "该活动正在生成导出文件，请稍后在列表中查看。",
-        ));
+        )
+    };
+    // One at a time: a second request while one is building would only build the same file
+    // (answered early here; the conditional write below is what holds it).
+    if done.iter().any(|e| e.status == ExportStatus::Building && now_ms - e.requested_at < EXPORT_BUILDING_MS) {
+        return Err(in_progress());
     }
     let now = OffsetDateTime::now_utc();
     let scope = format!("export#{}", campaign.id);
@@ -505,7 +510,11 @@ async fn request_export(deps: &Deps, p: &Principal, req: &Request) -> Result<Res
     };
     let export_id = format!("e{now_ms:013}{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
     let export = Export::requested(&campaign.id, &export_id, p.user_id.as_str(), now_ms, since);
-    store.request(&export).await.map_err(ApiError::store)?;
+    if !store.request_alone(&export, EXPORT_BUILDING_MS).await.map_err(ApiError::store)? {
+        // Another request took the campaign's export a moment ago: this one did not count.
+        deps.exports.counters.give_back(&scope, EXPORTS_PER_DAY, now).await.map_err(ApiError::store)?;
+        return Err(in_progress());
+    }
     let job = json!({"campaign_id": campaign.id, "export_id": export.export_id}).to_string();
     deps.exports
         .sqs

@@ -322,7 +322,9 @@ fn not_in_review(state: OrderState) -> ApiError {
 async fn unbind(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let campaign_id = path_param(req, "campaign_id")?;
     let user = UserId::parse(&path_param(req, "user_id")?).map_err(|_| ApiError::not_found())?;
-    let orders = deps.orders.by_user(&user).await.map_err(ApiError::store)?;
+    // From the table itself, not the index by user (a moment behind): an order created just
+    // before the unbind is seen, and the unbind is conditional on no order appearing since.
+    let current = deps.orders.current_in(&user, &campaign_id).await.map_err(ApiError::store)?;
     let order_paid = || {
         ApiError::conflict(
             "order_paid",
@@ -338,14 +340,35 @@ async fn unbind(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
             "该学生在本批次未绑定名单信息。",
         )
     };
-    if orders.iter().any(|o| o.campaign_id == campaign_id && o.state.is_paid()) {
+    let changed_meanwhile = || {
+        ApiError::conflict(
+            "changed_meanwhile",
+            "The student's order or binding changed a moment ago; look at the order again and retry.",
+            "该学生的订单或绑定刚刚发生变化，请刷新后重试。",
+        )
+    };
+    if current.as_ref().is_some_and(|o| o.state.is_paid()) {
         return Err(order_paid());
     }
     // An unpaid order goes with the binding: closed at WeChat Pay (so its prepay can no longer
     // be paid), then cancelled in the same transaction that unbinds.
-    let unpaid = orders.iter().find(|o| o.campaign_id == campaign_id && o.state == OrderState::Created);
+    let unpaid = current.as_ref().filter(|o| o.state == OrderState::Created);
     let unbound = match unpaid {
-        None => roster::unbind(&deps.ddb, &deps.table, &campaign_id, &user).await.map_err(ApiError::store)?,
+        None => {
+            let items =
+                roster::unbind_items(&deps.ddb, &deps.table, &campaign_id, &user).await.map_err(ApiError::store)?;
+            let Some(mut items) = items else { return Err(not_bound()) };
+            let seen = current.as_ref().map(|o| &o.out_trade_no);
+            items.push(deps.orders.pointer_unchanged(&user, &campaign_id, seen).map_err(ApiError::store)?);
+            if !deps.orders.transact(items).await.map_err(ApiError::store)? {
+                // The binding went (another unbind), or an order was made since it was read.
+                let still = roster::binding_status(&deps.ddb, &deps.table, &campaign_id, &user)
+                    .await
+                    .map_err(ApiError::store)?;
+                return Err(if still.is_some() { changed_meanwhile() } else { not_bound() });
+            }
+            true
+        }
         Some(order) => {
             let items =
                 roster::unbind_items(&deps.ddb, &deps.table, &campaign_id, &user).await.map_err(ApiError::store)?;
@@ -356,13 +379,7 @@ async fn unbind(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
                 Ok(payments::Cancelling::PaidMeanwhile(_)) => return Err(order_paid()),
                 // The order moved, or the binding did, since they were read: nothing was written.
                 Ok(payments::Cancelling::NotUnpaid(state)) if state.is_paid() => return Err(order_paid()),
-                Ok(payments::Cancelling::NotUnpaid(_)) => {
-                    return Err(ApiError::conflict(
-                        "changed_meanwhile",
-                        "The student's order or binding changed a moment ago; look at the order again and retry.",
-                        "该学生的订单或绑定刚刚发生变化，请刷新后重试。",
-                    ));
-                }
+                Ok(payments::Cancelling::NotUnpaid(_)) => return Err(changed_meanwhile()),
                 Err(payments::CancelError::Store(e)) => return Err(ApiError::store(e)),
                 Err(payments::CancelError::Pay(e)) => {
                     return Err(ApiError::new(

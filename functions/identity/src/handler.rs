@@ -1,5 +1,7 @@
 //! `POST /v1/identity/verify` binds the caller to their roster entry in a campaign;
-//! `GET /v1/campaigns` lists the campaigns they are verified for and the open campaigns of
+//! `POST /v1/identity/card-photos` gives the student the roster matched, in a campaign that
+//! asks for ID-card photos, upload links while that binding waits for them (a verification
+//! once both are uploaded completes it); `GET /v1/campaigns` lists the campaigns they are verified for and the open campaigns of
 //! their schools. Nothing here reveals which field of a wrong answer was wrong.
 
 use lambda_http::http::StatusCode;
@@ -10,7 +12,10 @@ use time::OffsetDateTime;
 use yunzhao_adapters::dynamo::DynamoCampaigns;
 use yunzhao_adapters::dynamo::campaigns::Progress;
 use yunzhao_domain::campaign::{Campaign, CampaignStatus, SHANGHAI};
-use yunzhao_domain::identity::{self, AttemptCounter, Claim, RosterLookup, VerifyInput, VerifyOutcome};
+use yunzhao_domain::identity::{
+    self, AttemptCounter, BindingStatus, CardLink, CardPhoto, CardPhotoStore, CardSide, Claim, RosterLookup,
+    VerifyInput, VerifyOutcome,
+};
 use yunzhao_http::{
     ApiError, Principal, SessionKeys, json_response, parse_json, request_id, respond, route_key, source_ip,
     unknown_route,
@@ -24,49 +29,59 @@ pub struct Deps<R, F> {
     pub keys: SessionKeys,
 }
 
-/// ID-card photos, uploaded privately beside the roster files (`identity/<campaign>/<user>/<side>`).
+/// ID-card photos, uploaded privately beside the roster files (`identity/<campaign>/<user>/<side>`,
+/// in the versioned uploads bucket).
 pub struct CardPhotos {
     pub s3: aws_sdk_s3::Client,
     pub uploads: yunzhao_adapters::s3_post::Presigner,
     pub bucket: String,
 }
 
-const SIDES: [&str; 2] = ["front", "back"];
-
 impl CardPhotos {
-    fn key(campaign_id: &str, user: &yunzhao_domain::UserId, side: &str) -> String {
-        format!("identity/{campaign_id}/{user}/{side}")
+    fn key(campaign_id: &str, user: &yunzhao_domain::UserId, side: CardSide) -> String {
+        format!("identity/{campaign_id}/{user}/{}", side.as_str())
     }
+}
 
-    /// Whether both sides are uploaded; an upload that is not an image (any bytes satisfy the
-    /// form's size limits) is refused by name.
-    async fn both_present(&self, campaign_id: &str, user: &yunzhao_domain::UserId) -> Result<bool, ApiError> {
-        for side in SIDES {
-            let key = Self::key(campaign_id, user, side);
-            // The first bytes say what the file is.
-            let head = self.s3.get_object().bucket(&self.bucket).key(key).range("bytes=0-63").send().await;
-            let object = match head {
-                Ok(o) => o,
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(false),
-                Err(e) => return Err(ApiError::store(aws_sdk_s3::error::DisplayErrorContext(&e))),
-            };
-            let bytes = object.body.collect().await.map_err(ApiError::store)?.into_bytes();
-            if image::guess_format(&bytes).is_err() {
-                let (en, zh) = match side {
-                    "front" => (
-                        "The photo of your ID card's front is not an image: take it again.",
-                        "身份证正面照片不是有效的图片，请重新拍摄上传。",
-                    ),
-                    _ => (
-                        "The photo of your ID card's back is not an image: take it again.",
-                        "身份证反面照片不是有效的图片，请重新拍摄上传。",
-                    ),
-                };
-                return Err(ApiError::invalid_request(en, zh).with_code("id_card_photo_not_an_image"));
-            }
+impl CardPhotoStore for CardPhotos {
+    /// The first bytes say what the file is (any bytes satisfy the form's size limits); the
+    /// version read is the one recorded if it completes the binding.
+    async fn inspect(
+        &self,
+        campaign_id: &str,
+        user: &yunzhao_domain::UserId,
+        side: CardSide,
+    ) -> Result<CardPhoto, identity::StoreError> {
+        let key = Self::key(campaign_id, user, side);
+        let head = self.s3.get_object().bucket(&self.bucket).key(key).range("bytes=0-63").send().await;
+        let object = match head {
+            Ok(o) => o,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(CardPhoto::Missing),
+            Err(e) => return Err(identity::StoreError(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())),
+        };
+        let version = object.version_id.clone();
+        let bytes = object.body.collect().await.map_err(|e| identity::StoreError(e.to_string()))?.into_bytes();
+        if image::guess_format(&bytes).is_err() {
+            return Ok(CardPhoto::NotAnImage);
         }
-        Ok(true)
+        // Unversioned buckets answer "null": the uploads bucket is versioned.
+        let version = version.ok_or_else(|| identity::StoreError("uploads bucket is not versioned".into()))?;
+        Ok(CardPhoto::Image { version })
     }
+}
+
+fn not_an_image(side: CardSide) -> ApiError {
+    let (en, zh) = match side {
+        CardSide::Front => (
+            "The photo of your ID card's front is not an image: take it again.",
+            "身份证正面照片不是有效的图片，请重新拍摄上传。",
+        ),
+        CardSide::Back => (
+            "The photo of your ID card's back is not an image: take it again.",
+            "身份证反面照片不是有效的图片，请重新拍摄上传。",
+        ),
+    };
+    ApiError::invalid_request(en, zh).with_code("id_card_photo_not_an_image")
 }
 
 /// What the enrolment listing needs from the roster store beyond verification.
@@ -74,11 +89,14 @@ pub trait Enrollments {
     fn enrollments(
         &self,
         user: &yunzhao_domain::UserId,
-    ) -> impl std::future::Future<Output = Result<Vec<(String, Value)>, identity::StoreError>> + Send;
+    ) -> impl std::future::Future<Output = Result<Vec<(String, Value, BindingStatus)>, identity::StoreError>> + Send;
 }
 
 impl Enrollments for yunzhao_adapters::dynamo::DynamoRoster {
-    async fn enrollments(&self, user: &yunzhao_domain::UserId) -> Result<Vec<(String, Value)>, identity::StoreError> {
+    async fn enrollments(
+        &self,
+        user: &yunzhao_domain::UserId,
+    ) -> Result<Vec<(String, Value, BindingStatus)>, identity::StoreError> {
         yunzhao_adapters::dynamo::DynamoRoster::enrollments(self, user).await
     }
 }
@@ -130,20 +148,16 @@ async fn verify<R: RosterLookup, F: AttemptCounter>(
     }
     let claim = Claim::parse(campaign.identity_mode, &body.input, now.to_offset(SHANGHAI).date())
         .map_err(|e| ApiError::invalid_request(e.to_string(), claim_error_zh(&e)))?;
-    if campaign.require_id_card_photos && !deps.cards.both_present(&campaign.id, &principal.user_id).await? {
-        return Err(ApiError::invalid_request(
-            "This campaign needs photos of both sides of your ID card first.",
-            "本活动需要先上传身份证正反面照片。",
-        )
-        .with_code("id_card_photos_required"));
-    }
     let source = source_ip(req);
     let asker = identity::Asker { user: &principal.user_id, source: source.as_deref() };
-    let outcome =
-        identity::verify(&deps.roster, &deps.counters, &campaign, &claim, asker, now).await.map_err(ApiError::store)?;
+    let outcome = identity::verify(&deps.roster, &deps.counters, &deps.cards, &campaign, &claim, asker, now)
+        .await
+        .map_err(ApiError::store)?;
     let outcome_name = match &outcome {
+        VerifyOutcome::Verified { status: BindingStatus::CardPhotosNeeded, .. } => "card_photos_needed",
         VerifyOutcome::Verified { newly: true, .. } => "verified",
         VerifyOutcome::Verified { newly: false, .. } => "already_verified",
+        VerifyOutcome::CardPhotoNotAnImage(_) => "card_photo_not_an_image",
         VerifyOutcome::NoMatch => "no_match",
         VerifyOutcome::Conflict => "bound_to_another",
         VerifyOutcome::YouHoldAnother => "holds_another",
@@ -151,10 +165,11 @@ async fn verify<R: RosterLookup, F: AttemptCounter>(
     };
     tracing::info!(campaign_id = %campaign.id, user_id = %principal.user_id, outcome = outcome_name, "identity verification");
     match outcome {
-        VerifyOutcome::Verified { entry, .. } => Ok(json_response(
+        VerifyOutcome::Verified { entry, status, .. } => Ok(json_response(
             StatusCode::OK,
-            &json!({"verified": true, "campaign_id": campaign.id, "entry": entry.view}),
+            &json!({"verified": true, "campaign_id": campaign.id, "binding_status": status, "entry": entry.view}),
         )),
+        VerifyOutcome::CardPhotoNotAnImage(side) => Err(not_an_image(side)),
         VerifyOutcome::NoMatch => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "no_match",
@@ -188,23 +203,24 @@ struct CardPhotoRequest {
 }
 
 /// A presigned POST for one side of the caller's ID card in a campaign.
-async fn card_photo_upload<R, F>(
+async fn card_photo_upload<R: RosterLookup, F>(
     deps: &Deps<R, F>,
     principal: &Principal,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     let body: CardPhotoRequest = parse_json(req)?;
-    if !SIDES.contains(&body.side.as_str()) {
-        return Err(ApiError::invalid_request("side is front or back.", "side 只能是 front 或 back。"));
-    }
+    let side = CardSide::parse(&body.side)
+        .ok_or_else(|| ApiError::invalid_request("side is front or back.", "side 只能是 front 或 back。"))?;
     let (campaign, _) = deps
         .campaigns
         .get(&body.campaign_id)
         .await
         .map_err(ApiError::store)?
         .ok_or_else(ApiError::campaign_not_found)?;
-    // Only where the campaign asks for them, and while it is open.
-    if !campaign.require_id_card_photos {
+    // Only where the campaign asks for them, while it is open, for the student the roster
+    // matched, until the photos completed the binding.
+    let link = identity::card_photo_link(&deps.roster, &campaign, &principal.user_id).await.map_err(ApiError::store)?;
+    if link == CardLink::NotNeeded {
         return Err(ApiError::conflict(
             "card_photos_not_needed",
             "This campaign does not ask for photos of your ID card.",
@@ -212,7 +228,24 @@ async fn card_photo_upload<R, F>(
         ));
     }
     ApiError::unless_open(campaign.status(OffsetDateTime::now_utc()))?;
-    let key = CardPhotos::key(&campaign.id, &principal.user_id, &body.side);
+    match link {
+        CardLink::Allowed | CardLink::NotNeeded => {}
+        CardLink::VerifyFirst => {
+            return Err(ApiError::conflict(
+                "verify_identity_first",
+                "Verify your name and ID number for this campaign first; then upload the photos of your ID card.",
+                "请先完成本活动的姓名和身份证号核验，再上传身份证照片。",
+            ));
+        }
+        CardLink::AlreadyComplete => {
+            return Err(ApiError::conflict(
+                "card_photos_complete",
+                "Your ID-card photos were checked and your verification is complete; they cannot be changed.",
+                "您的身份证照片已核验，身份验证已完成，不能再更改。",
+            ));
+        }
+    }
+    let key = CardPhotos::key(&campaign.id, &principal.user_id, side);
     let post = deps
         .cards
         .uploads
@@ -221,7 +254,7 @@ async fn card_photo_upload<R, F>(
         .map_err(ApiError::store)?;
     Ok(json_response(
         StatusCode::CREATED,
-        &json!({"side": body.side, "upload": {"method": "POST", "url": post.url, "fields": post.fields, "file_field": "file"}}),
+        &json!({"side": side, "upload": {"method": "POST", "url": post.url, "fields": post.fields, "file_field": "file"}}),
     ))
 }
 
@@ -258,10 +291,11 @@ async fn list<R: Enrollments, F>(deps: &Deps<R, F>, principal: &Principal) -> Re
     let mut items = Vec::new();
     let mut schools = std::collections::BTreeSet::new();
     let mut seen = std::collections::HashSet::new();
-    for (cid, entry) in enrolled {
+    for (cid, entry, status) in enrolled {
         if let Some((c, _)) = deps.campaigns.get(&cid).await.map_err(ApiError::store)? {
             let mut v = summary(&c, now);
             v["verified"] = json!(true);
+            v["binding_status"] = json!(status);
             v["entry"] = entry;
             schools.insert(c.school_id.clone());
             seen.insert(c.id.clone());

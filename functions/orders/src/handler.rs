@@ -13,6 +13,7 @@ use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, Dynam
 use yunzhao_adapters::payments::{self, Settlement};
 use yunzhao_adapters::wechat::pay::{PayError, PrepayOrder, WeChatPay};
 use yunzhao_domain::campaign::SHANGHAI;
+use yunzhao_domain::identity::BindingStatus;
 use yunzhao_domain::order::{OrderState, OutTradeNo, Transition};
 use yunzhao_domain::{Role, UserId, UserRepo};
 use yunzhao_http::{
@@ -154,13 +155,17 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         .map_err(ApiError::store)?
         .ok_or_else(ApiError::campaign_not_found)?;
     ApiError::unless_open(campaign.status(now))?;
-    if !deps.orders.is_enrolled(&p.user_id, &campaign.id).await.map_err(ApiError::store)? {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "not_verified",
-            "Please verify your identity for this campaign first.",
-            "请先完成本活动的身份核验。",
-        ));
+    match deps.orders.binding(&p.user_id, &campaign.id).await.map_err(ApiError::store)? {
+        Some(BindingStatus::Complete) => {}
+        Some(BindingStatus::CardPhotosNeeded) => return Err(ApiError::card_photos_required()),
+        None => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_verified",
+                "Please verify your identity for this campaign first.",
+                "请先完成本活动的身份核验。",
+            ));
+        }
     }
     let time_expire = (now + PAYMENT_WINDOW).min(campaign.window.closes_at);
     if time_expire - now < time::Duration::minutes(1) {

@@ -264,9 +264,12 @@ async fn show(deps: &Deps, p: &Principal, campaign: &Campaign, task: &ReviewTask
     });
     if campaign.require_id_card_photos {
         let order = deps.orders.get(&task.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(task_not_held)?;
+        // The versions checked when the binding completed, not whatever the keys hold now.
+        let versions = deps.orders.card_versions(&order.user_id, &campaign.id).await.map_err(ApiError::store)?;
         for side in ["front", "back"] {
             let key = format!("identity/{}/{}/{side}", campaign.id, order.user_id);
-            links[format!("id_card_{side}_url")] = json!(photos.link(&photos.uploads_bucket, &key, None).await?);
+            let version = versions.as_ref().map(|v| if side == "front" { v.front.as_str() } else { v.back.as_str() });
+            links[format!("id_card_{side}_url")] = json!(photos.link(&photos.uploads_bucket, &key, version).await?);
         }
     }
     let report = photos.report(prefix).await?;

@@ -8,6 +8,7 @@ use time::{Duration, OffsetDateTime};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, roster};
 use yunzhao_adapters::s3_post::Presigner;
 use yunzhao_domain::campaign::CampaignStatus;
+use yunzhao_domain::identity::BindingStatus;
 use yunzhao_domain::order::OutTradeNo;
 use yunzhao_http::{ApiError, SessionKeys, json_response, path_param, request_id, respond, route_key, unknown_route};
 
@@ -22,7 +23,7 @@ pub struct Deps {
     pub campaigns: DynamoCampaigns,
     pub uploads: Presigner,
     pub keys: SessionKeys,
-    /// The binding check (`USER#<u>`/`ENROLL#<c>`).
+    /// The binding check (`USER#<u>`/`ENROLL#<c>`: bound, and complete).
     pub ddb: aws_sdk_dynamodb::Client,
     pub table: String,
 }
@@ -47,12 +48,19 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
         }
         // A student customer service unbound has no place on the roster: their photo could
         // never be exported.
-        if !roster::is_bound(&deps.ddb, &deps.table, &order.campaign_id, &order.user_id).await.map_err(|e| down(&e))? {
-            return Err(ApiError::conflict(
-                "not_bound",
-                "You are no longer verified for this campaign; verify your identity again or contact customer service.",
-                "您在本活动中的身份已解除绑定，请重新验证身份或联系客服。",
-            ));
+        match roster::binding_status(&deps.ddb, &deps.table, &order.campaign_id, &order.user_id)
+            .await
+            .map_err(|e| down(&e))?
+        {
+            Some(BindingStatus::Complete) => {}
+            Some(BindingStatus::CardPhotosNeeded) => return Err(ApiError::card_photos_required()),
+            None => {
+                return Err(ApiError::conflict(
+                    "not_bound",
+                    "You are no longer verified for this campaign; verify your identity again or contact customer service.",
+                    "您在本活动中的身份已解除绑定，请重新验证身份或联系客服。",
+                ));
+            }
         }
         let key_for = |attempt: u32| format!("photos/{}/{}/a{attempt:04}", order.campaign_id, order.out_trade_no);
         let Some((attempt, key)) = deps.orders.start_attempt(&no, key_for).await.map_err(|e| down(&e))? else {

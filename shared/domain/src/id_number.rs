@@ -68,9 +68,10 @@ impl IdNumber {
         &self.0
     }
 
-    /// `1101**********002X`: enough for a person to recognise their own number.
+    /// `1101**********002X`: enough for a person to recognise their own number (the region
+    /// and the last four, as on Chinese receipts and forms).
     pub fn masked(&self) -> String {
-        mask(&self.0)
+        format!("{}{}{}", &self.0[..4], "*".repeat(10), &self.0[14..])
     }
 
     pub fn last4(&self) -> &str {
@@ -83,14 +84,18 @@ impl IdNumber {
     }
 }
 
-/// Masks any identifier the same way: first 4 and last 4 characters kept.
+/// Masks an identifier shown to staff or students (学号, 考生号, …): at most a third of its
+/// characters are shown, never more than 4, split between its start and its end (the end
+/// gets the odd one); anything of 4 characters or fewer is all stars. `2022001` → `2*****1`,
+/// `20220010123` → `2********23`.
 pub fn mask(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
-    if chars.len() <= 8 {
-        return "*".repeat(chars.len());
-    }
-    let (head, tail) = (&chars[..4], &chars[chars.len() - 4..]);
-    format!("{}{}{}", head.iter().collect::<String>(), "*".repeat(chars.len() - 8), tail.iter().collect::<String>())
+    let shown = if chars.len() <= 4 { 0 } else { (chars.len() / 3).min(4) };
+    let head = shown / 2;
+    let tail = shown - head;
+    let stars = chars.len() - shown;
+    let (start, end) = (&chars[..head], &chars[chars.len() - tail..]);
+    format!("{}{}{}", start.iter().collect::<String>(), "*".repeat(stars), end.iter().collect::<String>())
 }
 
 fn birth_date(s: &str) -> Option<Date> {
@@ -192,5 +197,24 @@ mod tests {
         assert_eq!(format!("{id}"), "1101**********002X");
         assert_eq!(format!("{id:?}"), "IdNumber(1101**********002X)");
         assert_eq!(mask("abc"), "***");
+    }
+
+    #[test]
+    fn given_identifiers_of_any_length_then_at_most_a_third_and_never_more_than_four_show() {
+        assert_eq!(mask(""), "");
+        assert_eq!(mask("ab"), "**");
+        assert_eq!(mask("abcd"), "****");
+        assert_eq!(mask("abcde"), "****e");
+        assert_eq!(mask("2022001"), "2*****1");
+        assert_eq!(mask("20220010123"), "2********23");
+        assert_eq!(mask("2018001002X0033"), "20***********33");
+        for len in 0..40 {
+            let id: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let masked = mask(&id);
+            let shown = masked.chars().filter(|c| *c != '*').count();
+            assert_eq!(masked.chars().count(), len, "same length: {masked}");
+            assert!(shown * 3 <= len && shown <= 4, "{len} characters, {shown} shown: {masked}");
+        }
+        assert_eq!(mask("张三丰李四"), "****四", "characters, not bytes");
     }
 }

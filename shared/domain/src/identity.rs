@@ -90,19 +90,109 @@ pub fn confirms(claim: &Claim, entry: &StoredEntry) -> bool {
     }
 }
 
+/// Where a binding stands. In a campaign that asks for photos of the ID card, the roster match
+/// binds the entry (nobody else can take it) but the binding waits for both photos: only the
+/// student it matched gets upload links, and only a complete binding may order or upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BindingStatus {
+    Complete,
+    CardPhotosNeeded,
+}
+
+impl BindingStatus {
+    /// As stored on the enrollment (`status`); a binding without one is complete (made
+    /// before card photos were checked at binding, or in a campaign without them).
+    pub fn from_stored(status: Option<&str>) -> Self {
+        match status {
+            Some("card_photos_needed") => Self::CardPhotosNeeded,
+            _ => Self::Complete,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Complete => "complete",
+            Self::CardPhotosNeeded => "card_photos_needed",
+        }
+    }
+
+    /// What a new binding in the campaign starts as.
+    pub fn initial(campaign: &Campaign) -> Self {
+        if campaign.require_id_card_photos { Self::CardPhotosNeeded } else { Self::Complete }
+    }
+}
+
+/// A side of the ID card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardSide {
+    Front,
+    Back,
+}
+
+impl CardSide {
+    pub const BOTH: [CardSide; 2] = [CardSide::Front, CardSide::Back];
+
+    pub fn parse(side: &str) -> Option<Self> {
+        match side {
+            "front" => Some(Self::Front),
+            "back" => Some(Self::Back),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Front => "front",
+            Self::Back => "back",
+        }
+    }
+}
+
+/// What is stored for one side of a student's ID card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CardPhoto {
+    Missing,
+    /// Bytes that are not an image (the upload form only bounds the size).
+    NotAnImage,
+    /// An image, as this version of the object (the bucket is versioned: a later write to the
+    /// same key is a new version and does not replace the one checked).
+    Image {
+        version: String,
+    },
+}
+
+/// The versions of both sides that completed a binding: what reviewers are shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardVersions {
+    pub front: String,
+    pub back: String,
+}
+
+/// Port: the uploaded ID-card photos.
+pub trait CardPhotoStore: Send + Sync {
+    fn inspect(
+        &self,
+        campaign_id: &str,
+        user: &UserId,
+        side: CardSide,
+    ) -> impl Future<Output = Result<CardPhoto, StoreError>> + Send;
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bind {
     /// Newly bound to this user.
     Bound,
-    /// Already this user's (a repeated verification).
-    AlreadyYours,
+    /// Already this user's (a repeated verification), as it stands.
+    AlreadyYours(BindingStatus),
     /// Bound to another user: customer service resolves it.
     TakenByAnother,
     /// This user already holds another entry of the campaign.
     YouHoldAnother,
 }
 
-/// A fixed-window limit on attempts that did not verify.
+/// A fixed-window limit on attempts (that did not verify, or of anything counted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
     pub max_failures: u32,
@@ -110,16 +200,23 @@ pub struct Limit {
 }
 
 /// A person gets five tries per quarter hour per campaign.
-pub const PER_USER: Limit = Limit { max_failures: 5, window: Duration::minutes(15) };
+pub const PER_USER: Limit = Limit::per(5, Duration::minutes(15));
 /// Many accounts guessing from one network source. A campus behind one address shares it, so
 /// it is far above what its honest students mistype in ten minutes.
-pub const PER_SOURCE: Limit = Limit { max_failures: 100, window: Duration::minutes(10) };
+pub const PER_SOURCE: Limit = Limit::per(100, Duration::minutes(10));
 
 impl Limit {
-    /// The start of the window `now` falls in (unix seconds).
+    pub const fn per(max: u32, window: Duration) -> Self {
+        Self { max_failures: max, window }
+    }
+
+    /// The start of the window `now` falls in (unix seconds). Windows are counted from
+    /// midnight in Asia/Shanghai, so a daily limit's day is the school's day (for windows
+    /// dividing eight hours, as minutes do, this is the same as counting from UTC).
     pub fn window_start(&self, now: OffsetDateTime) -> i64 {
         let w = self.window.whole_seconds();
-        now.unix_timestamp().div_euclid(w) * w
+        let offset = i64::from(crate::campaign::SHANGHAI.whole_seconds());
+        (now.unix_timestamp() + offset).div_euclid(w) * w - offset
     }
 
     /// Seconds until the window `now` falls in ends.
@@ -140,13 +237,30 @@ pub trait RosterLookup: Send + Sync {
         campaign: &Campaign,
         claim: &Claim,
     ) -> impl Future<Output = Result<Option<StoredEntry>, StoreError>> + Send;
+    /// Binds the entry to the user, the binding starting as `status`.
     fn bind(
         &self,
         campaign: &Campaign,
         entry: &StoredEntry,
         user: &UserId,
+        status: BindingStatus,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Bind, StoreError>> + Send;
+    /// The user's binding in the campaign, if any.
+    fn binding(
+        &self,
+        campaign: &Campaign,
+        user: &UserId,
+    ) -> impl Future<Output = Result<Option<BindingStatus>, StoreError>> + Send;
+    /// Completes a binding waiting for card photos, recording the versions checked; `false`
+    /// when there is no such binding (completed meanwhile, or unbound).
+    fn complete(
+        &self,
+        campaign: &Campaign,
+        user: &UserId,
+        versions: &CardVersions,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// Port: attempt counters (`scope` names who is limited).
@@ -174,7 +288,12 @@ pub enum VerifyOutcome {
     Verified {
         entry: StoredEntry,
         newly: bool,
+        /// `CardPhotosNeeded`: matched and bound, but photos of both sides of the ID card are
+        /// still to be uploaded (then verify again to complete the binding).
+        status: BindingStatus,
     },
+    /// Matched and bound, but the uploaded photo of this side is not an image.
+    CardPhotoNotAnImage(CardSide),
     NoMatch,
     Conflict,
     YouHoldAnother,
@@ -190,10 +309,13 @@ pub struct Asker<'a> {
     pub source: Option<&'a str>,
 }
 
-/// The verification use case.
-pub async fn verify<R: RosterLookup, C: AttemptCounter>(
+/// The verification use case. In a campaign that asks for card photos, the first match binds
+/// the entry pending; a verification once both sides are uploaded (and are images) completes
+/// the binding.
+pub async fn verify<R: RosterLookup, C: AttemptCounter, P: CardPhotoStore>(
     roster: &R,
     counter: &C,
+    cards: &P,
     campaign: &Campaign,
     claim: &Claim,
     asker: Asker<'_>,
@@ -216,17 +338,88 @@ pub async fn verify<R: RosterLookup, C: AttemptCounter>(
         // The attempt stays counted.
         _ => return Ok(VerifyOutcome::NoMatch),
     };
-    let outcome = match roster.bind(campaign, &entry, asker.user, now).await? {
-        Bind::Bound => VerifyOutcome::Verified { entry, newly: true },
-        Bind::AlreadyYours => VerifyOutcome::Verified { entry, newly: false },
+    let initial = BindingStatus::initial(campaign);
+    let (newly, status) = match roster.bind(campaign, &entry, asker.user, initial, now).await? {
+        Bind::Bound => (true, initial),
+        Bind::AlreadyYours(status) => (false, status),
         // Someone else's details, or details of another entry while the account holds one:
         // counted like a wrong guess, or either answer would tell any account, without limit,
         // that a guessed name and ID number are real.
         Bind::TakenByAnother => return Ok(VerifyOutcome::Conflict),
         Bind::YouHoldAnother => return Ok(VerifyOutcome::YouHoldAnother),
     };
+    // The roster matched: the attempt is given back whatever the card photos say.
     give_back(counter, &taken, now).await?;
-    Ok(outcome)
+    if status == BindingStatus::Complete {
+        return Ok(VerifyOutcome::Verified { entry, newly, status });
+    }
+    Ok(match complete_with_card_photos(roster, cards, campaign, asker.user, now).await? {
+        CardCheck::Completed => VerifyOutcome::Verified { entry, newly, status: BindingStatus::Complete },
+        CardCheck::Missing => VerifyOutcome::Verified { entry, newly, status: BindingStatus::CardPhotosNeeded },
+        CardCheck::NotAnImage(side) => VerifyOutcome::CardPhotoNotAnImage(side),
+    })
+}
+
+enum CardCheck {
+    Completed,
+    Missing,
+    NotAnImage(CardSide),
+}
+
+/// Completes a pending binding once both sides are uploaded images, recording the versions it
+/// checked.
+async fn complete_with_card_photos<R: RosterLookup, P: CardPhotoStore>(
+    roster: &R,
+    cards: &P,
+    campaign: &Campaign,
+    user: &UserId,
+    now: OffsetDateTime,
+) -> Result<CardCheck, StoreError> {
+    let mut versions = Vec::with_capacity(2);
+    for side in CardSide::BOTH {
+        match cards.inspect(&campaign.id, user, side).await? {
+            CardPhoto::Missing => return Ok(CardCheck::Missing),
+            CardPhoto::NotAnImage => return Ok(CardCheck::NotAnImage(side)),
+            CardPhoto::Image { version } => versions.push(version),
+        }
+    }
+    let [front, back]: [String; 2] = versions.try_into().map_err(|_| StoreError("two sides".into()))?;
+    if roster.complete(campaign, user, &CardVersions { front, back }, now).await? {
+        return Ok(CardCheck::Completed);
+    }
+    // Completed by a verification at the same moment, or unbound meanwhile.
+    match roster.binding(campaign, user).await? {
+        Some(BindingStatus::Complete) => Ok(CardCheck::Completed),
+        _ => Ok(CardCheck::Missing),
+    }
+}
+
+/// Whether a student may have an upload link for a side of their ID card in a campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardLink {
+    Allowed,
+    /// The campaign does not ask for card photos.
+    NotNeeded,
+    /// No binding yet: the roster must match first.
+    VerifyFirst,
+    /// The binding is complete: the photos were checked and are kept as they are.
+    AlreadyComplete,
+}
+
+/// Card-photo links go only to a student the roster matched, whose binding waits for them.
+pub async fn card_photo_link<R: RosterLookup>(
+    roster: &R,
+    campaign: &Campaign,
+    user: &UserId,
+) -> Result<CardLink, StoreError> {
+    if !campaign.require_id_card_photos {
+        return Ok(CardLink::NotNeeded);
+    }
+    Ok(match roster.binding(campaign, user).await? {
+        None => CardLink::VerifyFirst,
+        Some(BindingStatus::CardPhotosNeeded) => CardLink::Allowed,
+        Some(BindingStatus::Complete) => CardLink::AlreadyComplete,
+    })
 }
 
 async fn give_back<C: AttemptCounter>(
@@ -265,8 +458,13 @@ mod tests {
     use std::collections::HashMap;
     use std::sync::Mutex;
 
-    /// One roster entry (张三, 11010519491231002X) and its binding.
-    struct OneEntry(Mutex<Option<UserId>>);
+    /// One roster entry (张三, 11010519491231002X), its binding and the card photos that
+    /// completed it.
+    #[derive(Default)]
+    struct OneEntry {
+        bound: Mutex<Option<(UserId, BindingStatus)>>,
+        completed_with: Mutex<Option<CardVersions>>,
+    }
 
     impl RosterLookup for OneEntry {
         async fn find(&self, _c: &Campaign, claim: &Claim) -> Result<Option<StoredEntry>, StoreError> {
@@ -274,7 +472,7 @@ mod tests {
             Ok(hit.then(|| StoredEntry {
                 entry_id: "e1".into(),
                 name: PersonName::parse("张三").expect("name"),
-                bound_user_id: self.0.lock().expect("lock").clone(),
+                bound_user_id: self.bound.lock().expect("lock").as_ref().map(|(u, _)| u.clone()),
                 view: serde_json::json!({}),
             }))
         }
@@ -283,17 +481,54 @@ mod tests {
             _c: &Campaign,
             _e: &StoredEntry,
             user: &UserId,
+            status: BindingStatus,
             _now: OffsetDateTime,
         ) -> Result<Bind, StoreError> {
-            let mut bound = self.0.lock().expect("lock");
+            let mut bound = self.bound.lock().expect("lock");
             Ok(match bound.as_ref() {
                 None => {
-                    *bound = Some(user.clone());
+                    *bound = Some((user.clone(), status));
                     Bind::Bound
                 }
-                Some(u) if u == user => Bind::AlreadyYours,
+                Some((u, s)) if u == user => Bind::AlreadyYours(*s),
                 Some(_) => Bind::TakenByAnother,
             })
+        }
+        async fn binding(&self, _c: &Campaign, user: &UserId) -> Result<Option<BindingStatus>, StoreError> {
+            Ok(self.bound.lock().expect("lock").as_ref().filter(|(u, _)| u == user).map(|(_, s)| *s))
+        }
+        async fn complete(
+            &self,
+            _c: &Campaign,
+            user: &UserId,
+            versions: &CardVersions,
+            _now: OffsetDateTime,
+        ) -> Result<bool, StoreError> {
+            let mut bound = self.bound.lock().expect("lock");
+            match bound.as_mut() {
+                Some((u, s)) if u == user && *s == BindingStatus::CardPhotosNeeded => {
+                    *s = BindingStatus::Complete;
+                    *self.completed_with.lock().expect("lock") = Some(versions.clone());
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        }
+    }
+
+    /// The uploaded card photos by side (none: missing).
+    #[derive(Default)]
+    struct Cards(Mutex<HashMap<CardSide, CardPhoto>>);
+
+    impl Cards {
+        fn put(&self, side: CardSide, photo: CardPhoto) {
+            self.0.lock().expect("lock").insert(side, photo);
+        }
+    }
+
+    impl CardPhotoStore for Cards {
+        async fn inspect(&self, _c: &str, _u: &UserId, side: CardSide) -> Result<CardPhoto, StoreError> {
+            Ok(self.0.lock().expect("lock").get(&side).cloned().unwrap_or(CardPhoto::Missing))
         }
     }
 
@@ -363,29 +598,34 @@ mod tests {
 
     #[test]
     fn given_five_failures_then_the_sixth_attempt_is_limited_even_if_right() {
-        let (roster, counters) = (OneEntry(Mutex::new(None)), Counters::default());
+        let (roster, counters) = (OneEntry::default(), Counters::default());
         let (c, user, now) = (campaign(), UserId::random(), datetime!(2026-11-23 12:07:30 UTC));
         for _ in 0..5 {
-            let r = block_on(verify(&roster, &counters, &c, &claim("李四"), asker(&user), now)).expect("store");
+            let r = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("李四"), asker(&user), now))
+                .expect("store");
             assert_eq!(r, VerifyOutcome::NoMatch);
         }
-        let sixth = block_on(verify(&roster, &counters, &c, &claim("张三"), asker(&user), now)).expect("store");
+        let sixth = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), asker(&user), now))
+            .expect("store");
         assert_eq!(sixth, VerifyOutcome::Limited(450));
         let later = now + Duration::minutes(8);
-        let next_window = block_on(verify(&roster, &counters, &c, &claim("张三"), asker(&user), later)).expect("store");
+        let next_window =
+            block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), asker(&user), later))
+                .expect("store");
         assert!(matches!(next_window, VerifyOutcome::Verified { newly: true, .. }));
     }
 
     #[test]
     fn given_strangers_guessing_from_elsewhere_then_an_honest_student_is_never_limited() {
-        let (roster, counters) = (OneEntry(Mutex::new(None)), Counters::default());
+        let (roster, counters) = (OneEntry::default(), Counters::default());
         let (c, now) = (campaign(), datetime!(2026-11-23 12:00 UTC));
         // Thirty accounts, five wrong guesses each, from one address: the address is limited…
         let strangers: Vec<UserId> = (0..30).map(|_| UserId::random()).collect();
         let mut limited = 0;
         for s in &strangers {
             for _ in 0..5 {
-                let r = block_on(verify(&roster, &counters, &c, &claim("李四"), asker(s), now)).expect("store");
+                let r = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("李四"), asker(s), now))
+                    .expect("store");
                 limited += usize::from(matches!(r, VerifyOutcome::Limited(_)));
             }
         }
@@ -393,18 +633,19 @@ mod tests {
         // …while the student, from their own phone's address, verifies at once.
         let student = UserId::random();
         let own = Asker { user: &student, source: Some("198.51.100.20") };
-        let r = block_on(verify(&roster, &counters, &c, &claim("张三"), own, now)).expect("store");
+        let r = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), own, now)).expect("store");
         assert!(matches!(r, VerifyOutcome::Verified { newly: true, .. }), "{r:?}");
     }
 
     #[test]
     fn a_success_gives_its_attempt_back_and_a_limited_attempt_takes_none() {
-        let (roster, counters) = (OneEntry(Mutex::new(None)), Counters::default());
+        let (roster, counters) = (OneEntry::default(), Counters::default());
         let (c, user, now) = (campaign(), UserId::random(), datetime!(2026-11-23 12:00 UTC));
         let scope = format!("verify#c1#{user}");
-        block_on(verify(&roster, &counters, &c, &claim("李四"), asker(&user), now)).expect("store");
+        block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("李四"), asker(&user), now)).expect("store");
         assert_eq!(counters.count(&scope, PER_USER, now), 1);
-        let ok = block_on(verify(&roster, &counters, &c, &claim("张三"), asker(&user), now)).expect("store");
+        let ok = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), asker(&user), now))
+            .expect("store");
         assert!(matches!(ok, VerifyOutcome::Verified { .. }));
         assert_eq!(counters.count(&scope, PER_USER, now), 1, "the success is not counted");
         assert_eq!(counters.count("verify-src#203.0.113.7", PER_SOURCE, now), 1);
@@ -413,27 +654,95 @@ mod tests {
             block_on(counters.take("verify-src#203.0.113.7", PER_SOURCE, now)).expect("take");
         }
         let other = UserId::random();
-        let r = block_on(verify(&roster, &counters, &c, &claim("李四"), asker(&other), now)).expect("store");
+        let r = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("李四"), asker(&other), now))
+            .expect("store");
         assert!(matches!(r, VerifyOutcome::Limited(_)));
         assert_eq!(counters.count(&format!("verify#c1#{other}"), PER_USER, now), 0);
     }
 
     #[test]
     fn given_a_bound_entry_then_its_owner_is_verified_again_and_others_conflict() {
-        let (roster, counters) = (OneEntry(Mutex::new(None)), Counters::default());
+        let (roster, counters) = (OneEntry::default(), Counters::default());
         let (c, now) = (campaign(), datetime!(2026-11-23 12:00 UTC));
         let (owner, other) = (UserId::random(), UserId::random());
-        block_on(verify(&roster, &counters, &c, &claim("张三"), asker(&owner), now)).expect("store");
-        let again = block_on(verify(&roster, &counters, &c, &claim("张三"), asker(&owner), now)).expect("store");
+        block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), asker(&owner), now)).expect("store");
+        let again = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), asker(&owner), now))
+            .expect("store");
         assert!(matches!(again, VerifyOutcome::Verified { newly: false, .. }));
         assert_eq!(counters.count(&format!("verify#c1#{owner}"), PER_USER, now), 0, "successes are not counted");
         // Someone else's real details count like a wrong guess: no free oracle of real pairs.
         for _ in 0..PER_USER.max_failures {
-            let theirs = block_on(verify(&roster, &counters, &c, &claim("张三"), asker(&other), now)).expect("store");
+            let theirs =
+                block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), asker(&other), now))
+                    .expect("store");
             assert_eq!(theirs, VerifyOutcome::Conflict);
         }
-        let then = block_on(verify(&roster, &counters, &c, &claim("张三"), asker(&other), now)).expect("store");
+        let then = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), asker(&other), now))
+            .expect("store");
         assert!(matches!(then, VerifyOutcome::Limited(_)), "{then:?}");
+    }
+
+    fn card_campaign() -> Campaign {
+        Campaign { require_id_card_photos: true, ..campaign() }
+    }
+
+    #[test]
+    fn given_a_campaign_asking_for_card_photos_then_links_follow_the_roster_match_and_stop_at_completion() {
+        let (roster, counters, cards) = (OneEntry::default(), Counters::default(), Cards::default());
+        let (c, user, now) = (card_campaign(), UserId::random(), datetime!(2026-11-23 12:00 UTC));
+        // Before any match: no link, whoever asks.
+        assert_eq!(block_on(card_photo_link(&roster, &c, &user)).expect("store"), CardLink::VerifyFirst);
+        // The match binds, pending: the entry is taken, the student is told photos are needed.
+        let first = block_on(verify(&roster, &counters, &cards, &c, &claim("张三"), asker(&user), now)).expect("store");
+        assert!(
+            matches!(first, VerifyOutcome::Verified { newly: true, status: BindingStatus::CardPhotosNeeded, .. }),
+            "{first:?}"
+        );
+        assert_eq!(block_on(card_photo_link(&roster, &c, &user)).expect("store"), CardLink::Allowed);
+        let stranger = UserId::random();
+        assert_eq!(block_on(card_photo_link(&roster, &c, &stranger)).expect("store"), CardLink::VerifyFirst);
+        // One side only: still pending.
+        cards.put(CardSide::Front, CardPhoto::Image { version: "vf1".into() });
+        let half = block_on(verify(&roster, &counters, &cards, &c, &claim("张三"), asker(&user), now)).expect("store");
+        assert!(matches!(half, VerifyOutcome::Verified { status: BindingStatus::CardPhotosNeeded, .. }), "{half:?}");
+        // Both: complete, with the versions checked; no more links.
+        cards.put(CardSide::Back, CardPhoto::Image { version: "vb1".into() });
+        let done = block_on(verify(&roster, &counters, &cards, &c, &claim("张三"), asker(&user), now)).expect("store");
+        assert!(
+            matches!(done, VerifyOutcome::Verified { newly: false, status: BindingStatus::Complete, .. }),
+            "{done:?}"
+        );
+        let recorded = roster.completed_with.lock().expect("lock").clone();
+        assert_eq!(recorded, Some(CardVersions { front: "vf1".into(), back: "vb1".into() }));
+        assert_eq!(block_on(card_photo_link(&roster, &c, &user)).expect("store"), CardLink::AlreadyComplete);
+        // A later write to the key (a new version) does not replace what was checked.
+        cards.put(CardSide::Front, CardPhoto::Image { version: "vf2".into() });
+        block_on(verify(&roster, &counters, &cards, &c, &claim("张三"), asker(&user), now)).expect("store");
+        let kept = roster.completed_with.lock().expect("lock").clone();
+        assert_eq!(kept.map(|v| v.front), Some("vf1".to_owned()));
+        assert_eq!(counters.count(&format!("verify#c1#{user}"), PER_USER, now), 0, "matches are not counted");
+    }
+
+    #[test]
+    fn given_a_card_photo_that_is_not_an_image_then_the_binding_stays_pending() {
+        let (roster, counters, cards) = (OneEntry::default(), Counters::default(), Cards::default());
+        let (c, user, now) = (card_campaign(), UserId::random(), datetime!(2026-11-23 12:00 UTC));
+        block_on(verify(&roster, &counters, &cards, &c, &claim("张三"), asker(&user), now)).expect("store");
+        cards.put(CardSide::Front, CardPhoto::Image { version: "vf1".into() });
+        cards.put(CardSide::Back, CardPhoto::NotAnImage);
+        let r = block_on(verify(&roster, &counters, &cards, &c, &claim("张三"), asker(&user), now)).expect("store");
+        assert_eq!(r, VerifyOutcome::CardPhotoNotAnImage(CardSide::Back));
+        assert_eq!(block_on(roster.binding(&c, &user)).expect("store"), Some(BindingStatus::CardPhotosNeeded));
+        assert_eq!(block_on(card_photo_link(&roster, &c, &user)).expect("store"), CardLink::Allowed);
+    }
+
+    #[test]
+    fn given_a_campaign_without_card_photos_then_the_match_completes_and_no_link_is_given() {
+        let (roster, counters, cards) = (OneEntry::default(), Counters::default(), Cards::default());
+        let (c, user, now) = (campaign(), UserId::random(), datetime!(2026-11-23 12:00 UTC));
+        let r = block_on(verify(&roster, &counters, &cards, &c, &claim("张三"), asker(&user), now)).expect("store");
+        assert!(matches!(r, VerifyOutcome::Verified { status: BindingStatus::Complete, .. }), "{r:?}");
+        assert_eq!(block_on(card_photo_link(&roster, &c, &user)).expect("store"), CardLink::NotNeeded);
     }
 
     #[test]
@@ -442,5 +751,21 @@ mod tests {
         assert_eq!(PER_USER.window_start(t), datetime!(2026-11-23 12:00 UTC).unix_timestamp());
         assert_eq!(PER_USER.retry_after(t), 450);
         assert_eq!(PER_SOURCE.retry_after(t), 150);
+    }
+
+    #[test]
+    fn given_a_daily_limit_then_the_day_is_the_shanghai_day() {
+        let daily = Limit::per(20, Duration::days(1));
+        // 23:59 and 00:01 in Shanghai are two days, though both are 15:59/16:01 UTC of one.
+        let before = datetime!(2026-11-23 15:59 UTC);
+        let after = datetime!(2026-11-23 16:01 UTC);
+        assert_ne!(daily.window_start(before), daily.window_start(after));
+        assert_eq!(daily.window_start(after), datetime!(2026-11-24 0:00 +8).unix_timestamp());
+        assert_eq!(daily.retry_after(before), 60);
+        // 08:30 Shanghai (00:30 UTC) is the same day as 23:00 Shanghai.
+        assert_eq!(
+            daily.window_start(datetime!(2026-11-24 0:30 UTC)),
+            daily.window_start(datetime!(2026-11-24 15:00 UTC))
+        );
     }
 }

@@ -97,6 +97,17 @@ impl ApiError {
         }
     }
 
+    /// The student's binding in a campaign that asks for ID-card photos waits for them: no
+    /// order or upload until both sides are uploaded and a verification completes it.
+    pub fn card_photos_required() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "id_card_photos_required",
+            "This campaign needs photos of both sides of your ID card: upload them, then verify again.",
+            "本活动需要上传身份证正反面照片：请上传后再次核验身份。",
+        )
+    }
+
     pub fn campaign_not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,

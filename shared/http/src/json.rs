@@ -88,12 +88,29 @@ pub fn respond(request_id: &str, result: Result<Response<Body>, ApiError>) -> Re
     result.unwrap_or_else(|e| e.into_response(request_id))
 }
 
-/// The address the request came from, as API Gateway saw it (the client's own for the
-/// mini-program, which calls the API directly).
+/// The network source the request came from, as API Gateway saw it (the client's own for the
+/// mini-program, which calls the API directly), as limits count it: an IPv4 address, or the
+/// /64 an IPv6 address belongs to (one subscriber or network gets a whole /64 and may pick
+/// any address in it).
 pub fn source_ip(req: &Request) -> Option<String> {
     match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone().filter(|ip| !ip.is_empty()),
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.as_deref().and_then(source_key),
         _ => None,
+    }
+}
+
+/// The limit key of a source address: IPv4 as is, IPv6 by its /64 prefix (`2001:db8:1:2::/64`);
+/// an IPv4-mapped IPv6 address counts as its IPv4 address. Not an address: `None`.
+pub fn source_key(ip: &str) -> Option<String> {
+    match ip.trim().parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(v4) => Some(v4.to_string()),
+        std::net::IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return Some(v4.to_string());
+            }
+            let prefix = u128::from(v6) & !u128::from(u64::MAX);
+            Some(format!("{}/64", std::net::Ipv6Addr::from(prefix)))
+        }
     }
 }
 
@@ -155,5 +172,17 @@ mod tests {
             }
             assert_eq!(e.code, "invalid_request");
         }
+    }
+
+    #[test]
+    fn given_ipv6_sources_then_one_64_is_one_source_and_ipv4_stays_as_is() {
+        let a = source_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd").expect("v6");
+        assert_eq!(a, "2001:db8:1:2::/64");
+        assert_eq!(source_key("2001:0db8:0001:0002::1").as_deref(), Some(a.as_str()), "any address of the /64");
+        assert_eq!(source_key("2001:db8:1:3::1").as_deref(), Some("2001:db8:1:3::/64"), "the next /64 is another");
+        assert_eq!(source_key("203.0.113.7").as_deref(), Some("203.0.113.7"));
+        assert_eq!(source_key("::ffff:203.0.113.7").as_deref(), Some("203.0.113.7"), "IPv4-mapped is the IPv4");
+        assert_eq!(source_key("::1").as_deref(), Some("::/64"));
+        assert_eq!(source_key("not an address"), None);
     }
 }

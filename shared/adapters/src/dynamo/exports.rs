@@ -1,7 +1,11 @@
 //! Exports of a campaign's approved photos: `PK=CAMPAIGN#<c>`, `SK=EXPORT#<export_id>`. A
 //! request writes the record (`building`); the export function fills it in (`ready`, with the
 //! archive's key, digest and counts). The final export of a closed campaign has the id `final`,
-//! so concurrent deadline runs ask for it once. Each download link given out is recorded as
+//! so concurrent deadline runs ask for it once. A school's request also takes the campaign's
+//! `SK=EXPORTING` item (`export_id`, `until` millis) under the condition that no other
+//! request holds it (absent, lapsed, or released by its export finishing), in the same
+//! transaction as its record: one export of a campaign builds at a time, however many
+//! requests arrive at once. Each download link given out is recorded as
 //! `PK=CAMPAIGN#<c>`, `SK=AUDIT#<millis>#<rand>` (the archive holds every ID number).
 
 use aws_sdk_dynamodb::Client;
@@ -100,6 +104,48 @@ impl DynamoExports {
         Self { client, table: table.into() }
     }
 
+    /// Records a school's request unless another of the campaign's is still building (holds
+    /// the `EXPORTING` item, for at most `building_ms`): `false` then.
+    pub async fn request_alone(&self, export: &Export, building_ms: i64) -> Result<bool, ExportStoreError> {
+        let bad = |e: aws_sdk_dynamodb::error::BuildError| ExportStoreError(e.to_string());
+        let item = ExportItem {
+            pk: campaign_pk(&export.campaign_id),
+            sk: format!("EXPORT#{}", export.export_id),
+            entity: "export".into(),
+            export: export.clone(),
+        };
+        let record = aws_sdk_dynamodb::types::Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(&item).map_err(|e| ExportStoreError(e.to_string()))?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(bad)?;
+        let lock = aws_sdk_dynamodb::types::Put::builder()
+            .table_name(&self.table)
+            .item("PK", s(&campaign_pk(&export.campaign_id)))
+            .item("SK", s(EXPORTING))
+            .item("entity", s("export_lock"))
+            .item("export_id", s(&export.export_id))
+            .item("until", AttributeValue::N((export.requested_at + building_ms).to_string()))
+            .condition_expression("attribute_not_exists(PK) OR #until <= :now")
+            .expression_attribute_names("#until", "until")
+            .expression_attribute_values(":now", AttributeValue::N(export.requested_at.to_string()))
+            .build()
+            .map_err(bad)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(aws_sdk_dynamodb::types::TransactWriteItem::builder().put(lock).build())
+            .transact_items(aws_sdk_dynamodb::types::TransactWriteItem::builder().put(record).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if super::cancelled_by_condition(&e) => Ok(false),
+            Err(e) => Err(err(&e)),
+        }
+    }
+
     /// Records a request; `false` if one with this id exists already.
     pub async fn request(&self, export: &Export) -> Result<bool, ExportStoreError> {
         let item = ExportItem {
@@ -189,18 +235,52 @@ impl DynamoExports {
         Ok(())
     }
 
-    /// Stores the finished export (building again is allowed: it writes the same archive).
+    /// Stores the finished export (building again is allowed: it writes the same archive),
+    /// and in the same transaction lets the next request of the campaign start, if this export
+    /// still holds the lock (a lapsed one may have been taken by another request since).
     pub async fn finish(&self, export: &Export) -> Result<(), ExportStoreError> {
+        let bad = |e: aws_sdk_dynamodb::error::BuildError| ExportStoreError(e.to_string());
         let item = ExportItem {
             pk: campaign_pk(&export.campaign_id),
             sk: format!("EXPORT#{}", export.export_id),
             entity: "export".into(),
             export: Export { status: ExportStatus::Ready, ..export.clone() },
         };
+        let item: super::Item = serde_dynamo::to_item(&item).map_err(|e| ExportStoreError(e.to_string()))?;
+        let record = aws_sdk_dynamodb::types::Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item.clone()))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(bad)?;
+        let release = aws_sdk_dynamodb::types::Put::builder()
+            .table_name(&self.table)
+            .item("PK", s(&campaign_pk(&export.campaign_id)))
+            .item("SK", s(EXPORTING))
+            .item("entity", s("export_lock"))
+            .item("export_id", s(&export.export_id))
+            .item("until", AttributeValue::N("0".into()))
+            .condition_expression("export_id = :id")
+            .expression_attribute_values(":id", s(&export.export_id))
+            .build()
+            .map_err(bad)?;
+        let both = self
+            .client
+            .transact_write_items()
+            .transact_items(aws_sdk_dynamodb::types::TransactWriteItem::builder().put(record).build())
+            .transact_items(aws_sdk_dynamodb::types::TransactWriteItem::builder().put(release).build())
+            .send()
+            .await;
+        match both {
+            Ok(_) => return Ok(()),
+            // Not this export's lock (a deadline's final export, or a lapsed one): the record alone.
+            Err(e) if super::cancelled_by_condition(&e) => {}
+            Err(e) => return Err(err(&e)),
+        }
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(&item).map_err(|e| ExportStoreError(e.to_string()))?))
+            .set_item(Some(item))
             .condition_expression("attribute_exists(PK)")
             .send()
             .await
@@ -208,3 +288,6 @@ impl DynamoExports {
         Ok(())
     }
 }
+
+/// The sort key of a campaign's one-export-at-a-time lock.
+const EXPORTING: &str = "EXPORTING";

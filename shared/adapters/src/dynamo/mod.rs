@@ -49,13 +49,67 @@ pub(crate) fn cancelled_by_condition(
         aws_sdk_dynamodb::config::http::HttpResponse,
     >,
 ) -> bool {
+    e.as_service_error().and_then(cancellation) == Some(Cancelled::ByCondition)
+}
+
+/// What a cancelled transaction's reasons say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cancelled {
+    /// One of its conditions failed: a lost race or an illegal change, reported as such.
+    ByCondition,
+    /// Only conflicting transactions or throttling: worth another try.
+    Retryable,
+    /// Something else (a validation error, an item too large): the store's error.
+    Other,
+}
+
+/// The reasons of a cancelled transaction, read; `None` when it was not a cancellation. A
+/// store that gives no reasons (some local emulators) is read as a condition failure.
+pub(crate) fn cancellation(
+    e: &aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+) -> Option<Cancelled> {
     use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
-    match e.as_service_error() {
-        Some(E::TransactionCanceledException(t)) => {
-            let reasons = t.cancellation_reasons();
-            reasons.is_empty() || reasons.iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
+    let E::TransactionCanceledException(t) = e else { return None };
+    let reasons = t.cancellation_reasons();
+    if reasons.is_empty() || reasons.iter().any(|r| r.code() == Some("ConditionalCheckFailed")) {
+        return Some(Cancelled::ByCondition);
+    }
+    let retryable =
+        |code: Option<&str>| matches!(code, None | Some("None" | "TransactionConflict" | "ThrottlingError"));
+    if reasons.iter().all(|r| retryable(r.code())) { Some(Cancelled::Retryable) } else { Some(Cancelled::Other) }
+}
+
+/// Tries of a transaction cancelled only by conflicting transactions.
+const TRANSACT_TRIES: u32 = 4;
+
+/// Sends a transaction, again (after 20, 40, 80 ms and a little jitter) while it is cancelled
+/// only because other transactions were writing the same items at that moment; a failed
+/// condition or any other error is returned at once.
+pub(crate) async fn transact_retrying(
+    client: &aws_sdk_dynamodb::Client,
+    items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+) -> Result<
+    (),
+    SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let result = client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+        match result {
+            Ok(_) => return Ok(()),
+            Err(e)
+                if tries < TRANSACT_TRIES
+                    && e.as_service_error().and_then(cancellation) == Some(Cancelled::Retryable) =>
+            {
+                let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 16);
+                tokio::time::sleep(std::time::Duration::from_millis((10 << tries) + jitter)).await;
+            }
+            Err(e) => return Err(e),
         }
-        _ => false,
     }
 }
 
@@ -67,5 +121,37 @@ pub(crate) fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R:
         (Some(code), Some(msg)) => format!("{code}: {msg}"),
         (Some(code), None) => code.to_owned(),
         _ => format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    use aws_sdk_dynamodb::types::CancellationReason;
+    use aws_sdk_dynamodb::types::error::TransactionCanceledException;
+
+    fn cancelled(codes: &[&str]) -> TransactWriteItemsError {
+        let reasons = codes.iter().map(|c| CancellationReason::builder().code(*c).build()).collect();
+        TransactWriteItemsError::TransactionCanceledException(
+            TransactionCanceledException::builder().set_cancellation_reasons(Some(reasons)).build(),
+        )
+    }
+
+    #[test]
+    fn a_conflicting_transaction_is_retried_and_only_a_failed_condition_is_a_lost_race() {
+        assert_eq!(cancellation(&cancelled(&["None", "TransactionConflict"])), Some(Cancelled::Retryable));
+        assert_eq!(cancellation(&cancelled(&["ThrottlingError", "None"])), Some(Cancelled::Retryable));
+        assert_eq!(cancellation(&cancelled(&["ConditionalCheckFailed", "None"])), Some(Cancelled::ByCondition));
+        assert_eq!(
+            cancellation(&cancelled(&["TransactionConflict", "ConditionalCheckFailed"])),
+            Some(Cancelled::ByCondition),
+            "a failed condition wins: retrying cannot help"
+        );
+        assert_eq!(cancellation(&cancelled(&[])), Some(Cancelled::ByCondition), "no reasons given");
+        assert_eq!(cancellation(&cancelled(&["ValidationError"])), Some(Cancelled::Other));
+        let other =
+            TransactWriteItemsError::generic(aws_sdk_dynamodb::error::ErrorMetadata::builder().code("Boom").build());
+        assert_eq!(cancellation(&other), None);
     }
 }

@@ -285,6 +285,59 @@ impl DynamoOrders {
         self.query_index("GSI2", "GSI2PK", &format!("ORDERS#{campaign_id}")).await
     }
 
+    /// The student's current order in a campaign (the one the `USER#<u>`/`ORDER#<c>` pointer
+    /// names; any earlier one is cancelled, expired or refunded), read from the table itself,
+    /// strongly consistent: an order created a moment ago is there, where the index by user
+    /// may not have it yet.
+    pub async fn current_in(&self, user: &UserId, campaign_id: &str) -> Result<Option<Order>, OrderStoreError> {
+        let pointer = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(&format!("USER#{user}")))
+            .key("SK", s(&format!("ORDER#{campaign_id}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| err(&e))?
+            .item
+            .and_then(|i| i.get("out_trade_no").and_then(|v| v.as_s().ok()).cloned());
+        match pointer {
+            Some(no) => self.get(&OutTradeNo::parse(&no).map_err(corrupt)?).await,
+            None => Ok(None),
+        }
+    }
+
+    /// A check, for a transaction, that the student's order pointer in the campaign is still
+    /// what was read (`seen`: none, or that order): no order was created meanwhile.
+    pub fn pointer_unchanged(
+        &self,
+        user: &UserId,
+        campaign_id: &str,
+        seen: Option<&OutTradeNo>,
+    ) -> Result<TransactWriteItem, OrderStoreError> {
+        let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
+            .table_name(&self.table)
+            .key("PK", s(&format!("USER#{user}")))
+            .key("SK", s(&format!("ORDER#{campaign_id}")));
+        let check = match seen {
+            None => check.condition_expression("attribute_not_exists(PK)"),
+            Some(no) => {
+                check.condition_expression("out_trade_no = :seen").expression_attribute_values(":seen", s(no.as_str()))
+            }
+        };
+        Ok(TransactWriteItem::builder().condition_check(check.build().map_err(corrupt)?).build())
+    }
+
+    /// Writes `items` in one transaction; `false` when one of their conditions failed.
+    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<bool, OrderStoreError> {
+        match super::transact_retrying(&self.client, items).await {
+            Ok(()) => Ok(true),
+            Err(e) if super::cancelled_by_condition(&e) => Ok(false),
+            Err(e) => Err(err(&e)),
+        }
+    }
+
     /// A student's orders, newest first.
     pub async fn by_user(&self, user: &UserId) -> Result<Vec<Order>, OrderStoreError> {
         let mut orders = self.query_index("GSI1", "GSI1PK", &format!("USER#{user}")).await?;
@@ -378,17 +431,15 @@ impl DynamoOrders {
         }
         let update = update.update_expression(expression).condition_expression(condition).build().map_err(corrupt)?;
         let entry = HistoryEntry { at: now, to: t.to_state(), cause: cause.into(), actor: actor.into() };
-        let mut tx = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(update).build())
-            .transact_items(self.history_put(&order.out_trade_no, &entry)?);
-        for item in also {
-            tx = tx.transact_items(item);
-        }
-        match tx.send().await {
+        let mut items =
+            vec![TransactWriteItem::builder().update(update).build(), self.history_put(&order.out_trade_no, &entry)?];
+        items.extend(also);
+        // A transaction cancelled only by another one writing the same items at that moment
+        // (a webhook retry, a reconciliation) is tried again; only a failed condition means
+        // the order has moved.
+        match super::transact_retrying(&self.client, items).await {
             Ok(_) => Ok(Applied::Moved),
-            Err(e) if is_condition_failure(&e) => {
+            Err(e) if super::cancelled_by_condition(&e) => {
                 let current =
                     self.get(&order.out_trade_no).await?.ok_or_else(|| OrderStoreError("order vanished".into()))?;
                 Ok(Applied::Unchanged(current.state))
@@ -595,8 +646,13 @@ impl DynamoOrders {
         Ok(())
     }
 
-    /// Whether the user is verified for the campaign (holds an enrollment).
-    pub async fn is_enrolled(&self, user: &UserId, campaign_id: &str) -> Result<bool, OrderStoreError> {
+    /// The user's binding in the campaign (their enrollment), if any: only a complete one may
+    /// order.
+    pub async fn binding(
+        &self,
+        user: &UserId,
+        campaign_id: &str,
+    ) -> Result<Option<yunzhao_domain::identity::BindingStatus>, OrderStoreError> {
         let out = self
             .client
             .get_item()
@@ -607,7 +663,24 @@ impl DynamoOrders {
             .send()
             .await
             .map_err(|e| err(&e))?;
-        Ok(out.item.is_some())
+        Ok(out.item.map(|i| {
+            yunzhao_domain::identity::BindingStatus::from_stored(
+                i.get("status").and_then(|v| v.as_s().ok()).map(String::as_str),
+            )
+        }))
+    }
+}
+
+impl DynamoOrders {
+    /// The versions of the ID-card photos that completed the user's binding in the campaign.
+    pub async fn card_versions(
+        &self,
+        user: &UserId,
+        campaign_id: &str,
+    ) -> Result<Option<yunzhao_domain::identity::CardVersions>, OrderStoreError> {
+        super::roster::card_versions(&self.client, &self.table, campaign_id, user)
+            .await
+            .map_err(|e| OrderStoreError(e.0))
     }
 }
 

@@ -6,6 +6,14 @@
 //!   in the same transaction as the order's transition. `GSI1PK=REVIEW_TASKS`,
 //!   `GSI1SK=<queued_at>#<campaign>#<no>` lists every waiting task of every campaign, oldest
 //!   first, for the reviewers' overview (an index of the tasks themselves: nothing to drift).
+//! - `PK=REVIEWQ#<campaign>`, `SK=HOLD#<reviewer>#<k>` (`k` < [`MAX_HELD`]): a reviewer's hold
+//!   slots in a campaign, each `{task_id, lease_until}`. A claim writes the task's lease
+//!   (`lease_slot = k`) and slot `k` in one transaction, the slot under the condition that it is
+//!   as read (absent, or the same task and lease) and was free: lapsed, or its task no longer
+//!   held by the reviewer with that lease (decided, skipped, withdrawn, reclaimed). So however
+//!   many claims of one reviewer race, at most [`MAX_HELD`] leases are live, and nothing needs
+//!   to be given back on decision, skip or expiry. A renewal moves the task's lease and its
+//!   slot's together.
 //! - `PK=ORDER#<no>`, `SK=AUDIT#<millis>#<rand>`: who looked at or acted on an order's photos.
 //!
 //! The queue lives in DynamoDB rather than SQS because reviewers need what SQS cannot give:
@@ -61,6 +69,9 @@ pub struct ReviewTask {
     pub lease_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_until: Option<i64>,
+    /// The holder's slot covering the lease (see the module header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_slot: Option<u32>,
 }
 
 impl ReviewTask {
@@ -84,6 +95,7 @@ impl ReviewTask {
             queued_at: now_ms,
             lease_by: None,
             lease_until: None,
+            lease_slot: None,
         }
     }
 
@@ -103,7 +115,7 @@ pub const MAX_HELD: usize = 3;
 /// What a claim gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claimed {
-    Task(ReviewTask),
+    Task(Box<ReviewTask>),
     /// Nothing waiting that the reviewer may take.
     Empty,
     /// The reviewer holds [`MAX_HELD`] tasks already: decide or release one first.
@@ -140,6 +152,56 @@ fn queue_pk(campaign_id: &str) -> String {
 
 fn task_sk(task_id: &str) -> String {
     format!("TASK#{task_id}")
+}
+
+fn hold_sk(who: &str, slot: u32) -> String {
+    format!("HOLD#{who}#{slot}")
+}
+
+/// One of a reviewer's hold slots as read.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+struct Hold {
+    task_id: String,
+    lease_until: i64,
+}
+
+impl Hold {
+    /// Whether the slot still covers a live lease of `who` (see the module header).
+    fn live(&self, who: &str, tasks: &[ReviewTask], now_ms: i64) -> bool {
+        self.lease_until > now_ms
+            && tasks
+                .iter()
+                .any(|t| t.task_id == self.task_id && t.held_by(who, now_ms) && t.lease_until == Some(self.lease_until))
+    }
+}
+
+/// A free slot of `who`: the first not covering a live lease, with what it held (for the
+/// condition that it is unchanged when written).
+fn free_slot(holds: &[Option<Hold>], who: &str, tasks: &[ReviewTask], now_ms: i64) -> Option<(u32, Option<Hold>)> {
+    (0..MAX_HELD).find_map(|k| match holds.get(k).cloned().flatten() {
+        Some(h) if h.live(who, tasks, now_ms) => None,
+        seen => Some((u32::try_from(k).unwrap_or_default(), seen)),
+    })
+}
+
+/// How often a claim starts over when one of the reviewer's own concurrent claims changed the
+/// slot it meant to use.
+const CLAIM_ROUNDS: usize = 8;
+
+/// The reasons a transaction was cancelled, one per item (`None`: not a cancellation).
+fn cancellation_codes(
+    e: &aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+) -> Option<Vec<String>> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
+    match e.as_service_error() {
+        Some(E::TransactionCanceledException(t)) => {
+            Some(t.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_owned()).collect())
+        }
+        _ => None,
+    }
 }
 
 /// Depth of a campaign's queue: what the 2-working-day promise is watched by.
@@ -266,11 +328,37 @@ impl ReviewQueue {
         read_tasks(query).await
     }
 
+    /// The reviewer's hold slots in the campaign, by slot number.
+    async fn holds(&self, campaign_id: &str, who: &str) -> Result<Vec<Option<Hold>>, ReviewStoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :h)")
+            .expression_attribute_values(":pk", s(&queue_pk(campaign_id)))
+            .expression_attribute_values(":h", s(&format!("HOLD#{who}#")))
+            .consistent_read(true);
+        let mut holds = vec![None; MAX_HELD];
+        for item in query_all(query).await.map_err(|e| err(&e))? {
+            let slot = item
+                .get("SK")
+                .and_then(|v| v.as_s().ok())
+                .and_then(|sk| sk.rsplit('#').next())
+                .and_then(|k| k.parse::<usize>().ok());
+            if let Some(slot) = slot.filter(|k| *k < MAX_HELD) {
+                holds[slot] = Some(serde_dynamo::from_item(item).map_err(corrupt)?);
+            }
+        }
+        Ok(holds)
+    }
+
     /// The next task for `who` other than those in `except` (the one on their screen, the
     /// ones they skipped): one they already hold, else the oldest nobody holds, leased to
     /// them until `now_ms + lease_ms`. Two reviewers claiming at once get two different tasks
     /// (the lease is written under the condition that none is live). Nobody holds more than
-    /// [`MAX_HELD`] tasks of a campaign at once, so one browser cannot lock up a queue.
+    /// [`MAX_HELD`] tasks of a campaign at once, however many of their claims race (each lease
+    /// takes one of their hold slots in the same transaction), so one browser cannot lock up a
+    /// queue.
     pub async fn claim(
         &self,
         campaign_id: &str,
@@ -279,46 +367,94 @@ impl ReviewQueue {
         now_ms: i64,
         lease_ms: i64,
     ) -> Result<Claimed, ReviewStoreError> {
+        for _ in 0..CLAIM_ROUNDS {
+            if let Some(claimed) = self.claim_once(campaign_id, who, except, now_ms, lease_ms).await? {
+                return Ok(claimed);
+            }
+        }
+        // The reviewer's own claims keep taking the slots: they are claiming plenty.
+        Ok(Claimed::HoldingTooMany)
+    }
+
+    /// One round of [`claim`](Self::claim); `None` when the slot it chose changed meanwhile.
+    async fn claim_once(
+        &self,
+        campaign_id: &str,
+        who: &str,
+        except: &[String],
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<Claimed>, ReviewStoreError> {
+        // Slots before tasks: a slot judged free by the tasks read after it, and unchanged
+        // when written, covered no live lease.
+        let holds = self.holds(campaign_id, who).await?;
         let all = self.tasks(campaign_id).await?;
-        let holding = all.iter().filter(|t| t.held_by(who, now_ms)).count();
-        let tasks: Vec<ReviewTask> = all.into_iter().filter(|t| !except.contains(&t.task_id)).collect();
-        if let Some(mine) = tasks.iter().find(|t| t.held_by(who, now_ms)) {
-            return Ok(Claimed::Task(mine.clone()));
+        if let Some(mine) = all.iter().find(|t| t.held_by(who, now_ms) && !except.contains(&t.task_id)) {
+            return Ok(Some(Claimed::Task(Box::new(mine.clone()))));
         }
-        if holding >= MAX_HELD {
-            return Ok(Claimed::HoldingTooMany);
-        }
-        for task in tasks.into_iter().filter(|t| t.free(now_ms)) {
-            let until = now_ms + lease_ms;
-            let result = self
-                .client
-                .update_item()
+        let Some((slot, seen)) = free_slot(&holds, who, &all, now_ms) else {
+            return Ok(Some(Claimed::HoldingTooMany));
+        };
+        let until = now_ms + lease_ms;
+        let built = |e: aws_sdk_dynamodb::error::BuildError| corrupt(e);
+        for task in all.into_iter().filter(|t| t.free(now_ms) && !except.contains(&t.task_id)) {
+            let lease = aws_sdk_dynamodb::types::Update::builder()
                 .table_name(&self.table)
                 .key("PK", s(&queue_pk(campaign_id)))
                 .key("SK", s(&task_sk(&task.task_id)))
-                .update_expression("SET lease_by = :me, lease_until = :until")
+                .update_expression("SET lease_by = :me, lease_until = :until, lease_slot = :slot")
                 .condition_expression(
                     "attribute_exists(PK) AND (attribute_not_exists(lease_until) OR lease_until <= :now)",
                 )
                 .expression_attribute_values(":me", s(who))
                 .expression_attribute_values(":until", n(until))
+                .expression_attribute_values(":slot", n(i64::from(slot)))
                 .expression_attribute_values(":now", n(now_ms))
+                .build()
+                .map_err(built)?;
+            let mut hold = Put::builder()
+                .table_name(&self.table)
+                .item("PK", s(&queue_pk(campaign_id)))
+                .item("SK", s(&hold_sk(who, slot)))
+                .item("entity", s("review_hold"))
+                .item("task_id", s(&task.task_id))
+                .item("lease_until", n(until));
+            hold = match &seen {
+                None => hold.condition_expression("attribute_not_exists(PK)"),
+                Some(h) => hold
+                    .condition_expression("task_id = :seen_task AND lease_until = :seen_until")
+                    .expression_attribute_values(":seen_task", s(&h.task_id))
+                    .expression_attribute_values(":seen_until", n(h.lease_until)),
+            };
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().update(lease).build())
+                .transact_items(TransactWriteItem::builder().put(hold.build().map_err(built)?).build())
                 .send()
                 .await;
-            match result {
+            let e = match result {
                 Ok(_) => {
-                    return Ok(Claimed::Task(ReviewTask {
+                    let task = ReviewTask {
                         lease_by: Some(who.into()),
                         lease_until: Some(until),
+                        lease_slot: Some(slot),
                         ..task
-                    }));
+                    };
+                    return Ok(Some(Claimed::Task(Box::new(task))));
                 }
-                // Someone else claimed it (or it was decided) a moment ago: try the next.
-                Err(e) if is_condition_failure(&e) => continue,
-                Err(e) => return Err(err(&e)),
+                Err(e) => e,
+            };
+            match cancellation_codes(&e).as_deref() {
+                // Someone else claimed the task (or it was decided) a moment ago: try the next.
+                Some([task, hold]) if task == "ConditionalCheckFailed" && hold != "ConditionalCheckFailed" => continue,
+                // The slot changed (another claim of the same reviewer), or a conflicting
+                // transaction: start over from what is stored now.
+                Some(_) => return Ok(None),
+                None => return Err(err(&e)),
             }
         }
-        Ok(Claimed::Empty)
+        Ok(Some(Claimed::Empty))
     }
 
     /// Extends the lease `who` holds on a task they still have open to `now_ms + lease_ms`;
@@ -332,13 +468,54 @@ impl ReviewQueue {
         lease_ms: i64,
     ) -> Result<Option<i64>, ReviewStoreError> {
         let until = now_ms + lease_ms;
-        let renewed =
-            self.while_held(campaign_id, task_id, who, now_ms, "SET lease_until = :until", Some(until)).await?;
-        Ok(renewed.then_some(until))
+        let Some(task) = self.get(campaign_id, task_id).await? else { return Ok(None) };
+        let Some(slot) = task.lease_slot.filter(|_| task.held_by(who, now_ms)) else {
+            // Not held, or a lease from before hold slots.
+            let renewed =
+                self.while_held(campaign_id, task_id, who, now_ms, "SET lease_until = :until", Some(until)).await?;
+            return Ok(renewed.then_some(until));
+        };
+        // The lease and the slot covering it move together.
+        let built = |e: aws_sdk_dynamodb::error::BuildError| corrupt(e);
+        let lease = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(&queue_pk(campaign_id)))
+            .key("SK", s(&task_sk(task_id)))
+            .update_expression("SET lease_until = :until")
+            .condition_expression("lease_by = :me AND lease_until > :now AND lease_slot = :slot")
+            .expression_attribute_values(":me", s(who))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":until", n(until))
+            .expression_attribute_values(":slot", n(i64::from(slot)))
+            .build()
+            .map_err(built)?;
+        let hold = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(&queue_pk(campaign_id)))
+            .key("SK", s(&hold_sk(who, slot)))
+            .update_expression("SET lease_until = :until")
+            .condition_expression("task_id = :task")
+            .expression_attribute_values(":task", s(task_id))
+            .expression_attribute_values(":until", n(until))
+            .build()
+            .map_err(built)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(lease).build())
+            .transact_items(TransactWriteItem::builder().update(hold).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Some(until)),
+            Err(e) if super::cancelled_by_condition(&e) => Ok(None),
+            Err(e) => Err(err(&e)),
+        }
     }
 
     /// Gives a held task back to the queue at once (a reviewer's skip); `false` when `who`
-    /// does not hold it (decided, lapsed, or someone else's).
+    /// does not hold it (decided, lapsed, or someone else's). Its hold slot is free from then
+    /// on (it no longer covers a live lease).
     pub async fn release(
         &self,
         campaign_id: &str,
@@ -346,7 +523,7 @@ impl ReviewQueue {
         who: &str,
         now_ms: i64,
     ) -> Result<bool, ReviewStoreError> {
-        self.while_held(campaign_id, task_id, who, now_ms, "REMOVE lease_by, lease_until", None).await
+        self.while_held(campaign_id, task_id, who, now_ms, "REMOVE lease_by, lease_until, lease_slot", None).await
     }
 
     /// Applies `update` to the task if `who` holds its lease now (`:until` bound when given).
@@ -458,5 +635,38 @@ mod tests {
         let held = ReviewTask { lease_by: Some("r1".into()), lease_until: Some(5_000), ..a };
         assert!(held.held_by("r1", 4_999) && !held.held_by("r2", 4_999));
         assert!(!held.free(4_999) && held.free(5_000) && !held.held_by("r1", 5_000));
+    }
+
+    fn leased(id: &str, who: &str, until: i64) -> ReviewTask {
+        let no = OutTradeNo::parse("YZ0123456789abcdef01234567").expect("no");
+        let t = ReviewTask::new("c", &no, 1, "p".into(), "k".into(), None, 1);
+        ReviewTask { task_id: id.into(), lease_by: Some(who.into()), lease_until: Some(until), ..t }
+    }
+
+    fn hold(task: &str, until: i64) -> Option<Hold> {
+        Some(Hold { task_id: task.into(), lease_until: until })
+    }
+
+    #[test]
+    fn given_three_live_holds_then_no_slot_is_free_and_each_end_of_a_lease_frees_one() {
+        let now = 1_000;
+        let tasks = vec![leased("a", "r1", 2_000), leased("b", "r1", 2_000), leased("c", "r1", 2_000)];
+        let holds = vec![hold("a", 2_000), hold("b", 2_000), hold("c", 2_000)];
+        assert_eq!(free_slot(&holds, "r1", &tasks, now), None);
+        // Lapsed.
+        assert_eq!(free_slot(&holds, "r1", &tasks, 2_000).map(|(k, _)| k), Some(0));
+        // Decided (the task is gone) or skipped (no lease): that slot, as it was read.
+        let decided: Vec<ReviewTask> = tasks.iter().filter(|t| t.task_id != "b").cloned().collect();
+        assert_eq!(free_slot(&holds, "r1", &decided, now), Some((1, hold("b", 2_000))));
+        let mut skipped = tasks.clone();
+        skipped[2].lease_by = None;
+        skipped[2].lease_until = None;
+        assert_eq!(free_slot(&holds, "r1", &skipped, now).map(|(k, _)| k), Some(2));
+        // Reclaimed by another reviewer after it lapsed, or renewed into another slot's lease.
+        let mut reclaimed = tasks.clone();
+        reclaimed[0] = leased("a", "r2", 3_000);
+        assert_eq!(free_slot(&holds, "r1", &reclaimed, now).map(|(k, _)| k), Some(0));
+        // Slots never written are free; other reviewers' leases do not count.
+        assert_eq!(free_slot(&[None, None, None], "r2", &tasks, now), Some((0, None)));
     }
 }

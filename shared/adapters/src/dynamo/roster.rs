@@ -4,19 +4,22 @@
 //!   (envelope encryption) and masked, never in clear.
 //! - `PK=CAMPAIGN#<c>`, `SK=EXAMNO#<h>` / `SK=CODE#<h>` / `SK=STUNO#<h>`: 考生号, 采集码 and
 //!   学号 → entry (`h` keyed hashes too), each unique within the campaign.
-//! - `PK=USER#<u>`, `SK=ENROLL#<c>`: the user's binding in a campaign (one per campaign).
+//! - `PK=USER#<u>`, `SK=ENROLL#<c>`: the user's binding in a campaign (one per campaign);
+//!   `status = card_photos_needed` while it waits for the ID-card photos its campaign asks
+//!   for (absent: complete), then `card_front_version` / `card_back_version`: the S3 versions
+//!   of the photos that completed it.
 //! - `PK=CAMPAIGN#<c>`, `SK=IMPORT#<id>`: an import's report.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, Select, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, Select, TransactWriteItem, Update};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use yunzhao_domain::campaign::Campaign;
-use yunzhao_domain::identity::{Bind, Claim, RosterLookup, StoreError, StoredEntry};
+use yunzhao_domain::identity::{Bind, BindingStatus, CardVersions, Claim, RosterLookup, StoreError, StoredEntry};
 use yunzhao_domain::roster::{PersonName, RosterRow, RowError};
 use yunzhao_domain::{UserId, id_number::mask};
 
@@ -65,6 +68,41 @@ enum RowOutcome {
     Updated,
     Unchanged,
     Refused(ImportError),
+}
+
+/// Tries of one row's transaction against what a concurrent import or takeover changed.
+const ROW_TRIES: usize = 4;
+
+/// An entry's row hash and lookup hashes, as stored.
+#[derive(Deserialize)]
+struct StoredHashes {
+    #[serde(default)]
+    row_hash: Option<String>,
+    #[serde(default)]
+    exam_hash: Option<String>,
+    #[serde(default)]
+    code_hash: Option<String>,
+    #[serde(default)]
+    student_no_hash: Option<String>,
+}
+
+impl StoredHashes {
+    fn hash(&self, prefix: &str) -> Option<&str> {
+        match prefix {
+            "EXAMNO" => self.exam_hash.as_deref(),
+            "CODE" => self.code_hash.as_deref(),
+            _ => self.student_no_hash.as_deref(),
+        }
+    }
+}
+
+fn taken_by_another(line: usize, prefix: &str) -> ImportError {
+    let (column, message) = match prefix {
+        "EXAMNO" => ("考生号", "This 考生号 already belongs to another student of the campaign."),
+        "CODE" => ("图像采集码", "This 图像采集码 already belongs to another student of the campaign."),
+        _ => ("学号", "This 学号 already belongs to another student of the campaign."),
+    };
+    ImportError { line, column: column.into(), code: "belongs_to_another_entry".into(), message: message.into() }
 }
 
 fn s(v: &str) -> AttributeValue {
@@ -222,8 +260,19 @@ impl DynamoRoster {
         rows: Vec<RosterRow>,
     ) -> Result<ImportReport, StoreError> {
         let mut report = ImportReport { rows: rows.len(), ..ImportReport::default() };
-        let mut outcomes = futures::stream::iter(rows.into_iter().map(|row| self.import_row(campaign, import_id, row)))
-            .buffer_unordered(IMPORT_CONCURRENCY);
+        // What the file says each entry's numbers are now: a number the file moves from one
+        // entry to another (two students' 学号 swapped) may be taken over from its old holder.
+        let plan: HashMap<(String, &'static str), Option<String>> = rows
+            .iter()
+            .flat_map(|row| {
+                let entry_id = self.entry_id(&campaign.id, row.id_number.expose());
+                self.pointer_hashes(&campaign.id, row).into_iter().map(move |(p, h)| ((entry_id.clone(), p), h))
+            })
+            .collect();
+        let plan = &plan;
+        let mut outcomes =
+            futures::stream::iter(rows.into_iter().map(|row| self.import_row(campaign, import_id, row, plan)))
+                .buffer_unordered(IMPORT_CONCURRENCY);
         while let Some(outcome) = outcomes.next().await {
             match outcome? {
                 RowOutcome::Created => report.created += 1,
@@ -284,28 +333,25 @@ impl DynamoRoster {
         }
     }
 
-    async fn import_row(&self, campaign: &Campaign, import_id: &str, row: RosterRow) -> Result<RowOutcome, StoreError> {
+    /// The row's lookup pointers (`EXAMNO`, `CODE`, `STUNO`) and their keyed hashes.
+    fn pointer_hashes(&self, cid: &str, row: &RosterRow) -> [(&'static str, Option<String>); 3] {
+        [
+            ("EXAMNO", row.exam_number().map(|n| self.exam_hash(cid, &n.to_ascii_uppercase()))),
+            ("CODE", row.collection_code.as_deref().map(|c| self.code_hash(cid, c))),
+            ("STUNO", row.student_no.as_deref().map(|n| self.student_no_hash(cid, n))),
+        ]
+    }
+
+    async fn import_row(
+        &self,
+        campaign: &Campaign,
+        import_id: &str,
+        row: RosterRow,
+        plan: &HashMap<(String, &'static str), Option<String>>,
+    ) -> Result<RowOutcome, StoreError> {
         let cid = campaign.id.as_str();
         let entry_id = self.entry_id(cid, row.id_number.expose());
-        let exam_hash = row.exam_number().map(|n| self.exam_hash(cid, &n.to_ascii_uppercase()));
-        let code_hash = row.collection_code.as_deref().map(|c| self.code_hash(cid, c));
-        let student_no_hash = row.student_no.as_deref().map(|n| self.student_no_hash(cid, n));
-        let pointers = [
-            ("EXAMNO", &exam_hash, "考生号", "This 考生号 already belongs to another student of the campaign."),
-            ("CODE", &code_hash, "图像采集码", "This 图像采集码 already belongs to another student of the campaign."),
-            ("STUNO", &student_no_hash, "学号", "This 学号 already belongs to another student of the campaign."),
-        ];
-        for (prefix, hash, column, message) in pointers {
-            let Some(hash) = hash else { continue };
-            if !self.claim_pointer(cid, prefix, hash, &entry_id).await? {
-                return Ok(RowOutcome::Refused(ImportError {
-                    line: row.line,
-                    column: column.into(),
-                    code: "belongs_to_another_entry".into(),
-                    message: message.into(),
-                }));
-            }
-        }
+        let [(_, exam_hash), (_, code_hash), (_, student_no_hash)] = self.pointer_hashes(cid, &row);
         let row_hash = self.hasher.digest(
             "roster-row",
             &[
@@ -371,9 +417,9 @@ impl DynamoRoster {
             ("department = :department", "department", ":department", row.department.clone()),
             ("major = :major", "major", ":major", row.major.clone()),
             ("#class = :class", "#class", ":class", row.class.clone()),
-            ("exam_hash = :exam_hash", "exam_hash", ":exam_hash", exam_hash),
-            ("code_hash = :code_hash", "code_hash", ":code_hash", code_hash),
-            ("student_no_hash = :student_no_hash", "student_no_hash", ":student_no_hash", student_no_hash),
+            ("exam_hash = :exam_hash", "exam_hash", ":exam_hash", exam_hash.clone()),
+            ("code_hash = :code_hash", "code_hash", ":code_hash", code_hash.clone()),
+            ("student_no_hash = :student_no_hash", "student_no_hash", ":student_no_hash", student_no_hash.clone()),
         ];
         for (set, attr, placeholder, value) in &optional {
             match value {
@@ -388,47 +434,108 @@ impl DynamoRoster {
         if !removes.is_empty() {
             expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(&pk))
-            .key("SK", s(&sk))
-            .update_expression(expression)
-            .condition_expression("attribute_not_exists(PK) OR row_hash <> :row_hash")
-            .expression_attribute_names("#name", "name")
-            .expression_attribute_names("#class", "class")
-            .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::UpdatedOld)
-            .send()
-            .await;
-        match result {
-            Ok(out) if out.attributes.as_ref().is_some_and(|a| a.contains_key("row_hash")) => Ok(RowOutcome::Updated),
-            Ok(_) => Ok(RowOutcome::Created),
-            Err(e) if is_condition_failure(&e) => Ok(RowOutcome::Unchanged),
-            Err(e) => Err(store_err(&e)),
+        let new_hashes = [("EXAMNO", exam_hash), ("CODE", code_hash), ("STUNO", student_no_hash)];
+        let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError(e.to_string());
+        // The entry, its pointers to it and its old pointers freed, in one transaction written
+        // against the entry as read; a lost race (another import, a takeover) reads again.
+        for _ in 0..ROW_TRIES {
+            let stored = self.stored_hashes(cid, &entry_id).await?;
+            if stored.as_ref().is_some_and(|st| st.row_hash.as_deref() == Some(row_hash.as_str())) {
+                return Ok(RowOutcome::Unchanged);
+            }
+            let mut items = Vec::new();
+            for (prefix, hash) in new_hashes.iter().map(|(p, h)| (*p, h)) {
+                let old = stored.as_ref().and_then(|st| st.hash(prefix));
+                if let Some(old) = old.filter(|o| hash.as_deref() != Some(*o)) {
+                    // The number changed or went: free its pointer if it is still this entry's.
+                    if self.pointer(cid, prefix, old).await?.as_deref() == Some(entry_id.as_str()) {
+                        let delete = aws_sdk_dynamodb::types::Delete::builder()
+                            .table_name(&self.table)
+                            .key("PK", s(&pk))
+                            .key("SK", s(&format!("{prefix}#{old}")))
+                            .condition_expression("entry_id = :e")
+                            .expression_attribute_values(":e", s(&entry_id))
+                            .build()
+                            .map_err(built)?;
+                        items.push(TransactWriteItem::builder().delete(delete).build());
+                    }
+                }
+                let Some(hash) = hash else { continue };
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .item("PK", s(&pk))
+                    .item("SK", s(&format!("{prefix}#{hash}")))
+                    .item("entity", s("roster_pointer"))
+                    .item("entry_id", s(&entry_id));
+                let put = match self.pointer(cid, prefix, hash).await? {
+                    Some(owner) if owner == entry_id => continue,
+                    None => put.condition_expression("attribute_not_exists(PK)"),
+                    Some(owner) => {
+                        if !self.may_take_over(cid, prefix, hash, &owner, plan).await? {
+                            return Ok(RowOutcome::Refused(taken_by_another(row.line, prefix)));
+                        }
+                        put.condition_expression("entry_id = :owner").expression_attribute_values(":owner", s(&owner))
+                    }
+                };
+                items.push(TransactWriteItem::builder().put(put.build().map_err(built)?).build());
+            }
+            let mut update = Update::builder()
+                .table_name(&self.table)
+                .key("PK", s(&pk))
+                .key("SK", s(&sk))
+                .update_expression(expression.clone())
+                .expression_attribute_names("#name", "name")
+                .expression_attribute_names("#class", "class")
+                .set_expression_attribute_values(Some(values.clone()));
+            update = match stored.as_ref().and_then(|st| st.row_hash.clone()) {
+                None if stored.is_none() => update.condition_expression("attribute_not_exists(PK)"),
+                None => update.condition_expression("attribute_exists(PK) AND attribute_not_exists(row_hash)"),
+                Some(old) => update
+                    .condition_expression("row_hash = :old_row_hash")
+                    .expression_attribute_values(":old_row_hash", s(&old)),
+            };
+            items.push(TransactWriteItem::builder().update(update.build().map_err(built)?).build());
+            match super::transact_retrying(&self.client, items).await {
+                Ok(()) => return Ok(if stored.is_some() { RowOutcome::Updated } else { RowOutcome::Created }),
+                Err(e) if super::cancelled_by_condition(&e) => continue,
+                Err(e) => return Err(store_err(&e)),
+            }
         }
+        Err(StoreError(format!("line {}: the entry kept changing while it was imported", row.line)))
     }
 
-    /// Points a 考生号/采集码 at an entry unless it already points at another one.
-    async fn claim_pointer(&self, cid: &str, prefix: &str, hash: &str, entry_id: &str) -> Result<bool, StoreError> {
-        let result = self
+    /// The entry's stored row hash and pointer hashes (strongly consistent).
+    async fn stored_hashes(&self, cid: &str, entry_id: &str) -> Result<Option<StoredHashes>, StoreError> {
+        let out = self
             .client
-            .put_item()
+            .get_item()
             .table_name(&self.table)
-            .item("PK", s(&campaign_pk(cid)))
-            .item("SK", s(&format!("{prefix}#{hash}")))
-            .item("entity", s("roster_pointer"))
-            .item("entry_id", s(entry_id))
-            .condition_expression("attribute_not_exists(PK) OR entry_id = :e")
-            .expression_attribute_values(":e", s(entry_id))
+            .key("PK", s(&campaign_pk(cid)))
+            .key("SK", s(&format!("ENTRY#{entry_id}")))
+            .projection_expression("row_hash, exam_hash, code_hash, student_no_hash")
+            .consistent_read(true)
             .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(store_err(&e)),
+            .await
+            .map_err(|e| store_err(&e))?;
+        out.item.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError(e.to_string()))).transpose()
+    }
+
+    /// Whether a number pointing at `owner` may move to another entry: the file moves `owner`
+    /// to another number (or none), or `owner` itself no longer has it (a pointer left behind
+    /// before numbers were freed on change).
+    async fn may_take_over(
+        &self,
+        cid: &str,
+        prefix: &'static str,
+        hash: &str,
+        owner: &str,
+        plan: &HashMap<(String, &'static str), Option<String>>,
+    ) -> Result<bool, StoreError> {
+        if let Some(planned) = plan.get(&(owner.to_owned(), prefix)) {
+            return Ok(planned.as_deref() != Some(hash));
         }
+        let held = self.stored_hashes(cid, owner).await?;
+        Ok(held.as_ref().and_then(|h| h.hash(prefix)) != Some(hash))
     }
 
     pub async fn save_report(
@@ -499,8 +606,11 @@ impl DynamoRoster {
         Ok(out.item.and_then(|i| i.get("entry_id").and_then(|v| v.as_s().ok()).cloned()))
     }
 
-    /// The user's bound entries: (campaign id, masked view).
-    pub async fn enrollments(&self, user: &UserId) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+    /// The user's bound entries: (campaign id, masked view, where the binding stands).
+    pub async fn enrollments(
+        &self,
+        user: &UserId,
+    ) -> Result<Vec<(String, serde_json::Value, BindingStatus)>, StoreError> {
         let out = self
             .client
             .query()
@@ -515,8 +625,9 @@ impl DynamoRoster {
         for item in out.items.unwrap_or_default() {
             let field = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             let (cid, entry_id) = (field("campaign_id"), field("entry_id"));
+            let status = BindingStatus::from_stored(item.get("status").and_then(|v| v.as_s().ok()).map(String::as_str));
             if let Some(entry) = self.entry(&cid, &entry_id).await? {
-                found.push((cid, entry.into_stored()?.view));
+                found.push((cid, entry.into_stored()?.view, status));
             }
         }
         Ok(found)
@@ -556,6 +667,7 @@ impl RosterLookup for DynamoRoster {
         campaign: &Campaign,
         entry: &StoredEntry,
         user: &UserId,
+        status: BindingStatus,
         now: OffsetDateTime,
     ) -> Result<Bind, StoreError> {
         let cid = campaign.id.as_str();
@@ -570,7 +682,7 @@ impl RosterLookup for DynamoRoster {
             .expression_attribute_values(":now", AttributeValue::N(now.unix_timestamp().to_string()))
             .build()
             .map_err(built)?;
-        let enroll = Put::builder()
+        let mut enroll = Put::builder()
             .table_name(&self.table)
             .item("PK", s(&format!("USER#{user}")))
             .item("SK", s(&format!("ENROLL#{cid}")))
@@ -578,10 +690,11 @@ impl RosterLookup for DynamoRoster {
             .item("campaign_id", s(cid))
             .item("school_id", s(&campaign.school_id))
             .item("entry_id", s(&entry.entry_id))
-            .item("bound_at", AttributeValue::N(now.unix_timestamp().to_string()))
-            .condition_expression("attribute_not_exists(PK)")
-            .build()
-            .map_err(built)?;
+            .item("bound_at", AttributeValue::N(now.unix_timestamp().to_string()));
+        if status != BindingStatus::Complete {
+            enroll = enroll.item("status", s(status.as_str()));
+        }
+        let enroll = enroll.condition_expression("attribute_not_exists(PK)").build().map_err(built)?;
         let count = Update::builder()
             .table_name(&self.table)
             .key("PK", s(&campaign_pk(cid)))
@@ -615,30 +728,54 @@ impl RosterLookup for DynamoRoster {
             // The entry is bound already: to this user, or to someone else.
             let stored = self.entry(cid, &entry.entry_id).await?;
             return Ok(match stored.and_then(|e| e.bound_user_id) {
-                Some(u) if u == user.as_str() => Bind::AlreadyYours,
+                Some(u) if u == user.as_str() => {
+                    Bind::AlreadyYours(self.binding(campaign, user).await?.unwrap_or(BindingStatus::Complete))
+                }
                 _ => Bind::TakenByAnother,
             });
         }
         Ok(Bind::YouHoldAnother)
     }
-}
 
-/// Undoes a wrong binding (customer service, before payment): the entry is free again and
-/// the user unenrolled, in one transaction. `false` if the user was not bound there. Needs no
-/// keys: nothing is hashed or sealed.
-pub async fn unbind(client: &Client, table: &str, cid: &str, user: &UserId) -> Result<bool, StoreError> {
-    let Some(items) = unbind_items(client, table, cid, user).await? else { return Ok(false) };
-    let result = client.transact_write_items().set_transact_items(Some(items)).send().await;
-    match result {
-        Ok(_) => Ok(true),
-        Err(e) if is_condition_failure(&e) => Ok(false),
-        Err(e) => Err(store_err(&e)),
+    async fn binding(&self, campaign: &Campaign, user: &UserId) -> Result<Option<BindingStatus>, StoreError> {
+        binding_status(&self.client, &self.table, &campaign.id, user).await
+    }
+
+    async fn complete(
+        &self,
+        campaign: &Campaign,
+        user: &UserId,
+        versions: &CardVersions,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(&format!("USER#{user}")))
+            .key("SK", s(&format!("ENROLL#{}", campaign.id)))
+            .update_expression(
+                "SET card_front_version = :f, card_back_version = :b, completed_at = :now REMOVE #status",
+            )
+            .condition_expression("#status = :pending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":f", s(&versions.front))
+            .expression_attribute_values(":b", s(&versions.back))
+            .expression_attribute_values(":now", AttributeValue::N(now.unix_timestamp().to_string()))
+            .expression_attribute_values(":pending", s(BindingStatus::CardPhotosNeeded.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(store_err(&e)),
+        }
     }
 }
 
 /// The writes that undo the user's binding in a campaign (free the entry, unenroll, count one
 /// fewer verified), each conditional on the binding as read; `None` if there is none. For a
-/// transaction that also closes the student's unpaid order.
+/// transaction that also closes the student's unpaid order, or checks that they have none.
 pub async fn unbind_items(
     client: &Client,
     table: &str,
@@ -691,8 +828,13 @@ pub async fn unbind_items(
     ]))
 }
 
-/// Whether the user is bound to an entry of the campaign now (uploads check it).
-pub async fn is_bound(client: &Client, table: &str, cid: &str, user: &UserId) -> Result<bool, StoreError> {
+/// The user's binding in the campaign now, if any (orders and uploads need a complete one).
+pub async fn binding_status(
+    client: &Client,
+    table: &str,
+    cid: &str,
+    user: &UserId,
+) -> Result<Option<BindingStatus>, StoreError> {
     let out = client
         .get_item()
         .table_name(table)
@@ -702,7 +844,29 @@ pub async fn is_bound(client: &Client, table: &str, cid: &str, user: &UserId) ->
         .send()
         .await
         .map_err(|e| store_err(&e))?;
-    Ok(out.item.is_some())
+    Ok(out.item.map(|i| BindingStatus::from_stored(i.get("status").and_then(|v| v.as_s().ok()).map(String::as_str))))
+}
+
+/// The versions of the ID-card photos (front, back) that completed the user's binding, if it
+/// was completed by them: reviewers are shown these, not whatever the keys hold now.
+pub async fn card_versions(
+    client: &Client,
+    table: &str,
+    cid: &str,
+    user: &UserId,
+) -> Result<Option<CardVersions>, StoreError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .key("PK", s(&format!("USER#{user}")))
+        .key("SK", s(&format!("ENROLL#{cid}")))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| store_err(&e))?;
+    let Some(item) = out.item else { return Ok(None) };
+    let field = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+    Ok(field("card_front_version").zip(field("card_back_version")).map(|(front, back)| CardVersions { front, back }))
 }
 
 /// A roster line as school staff see it in progress lists: masked identifiers, nothing opened.
