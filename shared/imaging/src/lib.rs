@@ -16,4 +16,4 @@ pub mod pipeline;
 pub mod resize;
 
 pub use models::Models;
-pub use pipeline::{Output, PipelineError, Report, run_pipeline};
+pub use pipeline::{Options, Output, PipelineError, Report, run_pipeline, run_pipeline_with};

@@ -3,7 +3,8 @@
 //!
 //!   yunzhao standardize IN... [--spec chsi|degree|new_student|resident_id_card] [--out DIR] [--models DIR]
 //!       writes <name>.jpg, <name>.preview.jpg, <name>.cutout.png and <name>.json per input;
-//!       exits 1 when any input fails a check, 2 on a usage or model error.
+//!       goes through every input; exits 1 when any fails a check, 2 when any cannot be read
+//!       or written (after the others), or on a usage or model error.
 //!   yunzhao bench [--runs N] [--models DIR]
 //!       per-stage and total milliseconds (min/median/max) and peak RSS, for a 12 MP phone-size
 //!       JPEG made from the astronaut and for the astronaut itself.
@@ -65,13 +66,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// Every input is processed whatever happens to the others: an unreadable one is reported
+/// and counted. Exit 0 when all passed, 1 when any failed a check, 2 when any could not be
+/// read or written (or a model failed).
 fn standardize(args: &Args, models: &Models) -> ExitCode {
     let spec = PhotoSpec::preset(args.spec);
-    let mut all_passed = true;
     if std::fs::create_dir_all(&args.out).is_err() {
         eprintln!("yunzhao: cannot create {}", args.out.display());
         return ExitCode::from(2);
     }
+    let (mut passed, mut failed, mut broken) = (0usize, 0usize, 0usize);
     for input in &args.inputs {
         let name = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "photo".into());
         let out = match std::fs::read(input)
@@ -80,8 +84,9 @@ fn standardize(args: &Args, models: &Models) -> ExitCode {
         {
             Ok(out) => out,
             Err(e) => {
-                eprintln!("{}: {e}", input.display());
-                return ExitCode::from(2);
+                eprintln!("{}: error: {e}", input.display());
+                broken += 1;
+                continue;
             }
         };
         let write = |suffix: &str, bytes: &[u8]| std::fs::write(args.out.join(format!("{name}{suffix}")), bytes);
@@ -92,19 +97,31 @@ fn standardize(args: &Args, models: &Models) -> ExitCode {
                 && write(".cutout.png", &p.cutout_png).is_ok();
         }
         if !ok {
-            eprintln!("yunzhao: cannot write into {}", args.out.display());
-            return ExitCode::from(2);
+            eprintln!("{}: error: cannot write into {}", input.display(), args.out.display());
+            broken += 1;
+            continue;
         }
-        let verdict = if out.report.passed { "passed".to_owned() } else { format!("failed: {:?}", out.report.reasons) };
+        let codes: Vec<&str> = out.report.reasons.iter().map(|r| r.as_str()).collect();
+        let hints: Vec<String> =
+            out.report.hints.iter().map(|h| serde_json::to_value(h.code).map(|v| v.to_string()).unwrap_or_default()).collect();
+        let verdict = if out.report.passed { "passed".to_owned() } else { format!("failed: {}", codes.join(", ")) };
+        let hints = if hints.is_empty() { String::new() } else { format!(" hints: {}", hints.join(", ").replace('"', "")) };
         println!(
-            "{}: {verdict} ({:.0} ms) → {}",
+            "{}: {verdict}{hints} ({:.0} ms) → {}",
             input.display(),
             out.report.timings_ms.get("total").copied().unwrap_or(0.0),
             args.out.join(format!("{name}.jpg")).display()
         );
-        all_passed &= out.report.passed;
+        if out.report.passed { passed += 1 } else { failed += 1 }
     }
-    if all_passed { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    println!("{passed} passed, {failed} failed, {broken} unreadable or unwritable");
+    if broken > 0 {
+        ExitCode::from(2)
+    } else if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// A 12 MP (3024×4032) phone-size JPEG: the astronaut enlarged into a textured frame.
