@@ -25,6 +25,9 @@ pub mod limits {
     /// A second face whose sharpness (Laplacian variance at 128 px) is below this share of
     /// the student's is out of focus: far behind, background.
     pub const BACKGROUND_FACE_SHARPNESS_RATIO: f32 = 0.25;
+    /// A placement keeping less than this share of a band's width inside it is shown to the
+    /// reviewer as near the band's edge.
+    pub const NEAR_BAND_EDGE: f32 = 0.05;
     /// A photo taken this many days before its upload is shown to the reviewer as old.
     pub const MAX_CAPTURE_AGE_DAYS: f32 = 30.0;
     /// Roll beyond this is refused rather than corrected (degrees).
@@ -134,6 +137,10 @@ pub enum Hint {
     /// Written by software that is not a known camera or phone system (EXIF Software), not
     /// one of the known beauty or editing apps (those fail `make_up_or_filter`). Value: 1.
     UnknownSoftware,
+    /// The best placement this photo allows keeps less than NEAR_BAND_EDGE of a band's width
+    /// inside it (tall hair, a tight crop): a second measurement may find it outside. Value:
+    /// the smallest margin, output pixels.
+    NearBandEdge,
 }
 
 impl Hint {
@@ -150,6 +157,10 @@ impl Hint {
             Hint::TakenLongAgo => (
                 "The photo was taken long before it was uploaded (days shown): check it is recent.",
                 "照片拍摄时间远早于上传时间（显示天数），请确认是近期照片。",
+            ),
+            Hint::NearBandEdge => (
+                "The photo only just fits the size rules (margin in pixels shown): check the hair and eyes sit inside.",
+                "照片仅勉强符合尺寸要求（显示余量像素），请确认头顶和眼睛位置在范围内。",
             ),
             Hint::UnknownSoftware => (
                 "The file was last written by software that is not a camera: check it was not retouched.",
@@ -175,9 +186,29 @@ pub fn hint(code: Hint, value: f32) -> HintNote {
 /// Beauty and retouching apps as they name themselves in EXIF Software (lower case): the
 /// guides forbid "美颜修图类软件". Matched as substrings.
 pub const BEAUTY_OR_EDITING_APPS: &[&str] = &[
-    "meitu", "美图", "beautycam", "beautyplus", "beauty plus", "美颜", "faceu", "轻颜", "b612", "醒图", "hypic",
-    "picsart", "facetune", "snapseed", "photoshop", "lightroom", "vsco", "ulike", "无他", "美妆", "youcam",
-    "airbrush", "snow",
+    "meitu",
+    "美图",
+    "beautycam",
+    "beautyplus",
+    "beauty plus",
+    "美颜",
+    "faceu",
+    "轻颜",
+    "b612",
+    "醒图",
+    "hypic",
+    "picsart",
+    "facetune",
+    "snapseed",
+    "photoshop",
+    "lightroom",
+    "vsco",
+    "ulike",
+    "无他",
+    "美妆",
+    "youcam",
+    "airbrush",
+    "snow",
 ];
 
 /// Software that writes phone and camera photos (lower case substrings): not a hint.
@@ -197,7 +228,9 @@ pub fn software_verdict(software: &str) -> SoftwareVerdict {
     let s = software.to_lowercase();
     if BEAUTY_OR_EDITING_APPS.iter().any(|a| s.contains(a)) {
         SoftwareVerdict::BeautyOrEditing
-    } else if CAMERA_SOFTWARE.iter().any(|c| s.contains(c)) || s.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ' ') {
+    } else if CAMERA_SOFTWARE.iter().any(|c| s.contains(c))
+        || s.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ' ')
+    {
         // Many phones write only a firmware version number.
         SoftwareVerdict::Camera
     } else {
@@ -424,11 +457,13 @@ mod tests {
         assert!(mouth_open(0.5, Some(0.95)), "wide open whatever shows");
         assert!(!mouth_open(0.2, None));
         // Teeth (light) between the lips, and a dark inside.
-        let teeth = RgbImage::from_fn(100, 100, |_, y| image::Rgb(if (45..55).contains(&y) { [230; 3] } else { [150; 3] }));
+        let teeth =
+            RgbImage::from_fn(100, 100, |_, y| image::Rgb(if (45..55).contains(&y) { [230; 3] } else { [150; 3] }));
         let (up, low) = (Point { x: 50.0, y: 45.0 }, Point { x: 50.0, y: 55.0 });
         let l = mouth_inside_luma(&teeth, up, low, 40.0, 150.0).expect("a gap");
         assert!(l > 1.4, "{l}");
-        let dark = RgbImage::from_fn(100, 100, |_, y| image::Rgb(if (45..55).contains(&y) { [30; 3] } else { [150; 3] }));
+        let dark =
+            RgbImage::from_fn(100, 100, |_, y| image::Rgb(if (45..55).contains(&y) { [30; 3] } else { [150; 3] }));
         assert!(mouth_inside_luma(&dark, up, low, 40.0, 150.0).expect("a gap") < 0.3);
         assert_eq!(mouth_inside_luma(&dark, up, Point { x: 50.0, y: 46.0 }, 40.0, 150.0), None, "lips touching");
     }

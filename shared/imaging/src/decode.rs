@@ -63,8 +63,14 @@ impl Camera {
         let n = |a: usize, b: usize| t.get(a..b)?.parse::<u16>().ok();
         let (y, mo, d) = (n(0, 4)?, n(5, 7)?, n(8, 10)?);
         let (h, mi, s) = (n(11, 13).unwrap_or(0), n(14, 16).unwrap_or(0), n(17, 19).unwrap_or(0));
-        ((1..=12).contains(&mo) && (1..=31).contains(&d) && h < 24 && mi < 60 && s < 61)
-            .then_some((i32::from(y), mo as u8, d as u8, h as u8, mi as u8, s as u8))
+        ((1..=12).contains(&mo) && (1..=31).contains(&d) && h < 24 && mi < 60 && s < 61).then_some((
+            i32::from(y),
+            mo as u8,
+            d as u8,
+            h as u8,
+            mi as u8,
+            s as u8,
+        ))
     }
 }
 

@@ -184,7 +184,7 @@ pub struct Placement {
 
 impl Placement {
     /// The smallest margin as a share of its band's width: the placement's safety.
-    fn safety(&self, spec: &PhotoSpec) -> f32 {
+    pub fn safety(&self, spec: &PhotoSpec) -> f32 {
         let share = |m: f32, b: Band| m / (b.max - b.min).max(1) as f32;
         share(self.face_width_margin_px, spec.face_width)
             .min(share(self.eyes_margin_px, spec.eyes_from_top))

@@ -261,6 +261,9 @@ fn face_stage(run: &mut Run, models: &Models, decoded: &decode::Decoded) -> Resu
     let faces = models.detect(img)?;
     let sharpness: Vec<f32> = faces.iter().map(|f| checks::face_sharpness(img, f)).collect();
     let people = checks::people(&faces, &sharpness);
+    if let Some(sharpest) = sharpness.iter().skip(1).copied().reduce(f32::max) {
+        run.report.measurements.insert("other_face_sharpness_ratio", sharpest / sharpness[0].max(1e-3));
+    }
     run.report.measurements.insert("faces", people.counted as f32);
     run.report.faces = faces.iter().take(1).cloned().collect();
     if people.counted == 0 {
@@ -374,6 +377,10 @@ fn framing_stage(
         head_top,
         band.min as f32,
     );
+    if placement.safety(spec) < limits::NEAR_BAND_EDGE && cut <= frame::MAX_BODY_CUT_PX {
+        let smallest = placement.face_width_margin_px.min(placement.eyes_margin_px).min(placement.head_top_margin_px);
+        run.hint(Hint::NearBandEdge, smallest);
+    }
     run.report.frame = Some(frame);
     run.report.placement = Some(placement);
     Ok(Framed { frame, face, image, alpha, work })

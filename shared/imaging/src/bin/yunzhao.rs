@@ -102,10 +102,15 @@ fn standardize(args: &Args, models: &Models) -> ExitCode {
             continue;
         }
         let codes: Vec<&str> = out.report.reasons.iter().map(|r| r.as_str()).collect();
-        let hints: Vec<String> =
-            out.report.hints.iter().map(|h| serde_json::to_value(h.code).map(|v| v.to_string()).unwrap_or_default()).collect();
+        let hints: Vec<String> = out
+            .report
+            .hints
+            .iter()
+            .map(|h| serde_json::to_value(h.code).map(|v| v.to_string()).unwrap_or_default())
+            .collect();
         let verdict = if out.report.passed { "passed".to_owned() } else { format!("failed: {}", codes.join(", ")) };
-        let hints = if hints.is_empty() { String::new() } else { format!(" hints: {}", hints.join(", ").replace('"', "")) };
+        let hints =
+            if hints.is_empty() { String::new() } else { format!(" hints: {}", hints.join(", ").replace('"', "")) };
         println!(
             "{}: {verdict}{hints} ({:.0} ms) → {}",
             input.display(),
