@@ -14,9 +14,22 @@ pub mod limits {
     /// The face must be at least this wide in the original: the output's face is 180–300 px,
     /// and more than 3× upscaling shows.
     pub const MIN_FACE_WIDTH_PX: f32 = 80.0;
-    /// A second face counts if it scores this high and is this large relative to the first.
+    /// A second face counts if it scores this high and is either this large relative to the
+    /// first, or at least SECOND_FACE_RELATIVE_WIDTH and within SECOND_FACE_NEAR_FACE_WIDTHS of
+    /// it (centre to centre, in the student's face widths): someone beside or just behind the
+    /// student. A smaller face further away is a crowd in the background.
     pub const SECOND_FACE_SCORE: f32 = 0.8;
+    pub const SECOND_FACE_ALWAYS_RELATIVE_WIDTH: f32 = 0.6;
     pub const SECOND_FACE_RELATIVE_WIDTH: f32 = 0.25;
+    pub const SECOND_FACE_NEAR_FACE_WIDTHS: f32 = 2.5;
+    /// A second face whose sharpness (Laplacian variance at 128 px) is below this share of
+    /// the student's is out of focus: far behind, background.
+    pub const BACKGROUND_FACE_SHARPNESS_RATIO: f32 = 0.25;
+    /// A placement keeping less than this share of a band's width inside it is shown to the
+    /// reviewer as near the band's edge.
+    pub const NEAR_BAND_EDGE: f32 = 0.05;
+    /// A photo taken this many days before its upload is shown to the reviewer as old.
+    pub const MAX_CAPTURE_AGE_DAYS: f32 = 30.0;
     /// Roll beyond this is refused rather than corrected (degrees).
     pub const MAX_ROLL_DEG: f32 = 15.0;
     /// Nose offset from the eye midpoint, as a share of the eye distance (a yaw proxy from
@@ -29,9 +42,13 @@ pub mod limits {
     /// closed ones under 0.1.
     pub const MIN_EYE_OPENNESS: f32 = 0.12;
     /// Inner lip gap over mouth width. Closed lips measure under 0.05; a smile that shows the
-    /// teeth reaches about 0.15 and is left to the reviewer ("natural expression"); talking or
-    /// yawning goes beyond.
-    pub const MAX_MOUTH_OPENNESS: f32 = 0.25;
+    /// teeth measures 0.15–0.29 on real photos (the lips part over the teeth), so the gap alone
+    /// cannot tell a smile from talking: what shows between the lips can. A gap beyond
+    /// MOUTH_GAP_OPEN with a dark inside (the mouth's cavity, not teeth: inside luma below
+    /// MOUTH_DARK_INSIDE of the face's) is an open mouth, and any gap beyond MAX_MOUTH_OPENNESS.
+    pub const MOUTH_GAP_OPEN: f32 = 0.12;
+    pub const MOUTH_DARK_INSIDE: f32 = 0.55;
+    pub const MAX_MOUTH_OPENNESS: f32 = 0.4;
     /// Mean face luma (0–255).
     pub const MIN_FACE_LUMA: f32 = 70.0;
     pub const MAX_FACE_LUMA: f32 = 215.0;
@@ -70,15 +87,185 @@ pub fn check(code: Reason, passed: bool, value: f32, threshold: f32) -> Check {
     Check { code, passed, value, threshold, message, message_zh }
 }
 
-/// Faces that count: the best one, and others that are confident and not tiny beside it.
-pub fn counted_faces(faces: &[Face]) -> usize {
-    let Some(first) = faces.first() else { return 0 };
-    1 + faces[1..]
-        .iter()
-        .filter(|f| {
-            f.score >= limits::SECOND_FACE_SCORE && f.width() >= first.width() * limits::SECOND_FACE_RELATIVE_WIDTH
-        })
-        .count()
+/// The people a photo shows: faces that count as a second person, and faces left to the
+/// background (the matte removes them) but shown to the reviewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct People {
+    pub counted: usize,
+    pub background: usize,
+}
+
+/// Faces that count: the best one, and others that are confident, in focus like it, and
+/// either nearly its size or both not tiny and beside it. A small face far from the student,
+/// or one far out of focus (a crowd behind them), is background. `sharpness[i]` is face i's
+/// (see [`face_sharpness`]); missing values count as in focus.
+pub fn people(faces: &[Face], sharpness: &[f32]) -> People {
+    let Some(first) = faces.first() else { return People { counted: 0, background: 0 } };
+    let sharp = |i: usize| sharpness.get(i).copied().unwrap_or(f32::MAX);
+    let centre = |f: &Face| Point { x: (f.x0 + f.x1) / 2.0, y: (f.y0 + f.y1) / 2.0 };
+    let (c, w) = (centre(first), first.width().max(1.0));
+    let (mut counted, mut background) = (1, 0);
+    for (i, f) in faces.iter().enumerate().skip(1).filter(|(_, f)| f.score >= limits::SECOND_FACE_SCORE) {
+        let relative = f.width() / w;
+        let blurred = sharp(i) < sharp(0) * limits::BACKGROUND_FACE_SHARPNESS_RATIO;
+        let d = centre(f);
+        let apart = ((d.x - c.x).powi(2) + (d.y - c.y).powi(2)).sqrt() / w;
+        let near = apart <= limits::SECOND_FACE_NEAR_FACE_WIDTHS;
+        if !blurred
+            && (relative >= limits::SECOND_FACE_ALWAYS_RELATIVE_WIDTH
+                || (relative >= limits::SECOND_FACE_RELATIVE_WIDTH && near))
+        {
+            counted += 1;
+        } else {
+            background += 1;
+        }
+    }
+    People { counted, background }
+}
+
+/// What the reviewer is shown without an automatic verdict, each with its measured value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hint {
+    /// Faces behind the student, small and away from them: made background. Value: how many.
+    BackgroundFaces,
+    /// No camera data at all (no EXIF make, model or capture time): a screenshot, a re-encode,
+    /// or a photo forwarded through a chat app, which strips it. Value: 1.
+    NoCameraData,
+    /// Taken long before the upload. Value: days between capture and upload.
+    TakenLongAgo,
+    /// Written by software that is not a known camera or phone system (EXIF Software), not
+    /// one of the known beauty or editing apps (those fail `make_up_or_filter`). Value: 1.
+    UnknownSoftware,
+    /// The best placement this photo allows keeps less than NEAR_BAND_EDGE of a band's width
+    /// inside it (tall hair, a tight crop): a second measurement may find it outside. Value:
+    /// the smallest margin, output pixels.
+    NearBandEdge,
+}
+
+impl Hint {
+    pub fn messages(self) -> (&'static str, &'static str) {
+        match self {
+            Hint::BackgroundFaces => (
+                "Other faces far behind the student were replaced by the background: check nobody else shows.",
+                "学生身后远处的其他人脸已作为背景去除，请确认照片中没有其他人。",
+            ),
+            Hint::NoCameraData => (
+                "The file carries no camera data: it may be a screenshot or a re-saved picture, not a live capture.",
+                "文件不含相机信息，可能是截图或再次保存的图片，而非现场拍摄。",
+            ),
+            Hint::TakenLongAgo => (
+                "The photo was taken long before it was uploaded (days shown): check it is recent.",
+                "照片拍摄时间远早于上传时间（显示天数），请确认是近期照片。",
+            ),
+            Hint::NearBandEdge => (
+                "The photo only just fits the size rules (margin in pixels shown): check the hair and eyes sit inside.",
+                "照片仅勉强符合尺寸要求（显示余量像素），请确认头顶和眼睛位置在范围内。",
+            ),
+            Hint::UnknownSoftware => (
+                "The file was last written by software that is not a camera: check it was not retouched.",
+                "文件最后由非相机软件保存，请确认未经修图。",
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HintNote {
+    pub code: Hint,
+    pub value: f32,
+    pub message: &'static str,
+    pub message_zh: &'static str,
+}
+
+pub fn hint(code: Hint, value: f32) -> HintNote {
+    let (message, message_zh) = code.messages();
+    HintNote { code, value, message, message_zh }
+}
+
+/// Beauty and retouching apps as they name themselves in EXIF Software (lower case): the
+/// guides forbid "美颜修图类软件". Matched as substrings.
+pub const BEAUTY_OR_EDITING_APPS: &[&str] = &[
+    "meitu",
+    "美图",
+    "beautycam",
+    "beautyplus",
+    "beauty plus",
+    "美颜",
+    "faceu",
+    "轻颜",
+    "b612",
+    "醒图",
+    "hypic",
+    "picsart",
+    "facetune",
+    "snapseed",
+    "photoshop",
+    "lightroom",
+    "vsco",
+    "ulike",
+    "无他",
+    "美妆",
+    "youcam",
+    "airbrush",
+    "snow",
+];
+
+/// Software that writes phone and camera photos (lower case substrings): not a hint.
+pub const CAMERA_SOFTWARE: &[&str] =
+    &["ios", "ipados", "android", "hdr+", "miui", "harmonyos", "emui", "coloros", "oneui", "ver.", "firmware"];
+
+/// What EXIF Software says of the file: a known beauty or editing app (a rule violation),
+/// something else that is not a camera (a hint), or nothing to say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SoftwareVerdict {
+    BeautyOrEditing,
+    Unknown,
+    Camera,
+}
+
+pub fn software_verdict(software: &str) -> SoftwareVerdict {
+    let s = software.to_lowercase();
+    if BEAUTY_OR_EDITING_APPS.iter().any(|a| s.contains(a)) {
+        SoftwareVerdict::BeautyOrEditing
+    } else if CAMERA_SOFTWARE.iter().any(|c| s.contains(c))
+        || s.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ' ')
+    {
+        // Many phones write only a firmware version number.
+        SoftwareVerdict::Camera
+    } else {
+        SoftwareVerdict::Unknown
+    }
+}
+
+/// Mean luma between the lips (`upper`, `lower` inner-lip midpoints, `width` the mouth's) over
+/// the face's mean luma: teeth are about as bright as skin or brighter, an open mouth's inside
+/// is dark. None when the lips touch.
+pub fn mouth_inside_luma(img: &RgbImage, upper: Point, lower: Point, width: f32, face_luma: f32) -> Option<f32> {
+    let gap = lower.y - upper.y;
+    if gap < 2.0 || face_luma <= 0.0 {
+        return None;
+    }
+    let (cx, cy) = ((upper.x + lower.x) / 2.0, (upper.y + lower.y) / 2.0);
+    let (hw, hh) = ((width * 0.2).max(1.0), (gap * 0.3).max(0.5));
+    let (w, h) = img.dimensions();
+    let (x0, x1) = ((cx - hw).max(0.0) as u32, ((cx + hw) as u32).min(w));
+    let (y0, y1) = ((cy - hh).max(0.0) as u32, ((cy + hh).ceil() as u32).min(h));
+    let (mut sum, mut n) = (0.0, 0.0);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            sum += luma(img.get_pixel(x, y));
+            n += 1.0;
+        }
+    }
+    (n > 0.0).then(|| sum / n / face_luma)
+}
+
+/// Whether the mouth is open (talking, yawning) rather than closed or smiling: see
+/// [`limits::MOUTH_GAP_OPEN`].
+pub fn mouth_open(openness: f32, inside: Option<f32>) -> bool {
+    openness > limits::MAX_MOUTH_OPENNESS
+        || (openness > limits::MOUTH_GAP_OPEN && inside.is_some_and(|l| l < limits::MOUTH_DARK_INSIDE))
 }
 
 /// Nose offset from the eye midpoint along the eye line, over the eye distance.
@@ -236,11 +423,60 @@ mod tests {
 
     #[test]
     fn a_second_face_counts_only_if_confident_and_not_tiny() {
-        assert_eq!(counted_faces(&face(100.0, None)), 1);
-        assert_eq!(counted_faces(&face(100.0, Some((0.95, 150.0)))), 2);
-        assert_eq!(counted_faces(&face(100.0, Some((0.95, 20.0)))), 1);
-        assert_eq!(counted_faces(&face(100.0, Some((0.65, 150.0)))), 1);
-        assert_eq!(counted_faces(&[]), 0);
+        let counted = |f: &[Face]| people(f, &[]).counted;
+        // The second face starts 100 px right of the first's edge: 1.75 face widths apart.
+        assert_eq!(counted(&face(100.0, None)), 1);
+        assert_eq!(counted(&face(100.0, Some((0.95, 150.0)))), 2);
+        assert_eq!(counted(&face(100.0, Some((0.95, 20.0)))), 1);
+        assert_eq!(counted(&face(100.0, Some((0.65, 150.0)))), 1);
+        assert_eq!(counted(&[]), 0);
+    }
+
+    #[test]
+    fn a_small_face_far_behind_the_student_is_background_and_a_near_one_counts() {
+        let student = face(100.0, None).remove(0);
+        let small = |x0: f32, w: f32| Face { x0, x1: x0 + w, y0: 0.0, y1: w * 1.3, score: 0.9, ..student.clone() };
+        // A third of the student's size, 4 face widths away: a crowd.
+        let mut faces = vec![student.clone(), small(900.0, 70.0)];
+        assert_eq!(people(&faces, &[]), People { counted: 1, background: 1 });
+        // The same size right beside the student: a second person.
+        faces.push(small(220.0, 70.0));
+        assert_eq!(people(&faces, &[]), People { counted: 2, background: 1 });
+        // Nearly the student's size counts wherever it is, unless far out of focus.
+        let far_but_big = vec![student.clone(), small(1500.0, 150.0)];
+        assert_eq!(people(&far_but_big, &[]).counted, 2);
+        assert_eq!(people(&far_but_big, &[200.0, 40.0]), People { counted: 1, background: 1 });
+        assert_eq!(people(&far_but_big, &[200.0, 120.0]).counted, 2, "as sharp as the student: a person");
+    }
+
+    #[test]
+    fn an_open_mouth_is_a_gap_with_a_dark_inside_or_a_very_wide_one() {
+        assert!(!mouth_open(0.03, Some(0.2)), "closed lips");
+        assert!(!mouth_open(0.28, Some(0.95)), "a broad smile over bright teeth");
+        assert!(mouth_open(0.2, Some(0.3)), "talking: the inside is dark");
+        assert!(mouth_open(0.5, Some(0.95)), "wide open whatever shows");
+        assert!(!mouth_open(0.2, None));
+        // Teeth (light) between the lips, and a dark inside.
+        let teeth =
+            RgbImage::from_fn(100, 100, |_, y| image::Rgb(if (45..55).contains(&y) { [230; 3] } else { [150; 3] }));
+        let (up, low) = (Point { x: 50.0, y: 45.0 }, Point { x: 50.0, y: 55.0 });
+        let l = mouth_inside_luma(&teeth, up, low, 40.0, 150.0).expect("a gap");
+        assert!(l > 1.4, "{l}");
+        let dark =
+            RgbImage::from_fn(100, 100, |_, y| image::Rgb(if (45..55).contains(&y) { [30; 3] } else { [150; 3] }));
+        assert!(mouth_inside_luma(&dark, up, low, 40.0, 150.0).expect("a gap") < 0.3);
+        assert_eq!(mouth_inside_luma(&dark, up, Point { x: 50.0, y: 46.0 }, 40.0, 150.0), None, "lips touching");
+    }
+
+    #[test]
+    fn software_names_beauty_apps_phones_and_others_apart() {
+        assert_eq!(software_verdict("Meitu"), SoftwareVerdict::BeautyOrEditing);
+        assert_eq!(software_verdict("美图秀秀"), SoftwareVerdict::BeautyOrEditing);
+        assert_eq!(software_verdict("Adobe Photoshop 25.0 (Windows)"), SoftwareVerdict::BeautyOrEditing);
+        assert_eq!(software_verdict("17.1.1"), SoftwareVerdict::Camera);
+        assert_eq!(software_verdict("iOS 17.1"), SoftwareVerdict::Camera);
+        assert_eq!(software_verdict("HDR+ 1.0.540104024zd"), SoftwareVerdict::Camera);
+        assert_eq!(software_verdict("GIMP 2.10.34"), SoftwareVerdict::Unknown);
     }
 
     #[test]

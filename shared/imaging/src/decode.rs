@@ -36,6 +36,42 @@ pub struct Decoded {
     pub orientation: u8,
     /// EXIF LensModel, where the phone wrote one (e.g. "iPhone 13 front camera 2.71mm f/2.2").
     pub lens_model: Option<String>,
+    /// What else the EXIF says about where the file comes from.
+    pub camera: Camera,
+}
+
+/// The EXIF fields that tell a live capture from an edited or forwarded picture.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Camera {
+    pub make: Option<String>,
+    pub model: Option<String>,
+    /// EXIF Software: the phone's system version, or the app that last wrote the file.
+    pub software: Option<String>,
+    /// DateTimeOriginal as written ("YYYY:MM:DD HH:MM:SS", the camera's local time).
+    pub taken: Option<String>,
+}
+
+impl Camera {
+    /// Whether any camera data is present at all.
+    pub fn any(&self) -> bool {
+        self.make.is_some() || self.model.is_some() || self.taken.is_some()
+    }
+
+    /// The capture time as a calendar date and time (no zone), where readable.
+    pub fn taken_at(&self) -> Option<(i32, u8, u8, u8, u8, u8)> {
+        let t = self.taken.as_deref()?;
+        let n = |a: usize, b: usize| t.get(a..b)?.parse::<u16>().ok();
+        let (y, mo, d) = (n(0, 4)?, n(5, 7)?, n(8, 10)?);
+        let (h, mi, s) = (n(11, 13).unwrap_or(0), n(14, 16).unwrap_or(0), n(17, 19).unwrap_or(0));
+        ((1..=12).contains(&mo) && (1..=31).contains(&d) && h < 24 && mi < 60 && s < 61).then_some((
+            i32::from(y),
+            mo as u8,
+            d as u8,
+            h as u8,
+            mi as u8,
+            s as u8,
+        ))
+    }
 }
 
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
@@ -67,7 +103,15 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     limits.max_alloc = Some(MAX_PIXELS * 4 + 64 * 1024 * 1024);
     decoder.set_limits(limits).map_err(|_| DecodeError::TooManyPixels(w, h))?;
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let lens_model = decoder.exif_metadata().ok().flatten().and_then(lens_model);
+    let exif = decoder.exif_metadata().ok().flatten().and_then(|raw| exif::Reader::new().read_raw(raw).ok());
+    let text = |tag| exif.as_ref().and_then(|e| ascii(e, tag));
+    let lens_model = text(exif::Tag::LensModel);
+    let camera = Camera {
+        make: text(exif::Tag::Make),
+        model: text(exif::Tag::Model),
+        software: text(exif::Tag::Software),
+        taken: text(exif::Tag::DateTimeOriginal),
+    };
     let mut img = DynamicImage::from_decoder(decoder).map_err(|_| DecodeError::Corrupt)?;
     img.apply_orientation(orientation);
     Ok(Decoded {
@@ -76,13 +120,13 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         stored_size: (w, h),
         orientation: orientation_number(orientation),
         lens_model,
+        camera,
     })
 }
 
-/// LensModel from raw EXIF (TIFF-structured) bytes; anything unreadable is simply absent.
-fn lens_model(raw: Vec<u8>) -> Option<String> {
-    let exif = exif::Reader::new().read_raw(raw).ok()?;
-    let field = exif.get_field(exif::Tag::LensModel, exif::In::PRIMARY)?;
+/// An ASCII field of the primary image, trimmed and bounded; anything unreadable is absent.
+fn ascii(exif: &exif::Exif, tag: exif::Tag) -> Option<String> {
+    let field = exif.get_field(tag, exif::In::PRIMARY)?;
     match &field.value {
         exif::Value::Ascii(parts) => {
             let text: String = parts.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect();
@@ -122,6 +166,15 @@ mod tests {
         let mut out = Vec::new();
         RgbImage::new(w, h).write_to(&mut Cursor::new(&mut out), ImageFormat::Png).expect("png");
         out
+    }
+
+    #[test]
+    fn capture_times_are_read_as_written_and_nonsense_is_absent() {
+        let at = |t: &str| Camera { taken: Some(t.into()), ..Camera::default() }.taken_at();
+        assert_eq!(at("2026:11:30 18:05:09"), Some((2026, 11, 30, 18, 5, 9)));
+        assert_eq!(at("2026:13:30 18:05:09"), None);
+        assert_eq!(at("    :  :     :  :  "), None);
+        assert!(!Camera::default().any());
     }
 
     #[test]

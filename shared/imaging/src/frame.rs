@@ -1,11 +1,18 @@
-//! Where the standard photo comes from in the original: one affine map (scale, roll
-//! correction, translation) that puts the eyes level at the spec's eye line, centred, with
-//! the face at the spec's width; and the warp that samples the full-resolution photo
-//! through it.
+//! Where the standard photo comes from in the original, decided in one place.
+//!
+//! A frame is one affine map (scale, roll correction, translation) from the photo to the
+//! output. Framing takes two steps:
+//! 1. [`Frame::analysis`]: a wider view of the same face, upright, holding every placement the
+//!    spec's bands allow; the matte is made on it, so the person is known everywhere the final
+//!    frame could show.
+//! 2. [`fit`]: an explicit search over the bands (face width × eye line, the face centred) for
+//!    the placement that keeps the largest margin inside every band (face width, eye line,
+//!    head top) without showing a part of the person the photo does not have. A placement
+//!    that cannot avoid it is still chosen (the least cut) and reported, never smeared.
 
-use image::{Rgb, RgbImage};
+use image::{GrayImage, Rgb, RgbImage};
 use serde::Serialize;
-use yunzhao_domain::campaign::PhotoSpec;
+use yunzhao_domain::campaign::{Band, PhotoSpec};
 
 use crate::detect::{Face, Point};
 
@@ -22,18 +29,64 @@ pub struct Frame {
     eye_out: Point,
 }
 
-fn mid(b: yunzhao_domain::campaign::Band) -> f32 {
+/// The analysis view's size: the matting network's input (3:4) at 4/3, so the face detector
+/// and the matte both see it well.
+pub const ANALYSIS_W: u32 = 384;
+pub const ANALYSIS_H: u32 = 512;
+
+fn mid(b: Band) -> f32 {
     (b.min + b.max) as f32 / 2.0
 }
 
+fn roll_and_midpoint(face: &Face) -> (f32, Point) {
+    let (l, r) = face.eyes();
+    ((r.y - l.y).atan2(r.x - l.x).to_degrees(), Point { x: (l.x + r.x) / 2.0, y: (l.y + r.y) / 2.0 })
+}
+
 impl Frame {
+    /// The frame at the centre of every band: eyes level at the middle of the eye band,
+    /// centred, the face at the middle of the face-width band.
     pub fn plan(face: &Face, spec: &PhotoSpec) -> Self {
-        let (l, r) = face.eyes();
-        let roll = (r.y - l.y).atan2(r.x - l.x);
-        let eye_src = Point { x: (l.x + r.x) / 2.0, y: (l.y + r.y) / 2.0 };
+        let (roll_deg, eye_src) = roll_and_midpoint(face);
         let scale = mid(spec.face_width) / face.width().max(1.0);
         let eye_out = Point { x: spec.width_px as f32 / 2.0, y: mid(spec.eyes_from_top) };
-        Self { out_w: spec.width_px, out_h: spec.height_px, scale, roll_deg: roll.to_degrees(), eye_src, eye_out }
+        Self { out_w: spec.width_px, out_h: spec.height_px, scale, roll_deg, eye_src, eye_out }
+    }
+
+    /// The upright view around the face that holds every frame [`fit`] may choose: from the
+    /// highest top (eyes lowest, face smallest) to the lowest bottom, at ANALYSIS_W×ANALYSIS_H.
+    pub fn analysis(face: &Face, spec: &PhotoSpec) -> Self {
+        let (roll_deg, eye_src) = roll_and_midpoint(face);
+        let smallest = spec.face_width.min.max(1) as f32 / face.width().max(1.0);
+        // Source pixels the widest frames reach above, below and beside the eyes.
+        let above = spec.eyes_from_top.max as f32 / smallest;
+        let below = (spec.height_px as f32 - spec.eyes_from_top.min as f32) / smallest;
+        let beside = spec.width_px as f32 / 2.0 / smallest;
+        let (w, h) = (ANALYSIS_W as f32, ANALYSIS_H as f32);
+        let scale = (h / (above + below)).min(w / (2.0 * beside));
+        // Vertically: the reach above and below, centred in any height left over.
+        let spare = h - (above + below) * scale;
+        let eye_out = Point { x: w / 2.0, y: above * scale + spare / 2.0 };
+        Self { out_w: ANALYSIS_W, out_h: ANALYSIS_H, scale, roll_deg, eye_src, eye_out }
+    }
+
+    /// The same view turned by a further `degrees` of roll correction about the eyes, and
+    /// centred on `eyes` (a source point) instead.
+    pub fn refined(&self, degrees: f32, eyes: Point) -> Self {
+        Self { roll_deg: self.roll_deg + degrees, eye_src: eyes, ..*self }
+    }
+
+    /// A frame of the spec's size with the same roll: the eyes (`eyes`, source) centred at
+    /// `eye_line` from the top, `scale` output pixels per source pixel.
+    fn placed(&self, spec: &PhotoSpec, eyes: Point, scale: f32, eye_line: f32) -> Self {
+        Self {
+            out_w: spec.width_px,
+            out_h: spec.height_px,
+            scale,
+            roll_deg: self.roll_deg,
+            eye_src: eyes,
+            eye_out: Point { x: spec.width_px as f32 / 2.0, y: eye_line },
+        }
     }
 
     /// Output pixel → source pixel.
@@ -58,49 +111,175 @@ impl Frame {
         self.eye_out.y
     }
 
-    /// The same frame turned by a further `degrees` of roll correction about the eyes.
-    pub fn rolled(&self, degrees: f32) -> Self {
-        Self { roll_deg: self.roll_deg + degrees, ..*self }
+    /// Where the eye midpoint lands across (output pixels from the left).
+    pub fn eye_line_x(&self) -> f32 {
+        self.eye_out.x
     }
 
-    /// The same frame with everything `dy` output pixels lower.
-    pub fn shifted(&self, dy: f32) -> Self {
-        Self { eye_out: Point { x: self.eye_out.x, y: self.eye_out.y + dy }, ..*self }
+    /// The frame re-expressed on a copy of the photo resized by (`fx`, `fy`).
+    fn on_resized(&self, fx: f32, fy: f32) -> Self {
+        Self { scale: self.scale / fx, eye_src: Point { x: self.eye_src.x * fx, y: self.eye_src.y * fy }, ..*self }
     }
 
-    /// How far the frame reaches past the photo's left, right and bottom edges, as a share of
-    /// the frame's size (above the head, the background is made anyway).
-    pub fn overflow(&self, src_w: u32, src_h: u32) -> f32 {
-        let corners =
-            [(0.0, 0.0), (self.out_w as f32, 0.0), (0.0, self.out_h as f32), (self.out_w as f32, self.out_h as f32)];
+    /// How deep (output pixels) the frame reaches past the photo's edges where the person
+    /// continues there: `is_person` is asked at the photo's edge nearest to each point of the
+    /// frame's border that lies outside the photo. Background beyond the photo costs nothing:
+    /// it is made anyway.
+    pub fn body_cut(&self, src_w: u32, src_h: u32, is_person: &dyn Fn(Point) -> bool) -> f32 {
+        let (w, h) = (self.out_w as f32, self.out_h as f32);
+        let (sw, sh) = (src_w as f32, src_h as f32);
+        let step = 4.0;
         let mut worst: f32 = 0.0;
-        for (x, y) in corners {
+        let mut probe = |x: f32, y: f32| {
             let p = self.to_source(x, y);
-            let side = (-p.x).max(p.x - src_w as f32).max(0.0) * self.scale / self.out_w as f32;
-            let bottom = (p.y - src_h as f32).max(0.0) * self.scale / self.out_h as f32;
-            worst = worst.max(side).max(bottom);
+            let q = Point { x: p.x.clamp(0.0, sw - 1.0), y: p.y.clamp(0.0, sh - 1.0) };
+            let depth = ((p.x - q.x).powi(2) + (p.y - q.y).powi(2)).sqrt() * self.scale;
+            if depth > worst && is_person(q) {
+                worst = depth;
+            }
+        };
+        let mut x = 0.5;
+        while x < w {
+            probe(x, 0.5);
+            probe(x, h - 0.5);
+            x += step;
+        }
+        let mut y = 0.5;
+        while y < h {
+            probe(0.5, y);
+            probe(w - 0.5, y);
+            y += step;
         }
         worst
     }
 }
 
-/// The photo reduced once so that no output pixel skips more than two source pixels, and
-/// the frame re-expressed on it; every warp of one photo then samples the small copy.
-pub fn working_source(src: &RgbImage, frame: &Frame) -> (RgbImage, Frame, f32) {
-    if frame.scale >= 0.5 {
-        return (src.clone(), *frame, 1.0);
+/// The person as the analysis view shows them, in source pixels: what [`fit`] places.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject {
+    /// Eye midpoint (source pixels).
+    pub eyes: Point,
+    /// Face width (source pixels, roll-corrected).
+    pub face_width: f32,
+    /// Height of the top of the head (hair included) above the eyes, along the upright axis
+    /// (source pixels).
+    pub top_above_eyes: f32,
+}
+
+/// Where the chosen frame puts the person, and how far inside each band.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Placement {
+    pub face_width_px: f32,
+    pub eyes_from_top_px: f32,
+    pub head_top_px: f32,
+    /// Distance to the nearer edge of each band, output pixels (negative: outside).
+    pub face_width_margin_px: f32,
+    pub eyes_margin_px: f32,
+    pub head_top_margin_px: f32,
+    /// How deep the frame reaches past the photo where the person continues (output pixels).
+    pub body_cut_px: f32,
+    /// Frames tried.
+    pub candidates: u32,
+}
+
+impl Placement {
+    /// The smallest margin as a share of its band's width: the placement's safety.
+    pub fn safety(&self, spec: &PhotoSpec) -> f32 {
+        let share = |m: f32, b: Band| m / (b.max - b.min).max(1) as f32;
+        share(self.face_width_margin_px, spec.face_width)
+            .min(share(self.eyes_margin_px, spec.eyes_from_top))
+            .min(share(self.head_top_margin_px, spec.hairline_from_top))
     }
-    let f = frame.scale * 2.0;
+
+    /// How far outside the bands (as band shares) and past the photo (as frame shares) it is.
+    fn badness(&self, spec: &PhotoSpec) -> f32 {
+        let out = |m: f32, b: Band| (-m).max(0.0) / (b.max - b.min).max(1) as f32;
+        let cut = (self.body_cut_px - MAX_BODY_CUT_PX).max(0.0) / spec.height_px as f32;
+        out(self.face_width_margin_px, spec.face_width)
+            + out(self.eyes_margin_px, spec.eyes_from_top)
+            + out(self.head_top_margin_px, spec.hairline_from_top)
+            + 10.0 * cut
+    }
+}
+
+/// Up to this many output pixels past the photo's edge is interpolation, not a cut.
+pub const MAX_BODY_CUT_PX: f32 = 1.0;
+/// Steps of the search over each of face width and eye line.
+const STEPS: u32 = 41;
+
+fn margin(v: f32, b: Band) -> f32 {
+    (v - b.min as f32).min(b.max as f32 - v)
+}
+
+/// The frame for `subject` on a photo of `src_w`×`src_h`: of every placement with the face at
+/// a width in its band and the eyes in theirs (centred), the one that shows no part of the
+/// person beyond the photo and keeps the largest margin inside all three bands; if none is
+/// clean, the least bad. `view` supplies the roll; `is_person` answers for source points.
+pub fn fit(
+    view: &Frame,
+    subject: &Subject,
+    spec: &PhotoSpec,
+    (src_w, src_h): (u32, u32),
+    is_person: &dyn Fn(Point) -> bool,
+) -> (Frame, Placement) {
+    let (fw, eb) = (spec.face_width, spec.eyes_from_top);
+    let face = subject.face_width.max(1.0);
+    let mut tried = Vec::with_capacity((STEPS * STEPS) as usize);
+    for i in 0..STEPS {
+        let width = fw.min as f32 + (fw.max - fw.min) as f32 * i as f32 / (STEPS - 1) as f32;
+        let scale = width / face;
+        for j in 0..STEPS {
+            let eye_line = eb.min as f32 + (eb.max - eb.min) as f32 * j as f32 / (STEPS - 1) as f32;
+            let head_top = eye_line - subject.top_above_eyes * scale;
+            let p = Placement {
+                face_width_px: width,
+                eyes_from_top_px: eye_line,
+                head_top_px: head_top,
+                face_width_margin_px: margin(width, fw),
+                eyes_margin_px: margin(eye_line, eb),
+                head_top_margin_px: margin(head_top, spec.hairline_from_top),
+                body_cut_px: 0.0,
+                candidates: STEPS * STEPS,
+            };
+            tried.push((view.placed(spec, subject.eyes, scale, eye_line), p));
+        }
+    }
+    // Safest first; the first that cuts nothing wins.
+    tried.sort_by(|a, b| b.1.safety(spec).total_cmp(&a.1.safety(spec)));
+    let mut best: Option<(Frame, Placement)> = None;
+    for (frame, mut p) in tried {
+        p.body_cut_px = frame.body_cut(src_w, src_h, is_person);
+        if p.body_cut_px <= MAX_BODY_CUT_PX && p.safety(spec) >= 0.0 {
+            return (frame, p);
+        }
+        let better = match &best {
+            None => true,
+            Some((_, b)) => p.badness(spec) < b.badness(spec),
+        };
+        if better {
+            best = Some((frame, p));
+        }
+    }
+    // STEPS > 0, so something was tried; the fallback is never reached.
+    best.unwrap_or_else(|| (view.placed(spec, subject.eyes, mid(fw) / face, mid(eb)), Placement::default()))
+}
+
+/// The photo reduced once so that no output pixel of `frames`, nor of a frame at scale
+/// `finest`, skips more than two source pixels, and the frames re-expressed on it; every warp of one photo samples the small copy.
+pub fn working_source<const N: usize>(src: &RgbImage, finest: f32, frames: [&Frame; N]) -> (RgbImage, [Frame; N], f32) {
+    let finest = frames.iter().map(|f| f.scale).fold(finest, f32::max);
+    if finest >= 0.5 {
+        return (src.clone(), frames.map(|f| *f), 1.0);
+    }
+    let f = finest * 2.0;
     let (w, h) = (((src.width() as f32 * f).round() as u32).max(1), ((src.height() as f32 * f).round() as u32).max(1));
     let small = crate::resize::rgb(src, w, h);
     let (fx, fy) = (w as f32 / src.width() as f32, h as f32 / src.height() as f32);
-    let mut fr = *frame;
-    fr.scale /= fx;
-    fr.eye_src = Point { x: frame.eye_src.x * fx, y: frame.eye_src.y * fy };
-    (small, fr, fx)
+    (small, frames.map(|fr| fr.on_resized(fx, fy)), fx)
 }
 
-/// Samples `src` through the frame (bilinear, edges clamped).
+/// Samples `src` through the frame (bilinear). Beyond the photo's edges the nearest edge pixel
+/// is repeated: callers give those pixels no alpha (see [`inside`]), so it never shows.
 pub fn warp(src: &RgbImage, frame: &Frame) -> RgbImage {
     let (w, h) = (src.width() as i64, src.height() as i64);
     let px = |x: i64, y: i64| src.get_pixel(x.clamp(0, w - 1) as u32, y.clamp(0, h - 1) as u32).0;
@@ -117,6 +296,33 @@ pub fn warp(src: &RgbImage, frame: &Frame) -> RgbImage {
             out[k] = (top * (1.0 - ay) + bottom * ay).round().clamp(0.0, 255.0) as u8;
         }
         Rgb(out)
+    })
+}
+
+/// Whether output pixel (x, y) of `frame` shows the photo (within half a pixel of it).
+pub fn inside(frame: &Frame, src_w: u32, src_h: u32, x: u32, y: u32) -> bool {
+    let p = frame.to_source(x as f32 + 0.5, y as f32 + 0.5);
+    let slack = 0.5 / frame.scale.max(1e-6);
+    p.x >= -slack && p.y >= -slack && p.x <= src_w as f32 + slack && p.y <= src_h as f32 + slack
+}
+
+/// The matte of the analysis `view` carried into `frame` (both on the same photo): bilinear,
+/// and zero wherever the frame shows no photo, so what lies beyond the photo is background.
+pub fn matte_into(view: &Frame, matte: &GrayImage, frame: &Frame, src_w: u32, src_h: u32) -> GrayImage {
+    let (mw, mh) = (matte.width() as i64, matte.height() as i64);
+    let (kx, ky) = (mw as f32 / view.out_w as f32, mh as f32 / view.out_h as f32);
+    let at = |x: i64, y: i64| matte.get_pixel(x.clamp(0, mw - 1) as u32, y.clamp(0, mh - 1) as u32)[0] as f32;
+    GrayImage::from_fn(frame.out_w, frame.out_h, |x, y| {
+        if !inside(frame, src_w, src_h, x, y) {
+            return image::Luma([0]);
+        }
+        let q = view.to_output(frame.to_source(x as f32 + 0.5, y as f32 + 0.5));
+        let (fx, fy) = (q.x * kx - 0.5, q.y * ky - 0.5);
+        let (x0, y0) = (fx.floor() as i64, fy.floor() as i64);
+        let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
+        let top = at(x0, y0) * (1.0 - ax) + at(x0 + 1, y0) * ax;
+        let bottom = at(x0, y0 + 1) * (1.0 - ax) + at(x0 + 1, y0 + 1) * ax;
+        image::Luma([(top * (1.0 - ay) + bottom * ay).round().clamp(0.0, 255.0) as u8])
     })
 }
 
@@ -137,10 +343,27 @@ mod tests {
         }
     }
 
+    fn chsi() -> PhotoSpec {
+        PhotoSpec::preset(Preset::Chsi)
+    }
+
+    /// A person in a photo of `w`×`h`: eyes at (1000, eye_y), a face 400 px wide, the head's
+    /// top `top` above the eyes, the body below the chin as wide as the photo.
+    fn subject(eye_y: f32, top: f32) -> Subject {
+        Subject { eyes: Point { x: 1000.0, y: eye_y }, face_width: 400.0, top_above_eyes: top }
+    }
+
+    fn person(eye_y: f32, top: f32) -> impl Fn(Point) -> bool {
+        move |q: Point| {
+            let head = (q.x - 1000.0).abs() < 220.0 && q.y >= eye_y - top;
+            let body = q.y >= eye_y + 300.0;
+            head || body
+        }
+    }
+
     #[test]
     fn level_eyes_land_on_the_spec_eye_line_centred_at_the_spec_face_width() {
-        let spec = PhotoSpec::preset(Preset::Chsi);
-        let f = Frame::plan(&face((900.0, 1000.0), (1100.0, 1000.0), 480.0), &spec);
+        let f = Frame::plan(&face((900.0, 1000.0), (1100.0, 1000.0), 480.0), &chsi());
         assert_eq!(f.scale, 0.5);
         assert_eq!(f.roll_deg, 0.0);
         let eye = f.to_output(Point { x: 1000.0, y: 1000.0 });
@@ -151,29 +374,117 @@ mod tests {
 
     #[test]
     fn a_rolled_head_is_levelled() {
-        let spec = PhotoSpec::preset(Preset::Chsi);
-        let f = Frame::plan(&face((900.0, 950.0), (1100.0, 1050.0), 480.0), &spec);
+        let f = Frame::plan(&face((900.0, 950.0), (1100.0, 1050.0), 480.0), &chsi());
         assert!((f.roll_deg - 26.565).abs() < 0.01, "{}", f.roll_deg);
         let (l, r) = (f.to_output(Point { x: 900.0, y: 950.0 }), f.to_output(Point { x: 1100.0, y: 1050.0 }));
         assert!((l.y - r.y).abs() < 1e-3, "eyes level in the output: {l:?} {r:?}");
     }
 
     #[test]
-    fn overflow_measures_the_frame_past_the_sides_and_bottom_only() {
-        let spec = PhotoSpec::preset(Preset::Chsi);
-        // Eyes near the top of a big photo: the frame reaches above it, which is fine.
-        let f = Frame::plan(&face((900.0, 100.0), (1100.0, 100.0), 480.0), &spec);
-        assert_eq!(f.overflow(2000, 3000), 0.0);
-        // Eyes near the bottom: the body would be cut off.
-        let f = Frame::plan(&face((900.0, 2900.0), (1100.0, 2900.0), 480.0), &spec);
-        assert!(f.overflow(2000, 3000) > 0.3);
+    fn the_analysis_view_holds_every_frame_the_search_may_choose() {
+        for preset in [Preset::Chsi, Preset::Degree, Preset::ResidentIdCard] {
+            let spec = PhotoSpec::preset(preset);
+            let f = face((900.0, 950.0), (1100.0, 1000.0), 400.0);
+            let view = Frame::analysis(&f, &spec);
+            let eyes = view.to_source(view.eye_line_x(), view.eye_line());
+            for width in [spec.face_width.min, spec.face_width.max] {
+                for eye_line in [spec.eyes_from_top.min, spec.eyes_from_top.max] {
+                    let frame = view.placed(&spec, eyes, width as f32 / 400.0, eye_line as f32);
+                    for (x, y) in [(0.0, 0.0), (spec.width_px as f32, 0.0), (0.0, spec.height_px as f32)] {
+                        let p = view.to_output(frame.to_source(x, y));
+                        let (w, h) = (ANALYSIS_W as f32, ANALYSIS_H as f32);
+                        assert!(
+                            (-0.5..=w + 0.5).contains(&p.x) && (-0.5..=h + 0.5).contains(&p.y),
+                            "{preset:?}: corner ({x}, {y}) of a {width}-px face at {eye_line} lands at {p:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn with_room_everywhere_the_frame_sits_at_the_middle_of_every_band() {
+        let spec = chsi();
+        // Head top 0.55 face widths above the eyes: at a 240-px face it lands at 118.
+        let s = subject(1500.0, 220.0);
+        let view = Frame::analysis(&face((900.0, 1500.0), (1100.0, 1500.0), 400.0), &spec);
+        let (_, p) = fit(&view, &s, &spec, (3000, 4000), &person(1500.0, 220.0));
+        assert_eq!(p.body_cut_px, 0.0);
+        for (m, name) in [(p.face_width_margin_px, "face"), (p.eyes_margin_px, "eyes"), (p.head_top_margin_px, "top")] {
+            assert!(m >= 10.0, "{name} margin {m}: {p:?}");
+        }
+        assert!((spec.hairline_from_top.min as f32..=spec.hairline_from_top.max as f32).contains(&p.head_top_px));
+    }
+
+    #[test]
+    fn tall_hair_makes_the_face_smaller_rather_than_leaving_the_band() {
+        let spec = chsi();
+        // A bun: the head's top 1.1 face widths above the eyes.
+        let (eye_y, top) = (1500.0, 440.0);
+        let view = Frame::analysis(&face((900.0, eye_y), (1100.0, eye_y), 400.0), &spec);
+        let (_, p) = fit(&view, &subject(eye_y, top), &spec, (3000, 4000), &person(eye_y, top));
+        assert!(p.head_top_margin_px > 0.0, "the top inside its band: {p:?}");
+        assert!(p.face_width_px < 240.0, "a smaller face than the band's middle: {p:?}");
+        assert!(p.eyes_margin_px > 0.0 && p.face_width_margin_px > 0.0, "{p:?}");
+    }
+
+    #[test]
+    fn a_tight_half_body_photo_is_framed_without_reaching_past_its_bottom() {
+        let spec = chsi();
+        // The photo ends 1.4 face widths below the eyes (560 px): the middle of the bands
+        // would reach 1.6 face widths below (390 px of output at a 240-px face).
+        let (eye_y, top) = (500.0, 220.0);
+        let view = Frame::analysis(&face((900.0, eye_y), (1100.0, eye_y), 400.0), &spec);
+        let centred = view.placed(&spec, Point { x: 1000.0, y: eye_y }, 240.0 / 400.0, 250.0);
+        assert!(centred.body_cut(2000, 1060, &person(eye_y, top)) > 30.0, "the middle would cut the body");
+        let (frame, p) = fit(&view, &subject(eye_y, top), &spec, (2000, 1060), &person(eye_y, top));
+        assert!(p.body_cut_px <= MAX_BODY_CUT_PX, "{p:?}");
+        assert_eq!(frame.body_cut(2000, 1060, &person(eye_y, top)), p.body_cut_px);
+        assert!(p.eyes_margin_px > 0.0 && p.head_top_margin_px > 0.0 && p.face_width_margin_px > 0.0, "{p:?}");
+    }
+
+    #[test]
+    fn a_photo_that_cannot_hold_the_frame_is_reported_as_cut() {
+        let spec = chsi();
+        // The photo ends at the chin.
+        let (eye_y, top) = (500.0, 220.0);
+        let view = Frame::analysis(&face((900.0, eye_y), (1100.0, eye_y), 400.0), &spec);
+        let (_, p) = fit(&view, &subject(eye_y, top), &spec, (2000, 760), &person(eye_y, top));
+        assert!(p.body_cut_px > 20.0, "{p:?}");
+    }
+
+    #[test]
+    fn background_beyond_the_photo_is_no_cut() {
+        let spec = chsi();
+        // The frame reaches far past the photo's top and sides, but only where there is
+        // background; the person ends inside.
+        let eye_y = 300.0;
+        let view = Frame::analysis(&face((900.0, eye_y), (1100.0, eye_y), 400.0), &spec);
+        let frame = view.placed(&spec, Point { x: 1000.0, y: eye_y }, 0.5, 280.0);
+        let nobody = |_: Point| false;
+        assert_eq!(frame.body_cut(1300, 2000, &nobody), 0.0);
+        assert!(frame.body_cut(1300, 2000, &|_: Point| true) > 100.0);
+    }
+
+    #[test]
+    fn the_matte_beyond_the_photo_is_background_and_inside_it_is_carried_over() {
+        let spec = chsi();
+        let view = Frame::analysis(&face((900.0, 300.0), (1100.0, 300.0), 400.0), &spec);
+        let all = GrayImage::from_pixel(ANALYSIS_W, ANALYSIS_H, image::Luma([255]));
+        let frame = view.placed(&spec, Point { x: 1000.0, y: 300.0 }, 0.6, 250.0);
+        // The photo begins 100 px above the eyes: the frame's top rows show none of it.
+        let alpha = matte_into(&view, &all, &frame, 2000, 3000);
+        let above = frame.to_output(Point { x: 1000.0, y: 0.0 }).y;
+        assert!(above > 10.0, "{above}");
+        assert_eq!(alpha.get_pixel(240, (above - 5.0) as u32)[0], 0);
+        assert_eq!(alpha.get_pixel(240, (above + 5.0) as u32)[0], 255);
     }
 
     #[test]
     fn warp_of_a_uniform_image_is_uniform_at_the_output_size() {
-        let spec = PhotoSpec::preset(Preset::Chsi);
         let src = RgbImage::from_pixel(2000, 3000, Rgb([10, 20, 30]));
-        let f = Frame::plan(&face((900.0, 1000.0), (1100.0, 1000.0), 240.0), &spec);
+        let f = Frame::plan(&face((900.0, 1000.0), (1100.0, 1000.0), 240.0), &chsi());
         let out = warp(&src, &f);
         assert_eq!(out.dimensions(), (480, 640));
         assert!(out.pixels().all(|p| p.0 == [10, 20, 30]));

@@ -15,5 +15,5 @@ pub mod models;
 pub mod pipeline;
 pub mod resize;
 
-pub use models::Models;
-pub use pipeline::{Output, PipelineError, Report, run_pipeline};
+pub use models::{Models, use_threads};
+pub use pipeline::{Options, Output, PipelineError, Report, run_pipeline, run_pipeline_with};

@@ -45,21 +45,13 @@ pub fn composite(frame: &RgbImage, alpha: &GrayImage, bg: [u8; 3]) -> RgbImage {
     })
 }
 
-/// The matte moved `dy` rows down: rows entering at the top are background, rows entering at
-/// the bottom continue the body (the last row repeated).
-pub fn shift(alpha: &GrayImage, dy: i32) -> GrayImage {
+/// The first row from the top where the person (alpha > ½) covers more than a twelfth of
+/// columns `x0..x1` (the face's): the top of the head, hair and a bun included.
+pub fn head_top_over(alpha: &GrayImage, x0: u32, x1: u32) -> Option<u32> {
     let (w, h) = alpha.dimensions();
-    GrayImage::from_fn(w, h, |x, y| {
-        let src = y as i32 - dy;
-        if src < 0 { Luma([0]) } else { *alpha.get_pixel(x, (src as u32).min(h - 1)) }
-    })
-}
-
-/// The first row from the top where the person (alpha > ½) appears in the middle third of
-/// the width: the top of the head.
-pub fn head_top(alpha: &GrayImage) -> Option<u32> {
-    let (w, h) = alpha.dimensions();
-    (0..h).find(|&y| (w / 3..2 * w / 3).filter(|&x| alpha.get_pixel(x, y)[0] > 127).count() as u32 > w / 30)
+    let (x0, x1) = (x0.min(w), x1.min(w));
+    let need = ((x1.saturating_sub(x0)) / 12).max(1);
+    (0..h).find(|&y| (x0..x1).filter(|&x| alpha.get_pixel(x, y)[0] > 127).count() as u32 >= need)
 }
 
 #[cfg(test)]
@@ -76,19 +68,18 @@ mod tests {
     }
 
     #[test]
-    fn head_top_is_the_first_row_with_the_person_in_the_middle() {
-        let alpha = GrayImage::from_fn(90, 120, |x, y| Luma([if y >= 40 && (30..60).contains(&x) { 255 } else { 0 }]));
-        assert_eq!(head_top(&alpha), Some(40));
-        assert_eq!(head_top(&GrayImage::new(90, 120)), None);
-    }
-
-    #[test]
-    fn shifting_down_brings_in_background_and_up_repeats_the_body() {
-        let alpha = GrayImage::from_fn(2, 4, |_, y| Luma([if y >= 2 { 255 } else { 0 }]));
-        let down = shift(&alpha, 1);
-        assert_eq!((down.get_pixel(0, 0)[0], down.get_pixel(0, 2)[0], down.get_pixel(0, 3)[0]), (0, 0, 255));
-        let up = shift(&alpha, -2);
-        assert_eq!((up.get_pixel(0, 0)[0], up.get_pixel(0, 3)[0]), (255, 255));
+    fn head_top_is_the_first_row_with_the_person_over_the_face_columns() {
+        // A head from row 40, and a narrow bun (a tenth of the face's columns) from row 20.
+        let alpha = GrayImage::from_fn(90, 120, |x, y| {
+            let head = y >= 40 && (30..60).contains(&x);
+            let bun = y >= 20 && (43..47).contains(&x);
+            Luma([if head || bun { 255 } else { 0 }])
+        });
+        assert_eq!(head_top_over(&alpha, 30, 60), Some(20));
+        // A shoulder-high object beside the face's columns is not the head.
+        let beside = GrayImage::from_fn(90, 120, |x, y| Luma([if y >= 10 && x < 20 { 255 } else { 0 }]));
+        assert_eq!(head_top_over(&beside, 30, 60), None);
+        assert_eq!(head_top_over(&GrayImage::new(90, 120), 30, 60), None);
     }
 
     #[test]

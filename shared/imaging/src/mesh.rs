@@ -107,6 +107,11 @@ pub struct FaceMesh {
     pub eye_openness: f32,
     /// Inner lip gap over mouth width.
     pub mouth_openness: f32,
+    /// The inner lips' midpoints (upper, lower) and the mouth's width, for looking inside.
+    #[serde(skip)]
+    pub inner_lips: (Point, Point),
+    #[serde(skip)]
+    pub mouth_width: f32,
     /// Head turned left/right and nodding up/down (degrees, 0 = facing the camera).
     pub yaw_deg: f32,
     pub pitch_deg: f32,
@@ -135,7 +140,9 @@ pub fn measure(presence: f32, pt: &dyn Fn(usize) -> P3) -> FaceMesh {
     let corners = |e: [usize; 4]| (Point { x: pt(e[0]).x, y: pt(e[0]).y }, Point { x: pt(e[1]).x, y: pt(e[1]).y });
     let eye_openness = eye(idx::EYES[0]).min(eye(idx::EYES[1]));
     let m = idx::MOUTH;
-    let mouth_openness = dist(pt(m[2]), pt(m[3])) / dist(pt(m[0]), pt(m[1])).max(1.0);
+    let mouth_width = dist(pt(m[0]), pt(m[1]));
+    let mouth_openness = dist(pt(m[2]), pt(m[3])) / mouth_width.max(1.0);
+    let flat = |p: P3| Point { x: p.x, y: p.y };
     let (l, r) = (pt(idx::CHEEKS[0]), pt(idx::CHEEKS[1]));
     // Turning the head moves one cheek towards the camera and the other away.
     let yaw_deg = (r.z - l.z).atan2(r.x - l.x).to_degrees();
@@ -146,6 +153,8 @@ pub fn measure(presence: f32, pt: &dyn Fn(usize) -> P3) -> FaceMesh {
         eye_corners: [corners(idx::EYES[0]), corners(idx::EYES[1])],
         eye_openness,
         mouth_openness,
+        inner_lips: (flat(pt(m[2])), flat(pt(m[3]))),
+        mouth_width,
         yaw_deg,
         pitch_deg,
         forehead_top: Point { x: top.x, y: top.y },

@@ -75,6 +75,13 @@ fn as_vec(v: &TValue) -> Result<Vec<f32>, InferenceError> {
     Ok(view.iter().copied().collect())
 }
 
+/// Runs the networks' matrix products on `threads` threads from now on (1 = the calling
+/// thread only), for every model of the process.
+pub fn use_threads(threads: usize) {
+    use tract_linalg::multithread::{Executor, set_default_executor};
+    set_default_executor(if threads > 1 { Executor::multithread(threads) } else { Executor::SingleThread });
+}
+
 impl Models {
     /// Loads the detector, the face mesh and the matting network from `dir` (see models/).
     pub fn load(dir: &Path) -> Result<Self, ModelError> {

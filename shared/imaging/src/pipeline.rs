@@ -1,19 +1,19 @@
 //! `run_pipeline`: bytes + spec → standard photo, preview, cut-out and a report of every
 //! measurement and check. A file that is not a photo, or has no usable face, ends with a
-//! report and no photo; only a broken model is an error.
+//! report and no photo; only a broken model (or a passed deadline) is an error.
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::time::Instant;
 
-use image::{ImageFormat, RgbaImage};
+use image::{GrayImage, ImageFormat, RgbImage, RgbaImage};
 use serde::Serialize;
 use yunzhao_domain::campaign::PhotoSpec;
 use yunzhao_domain::photo::Reason;
 
-use crate::checks::{self, Check, Rect, check, limits};
+use crate::checks::{self, Check, Hint, HintNote, Rect, check, limits};
 use crate::detect::{Face, Point};
-use crate::frame::{self, Frame};
+use crate::frame::{self, Frame, Placement};
 use crate::mesh::{self, FaceMesh};
 use crate::models::{InferenceError, Models};
 use crate::{decode, encode, matte};
@@ -22,6 +22,9 @@ use crate::{decode, encode, matte};
 pub enum PipelineError {
     #[error(transparent)]
     Inference(#[from] InferenceError),
+    /// The deadline passed after this stage; nothing was written.
+    #[error("the deadline passed after the {0} stage")]
+    Deadline(&'static str),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -54,9 +57,13 @@ pub struct Report {
     pub input: InputInfo,
     pub faces: Vec<Face>,
     pub frame: Option<Frame>,
+    /// Where the frame put the person and the margin kept inside each band.
+    pub placement: Option<Placement>,
     pub mesh: Option<FaceMesh>,
     pub measurements: BTreeMap<&'static str, f32>,
     pub checks: Vec<Check>,
+    /// What reviewers should look at: measured, not judged automatically.
+    pub hints: Vec<HintNote>,
     pub output: Option<OutputInfo>,
     pub timings_ms: BTreeMap<&'static str, f64>,
 }
@@ -77,12 +84,42 @@ struct Run {
     report: Report,
     started: Instant,
     stage: Instant,
+    deadline: Option<Instant>,
 }
 
 impl Run {
-    fn lap(&mut self, name: &'static str) {
+    fn new(bytes: usize, deadline: Option<Instant>) -> Self {
+        let now = Instant::now();
+        let input = InputInfo { bytes, format: None, width: 0, height: 0, exif_orientation: 1, lens_model: None };
+        let report = Report {
+            passed: false,
+            reasons: Vec::new(),
+            input,
+            faces: Vec::new(),
+            frame: None,
+            placement: None,
+            mesh: None,
+            measurements: BTreeMap::new(),
+            checks: Vec::new(),
+            hints: Vec::new(),
+            output: None,
+            timings_ms: BTreeMap::new(),
+        };
+        Self { report, started: now, stage: now, deadline }
+    }
+
+    /// Ends a stage: its time goes into the report; past the deadline, the run stops here.
+    fn lap(&mut self, name: &'static str) -> Result<(), PipelineError> {
         self.report.timings_ms.insert(name, self.stage.elapsed().as_secs_f64() * 1000.0);
         self.stage = Instant::now();
+        match self.deadline {
+            Some(d) if self.stage >= d => Err(PipelineError::Deadline(name)),
+            _ => Ok(()),
+        }
+    }
+
+    fn hint(&mut self, hint: Hint, value: f32) {
+        self.report.hints.push(checks::hint(hint, value));
     }
 
     fn check(&mut self, code: Reason, passed: bool, value: f32, threshold: f32) {
@@ -127,39 +164,52 @@ fn face_rect(frame: &Frame, face: &Face) -> Rect {
 }
 
 pub fn run_pipeline(bytes: &[u8], spec: &PhotoSpec, models: &Models) -> Result<Output, PipelineError> {
-    let now = Instant::now();
-    let mut run = Run {
-        report: Report {
-            passed: false,
-            reasons: Vec::new(),
-            input: InputInfo {
-                bytes: bytes.len(),
-                format: None,
-                width: 0,
-                height: 0,
-                exif_orientation: 1,
-                lens_model: None,
-            },
-            faces: Vec::new(),
-            frame: None,
-            mesh: None,
-            measurements: BTreeMap::new(),
-            checks: Vec::new(),
-            output: None,
-            timings_ms: BTreeMap::new(),
-        },
-        started: now,
-        stage: now,
-    };
+    run_pipeline_with(bytes, spec, models, &Options::default())
+}
 
-    let decoded = match decode::decode(bytes) {
-        Ok(d) => d,
-        Err(_) => {
-            run.check(Reason::NotAPhoto, false, 0.0, 0.0);
-            return Ok(run.finish(None));
-        }
+/// What the caller knows beyond the bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Past this, checked between stages, the run stops with [`PipelineError::Deadline`].
+    pub deadline: Option<Instant>,
+    /// When the photo was uploaded: a capture long before it is shown to the reviewer.
+    pub uploaded_at: Option<time::OffsetDateTime>,
+}
+
+/// The pipeline as a chain of stages (decode → one face → framing → face mesh → composite →
+/// checks → outputs), each recording its own checks.
+pub fn run_pipeline_with(
+    bytes: &[u8],
+    spec: &PhotoSpec,
+    models: &Models,
+    options: &Options,
+) -> Result<Output, PipelineError> {
+    let mut run = Run::new(bytes.len(), options.deadline);
+    let Some(decoded) = decode_stage(&mut run, bytes) else { return Ok(run.finish(None)) };
+    provenance_checks(&mut run, &decoded.camera, options.uploaded_at);
+    run.lap("decode")?;
+    let Some(face) = face_stage(&mut run, models, &decoded)? else { return Ok(run.finish(None)) };
+    run.lap("detect")?;
+    let framed = framing_stage(&mut run, models, &decoded.image, &face, spec)?;
+    run.lap("frame")?;
+    mesh_stage(&mut run, models, &framed)?;
+    run.lap("mesh")?;
+    let bg = [spec.background.0, spec.background.1, spec.background.2];
+    let standard = matte::composite(&framed.image, &framed.alpha, bg);
+    run.lap("composite")?;
+    check_stage(&mut run, &framed, bg);
+    run.lap("checks")?;
+    let photos = output_stage(&mut run, &framed, &standard, spec);
+    run.lap("encode")?;
+    Ok(run.finish(Some(photos)))
+}
+
+fn decode_stage(run: &mut Run, bytes: &[u8]) -> Option<decode::Decoded> {
+    let Ok(decoded) = decode::decode(bytes) else {
+        run.check(Reason::NotAPhoto, false, 0.0, 0.0);
+        return None;
     };
-    let img = decoded.image;
+    let img = &decoded.image;
     run.report.input = InputInfo {
         bytes: bytes.len(),
         format: Some(decoded.format),
@@ -168,7 +218,6 @@ pub fn run_pipeline(bytes: &[u8], spec: &PhotoSpec, models: &Models) -> Result<O
         exif_orientation: decoded.orientation,
         lens_model: decoded.lens_model.clone(),
     };
-    run.lap("decode");
     let short = img.width().min(img.height());
     run.check(
         Reason::LowResolution,
@@ -176,107 +225,200 @@ pub fn run_pipeline(bytes: &[u8], spec: &PhotoSpec, models: &Models) -> Result<O
         short as f32,
         limits::MIN_SHORT_SIDE_PX as f32,
     );
+    Some(decoded)
+}
 
-    let faces = models.detect(&img)?;
-    run.lap("detect");
-    let counted = checks::counted_faces(&faces);
-    run.report.measurements.insert("faces", counted as f32);
-    run.report.faces = faces.iter().take(counted).cloned().collect();
-    if counted == 0 {
+/// Where the file comes from, as its EXIF says: a known beauty or editing app fails the
+/// make-up-or-filter rule; no camera data, other software or an old capture are hints (chat
+/// apps strip EXIF, so its absence alone proves nothing).
+fn provenance_checks(run: &mut Run, camera: &decode::Camera, uploaded_at: Option<time::OffsetDateTime>) {
+    match camera.software.as_deref().map(checks::software_verdict) {
+        Some(checks::SoftwareVerdict::BeautyOrEditing) => run.check(Reason::MakeUpOrFilter, false, 1.0, 0.0),
+        Some(checks::SoftwareVerdict::Unknown) => run.hint(Hint::UnknownSoftware, 1.0),
+        _ => {}
+    }
+    if !camera.any() {
+        run.hint(Hint::NoCameraData, 1.0);
+    }
+    let taken = camera.taken_at().and_then(|(y, mo, d, h, mi, s)| {
+        let date = time::Date::from_calendar_date(y, time::Month::try_from(mo).ok()?, d).ok()?;
+        Some(time::PrimitiveDateTime::new(date, time::Time::from_hms(h, mi, s).ok()?))
+    });
+    if let (Some(taken), Some(up)) = (taken, uploaded_at) {
+        // Phones write local time; the students are in China.
+        let local = up.to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
+        let days = (time::PrimitiveDateTime::new(local.date(), local.time()) - taken).as_seconds_f32() / 86_400.0;
+        run.report.measurements.insert("days_since_capture", days);
+        if days > limits::MAX_CAPTURE_AGE_DAYS {
+            run.hint(Hint::TakenLongAgo, days.floor());
+        }
+    }
+}
+
+/// The one face the photo is of, or None (with the check that says why).
+fn face_stage(run: &mut Run, models: &Models, decoded: &decode::Decoded) -> Result<Option<Face>, PipelineError> {
+    let img = &decoded.image;
+    let faces = models.detect(img)?;
+    let sharpness: Vec<f32> = faces.iter().map(|f| checks::face_sharpness(img, f)).collect();
+    let people = checks::people(&faces, &sharpness);
+    if let Some(sharpest) = sharpness.iter().skip(1).copied().reduce(f32::max) {
+        run.report.measurements.insert("other_face_sharpness_ratio", sharpest / sharpness[0].max(1e-3));
+    }
+    run.report.measurements.insert("faces", people.counted as f32);
+    run.report.faces = faces.iter().take(1).cloned().collect();
+    if people.counted == 0 {
         run.check(Reason::NoFace, false, 0.0, 1.0);
-        return Ok(run.finish(None));
+        return Ok(None);
     }
-    run.check(Reason::MultipleFaces, counted == 1, counted as f32, 1.0);
-    if counted > 1 {
-        return Ok(run.finish(None));
+    if people.background > 0 {
+        run.hint(Hint::BackgroundFaces, people.background as f32);
     }
-    let face = &faces[0];
+    run.check(Reason::MultipleFaces, people.counted == 1, people.counted as f32, 1.0);
+    if people.counted > 1 {
+        run.report.faces = faces;
+        return Ok(None);
+    }
+    let face = faces[0].clone();
     run.check(Reason::FaceTooSmall, face.width() >= limits::MIN_FACE_WIDTH_PX, face.width(), limits::MIN_FACE_WIDTH_PX);
     let share = face.width() / img.width() as f32;
     run.report.measurements.insert("face_share_of_width", share);
     let is_selfie = checks::selfie(decoded.lens_model.as_deref(), share);
     run.check(Reason::Selfie, !is_selfie, share, limits::MAX_SELFIE_FACE_SHARE);
-    let turn = checks::nose_offset(face);
+    let turn = checks::nose_offset(&face);
     run.check(Reason::HeadTurned, turn.abs() <= limits::MAX_NOSE_OFFSET, turn, limits::MAX_NOSE_OFFSET);
+    Ok(Some(face))
+}
 
-    let planned = Frame::plan(face, spec);
-    // From here on, work on a copy reduced once to about twice the output's scale.
-    let (work, mut frame, f) = frame::working_source(&img, &planned);
-    let face = &face.scaled(f);
-    let mut framed = frame::warp(&work, &frame);
-    // Landmarks on a rolled face lean towards upright: measure the roll left in the frame
-    // once more and correct it too.
-    if let Some(again) = models.detect(&framed)?.first() {
+/// The photo framed to the spec, with its matte, and what framing measured.
+struct Framed {
+    frame: Frame,
+    /// The face on the working copy of the photo that `frame` samples.
+    face: Face,
+    image: RgbImage,
+    alpha: GrayImage,
+    /// The working copy (for measurements at the photo's own resolution).
+    work: RgbImage,
+}
+
+/// Framing: the upright analysis view around the face (its roll measured once more there),
+/// the matte on that view, the head's top from the matte, the search over the bands
+/// (`frame::fit`), then one warp of the final frame, the matte carried into it.
+fn framing_stage(
+    run: &mut Run,
+    models: &Models,
+    img: &RgbImage,
+    face: &Face,
+    spec: &PhotoSpec,
+) -> Result<Framed, PipelineError> {
+    let first = Frame::analysis(face, spec);
+    let finest = spec.face_width.max as f32 / face.width().max(1.0);
+    let (work, [mut view], f) = frame::working_source(img, finest, [&first]);
+    let src = work.dimensions();
+    let face = face.scaled(f);
+    let mut seen = frame::warp(&work, &view);
+    // Landmarks on a rolled face lean towards upright: measure the roll left in the upright
+    // view and correct it too; the face found there also gives the width and the eyes.
+    let mut face_width = face.width();
+    if let Some(again) = models.detect(&seen)?.into_iter().min_by(|a, b| {
+        let d = |f: &Face| {
+            let (l, r) = f.eyes();
+            ((l.x + r.x) / 2.0 - view.eye_line_x()).abs() + ((l.y + r.y) / 2.0 - view.eye_line()).abs()
+        };
+        d(a).total_cmp(&d(b))
+    }) {
         let (l, r) = again.eyes();
         let residual = (r.y - l.y).atan2(r.x - l.x).to_degrees();
-        if residual.abs() > 0.5 {
-            frame = frame.rolled(residual);
-            framed = frame::warp(&work, &frame);
-        }
         run.report.measurements.insert("residual_roll_deg", residual);
+        let eyes = view.to_source((l.x + r.x) / 2.0, (l.y + r.y) / 2.0);
+        face_width = again.width() / view.scale;
+        view = view.refined(if residual.abs() > 0.5 { residual } else { 0.0 }, eyes);
+        seen = frame::warp(&work, &view);
     }
-    run.check(Reason::HeadTilted, frame.roll_deg.abs() <= limits::MAX_ROLL_DEG, frame.roll_deg, limits::MAX_ROLL_DEG);
-    let overflow = frame.overflow(work.width(), work.height());
-    run.check(Reason::CropOutOfFrame, overflow <= limits::MAX_OVERFLOW, overflow, limits::MAX_OVERFLOW);
-    run.lap("frame");
+    let roll = view.roll_deg;
+    run.check(Reason::HeadTilted, roll.abs() <= limits::MAX_ROLL_DEG, roll, limits::MAX_ROLL_DEG);
+    let seen_alpha = models.matte(&seen)?;
+    run.lap("matte")?;
 
-    let (x0, y0, x1, y1) = face_box(&frame, face);
-    if let Some(m) = models.mesh(&framed, mesh::Crop::around(x0, y0, x1, y1))? {
+    // The top of the head (hair included) over the face's columns in the upright view.
+    let half = face_width * view.scale / 2.0;
+    let cx = view.eye_line_x();
+    let top = matte::head_top_over(&seen_alpha, (cx - half).max(0.0) as u32, (cx + half) as u32);
+    let top_row = top.map_or(view.eye_line() - 0.8 * face_width * view.scale, |t| t as f32);
+    run.report.measurements.insert("hair_reaches_view_top", f32::from(top == Some(0)));
+    let subject = frame::Subject {
+        eyes: view.to_source(cx, view.eye_line()),
+        face_width,
+        top_above_eyes: (view.eye_line() - top_row) / view.scale,
+    };
+    let is_person = |q: Point| {
+        let p = view.to_output(q);
+        let (x, y) = (p.x.clamp(0.0, view.out_w as f32 - 1.0) as u32, p.y.clamp(0.0, view.out_h as f32 - 1.0) as u32);
+        seen_alpha.get_pixel(x, y)[0] > 127
+    };
+    let (frame, placement) = frame::fit(&view, &subject, spec, src, &is_person);
+    let image = frame::warp(&work, &frame);
+    let alpha = frame::matte_into(&view, &seen_alpha, &frame, src.0, src.1);
+
+    let m = &mut run.report.measurements;
+    m.insert("eyes_from_top_px", placement.eyes_from_top_px);
+    m.insert("face_width_px", placement.face_width_px);
+    m.insert("head_top_px", placement.head_top_px);
+    m.insert("eyes_margin_px", placement.eyes_margin_px);
+    m.insert("face_width_margin_px", placement.face_width_margin_px);
+    m.insert("head_top_margin_px", placement.head_top_margin_px);
+    m.insert("body_cut_px", placement.body_cut_px);
+    let cut = placement.body_cut_px;
+    run.check(Reason::CropOutOfFrame, cut <= frame::MAX_BODY_CUT_PX, cut, frame::MAX_BODY_CUT_PX);
+    let band = spec.hairline_from_top;
+    let head_top = placement.head_top_px;
+    run.check(
+        Reason::CropOutOfFrame,
+        (band.min as f32..=band.max as f32).contains(&head_top) && top != Some(0),
+        head_top,
+        band.min as f32,
+    );
+    if placement.safety(spec) < limits::NEAR_BAND_EDGE && cut <= frame::MAX_BODY_CUT_PX {
+        let smallest = placement.face_width_margin_px.min(placement.eyes_margin_px).min(placement.head_top_margin_px);
+        run.hint(Hint::NearBandEdge, smallest);
+    }
+    run.report.frame = Some(frame);
+    run.report.placement = Some(placement);
+    Ok(Framed { frame, face, image, alpha, work })
+}
+
+fn mesh_stage(run: &mut Run, models: &Models, framed: &Framed) -> Result<(), PipelineError> {
+    let (x0, y0, x1, y1) = face_box(&framed.frame, &framed.face);
+    if let Some(m) = models.mesh(&framed.image, mesh::Crop::around(x0, y0, x1, y1))? {
         run.check(Reason::HeadTurned, m.yaw_deg.abs() <= limits::MAX_YAW_DEG, m.yaw_deg, limits::MAX_YAW_DEG);
         run.check(Reason::HeadTurned, m.pitch_deg.abs() <= limits::MAX_PITCH_DEG, m.pitch_deg, limits::MAX_PITCH_DEG);
         let (eyes, mouth) = (m.eye_openness, m.mouth_openness);
         run.check(Reason::EyesClosed, eyes >= limits::MIN_EYE_OPENNESS, eyes, limits::MIN_EYE_OPENNESS);
-        run.check(Reason::MouthOpen, mouth <= limits::MAX_MOUTH_OPENNESS, mouth, limits::MAX_MOUTH_OPENNESS);
+        let (face_luma, _, _) = checks::face_lighting(&framed.image, face_rect(&framed.frame, &framed.face));
+        let inside = checks::mouth_inside_luma(&framed.image, m.inner_lips.0, m.inner_lips.1, m.mouth_width, face_luma);
+        if let Some(l) = inside {
+            run.report.measurements.insert("mouth_inside_luma", l);
+        }
+        let open = checks::mouth_open(mouth, inside);
+        run.check(Reason::MouthOpen, !open, mouth, limits::MOUTH_GAP_OPEN);
         run.report.mesh = Some(m);
     }
-    run.lap("mesh");
+    Ok(())
+}
 
-    let mut alpha = models.matte(&framed)?;
-    run.lap("matte");
-    // Hair varies: move the frame vertically so the top of the head lands in the spec's
-    // band, as far as the eye band allows.
-    if let Some(top) = matte::head_top(&alpha) {
-        let (hair, eyes) = (spec.hairline_from_top, spec.eyes_from_top);
-        let margin = (hair.max - hair.min) as f32 / 4.0;
-        let want = (top as f32).clamp(hair.min as f32 + margin, hair.max as f32 - margin);
-        let eye = frame.eye_line();
-        let dy = (want - top as f32).clamp(eyes.min as f32 - eye, eyes.max as f32 - eye).round();
-        if dy != 0.0 {
-            frame = frame.shifted(dy);
-            framed = frame::warp(&work, &frame);
-            alpha = matte::shift(&alpha, dy as i32);
-        }
-        run.report.measurements.insert("frame_shift_px", dy);
-    }
-    run.report.frame = Some(frame);
-    let bg = [spec.background.0, spec.background.1, spec.background.2];
-    let standard = matte::composite(&framed, &alpha, bg);
-    run.lap("composite");
-
-    let head_top = matte::head_top(&alpha).unwrap_or(0) as f32;
-    run.report.measurements.insert("head_top_px", head_top);
-    let band = spec.hairline_from_top;
-    run.check(
-        Reason::CropOutOfFrame,
-        (band.min as f32..=band.max as f32).contains(&head_top),
-        head_top,
-        band.min as f32,
-    );
-    run.report.measurements.insert("eyes_from_top_px", frame.eye_line());
-    run.report.measurements.insert("face_width_px", face.width() * frame.scale);
-
-    let rect = face_rect(&frame, face);
-    let (mean, left, right) = checks::face_lighting(&framed, rect);
+fn check_stage(run: &mut Run, framed: &Framed, bg: [u8; 3]) {
+    let (frame, face) = (&framed.frame, &framed.face);
+    let rect = face_rect(frame, face);
+    let (mean, left, right) = checks::face_lighting(&framed.image, rect);
     run.report.measurements.insert("face_luma", mean);
     run.check(Reason::Underexposed, mean >= limits::MIN_FACE_LUMA, mean, limits::MIN_FACE_LUMA);
     run.check(Reason::Overexposed, mean <= limits::MAX_FACE_LUMA, mean, limits::MAX_FACE_LUMA);
     let ratio = left.max(right) / left.min(right).max(1.0);
     run.check(Reason::UnevenLighting, ratio <= limits::MAX_LIGHTING_RATIO, ratio, limits::MAX_LIGHTING_RATIO);
-    let sharp = checks::face_sharpness(&work, face);
+    let sharp = checks::face_sharpness(&framed.work, face);
     run.check(Reason::Blurry, sharp >= limits::MIN_SHARPNESS, sharp, limits::MIN_SHARPNESS);
     let chin = frame.to_output(Point { x: (face.x0 + face.x1) / 2.0, y: face.y1 }).y;
     let below = (chin + face.height() * frame.scale * 0.25).max(0.0) as u32;
-    match checks::clothing_colour(&framed, &alpha, below) {
+    match checks::clothing_colour(&framed.image, &framed.alpha, below) {
         Some(c) => {
             let d = checks::colour_distance(c, bg);
             run.check(
@@ -294,18 +436,21 @@ pub fn run_pipeline(bytes: &[u8], spec: &PhotoSpec, models: &Models) -> Result<O
     // Shown to reviewers, not judged automatically: the outline's slope also follows
     // clothing and the body's turn (the astronaut, shoulders square, measures 18°), so the
     // shoulders_not_level decision stays with people.
-    let (fx0, _, fx1, _) = face_box(&frame, face);
-    if let Some(t) = checks::shoulder_tilt(&alpha, (fx0 + fx1) / 2.0, fx1 - fx0, mouth.max(0.0) as u32) {
+    let (fx0, _, fx1, _) = face_box(frame, face);
+    let alpha = &framed.alpha;
+    if let Some(t) = checks::shoulder_tilt(alpha, (fx0 + fx1) / 2.0, fx1 - fx0, mouth.max(0.0) as u32) {
         run.report.measurements.insert("shoulder_slope_deg", t);
     }
-    run.lap("checks");
+}
 
+fn output_stage(run: &mut Run, framed: &Framed, standard: &RgbImage, spec: &PhotoSpec) -> Photos {
     let dpi = u16::try_from(spec.dpi).unwrap_or(300);
-    let encoded = encode::to_kb_range(&standard, spec.min_kb, spec.max_kb, dpi);
-    let preview = crate::resize::rgb(&standard, spec.width_px / 2, spec.height_px / 2);
-    let mut cutout = RgbaImage::new(framed.width(), framed.height());
+    let encoded = encode::to_kb_range(standard, spec.min_kb, spec.max_kb, dpi);
+    let preview = crate::resize::rgb(standard, spec.width_px / 2, spec.height_px / 2);
+    let (image, alpha) = (&framed.image, &framed.alpha);
+    let mut cutout = RgbaImage::new(image.width(), image.height());
     for (x, y, p) in cutout.enumerate_pixels_mut() {
-        let c = framed.get_pixel(x, y).0;
+        let c = image.get_pixel(x, y).0;
         *p = image::Rgba([c[0], c[1], c[2], alpha.get_pixel(x, y)[0]]);
     }
     let mut cutout_png = Vec::new();
@@ -319,9 +464,7 @@ pub fn run_pipeline(bytes: &[u8], spec: &PhotoSpec, models: &Models) -> Result<O
         in_kb_range: encoded.in_range,
         jpeg_quality: encoded.quality,
         dpi: spec.dpi,
-        background: bg,
+        background: [spec.background.0, spec.background.1, spec.background.2],
     });
-    run.lap("encode");
-    let photos = Photos { standard_jpeg: encoded.bytes, preview_jpeg: encode::jpeg(&preview, 80, dpi), cutout_png };
-    Ok(run.finish(Some(photos)))
+    Photos { standard_jpeg: encoded.bytes, preview_jpeg: encode::jpeg(&preview, 80, dpi), cutout_png }
 }

@@ -1,42 +1,14 @@
 //! The pipeline on a real photo (scikit-image's astronaut, fetched by `make models`) and on
 //! photos the tests make from it, one per photo rule; and on files that are not photos.
 
-use std::io::Cursor;
-use std::sync::OnceLock;
+mod common;
 
+use std::io::Cursor;
+
+use common::*;
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
-use yunzhao_domain::campaign::{PhotoSpec, Preset};
 use yunzhao_domain::photo::Reason;
 use yunzhao_imaging::encode::jfif_density;
-use yunzhao_imaging::pipeline::Output;
-use yunzhao_imaging::{Models, run_pipeline};
-
-fn models_dir() -> std::path::PathBuf {
-    std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models")).to_path_buf()
-}
-
-fn models() -> &'static Models {
-    static M: OnceLock<Models> = OnceLock::new();
-    M.get_or_init(|| Models::load(&models_dir()).expect("models (run `make models`)"))
-}
-
-fn astronaut() -> RgbImage {
-    image::open(models_dir().join("astronaut.png")).expect("models/astronaut.png (run `make models`)").into_rgb8()
-}
-
-fn png(img: &RgbImage) -> Vec<u8> {
-    let mut out = Vec::new();
-    img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).expect("png");
-    out
-}
-
-fn run(bytes: &[u8]) -> Output {
-    run_pipeline(bytes, &PhotoSpec::preset(Preset::Chsi), models()).expect("pipeline")
-}
-
-fn failed(out: &Output) -> Vec<Reason> {
-    out.report.reasons.clone()
-}
 
 #[test]
 fn the_astronaut_becomes_a_chsi_photo_within_every_band() {
@@ -114,27 +86,6 @@ fn half_the_face_darkened_is_uneven_lighting() {
     assert!(failed(&run(&png(&img))).contains(&Reason::UnevenLighting));
 }
 
-/// Fills an ellipse (centre, radii) with `fill`, feathered over its outer 20 %.
-fn paint_ellipse(img: &mut RgbImage, (cx, cy): (f32, f32), (rx, ry): (f32, f32), fill: [u8; 3]) {
-    for (x, y, p) in img.enumerate_pixels_mut() {
-        let d = ((x as f32 + 0.5 - cx) / rx).powi(2) + ((y as f32 + 0.5 - cy) / ry).powi(2);
-        let a = ((1.0 - d.sqrt()) / 0.2).clamp(0.0, 1.0);
-        for (v, f) in p.0.iter_mut().zip(fill) {
-            *v = (*v as f32 * (1.0 - a) + f as f32 * a).round() as u8;
-        }
-    }
-}
-
-fn mean_colour(img: &RgbImage, x0: u32, y0: u32, x1: u32, y1: u32) -> [u8; 3] {
-    let mut sum = [0u32; 3];
-    for y in y0..y1 {
-        for x in x0..x1 {
-            (0..3).for_each(|c| sum[c] += img.get_pixel(x, y).0[c] as u32);
-        }
-    }
-    sum.map(|v| (v / ((x1 - x0) * (y1 - y0))) as u8)
-}
-
 #[test]
 fn eyes_painted_shut_are_eyes_closed() {
     let mut img = astronaut();
@@ -204,20 +155,6 @@ fn a_tiny_image_is_low_resolution() {
 }
 
 /// A JPEG whose pixels are stored rotated, with EXIF orientation 6 saying "turn 90° clockwise".
-/// A JPEG of `img` with an EXIF block (TIFF bytes) as phones write it, right after SOI.
-fn jpeg_with_exif(img: &RgbImage, tiff: &[u8]) -> Vec<u8> {
-    let mut jpeg = Vec::new();
-    img.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg).expect("jpeg");
-    let mut app1 = vec![0xFF, 0xE1];
-    app1.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
-    app1.extend_from_slice(b"Exif\0\0");
-    app1.extend_from_slice(tiff);
-    let mut out = jpeg[..2].to_vec();
-    out.extend_from_slice(&app1);
-    out.extend_from_slice(&jpeg[2..]);
-    out
-}
-
 fn exif_rotated_jpeg(upright: &RgbImage) -> Vec<u8> {
     let tiff: &[u8] =
         &[b'M', b'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -226,18 +163,7 @@ fn exif_rotated_jpeg(upright: &RgbImage) -> Vec<u8> {
 
 #[test]
 fn a_photo_from_the_front_camera_is_a_selfie() {
-    let lens = |model: &str| {
-        let field = exif::Field {
-            tag: exif::Tag::LensModel,
-            ifd_num: exif::In::PRIMARY,
-            value: exif::Value::Ascii(vec![model.as_bytes().to_vec()]),
-        };
-        let mut writer = exif::experimental::Writer::new();
-        writer.push_field(&field);
-        let mut tiff = Cursor::new(Vec::new());
-        writer.write(&mut tiff, false).expect("exif");
-        jpeg_with_exif(&astronaut(), &tiff.into_inner())
-    };
+    let lens = |model: &str| exif_jpeg(&astronaut(), &[(exif::Tag::LensModel, model)]);
     let front = run(&lens("iPhone 13 front camera 2.71mm f/2.2"));
     assert_eq!(front.report.input.lens_model.as_deref(), Some("iPhone 13 front camera 2.71mm f/2.2"));
     assert!(failed(&front).contains(&Reason::Selfie), "{:?}", front.report.reasons);
