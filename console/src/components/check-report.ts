@@ -57,6 +57,15 @@ export function CheckReport({ report, reasons }: { report: any; reasons: Reason[
         )}
       </tbody>
     </table>
+    ${(report.hints ?? []).length
+      ? html`<ul class="hints" id="hints">
+          ${(report.hints as { code: string; value: number; message?: string; message_zh?: string }[]).map(
+            (h) => html`<li data-code=${h.code}><span class="badge badge-warn">${t('report.hint')}</span>
+              ${lang() === 'zh' ? h.message_zh ?? h.code : h.message ?? h.code}
+              <span class="mono muted">${h.code} = ${num(h.value)}</span></li>`,
+          )}
+        </ul>`
+      : null}
     <div class="report-extra">
       <table class="table table-compact kv" id="measurements">
         <caption>${t('report.measurements')}</caption>

@@ -225,13 +225,16 @@ async fn standardize(deps: &Deps, upload: &Upload, no: &OutTradeNo, attempt: u32
         .send()
         .await
         .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
+    // When the photo was uploaded: a capture long before it is a hint for the reviewer.
+    let uploaded_at = object.last_modified().and_then(|t| time::OffsetDateTime::from_unix_timestamp(t.secs()).ok());
     let bytes = if object.content_length().unwrap_or(0) > MAX_OBJECT_BYTES {
         Vec::new() // read nothing: ends as not_a_photo
     } else {
         object.body.collect().await.map_err(|e| e.to_string())?.into_bytes().to_vec()
     };
     let (models, spec) = (deps.models.clone(), campaign.spec.clone());
-    let out = tokio::task::spawn_blocking(move || yunzhao_imaging::run_pipeline(&bytes, &spec, &models))
+    let options = yunzhao_imaging::Options { uploaded_at, ..Default::default() };
+    let out = tokio::task::spawn_blocking(move || yunzhao_imaging::run_pipeline_with(&bytes, &spec, &models, &options))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;

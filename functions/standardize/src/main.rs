@@ -14,7 +14,9 @@ async fn main() -> Result<(), Error> {
     let table = config::required("TABLE_NAME")?;
     let sdk = aws::sdk_config().await;
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    // The models load once per container, in the init phase.
+    // The models load once per container, in the init phase; a function of 2048 MB has two
+    // vCPUs and the networks' matrix products use both.
+    yunzhao_imaging::use_threads(std::thread::available_parallelism().map_or(1, |n| n.get().min(2)));
     let models = yunzhao_imaging::Models::load(std::path::Path::new(&config::required("MODELS_DIR")?))?;
     let deps = handler::Deps {
         orders: DynamoOrders::new(ddb.clone(), &table),
