@@ -30,6 +30,11 @@ pub mod limits {
     pub const NEAR_BAND_EDGE: f32 = 0.05;
     /// A photo taken this many days before its upload is shown to the reviewer as old.
     pub const MAX_CAPTURE_AGE_DAYS: f32 = 30.0;
+    /// Below this share of the inner face box kept by the matte, the cut-out has a hole (a
+    /// face on a background of its own colour, blond hair on a pale wall): shown to the
+    /// reviewer. The 45 dev photos measure 0.986–1.000 with the 288×384 matte; a 192×256 matte
+    /// (tried, not kept) left a hole in one blond head on a pale wall that this catches.
+    pub const MIN_FACE_MATTE_COVERAGE: f32 = 0.98;
     /// Roll beyond this is refused rather than corrected (degrees).
     pub const MAX_ROLL_DEG: f32 = 15.0;
     /// Nose offset from the eye midpoint, as a share of the eye distance (a yaw proxy from
@@ -141,6 +146,9 @@ pub enum Hint {
     /// inside it (tall hair, a tight crop): a second measurement may find it outside. Value:
     /// the smallest margin, output pixels.
     NearBandEdge,
+    /// The matte leaves part of the inner face box out, so the background colour shows
+    /// through the face. Value: the share of the box kept, 0–1.
+    CutoutIncomplete,
 }
 
 impl Hint {
@@ -161,6 +169,10 @@ impl Hint {
             Hint::NearBandEdge => (
                 "The photo only just fits the size rules (margin in pixels shown): check the hair and eyes sit inside.",
                 "照片仅勉强符合尺寸要求（显示余量像素），请确认头顶和眼睛位置在范围内。",
+            ),
+            Hint::CutoutIncomplete => (
+                "The background replacement missed part of the face (share kept shown): check the photo for holes.",
+                "背景替换漏掉了部分面部（显示保留比例），请检查照片是否有缺损。",
             ),
             Hint::UnknownSoftware => (
                 "The file was last written by software that is not a camera: check it was not retouched.",
@@ -312,6 +324,18 @@ pub fn face_lighting(img: &RgbImage, r: Rect) -> (f32, f32, f32) {
     (all / n, left / nl.max(1.0), right / nr.max(1.0))
 }
 
+/// The share of the rectangle where the matte keeps the person (alpha above one half).
+pub fn matte_coverage(alpha: &GrayImage, r: Rect) -> f32 {
+    let (mut kept, mut all) = (0u32, 0u32);
+    for y in r.y0..r.y1.min(alpha.height()) {
+        for x in r.x0..r.x1.min(alpha.width()) {
+            all += 1;
+            kept += u32::from(alpha.get_pixel(x, y)[0] > 127);
+        }
+    }
+    if all == 0 { 0.0 } else { kept as f32 / all as f32 }
+}
+
 /// Variance of the 4-neighbour Laplacian of luma over the rectangle.
 pub fn sharpness(img: &RgbImage, r: Rect) -> f32 {
     let mut values = Vec::new();
@@ -404,6 +428,17 @@ pub fn colour_distance(a: [f32; 3], b: [u8; 3]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hole_in_the_matte_over_the_face_lowers_its_coverage() {
+        let r = Rect { x0: 10, y0: 10, x1: 30, y1: 30 };
+        let whole = GrayImage::from_pixel(40, 40, image::Luma([255]));
+        assert_eq!(matte_coverage(&whole, r), 1.0);
+        // The right quarter of the face box left as background.
+        let holed = GrayImage::from_fn(40, 40, |x, _| image::Luma([if x >= 25 { 40 } else { 255 }]));
+        assert_eq!(matte_coverage(&holed, r), 0.75);
+        assert!(matte_coverage(&holed, r) < limits::MIN_FACE_MATTE_COVERAGE);
+    }
 
     fn face(nose_x: f32, score2: Option<(f32, f32)>) -> Vec<Face> {
         let p = |x, y| Point { x, y };
