@@ -460,8 +460,8 @@ fn output_stage(run: &mut Run, framed: &Framed, standard: &RgbImage, spec: &Phot
         *p = image::Rgba([c[0], c[1], c[2], alpha.get_pixel(x, y)[0]]);
     }
     let mut cutout_png = Vec::new();
-    // For reviewers' screens, not for keeping: the fast compression level (a third the time
-    // of the default). Writing a PNG into memory does not fail.
+    // For reviewers' screens, not for keeping: the fast compression level. Writing a PNG
+    // into memory does not fail.
     let png = PngEncoder::new_with_quality(Cursor::new(&mut cutout_png), CompressionType::Fast, FilterType::Adaptive);
     let _ = cutout.write_with_encoder(png);
     run.report.output = Some(OutputInfo {
