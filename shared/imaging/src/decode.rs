@@ -1,5 +1,9 @@
 //! Decoding untrusted uploads: the format is sniffed from the bytes (JPEG, PNG, WebP only),
 //! sizes are capped before any pixel is decoded, and the EXIF orientation is applied.
+//!
+//! A phone's 12 MP JPEG holds four times the pixels a certificate photo can use: it may be
+//! decoded reduced in the DCT (½, ¼, ⅛: the inverse transform of the low frequencies only,
+//! with `jpeg-decoder`), which costs less than decoding it whole and leaves nothing to resize.
 
 use std::io::Cursor;
 
@@ -34,6 +38,8 @@ pub struct Decoded {
     pub stored_size: (u32, u32),
     /// EXIF orientation applied (1 = none).
     pub orientation: u8,
+    /// Decoded pixels per stored pixel: 1, or ½, ¼, ⅛ for a JPEG decoded reduced.
+    pub scale: f32,
     /// EXIF LensModel, where the phone wrote one (e.g. "iPhone 13 front camera 2.71mm f/2.2").
     pub lens_model: Option<String>,
     /// What else the EXIF says about where the file comes from.
@@ -75,6 +81,21 @@ impl Camera {
 }
 
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    decode_reduced(bytes, u32::MAX)
+}
+
+impl Decoded {
+    /// The upright size of the photo as stored, in its own pixels.
+    pub fn full_size(&self) -> (u32, u32) {
+        let (w, h) = self.stored_size;
+        if (5..=8).contains(&self.orientation) { (h, w) } else { (w, h) }
+    }
+}
+
+/// Like [`decode`], but a JPEG is decoded at the smallest of ⅛, ¼, ½ and 1 that keeps its
+/// short side at least `short_side` pixels (other formats, and any JPEG the reducing decoder
+/// refuses, whole).
+pub fn decode_reduced(bytes: &[u8], short_side: u32) -> Result<Decoded, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -112,16 +133,47 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         software: text(exif::Tag::Software),
         taken: text(exif::Tag::DateTimeOriginal),
     };
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|_| DecodeError::Corrupt)?;
+    let short = w.min(h) as f32;
+    let reduction = [0.125f32, 0.25, 0.5].into_iter().find(|&r| short * r >= short_side as f32);
+    let reduced = match reduction {
+        // A decoder bug on a crafted file must not take the process down: the whole decode
+        // (which already read the headers) answers instead.
+        Some(r) if format.1 == ImageFormat::Jpeg => {
+            std::panic::catch_unwind(|| jpeg_reduced(bytes, (w, h), r)).ok().flatten()
+        }
+        _ => None,
+    };
+    let (mut img, scale) = match reduced {
+        Some((img, got_w)) => (DynamicImage::ImageRgb8(img), got_w as f32 / w as f32),
+        None => (DynamicImage::from_decoder(decoder).map_err(|_| DecodeError::Corrupt)?, 1.0),
+    };
     img.apply_orientation(orientation);
     Ok(Decoded {
         image: img.into_rgb8(),
         format: format.0,
         stored_size: (w, h),
         orientation: orientation_number(orientation),
+        scale,
         lens_model,
         camera,
     })
+}
+
+/// The JPEG decoded at `reduction` of its stored size (`size`) in the DCT, with the decoded
+/// width; None where the reducing decoder cannot (then the whole decode answers).
+fn jpeg_reduced(bytes: &[u8], (w, h): (u32, u32), reduction: f32) -> Option<(RgbImage, u32)> {
+    let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    d.read_info().ok()?;
+    let want = |side: u32| u16::try_from((side as f32 * reduction).ceil() as u32).ok();
+    let (dw, dh) = d.scale(want(w)?, want(h)?).ok()?;
+    let pixels = d.decode().ok()?;
+    let (dw, dh) = (u32::from(dw), u32::from(dh));
+    let img = match d.info()?.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => RgbImage::from_raw(dw, dh, pixels)?,
+        jpeg_decoder::PixelFormat::L8 => DynamicImage::ImageLuma8(image::GrayImage::from_raw(dw, dh, pixels)?).into_rgb8(),
+        _ => return None,
+    };
+    Some((img, dw))
 }
 
 /// An ASCII field of the primary image, trimmed and bounded; anything unreadable is absent.
@@ -181,6 +233,22 @@ mod tests {
     fn png_named_anything_decodes_by_its_bytes() {
         let d = decode(&png(40, 30)).expect("decodes");
         assert_eq!((d.format, d.image.dimensions()), ("png", (40, 30)));
+    }
+
+    #[test]
+    fn a_jpeg_is_decoded_reduced_in_the_dct_and_other_formats_whole() {
+        let photo = RgbImage::from_fn(1600, 1200, |x, y| image::Rgb([(x / 8) as u8, (y / 6) as u8, 90]));
+        let mut jpeg = Vec::new();
+        photo.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg).expect("jpeg");
+        let half = decode_reduced(&jpeg, 500).expect("decodes");
+        assert_eq!((half.image.dimensions(), half.scale, half.full_size()), ((800, 600), 0.5, (1600, 1200)));
+        // The same picture: a gradient, to within JPEG's error.
+        let p = half.image.get_pixel(400, 300).0;
+        assert!(p[0].abs_diff(100) <= 3 && p[1].abs_diff(100) <= 3 && p[2].abs_diff(90) <= 3, "{p:?}");
+        assert_eq!(decode_reduced(&jpeg, 1).expect("decodes").image.dimensions(), (200, 150));
+        assert_eq!(decode_reduced(&jpeg, 601).expect("decodes").scale, 1.0);
+        let png = decode_reduced(&png(40, 30), 1).expect("decodes");
+        assert_eq!((png.image.dimensions(), png.scale), ((40, 30), 1.0));
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //!    head top) without showing a part of the person the photo does not have. A placement
 //!    that cannot avoid it is still chosen (the least cut) and reported, never smeared.
 
-use image::{GrayImage, Rgb, RgbImage};
+use image::{GrayImage, RgbImage};
 use serde::Serialize;
 use yunzhao_domain::campaign::{Band, PhotoSpec};
 
@@ -27,6 +27,33 @@ pub struct Frame {
     /// Source eye midpoint and where it lands in the output.
     eye_src: Point,
     eye_out: Point,
+}
+
+/// p ↦ M·p + t, between a frame's output pixels and the photo's pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Affine {
+    m: [f32; 4],
+    t: [f32; 2],
+}
+
+impl Affine {
+    /// The map with linear part `m` (row-major) that takes `from` to `to`.
+    fn new(m: [f32; 4], from: Point, to: Point) -> Self {
+        Self { m, t: [to.x - m[0] * from.x - m[1] * from.y, to.y - m[2] * from.x - m[3] * from.y] }
+    }
+
+    pub fn apply(&self, p: Point) -> Point {
+        let m = &self.m;
+        Point { x: m[0] * p.x + m[1] * p.y + self.t[0], y: m[2] * p.x + m[3] * p.y + self.t[1] }
+    }
+
+    /// `self` after `first`.
+    pub fn after(&self, first: &Affine) -> Self {
+        let (a, b) = (&self.m, &first.m);
+        let m = [a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3], a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3]];
+        let t = self.apply(Point { x: first.t[0], y: first.t[1] });
+        Self { m, t: [t.x, t.y] }
+    }
 }
 
 /// The analysis view's size: the matting network's input (3:4) at 4/3, so the face detector
@@ -91,19 +118,26 @@ impl Frame {
 
     /// Output pixel → source pixel.
     pub fn to_source(&self, x: f32, y: f32) -> Point {
-        let (s, c) = self.roll_deg.to_radians().sin_cos();
-        let (dx, dy) = ((x - self.eye_out.x) / self.scale, (y - self.eye_out.y) / self.scale);
-        Point { x: self.eye_src.x + c * dx - s * dy, y: self.eye_src.y + s * dx + c * dy }
+        self.source_map().apply(Point { x, y })
     }
 
     /// Source pixel → output pixel.
     pub fn to_output(&self, p: Point) -> Point {
+        self.output_map().apply(p)
+    }
+
+    /// [`Frame::to_source`] as an affine map, for use per pixel (the trigonometry done once).
+    pub fn source_map(&self) -> Affine {
         let (s, c) = self.roll_deg.to_radians().sin_cos();
-        let (dx, dy) = (p.x - self.eye_src.x, p.y - self.eye_src.y);
-        Point {
-            x: self.eye_out.x + (c * dx + s * dy) * self.scale,
-            y: self.eye_out.y + (-s * dx + c * dy) * self.scale,
-        }
+        let k = 1.0 / self.scale;
+        Affine::new([c * k, -s * k, s * k, c * k], self.eye_out, self.eye_src)
+    }
+
+    /// [`Frame::to_output`] as an affine map.
+    pub fn output_map(&self) -> Affine {
+        let (s, c) = self.roll_deg.to_radians().sin_cos();
+        let k = self.scale;
+        Affine::new([c * k, s * k, -s * k, c * k], self.eye_src, self.eye_out)
     }
 
     /// Where the eyes land (output pixels from the top).
@@ -117,7 +151,7 @@ impl Frame {
     }
 
     /// The frame re-expressed on a copy of the photo resized by (`fx`, `fy`).
-    fn on_resized(&self, fx: f32, fy: f32) -> Self {
+    pub fn on_resized(&self, fx: f32, fy: f32) -> Self {
         Self { scale: self.scale / fx, eye_src: Point { x: self.eye_src.x * fx, y: self.eye_src.y * fy }, ..*self }
     }
 
@@ -130,8 +164,9 @@ impl Frame {
         let (sw, sh) = (src_w as f32, src_h as f32);
         let step = 4.0;
         let mut worst: f32 = 0.0;
+        let map = self.source_map();
         let mut probe = |x: f32, y: f32| {
-            let p = self.to_source(x, y);
+            let p = map.apply(Point { x, y });
             let q = Point { x: p.x.clamp(0.0, sw - 1.0), y: p.y.clamp(0.0, sh - 1.0) };
             let depth = ((p.x - q.x).powi(2) + (p.y - q.y).powi(2)).sqrt() * self.scale;
             if depth > worst && is_person(q) {
@@ -282,27 +317,35 @@ pub fn working_source<const N: usize>(src: &RgbImage, finest: f32, frames: [&Fra
 /// is repeated: callers give those pixels no alpha (see [`inside`]), so it never shows.
 pub fn warp(src: &RgbImage, frame: &Frame) -> RgbImage {
     let (w, h) = (src.width() as i64, src.height() as i64);
-    let px = |x: i64, y: i64| src.get_pixel(x.clamp(0, w - 1) as u32, y.clamp(0, h - 1) as u32).0;
-    RgbImage::from_fn(frame.out_w, frame.out_h, |x, y| {
-        let p = frame.to_source(x as f32 + 0.5, y as f32 + 0.5);
-        let (fx, fy) = (p.x - 0.5, p.y - 0.5);
-        let (x0, y0) = (fx.floor() as i64, fy.floor() as i64);
-        let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
-        let (a, b, c, d) = (px(x0, y0), px(x0 + 1, y0), px(x0, y0 + 1), px(x0 + 1, y0 + 1));
-        let mut out = [0u8; 3];
-        for k in 0..3 {
-            let top = a[k] as f32 * (1.0 - ax) + b[k] as f32 * ax;
-            let bottom = c[k] as f32 * (1.0 - ax) + d[k] as f32 * ax;
-            out[k] = (top * (1.0 - ay) + bottom * ay).round().clamp(0.0, 255.0) as u8;
+    let (data, map) = (src.as_raw(), frame.source_map());
+    let mut out = vec![0u8; frame.out_w as usize * frame.out_h as usize * 3];
+    for (y, row) in out.chunks_exact_mut(frame.out_w as usize * 3).enumerate() {
+        for (x, px) in row.chunks_exact_mut(3).enumerate() {
+            let p = map.apply(Point { x: x as f32 + 0.5, y: y as f32 + 0.5 });
+            let (fx, fy) = (p.x - 0.5, p.y - 0.5);
+            let (x0, y0) = (fx.floor() as i64, fy.floor() as i64);
+            let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
+            let at = |x: i64, y: i64| (y.clamp(0, h - 1) * w + x.clamp(0, w - 1)) as usize * 3;
+            let (a, b, c, d) = (at(x0, y0), at(x0 + 1, y0), at(x0, y0 + 1), at(x0 + 1, y0 + 1));
+            for k in 0..3 {
+                let top = f32::from(data[a + k]) * (1.0 - ax) + f32::from(data[b + k]) * ax;
+                let bottom = f32::from(data[c + k]) * (1.0 - ax) + f32::from(data[d + k]) * ax;
+                // A mean of bytes: within 0..=255, so `as` rounds without clamping.
+                px[k] = (top * (1.0 - ay) + bottom * ay + 0.5) as u8;
+            }
         }
-        Rgb(out)
-    })
+    }
+    RgbImage::from_raw(frame.out_w, frame.out_h, out).unwrap_or_else(|| RgbImage::new(frame.out_w, frame.out_h))
 }
 
 /// Whether output pixel (x, y) of `frame` shows the photo (within half a pixel of it).
 pub fn inside(frame: &Frame, src_w: u32, src_h: u32, x: u32, y: u32) -> bool {
-    let p = frame.to_source(x as f32 + 0.5, y as f32 + 0.5);
-    let slack = 0.5 / frame.scale.max(1e-6);
+    shows_photo(&frame.source_map(), frame.scale, (src_w, src_h), x, y)
+}
+
+fn shows_photo(source: &Affine, scale: f32, (src_w, src_h): (u32, u32), x: u32, y: u32) -> bool {
+    let p = source.apply(Point { x: x as f32 + 0.5, y: y as f32 + 0.5 });
+    let slack = 0.5 / scale.max(1e-6);
     p.x >= -slack && p.y >= -slack && p.x <= src_w as f32 + slack && p.y <= src_h as f32 + slack
 }
 
@@ -311,18 +354,23 @@ pub fn inside(frame: &Frame, src_w: u32, src_h: u32, x: u32, y: u32) -> bool {
 pub fn matte_into(view: &Frame, matte: &GrayImage, frame: &Frame, src_w: u32, src_h: u32) -> GrayImage {
     let (mw, mh) = (matte.width() as i64, matte.height() as i64);
     let (kx, ky) = (mw as f32 / view.out_w as f32, mh as f32 / view.out_h as f32);
-    let at = |x: i64, y: i64| matte.get_pixel(x.clamp(0, mw - 1) as u32, y.clamp(0, mh - 1) as u32)[0] as f32;
+    let data = matte.as_raw();
+    let at = |x: i64, y: i64| f32::from(data[(y.clamp(0, mh - 1) * mw + x.clamp(0, mw - 1)) as usize]);
+    let source = frame.source_map();
+    // Frame output pixel → view output pixel → matte pixel, as one map.
+    let to_matte = Affine { m: [kx, 0.0, 0.0, ky], t: [0.0, 0.0] }.after(&view.output_map().after(&source));
     GrayImage::from_fn(frame.out_w, frame.out_h, |x, y| {
-        if !inside(frame, src_w, src_h, x, y) {
+        if !shows_photo(&source, frame.scale, (src_w, src_h), x, y) {
             return image::Luma([0]);
         }
-        let q = view.to_output(frame.to_source(x as f32 + 0.5, y as f32 + 0.5));
-        let (fx, fy) = (q.x * kx - 0.5, q.y * ky - 0.5);
+        let q = to_matte.apply(Point { x: x as f32 + 0.5, y: y as f32 + 0.5 });
+        let (fx, fy) = (q.x - 0.5, q.y - 0.5);
         let (x0, y0) = (fx.floor() as i64, fy.floor() as i64);
         let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
         let top = at(x0, y0) * (1.0 - ax) + at(x0 + 1, y0) * ax;
         let bottom = at(x0, y0 + 1) * (1.0 - ax) + at(x0 + 1, y0 + 1) * ax;
-        image::Luma([(top * (1.0 - ay) + bottom * ay).round().clamp(0.0, 255.0) as u8])
+        // A mean of bytes: within 0..=255, so `as` rounds without clamping.
+        image::Luma([(top * (1.0 - ay) + bottom * ay + 0.5) as u8])
     })
 }
 

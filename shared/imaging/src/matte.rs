@@ -2,7 +2,7 @@
 //! with its input and dominates the pipeline; the matte is upsampled to the frame), and the
 //! composite onto the spec's background colour.
 
-use image::{GrayImage, Luma, Rgb, RgbImage};
+use image::{GrayImage, Luma, RgbImage};
 
 /// The network file, rewritten for this input size by the models build (see models/).
 pub const MODEL_FILE: &str = "modnet_384x288.onnx";
@@ -27,22 +27,22 @@ pub fn preprocess(frame: &RgbImage) -> Vec<f32> {
 pub fn postprocess(alpha: &[f32], w: u32, h: u32) -> GrayImage {
     let small = GrayImage::from_fn(INPUT_W as u32, INPUT_H as u32, |x, y| {
         let a = alpha.get(y as usize * INPUT_W + x as usize).copied().unwrap_or(0.0);
-        Luma([(a.clamp(0.0, 1.0) * 255.0).round() as u8])
+        Luma([(a.clamp(0.0, 1.0) * 255.0 + 0.5) as u8])
     });
     crate::resize::gray(&small, w, h)
 }
 
 /// The person over a plain background.
 pub fn composite(frame: &RgbImage, alpha: &GrayImage, bg: [u8; 3]) -> RgbImage {
-    RgbImage::from_fn(frame.width(), frame.height(), |x, y| {
-        let a = alpha.get_pixel(x, y)[0] as f32 / 255.0;
-        let p = frame.get_pixel(x, y).0;
-        let mut out = [0u8; 3];
+    let mut out = frame.clone();
+    for (p, a) in out.pixels_mut().zip(alpha.pixels()) {
+        let a = f32::from(a[0]) / 255.0;
         for c in 0..3 {
-            out[c] = (p[c] as f32 * a + bg[c] as f32 * (1.0 - a)).round() as u8;
+            // A mean of bytes: within 0..=255, so `as` rounds without clamping.
+            p[c] = (f32::from(p[c]) * a + f32::from(bg[c]) * (1.0 - a) + 0.5) as u8;
         }
-        Rgb(out)
-    })
+    }
+    out
 }
 
 /// The first row from the top where the person (alpha > ½) covers more than a twelfth of

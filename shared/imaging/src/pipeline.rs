@@ -191,7 +191,7 @@ pub fn run_pipeline_with(
     run.lap("decode")?;
     let Some(face) = face_stage(&mut run, models, &decoded)? else { return Ok(run.finish(None)) };
     run.lap("detect")?;
-    let framed = framing_stage(&mut run, models, &decoded.image, &face, spec)?;
+    let framed = framing_stage(&mut run, models, (bytes, &decoded), &face, spec)?;
     run.lap("frame")?;
     mesh_stage(&mut run, models, &framed)?;
     run.lap("mesh")?;
@@ -205,21 +205,29 @@ pub fn run_pipeline_with(
     Ok(run.finish(Some(photos)))
 }
 
+/// A large JPEG is decoded reduced in the DCT while its short side keeps this many pixels
+/// (12 MP → ½, 1512 px; 48 MP → ¼): enough for the face of an ordinary portrait, and the
+/// framing decodes again, finer, where the chosen frame would enlarge the reduced copy.
+const DECODE_SHORT_SIDE: u32 = 1400;
+
 fn decode_stage(run: &mut Run, bytes: &[u8]) -> Option<decode::Decoded> {
-    let Ok(decoded) = decode::decode(bytes) else {
+    let Ok(decoded) = decode::decode_reduced(bytes, DECODE_SHORT_SIDE) else {
         run.check(Reason::NotAPhoto, false, 0.0, 0.0);
         return None;
     };
-    let img = &decoded.image;
+    let (width, height) = decoded.full_size();
     run.report.input = InputInfo {
         bytes: bytes.len(),
         format: Some(decoded.format),
-        width: img.width(),
-        height: img.height(),
+        width,
+        height,
         exif_orientation: decoded.orientation,
         lens_model: decoded.lens_model.clone(),
     };
-    let short = img.width().min(img.height());
+    if decoded.scale < 1.0 {
+        run.report.measurements.insert("decode_scale", decoded.scale);
+    }
+    let short = width.min(height);
     run.check(
         Reason::LowResolution,
         short >= limits::MIN_SHORT_SIDE_PX,
@@ -266,7 +274,9 @@ fn face_stage(run: &mut Run, models: &Models, decoded: &decode::Decoded) -> Resu
         run.report.measurements.insert("other_face_sharpness_ratio", sharpest / sharpness[0].max(1e-3));
     }
     run.report.measurements.insert("faces", people.counted as f32);
-    run.report.faces = faces.iter().take(1).cloned().collect();
+    // Reported in the photo's own pixels, whatever the decode's reduction.
+    let in_photo = |f: &Face| f.scaled(1.0 / decoded.scale);
+    run.report.faces = faces.iter().take(1).map(in_photo).collect();
     if people.counted == 0 {
         run.check(Reason::NoFace, false, 0.0, 1.0);
         return Ok(None);
@@ -276,11 +286,12 @@ fn face_stage(run: &mut Run, models: &Models, decoded: &decode::Decoded) -> Resu
     }
     run.check(Reason::MultipleFaces, people.counted == 1, people.counted as f32, 1.0);
     if people.counted > 1 {
-        run.report.faces = faces;
+        run.report.faces = faces.iter().map(in_photo).collect();
         return Ok(None);
     }
     let face = faces[0].clone();
-    run.check(Reason::FaceTooSmall, face.width() >= limits::MIN_FACE_WIDTH_PX, face.width(), limits::MIN_FACE_WIDTH_PX);
+    let width = face.width() / decoded.scale;
+    run.check(Reason::FaceTooSmall, width >= limits::MIN_FACE_WIDTH_PX, width, limits::MIN_FACE_WIDTH_PX);
     let share = face.width() / img.width() as f32;
     run.report.measurements.insert("face_share_of_width", share);
     let is_selfie = checks::selfie(decoded.lens_model.as_deref(), share);
@@ -307,15 +318,15 @@ struct Framed {
 fn framing_stage(
     run: &mut Run,
     models: &Models,
-    img: &RgbImage,
+    (bytes, decoded): (&[u8], &decode::Decoded),
     face: &Face,
     spec: &PhotoSpec,
 ) -> Result<Framed, PipelineError> {
     let first = Frame::analysis(face, spec);
     let finest = spec.face_width.max as f32 / face.width().max(1.0);
-    let (work, [mut view], f) = frame::working_source(img, finest, [&first]);
+    let (work, [mut view], f) = frame::working_source(&decoded.image, finest, [&first]);
     let src = work.dimensions();
-    let face = face.scaled(f);
+    let mut face = face.scaled(f);
     let mut seen = frame::warp(&work, &view);
     // Landmarks on a rolled face lean towards upright: measure the roll left in the upright
     // view and correct it too; the face found there also gives the width and the eyes.
@@ -351,12 +362,25 @@ fn framing_stage(
         face_width,
         top_above_eyes: (view.eye_line() - top_row) / view.scale,
     };
+    let to_view = view.output_map();
     let is_person = |q: Point| {
-        let p = view.to_output(q);
+        let p = to_view.apply(q);
         let (x, y) = (p.x.clamp(0.0, view.out_w as f32 - 1.0) as u32, p.y.clamp(0.0, view.out_h as f32 - 1.0) as u32);
         seen_alpha.get_pixel(x, y)[0] > 127
     };
-    let (frame, placement) = frame::fit(&view, &subject, spec, src, &is_person);
+    let (mut frame, placement) = frame::fit(&view, &subject, spec, src, &is_person);
+    // A decode reduced further than this frame can use: the photo again, as fine as it needs.
+    let mut work = work;
+    if frame.scale > 1.0 && decoded.scale < 1.0 {
+        let (w, h) = decoded.full_size();
+        let wanted = decoded.scale * f * frame.scale;
+        if let Ok(finer) = decode::decode_reduced(bytes, (w.min(h) as f32 * wanted).ceil() as u32) {
+            let k = finer.image.width() as f32 / work.width() as f32;
+            (view, frame, face, work) = (view.on_resized(k, k), frame.on_resized(k, k), face.scaled(k), finer.image);
+            run.report.measurements.insert("decode_scale", finer.scale);
+        }
+    }
+    let src = work.dimensions();
     let image = frame::warp(&work, &frame);
     let alpha = frame::matte_into(&view, &seen_alpha, &frame, src.0, src.1);
 

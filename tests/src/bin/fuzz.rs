@@ -30,6 +30,8 @@ fn run(target: &str, input: &[u8]) {
     match target {
         "decode" => {
             let _ = yunzhao_imaging::decode::decode(input);
+            // And reduced in the DCT, as the pipeline decodes a large JPEG.
+            let _ = yunzhao_imaging::decode::decode_reduced(input, 1);
         }
         _ => {
             let _ = yunzhao_adapters::roster_file::read_rows(input);
