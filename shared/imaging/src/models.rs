@@ -29,7 +29,7 @@ pub struct ModelError {
 }
 
 /// How a network is compiled for this CPU.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Compile {
     /// tract's defaults.
     Default,
@@ -39,20 +39,29 @@ enum Compile {
     Im2col,
 }
 
-fn load(dir: &Path, file: &'static str, shape: [usize; 4], how: Compile) -> Result<Plan, ModelError> {
+/// The networks, each at the one input size the pipeline feeds it.
+const NETWORKS: [(&str, [usize; 4], Compile); 4] = [
+    ("retinaface_mnet025.onnx", [1, 3, detect::INPUT, detect::INPUT], Compile::Default),
+    (matte::MODEL_FILE, [1, 3, matte::INPUT_H, matte::INPUT_W], Compile::Im2col),
+    ("face_landmark_468.onnx", [1, 3, mesh::INPUT, mesh::INPUT], Compile::Default),
+    ("iris_landmark.onnx", [1, 3, mesh::IRIS_INPUT, mesh::IRIS_INPUT], Compile::Default),
+];
+
+fn load(dir: &Path, (file, shape, how): (&'static str, [usize; 4], Compile)) -> Result<Plan, ModelError> {
     let wrap = |e: TractError| ModelError { file, source: e.into() };
-    // The input size is fixed before optimising, so every shape is known to the compiler.
-    let mut model = tract_onnx::onnx()
-        .model_for_path(dir.join(file))
-        .and_then(|m| m.with_input_fact(0, f32::fact(shape).into()))
-        .and_then(|m| m.into_typed())
-        .and_then(|m| m.into_decluttered())
-        .map_err(wrap)?;
+    let mut model = match imported::read(dir, file, shape, how) {
+        Some(model) => model,
+        None => import(dir, file, shape).map_err(wrap)?,
+    };
     if how == Compile::Im2col {
         let nhwc = tract_onnx::tract_core::transform::get_transform("conv_nhwc")
             .map_err(wrap)?
             .ok_or_else(|| wrap(TractError::msg("tract has no conv_nhwc transform")))?;
         model.transform(nhwc.as_ref()).map_err(wrap)?;
+        // The transform wraps every convolution in NCHW↔NHWC moves; decluttering again
+        // cancels the pairs between neighbouring layers (78 moves, 46 ms of MODNet, become 13
+        // and 4 ms: `yunzhao bench --profile`).
+        model.declutter().map_err(wrap)?;
         let scope = KnobScope::new([("TRACT_DISABLE_DIRECT_SPATIAL", "true")]).map_err(wrap)?;
         scope.enter(|| model.optimize()).map_err(wrap)?;
     } else {
@@ -60,6 +69,74 @@ fn load(dir: &Path, file: &'static str, shape: [usize; 4], how: Compile) -> Resu
     }
     model.into_runnable().map_err(wrap)
 }
+
+/// The network as tract reads it from ONNX, before anything specific to this CPU: typed at
+/// its input size (fixed first, so every shape is known to the compiler) and decluttered.
+fn import(dir: &Path, file: &str, shape: [usize; 4]) -> TractResult<TypedModel> {
+    tract_onnx::onnx().model_for_path(dir.join(file))?.with_input_fact(0, f32::fact(shape).into())?.into_typed()?.into_decluttered()
+}
+
+/// The imported networks kept as tract NNEF beside the ONNX files (`yunzhao import-models`,
+/// run by `make models`): parsing, typing and decluttering are about two thirds of loading
+/// and the same on every CPU, so a new process reads the NNEF and only compiles it for its
+/// CPU. Each copy is keyed by its ONNX file's pinned hash (models/SHA256SUMS), input size and
+/// compile mode; a missing, stale or unreadable copy is ignored and the ONNX imported instead.
+mod imported {
+    use std::path::{Path, PathBuf};
+
+    use tract_onnx::prelude::*;
+
+    use super::{Compile, ModelError, NETWORKS};
+
+    fn path(dir: &Path, file: &str) -> PathBuf {
+        dir.join(format!("{}.nnef.tar", file.trim_end_matches(".onnx")))
+    }
+
+    fn key_path(dir: &Path, file: &str) -> PathBuf {
+        dir.join(format!("{}.nnef.key", file.trim_end_matches(".onnx")))
+    }
+
+    /// What the copy must have been made from: None when the ONNX file is not pinned.
+    fn key(dir: &Path, file: &str, shape: [usize; 4], how: Compile) -> Option<String> {
+        let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).ok()?;
+        let hash = sums.lines().find_map(|l| l.strip_suffix(file)?.strip_suffix("  "))?;
+        Some(format!("{hash} {shape:?} {how:?}\n"))
+    }
+
+    /// Whether every network has a current imported copy in `dir`.
+    pub fn current(dir: &Path) -> bool {
+        NETWORKS.iter().all(|&(file, shape, how)| {
+            std::fs::read_to_string(key_path(dir, file)).ok() == key(dir, file, shape, how) && path(dir, file).is_file()
+        })
+    }
+
+    pub(super) fn read(dir: &Path, file: &str, shape: [usize; 4], how: Compile) -> Option<TypedModel> {
+        let written = std::fs::read_to_string(key_path(dir, file)).ok()?;
+        if Some(written) != key(dir, file, shape, how) {
+            return None;
+        }
+        tract_nnef::nnef().with_onnx().model_for_path(path(dir, file)).ok()
+    }
+
+    /// Imports every network from its ONNX file and writes its NNEF copy and key; returns the
+    /// files written.
+    pub fn write_all(dir: &Path) -> Result<Vec<PathBuf>, ModelError> {
+        let mut written = Vec::new();
+        for (file, shape, how) in NETWORKS {
+            let wrap = |e: TractError| ModelError { file, source: e.into() };
+            let key = key(dir, file, shape, how)
+                .ok_or_else(|| wrap(TractError::msg("not listed in SHA256SUMS (run `make models`)")))?;
+            let model = super::import(dir, file, shape).map_err(wrap)?;
+            let out = std::fs::File::create(path(dir, file)).map_err(|e| wrap(e.into()))?;
+            tract_nnef::nnef().with_onnx().write_to_tar(&model, out).map_err(wrap)?;
+            std::fs::write(key_path(dir, file), key).map_err(|e| wrap(e.into()))?;
+            written.extend([path(dir, file), key_path(dir, file)]);
+        }
+        Ok(written)
+    }
+}
+
+pub use imported::{current as imported_copies_current, write_all as import_all};
 
 #[derive(Debug, thiserror::Error)]
 #[error("inference failed: {0}")]
@@ -85,12 +162,13 @@ pub fn use_threads(threads: usize) {
 impl Models {
     /// Loads the detector, the face mesh and the matting network from `dir` (see models/).
     pub fn load(dir: &Path) -> Result<Self, ModelError> {
+        let [detector, matter, mesher, iris] = NETWORKS;
         Ok(Self {
-            detector: load(dir, "retinaface_mnet025.onnx", [1, 3, detect::INPUT, detect::INPUT], Compile::Default)?,
+            detector: load(dir, detector)?,
             anchors: detect::anchors(),
-            matter: load(dir, matte::MODEL_FILE, [1, 3, matte::INPUT_H, matte::INPUT_W], Compile::Im2col)?,
-            mesher: load(dir, "face_landmark_468.onnx", [1, 3, mesh::INPUT, mesh::INPUT], Compile::Default)?,
-            iris: load(dir, "iris_landmark.onnx", [1, 3, mesh::IRIS_INPUT, mesh::IRIS_INPUT], Compile::Default)?,
+            matter: load(dir, matter)?,
+            mesher: load(dir, mesher)?,
+            iris: load(dir, iris)?,
         })
     }
 
@@ -121,6 +199,28 @@ impl Models {
             m.eye_openness = open;
         }
         Ok(Some(m))
+    }
+
+    /// Where the matting network spends its time on `frame`: milliseconds and node count per
+    /// kind of operation, most first (`yunzhao bench --profile`).
+    pub fn profile_matte(&self, frame: &image::RgbImage) -> Result<Vec<(String, f64, usize)>, InferenceError> {
+        let fail = |e: TractError| InferenceError(e.to_string());
+        let input = Tensor::from_shape(&[1, 3, matte::INPUT_H, matte::INPUT_W], &matte::preprocess(frame)).map_err(fail)?;
+        let mut state = TypedSimpleState::new(&self.matter).map_err(fail)?;
+        let mut by_op: std::collections::HashMap<String, (f64, usize)> = Default::default();
+        state
+            .run_plan_with_eval(tvec!(input.into()), |ctx, op_state, node, inputs| {
+                let started = std::time::Instant::now();
+                let out = tract_onnx::tract_core::plan::eval(ctx, op_state, node, inputs);
+                let spent = by_op.entry(node.op().name().to_string()).or_default();
+                spent.0 += started.elapsed().as_secs_f64() * 1000.0;
+                spent.1 += 1;
+                out
+            })
+            .map_err(fail)?;
+        let mut ops: Vec<_> = by_op.into_iter().map(|(name, (ms, n))| (name, ms, n)).collect();
+        ops.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(ops)
     }
 
     /// Alpha of the person in `frame`, at the frame's size.

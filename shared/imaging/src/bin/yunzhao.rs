@@ -5,9 +5,15 @@
 //!       writes <name>.jpg, <name>.preview.jpg, <name>.cutout.png and <name>.json per input;
 //!       goes through every input; exits 1 when any fails a check, 2 when any cannot be read
 //!       or written (after the others), or on a usage or model error.
-//!   yunzhao bench [--runs N] [--models DIR]
+//!   yunzhao import-models [--models DIR]
+//!       imports each network from its ONNX file once and keeps it beside it as tract NNEF, so
+//!       a new process only compiles it for its CPU (run by `make models`; nothing to do when
+//!       the copies are current).
+//!   yunzhao bench [--runs N] [--models DIR] [--profile]
 //!       per-stage and total milliseconds (min/median/max) and peak RSS, for a 12 MP phone-size
-//!       JPEG made from the astronaut and for the astronaut itself.
+//!       JPEG made from the astronaut and for the astronaut itself, a new process's first photo
+//!       against a warm one, on one thread and two; --profile adds the matting network's time
+//!       per kind of operation.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +26,8 @@ fn usage() -> ExitCode {
     eprintln!(
         "usage: yunzhao standardize IN... [--spec chsi|degree|new_student|resident_id_card] [--out DIR] [--models DIR]"
     );
-    eprintln!("       yunzhao bench [--runs N] [--models DIR]");
+    eprintln!("       yunzhao import-models [--models DIR]");
+    eprintln!("       yunzhao bench [--runs N] [--models DIR] [--profile]");
     ExitCode::from(2)
 }
 
@@ -30,10 +37,11 @@ struct Args {
     out: PathBuf,
     models: PathBuf,
     runs: usize,
+    profile: bool,
 }
 
 fn parse(args: &[String]) -> Option<Args> {
-    let mut a = Args { inputs: Vec::new(), spec: Preset::Chsi, out: ".".into(), models: "models".into(), runs: 10 };
+    let mut a = Args { inputs: Vec::new(), spec: Preset::Chsi, out: ".".into(), models: "models".into(), runs: 10, profile: false };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -41,6 +49,7 @@ fn parse(args: &[String]) -> Option<Args> {
             "--out" => a.out = it.next()?.into(),
             "--models" => a.models = it.next()?.into(),
             "--runs" => a.runs = it.next()?.parse().ok()?,
+            "--profile" => a.profile = true,
             flag if flag.starts_with("--") => return None,
             input => a.inputs.push(input.into()),
         }
@@ -52,8 +61,10 @@ fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = argv.split_first() else { return usage() };
     let Some(args) = parse(rest) else { return usage() };
-    if command == "bench" {
-        return bench(&args);
+    match command.as_str() {
+        "bench" => return bench(&args),
+        "import-models" => return import_models(&args),
+        _ => {}
     }
     let models = match Models::load(&args.models) {
         Ok(m) => m,
@@ -65,6 +76,29 @@ fn main() -> ExitCode {
     match command.as_str() {
         "standardize" if !args.inputs.is_empty() => standardize(&args, &models),
         _ => usage(),
+    }
+}
+
+fn import_models(args: &Args) -> ExitCode {
+    if yunzhao_imaging::models::imported_copies_current(&args.models) {
+        return ExitCode::SUCCESS;
+    }
+    match yunzhao_imaging::models::import_all(&args.models) {
+        Ok(files) => {
+            files.iter().for_each(|f| println!("{}", f.display()));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            // The whole chain: which layer tract could not write, and why.
+            let mut why = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                why = format!("{why}: {c}");
+                cause = c.source();
+            }
+            eprintln!("yunzhao: {why}");
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -202,6 +236,7 @@ fn bench(args: &Args) -> ExitCode {
     };
     let astronaut = std::fs::read(args.models.join("astronaut.png")).unwrap_or_default();
     println!("{} warm run(s) each after one warm-up; milliseconds min / median / max", args.runs);
+    let imported = yunzhao_imaging::models::imported_copies_current(&args.models);
     for threads in [1, 2] {
         yunzhao_imaging::use_threads(threads);
         // As a new process would: compile the networks, then the first photo.
@@ -224,7 +259,8 @@ fn bench(args: &Args) -> ExitCode {
             println!("\n{name} ({} KB), {threads} thread(s)", bytes.len() / 1024);
             match stages(bytes, &spec, &models, args.runs) {
                 Ok(warm) if bytes.len() == phone.len() => println!(
-                    "  cold start: models {loaded:.0} ms, models + first photo {first:.0} ms = {:.2}× a warm photo",
+                    "  cold start ({}): models {loaded:.0} ms, models + first photo {first:.0} ms = {:.2}× a warm photo",
+                    if imported { "from the imported NNEF copies" } else { "importing the ONNX files" },
                     first / warm.max(1e-3)
                 ),
                 Ok(_) => {}
@@ -233,6 +269,23 @@ fn bench(args: &Args) -> ExitCode {
                     return ExitCode::from(2);
                 }
             }
+        }
+    }
+    if args.profile {
+        let models = match Models::load(&args.models) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("yunzhao: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let view = image::open(args.models.join("astronaut.png")).map(|i| i.into_rgb8()).unwrap_or_default();
+        println!("\nthe matting network on one thread, per kind of operation (ms, nodes):");
+        yunzhao_imaging::use_threads(1);
+        let _ = models.profile_matte(&view);
+        match models.profile_matte(&view) {
+            Ok(ops) => ops.iter().take(15).for_each(|(op, ms, n)| println!("  {op:<28} {ms:>8.1} {n:>5}")),
+            Err(e) => eprintln!("yunzhao: {e}"),
         }
     }
     println!("\npeak RSS: {:.0} MB", peak_rss_mb());
