@@ -170,7 +170,9 @@ fn jpeg_reduced(bytes: &[u8], (w, h): (u32, u32), reduction: f32) -> Option<(Rgb
     let (dw, dh) = (u32::from(dw), u32::from(dh));
     let img = match d.info()?.pixel_format {
         jpeg_decoder::PixelFormat::RGB24 => RgbImage::from_raw(dw, dh, pixels)?,
-        jpeg_decoder::PixelFormat::L8 => DynamicImage::ImageLuma8(image::GrayImage::from_raw(dw, dh, pixels)?).into_rgb8(),
+        jpeg_decoder::PixelFormat::L8 => {
+            DynamicImage::ImageLuma8(image::GrayImage::from_raw(dw, dh, pixels)?).into_rgb8()
+        }
         _ => return None,
     };
     Some((img, dw))

@@ -50,7 +50,12 @@ impl Affine {
     /// `self` after `first`.
     pub fn after(&self, first: &Affine) -> Self {
         let (a, b) = (&self.m, &first.m);
-        let m = [a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3], a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3]];
+        let m = [
+            a[0] * b[0] + a[1] * b[2],
+            a[0] * b[1] + a[1] * b[3],
+            a[2] * b[0] + a[3] * b[2],
+            a[2] * b[1] + a[3] * b[3],
+        ];
         let t = self.apply(Point { x: first.t[0], y: first.t[1] });
         Self { m, t: [t.x, t.y] }
     }
@@ -531,7 +536,7 @@ mod tests {
 
     #[test]
     fn warp_of_a_uniform_image_is_uniform_at_the_output_size() {
-        let src = RgbImage::from_pixel(2000, 3000, Rgb([10, 20, 30]));
+        let src = RgbImage::from_pixel(2000, 3000, image::Rgb([10, 20, 30]));
         let f = Frame::plan(&face((900.0, 1000.0), (1100.0, 1000.0), 240.0), &chsi());
         let out = warp(&src, &f);
         assert_eq!(out.dimensions(), (480, 640));

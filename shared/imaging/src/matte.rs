@@ -60,7 +60,7 @@ mod tests {
 
     #[test]
     fn composite_replaces_where_alpha_is_zero_and_keeps_where_one() {
-        let frame = RgbImage::from_pixel(4, 2, Rgb([10, 20, 30]));
+        let frame = RgbImage::from_pixel(4, 2, image::Rgb([10, 20, 30]));
         let alpha = GrayImage::from_fn(4, 2, |x, _| Luma([if x < 2 { 0 } else { 255 }]));
         let out = composite(&frame, &alpha, [100, 197, 255]);
         assert_eq!(out.get_pixel(0, 0).0, [100, 197, 255]);
@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn preprocessing_scales_to_minus_one_one() {
-        let d = preprocess(&RgbImage::from_pixel(48, 64, Rgb([0, 255, 0])));
+        let d = preprocess(&RgbImage::from_pixel(48, 64, image::Rgb([0, 255, 0])));
         assert_eq!((d[0], d[INPUT_W * INPUT_H]), (-1.0, 1.0));
     }
 }

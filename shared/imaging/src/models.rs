@@ -73,7 +73,11 @@ fn load(dir: &Path, (file, shape, how): (&'static str, [usize; 4], Compile)) -> 
 /// The network as tract reads it from ONNX, before anything specific to this CPU: typed at
 /// its input size (fixed first, so every shape is known to the compiler) and decluttered.
 fn import(dir: &Path, file: &str, shape: [usize; 4]) -> TractResult<TypedModel> {
-    tract_onnx::onnx().model_for_path(dir.join(file))?.with_input_fact(0, f32::fact(shape).into())?.into_typed()?.into_decluttered()
+    tract_onnx::onnx()
+        .model_for_path(dir.join(file))?
+        .with_input_fact(0, f32::fact(shape).into())?
+        .into_typed()?
+        .into_decluttered()
 }
 
 /// The imported networks kept as tract NNEF beside the ONNX files (`yunzhao import-models`,
@@ -205,7 +209,8 @@ impl Models {
     /// kind of operation, most first (`yunzhao bench --profile`).
     pub fn profile_matte(&self, frame: &image::RgbImage) -> Result<Vec<(String, f64, usize)>, InferenceError> {
         let fail = |e: TractError| InferenceError(e.to_string());
-        let input = Tensor::from_shape(&[1, 3, matte::INPUT_H, matte::INPUT_W], &matte::preprocess(frame)).map_err(fail)?;
+        let input =
+            Tensor::from_shape(&[1, 3, matte::INPUT_H, matte::INPUT_W], &matte::preprocess(frame)).map_err(fail)?;
         let mut state = TypedSimpleState::new(&self.matter).map_err(fail)?;
         let mut by_op: std::collections::HashMap<String, (f64, usize)> = Default::default();
         state

@@ -41,7 +41,14 @@ struct Args {
 }
 
 fn parse(args: &[String]) -> Option<Args> {
-    let mut a = Args { inputs: Vec::new(), spec: Preset::Chsi, out: ".".into(), models: "models".into(), runs: 10, profile: false };
+    let mut a = Args {
+        inputs: Vec::new(),
+        spec: Preset::Chsi,
+        out: ".".into(),
+        models: "models".into(),
+        runs: 10,
+        profile: false,
+    };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
