@@ -225,3 +225,40 @@ fn files_that_are_not_photos_end_as_not_a_photo_without_crashing() {
         );
     }
 }
+
+fn jpeg(img: &RgbImage) -> Vec<u8> {
+    let mut out = Vec::new();
+    img.write_to(&mut Cursor::new(&mut out), ImageFormat::Jpeg).expect("jpeg");
+    out
+}
+
+#[test]
+fn a_large_jpeg_is_decoded_reduced_and_again_whole_where_the_face_is_too_small_for_that() {
+    // 12 MP, wall above, the astronaut below: once as large as a phone portrait's, once
+    // smaller (its face 250 px: at half size it would have to be enlarged to fill the band).
+    let a = astronaut();
+    let wall = *a.get_pixel(4, 4);
+    let photo = |side: u32| {
+        let big = image::imageops::resize(&a, side, side, image::imageops::FilterType::CatmullRom);
+        let mut canvas = RgbImage::from_pixel(3024, 4032, wall);
+        image::imageops::replace(&mut canvas, &big, i64::from((3024 - side) / 2), i64::from(4032 - side));
+        canvas
+    };
+    let portrait = run(&jpeg(&photo(3024)));
+    assert_eq!(portrait.report.measurements.get("decode_scale"), Some(&0.5), "{:?}", portrait.report.measurements);
+    assert_eq!((portrait.report.input.width, portrait.report.input.height), (3024, 4032));
+    assert!(portrait.photo.is_some() && failed(&portrait).is_empty(), "{:?}", failed(&portrait));
+
+    let distant = photo(1408);
+    let bytes = jpeg(&distant);
+    let out = run(&bytes);
+    assert_eq!(out.report.measurements.get("decode_scale"), Some(&1.0), "decoded again, whole");
+    // Framed as the same pixels decoded whole from the start (a PNG is never reduced).
+    let whole = yunzhao_imaging::decode::decode(&bytes).expect("decodes").image;
+    let reference = run(&png(&whole));
+    assert_eq!(failed(&out), failed(&reference));
+    for m in ["face_width_px", "eyes_from_top_px", "head_top_px"] {
+        let (got, want) = (out.report.measurements[m], reference.report.measurements[m]);
+        assert!((got - want).abs() <= 3.0, "{m}: {got} against {want}");
+    }
+}
