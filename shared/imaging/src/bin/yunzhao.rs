@@ -300,7 +300,10 @@ fn bench(args: &Args) -> ExitCode {
         }
     }
     if reset {
-        println!("\npeak RSS from loading the models on: {:.0} MB (making the test photo before: {making:.0} MB)", peak_rss_mb());
+        println!(
+            "\npeak RSS from loading the models on: {:.0} MB (making the test photo before: {making:.0} MB)",
+            peak_rss_mb()
+        );
     } else {
         println!("\npeak RSS: {:.0} MB (including making the test photo)", peak_rss_mb());
     }
