@@ -140,6 +140,7 @@ export const en: Record<keyof typeof zh, string> = {
   'measure.other_face_sharpness_ratio': 'Sharpest other face (× the student’s)',
   'measure.days_since_capture': 'Days from capture to upload',
   'measure.face_matte_coverage': 'Share of the face kept by the cut-out',
+  'measure.decode_scale': 'JPEG decoded at (share of its size)',
   'measure.faces': 'Faces',
   'measure.face_share_of_width': 'Face share of width',
   'measure.residual_roll_deg': 'Residual roll (°)',

@@ -138,6 +138,7 @@ export const zh = {
   'measure.other_face_sharpness_ratio': '其他人脸清晰度（相对学生）',
   'measure.days_since_capture': '拍摄至上传天数',
   'measure.face_matte_coverage': '抠图保留的面部比例',
+  'measure.decode_scale': 'JPEG 解码比例（相对原图尺寸）',
   'measure.faces': '人脸数',
   'measure.face_share_of_width': '脸宽占画面比例',
   'measure.residual_roll_deg': '残余倾斜角（度）',

@@ -320,18 +320,23 @@ pub fn working_source<const N: usize>(src: &RgbImage, finest: f32, frames: [&Fra
 
 /// Samples `src` through the frame (bilinear). Beyond the photo's edges the nearest edge pixel
 /// is repeated: callers give those pixels no alpha (see [`inside`]), so it never shows.
+/// Bilinear sampling at `p` (pixel centres at +0.5) of a `w`×`h` image, edges repeated: the
+/// indices of the four neighbours (row-major) and the weights towards x + 1 and y + 1.
+fn bilinear(p: Point, w: i64, h: i64) -> ([usize; 4], f32, f32) {
+    let (fx, fy) = (p.x - 0.5, p.y - 0.5);
+    let (x0, y0) = (fx.floor() as i64, fy.floor() as i64);
+    let at = |x: i64, y: i64| (y.clamp(0, h - 1) * w + x.clamp(0, w - 1)) as usize;
+    ([at(x0, y0), at(x0 + 1, y0), at(x0, y0 + 1), at(x0 + 1, y0 + 1)], fx - x0 as f32, fy - y0 as f32)
+}
+
 pub fn warp(src: &RgbImage, frame: &Frame) -> RgbImage {
     let (w, h) = (src.width() as i64, src.height() as i64);
     let (data, map) = (src.as_raw(), frame.source_map());
     let mut out = vec![0u8; frame.out_w as usize * frame.out_h as usize * 3];
     for (y, row) in out.chunks_exact_mut(frame.out_w as usize * 3).enumerate() {
         for (x, px) in row.chunks_exact_mut(3).enumerate() {
-            let p = map.apply(Point { x: x as f32 + 0.5, y: y as f32 + 0.5 });
-            let (fx, fy) = (p.x - 0.5, p.y - 0.5);
-            let (x0, y0) = (fx.floor() as i64, fy.floor() as i64);
-            let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
-            let at = |x: i64, y: i64| (y.clamp(0, h - 1) * w + x.clamp(0, w - 1)) as usize * 3;
-            let (a, b, c, d) = (at(x0, y0), at(x0 + 1, y0), at(x0, y0 + 1), at(x0 + 1, y0 + 1));
+            let ([a, b, c, d], ax, ay) = bilinear(map.apply(Point { x: x as f32 + 0.5, y: y as f32 + 0.5 }), w, h);
+            let (a, b, c, d) = (a * 3, b * 3, c * 3, d * 3);
             for k in 0..3 {
                 let top = f32::from(data[a + k]) * (1.0 - ax) + f32::from(data[b + k]) * ax;
                 let bottom = f32::from(data[c + k]) * (1.0 - ax) + f32::from(data[d + k]) * ax;
@@ -343,11 +348,8 @@ pub fn warp(src: &RgbImage, frame: &Frame) -> RgbImage {
     RgbImage::from_raw(frame.out_w, frame.out_h, out).unwrap_or_else(|| RgbImage::new(frame.out_w, frame.out_h))
 }
 
-/// Whether output pixel (x, y) of `frame` shows the photo (within half a pixel of it).
-pub fn inside(frame: &Frame, src_w: u32, src_h: u32, x: u32, y: u32) -> bool {
-    shows_photo(&frame.source_map(), frame.scale, (src_w, src_h), x, y)
-}
-
+/// Whether output pixel (x, y) of a frame (its source map and scale) shows the photo, within
+/// half a pixel of it.
 fn shows_photo(source: &Affine, scale: f32, (src_w, src_h): (u32, u32), x: u32, y: u32) -> bool {
     let p = source.apply(Point { x: x as f32 + 0.5, y: y as f32 + 0.5 });
     let slack = 0.5 / scale.max(1e-6);
@@ -360,7 +362,6 @@ pub fn matte_into(view: &Frame, matte: &GrayImage, frame: &Frame, src_w: u32, sr
     let (mw, mh) = (matte.width() as i64, matte.height() as i64);
     let (kx, ky) = (mw as f32 / view.out_w as f32, mh as f32 / view.out_h as f32);
     let data = matte.as_raw();
-    let at = |x: i64, y: i64| f32::from(data[(y.clamp(0, mh - 1) * mw + x.clamp(0, mw - 1)) as usize]);
     let source = frame.source_map();
     // Frame output pixel → view output pixel → matte pixel, as one map.
     let to_matte = Affine { m: [kx, 0.0, 0.0, ky], t: [0.0, 0.0] }.after(&view.output_map().after(&source));
@@ -368,12 +369,10 @@ pub fn matte_into(view: &Frame, matte: &GrayImage, frame: &Frame, src_w: u32, sr
         if !shows_photo(&source, frame.scale, (src_w, src_h), x, y) {
             return image::Luma([0]);
         }
-        let q = to_matte.apply(Point { x: x as f32 + 0.5, y: y as f32 + 0.5 });
-        let (fx, fy) = (q.x - 0.5, q.y - 0.5);
-        let (x0, y0) = (fx.floor() as i64, fy.floor() as i64);
-        let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
-        let top = at(x0, y0) * (1.0 - ax) + at(x0 + 1, y0) * ax;
-        let bottom = at(x0, y0 + 1) * (1.0 - ax) + at(x0 + 1, y0 + 1) * ax;
+        let ([a, b, c, d], ax, ay) = bilinear(to_matte.apply(Point { x: x as f32 + 0.5, y: y as f32 + 0.5 }), mw, mh);
+        let v = |i: usize| f32::from(data[i]);
+        let top = v(a) * (1.0 - ax) + v(b) * ax;
+        let bottom = v(c) * (1.0 - ax) + v(d) * ax;
         // A mean of bytes: within 0..=255, so `as` rounds without clamping.
         image::Luma([(top * (1.0 - ay) + bottom * ay + 0.5) as u8])
     })

@@ -49,7 +49,7 @@ const NETWORKS: [(&str, [usize; 4], Compile); 4] = [
 
 fn load(dir: &Path, (file, shape, how): (&'static str, [usize; 4], Compile)) -> Result<Plan, ModelError> {
     let wrap = |e: TractError| ModelError { file, source: e.into() };
-    let mut model = match imported::read(dir, file, shape, how) {
+    let mut model = match imported::read(dir, file, shape) {
         Some(model) => model,
         None => import(dir, file, shape).map_err(wrap)?,
     };
@@ -83,14 +83,14 @@ fn import(dir: &Path, file: &str, shape: [usize; 4]) -> TractResult<TypedModel> 
 /// The imported networks kept as tract NNEF beside the ONNX files (`yunzhao import-models`,
 /// run by `make models`): parsing, typing and decluttering are about two thirds of loading
 /// and the same on every CPU, so a new process reads the NNEF and only compiles it for its
-/// CPU. Each copy is keyed by its ONNX file's pinned hash (models/SHA256SUMS), input size and
-/// compile mode; a missing, stale or unreadable copy is ignored and the ONNX imported instead.
+/// CPU. Each copy is keyed by its ONNX file's pinned hash (models/SHA256SUMS) and input size;
+/// a missing, stale or unreadable copy is ignored and the ONNX imported instead.
 mod imported {
     use std::path::{Path, PathBuf};
 
     use tract_onnx::prelude::*;
 
-    use super::{Compile, ModelError, NETWORKS};
+    use super::{ModelError, NETWORKS};
 
     fn path(dir: &Path, file: &str) -> PathBuf {
         dir.join(format!("{}.nnef.tar", file.trim_end_matches(".onnx")))
@@ -100,23 +100,24 @@ mod imported {
         dir.join(format!("{}.nnef.key", file.trim_end_matches(".onnx")))
     }
 
-    /// What the copy must have been made from: None when the ONNX file is not pinned.
-    fn key(dir: &Path, file: &str, shape: [usize; 4], how: Compile) -> Option<String> {
+    /// What the copy must have been made from: None when the ONNX file is not pinned. (The
+    /// copy precedes every CPU- or mode-specific step, so the compile mode is not part of it.)
+    fn key(dir: &Path, file: &str, shape: [usize; 4]) -> Option<String> {
         let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).ok()?;
         let hash = sums.lines().find_map(|l| l.strip_suffix(file)?.strip_suffix("  "))?;
-        Some(format!("{hash} {shape:?} {how:?}\n"))
+        Some(format!("{hash} {shape:?}\n"))
     }
 
     /// Whether every network has a current imported copy in `dir`.
     pub fn current(dir: &Path) -> bool {
-        NETWORKS.iter().all(|&(file, shape, how)| {
-            std::fs::read_to_string(key_path(dir, file)).ok() == key(dir, file, shape, how) && path(dir, file).is_file()
+        NETWORKS.iter().all(|&(file, shape, _)| {
+            std::fs::read_to_string(key_path(dir, file)).ok() == key(dir, file, shape) && path(dir, file).is_file()
         })
     }
 
-    pub(super) fn read(dir: &Path, file: &str, shape: [usize; 4], how: Compile) -> Option<TypedModel> {
+    pub(super) fn read(dir: &Path, file: &str, shape: [usize; 4]) -> Option<TypedModel> {
         let written = std::fs::read_to_string(key_path(dir, file)).ok()?;
-        if Some(written) != key(dir, file, shape, how) {
+        if Some(written) != key(dir, file, shape) {
             return None;
         }
         tract_nnef::nnef().with_onnx().model_for_path(path(dir, file)).ok()
@@ -126,9 +127,9 @@ mod imported {
     /// files written.
     pub fn write_all(dir: &Path) -> Result<Vec<PathBuf>, ModelError> {
         let mut written = Vec::new();
-        for (file, shape, how) in NETWORKS {
+        for (file, shape, _) in NETWORKS {
             let wrap = |e: TractError| ModelError { file, source: e.into() };
-            let key = key(dir, file, shape, how)
+            let key = key(dir, file, shape)
                 .ok_or_else(|| wrap(TractError::msg("not listed in SHA256SUMS (run `make models`)")))?;
             let model = super::import(dir, file, shape).map_err(wrap)?;
             let out = std::fs::File::create(path(dir, file)).map_err(|e| wrap(e.into()))?;
