@@ -139,6 +139,8 @@ export const en: Record<keyof typeof zh, string> = {
   'measure.mouth_inside_luma': 'Brightness between the lips (× face)',
   'measure.other_face_sharpness_ratio': 'Sharpest other face (× the student’s)',
   'measure.days_since_capture': 'Days from capture to upload',
+  'measure.brow_skin': 'Skin showing along the brows (share)',
+  'measure.ear_skin': 'Skin beside the face at the ears (share)',
   'measure.face_matte_coverage': 'Share of the face kept by the cut-out',
   'measure.decode_scale': 'JPEG decoded at (share of its size)',
   'measure.faces': 'Faces',

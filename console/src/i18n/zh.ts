@@ -137,6 +137,8 @@ export const zh = {
   'measure.mouth_inside_luma': '双唇之间亮度（相对脸部）',
   'measure.other_face_sharpness_ratio': '其他人脸清晰度（相对学生）',
   'measure.days_since_capture': '拍摄至上传天数',
+  'measure.brow_skin': '眉毛处露出皮肤比例',
+  'measure.ear_skin': '耳部露出皮肤比例',
   'measure.face_matte_coverage': '抠图保留的面部比例',
   'measure.decode_scale': 'JPEG 解码比例（相对原图尺寸）',
   'measure.faces': '人脸数',

@@ -23,7 +23,8 @@ pub enum Reason {
     CropOutOfFrame,
     LowResolution,
     NotAPhoto,
-    // Rules only a reviewer judges (the guides' rules 3, 4 and 7).
+    // The guides' rules 3, 4 and 7: judged by reviewers, helped by the pipeline's hints;
+    // dark sunglasses and a beauty app's EXIF mark fail automatically.
     EarsOrForeheadCovered,
     Headwear,
     TintedGlasses,

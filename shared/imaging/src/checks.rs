@@ -73,6 +73,23 @@ pub mod limits {
     /// Face width over photo width: a half-body photo taken by someone else is 0.15–0.4; at
     /// arm's length the face fills the picture.
     pub const MAX_SELFIE_FACE_SHARE: f32 = 0.6;
+    /// The lens region's luma over the cheeks' ([`crate::appearance::Appearance::lens_luma`]).
+    /// Eyes with nothing before them measure 0.45–1.13 on the 45 dev photos (0.30 on one face
+    /// lit from one side in the dark, which fails on its lighting). Dark sunglasses painted on
+    /// 12 of those faces measure 0.13–0.24: below MIN_LENS_LUMA fails `tinted_glasses`. A grey
+    /// lens letting 30 % through measures 0.30–0.47, so up to TINTED_LENS_LUMA it is shown to
+    /// the reviewer. A 50 % brown tint (0.47–0.74) cannot be told from deep-set eyes by
+    /// brightness: left to reviewers.
+    pub const MIN_LENS_LUMA: f32 = 0.28;
+    pub const TINTED_LENS_LUMA: f32 = 0.40;
+    /// The share of the band above the brows that looks like skin. Clear foreheads measure
+    /// BROW_SKIN_MEASURED on the dev photos, where hair lies over part of a brow 0.44–0.51; a
+    /// dark fringe painted to the brows on 12 faces measures 0.
+    pub const MIN_BROW_SKIN: f32 = 0.6;
+    /// The share of the person beside the face's contour at the ears' height that looks like
+    /// skin. Visible ears measure EAR_SKIN_MEASURED on the dev photos, long hair over them
+    /// 0–0.05; dark hair painted over the ears of 12 faces measures 0.
+    pub const MIN_EAR_SKIN: f32 = 0.2;
     /// An EXIF LensModel naming the front camera (iPhones write "… front camera …").
     pub const FRONT_CAMERA_HINT: &str = "front";
 }
@@ -149,6 +166,20 @@ pub enum Hint {
     /// The matte leaves part of the inner face box out, so the background colour shows
     /// through the face. Value: the share of the box kept, 0–1.
     CutoutIncomplete,
+    /// The eyes' surroundings are darker than the cheeks, as behind a grey lens, though not as
+    /// dark as sunglasses (those fail `tinted_glasses`). Value: the lens region's luma over
+    /// the cheeks'.
+    LensesMayBeTinted,
+    /// Something darker or brighter than skin lies just above the brows: a fringe over them.
+    /// Value: the share of that band that looks like skin, 0–1.
+    BrowsCovered,
+    /// Beside the face at the ears' height the person is not skin: hair over the ears.
+    /// Value: the share that looks like skin, 0–1.
+    EarsCovered,
+    /// The face mesh did not find the face in the framed photo, so eyes, mouth, head pose,
+    /// glasses, brows and ears were not measured. Value: 0 when the mesh found no face, 1 when
+    /// it found one too small or too near the edge for the appearance regions.
+    FaceDetailsUnmeasured,
 }
 
 impl Hint {
@@ -173,6 +204,22 @@ impl Hint {
             Hint::CutoutIncomplete => (
                 "The background replacement missed part of the face (share kept shown): check the photo for holes.",
                 "背景替换漏掉了部分面部（显示保留比例），请检查照片是否有缺损。",
+            ),
+            Hint::LensesMayBeTinted => (
+                "The eyes look darker than the face, as behind tinted glasses (ratio shown): check for coloured lenses.",
+                "眼部明显暗于面部，可能佩戴有色眼镜（显示亮度比），请确认镜片无颜色。",
+            ),
+            Hint::BrowsCovered => (
+                "Hair may cover the eyebrows (share of skin above the brows shown): check the brows and forehead show.",
+                "头发可能遮挡眉毛（显示眉上皮肤比例），请确认眉毛和额头露出。",
+            ),
+            Hint::EarsCovered => (
+                "Hair may cover the ears (share of skin beside the face shown): check the campaign's rule on ears.",
+                "头发可能遮挡耳朵（显示脸侧皮肤比例），请按采集要求确认耳朵是否露出。",
+            ),
+            Hint::FaceDetailsUnmeasured => (
+                "The face's details could not be measured (eyes, mouth, pose, glasses): check them by eye.",
+                "未能测量面部细节（眼睛、嘴巴、姿态、眼镜），请人工检查。",
             ),
             Hint::UnknownSoftware => (
                 "The file was last written by software that is not a camera: check it was not retouched.",

@@ -318,8 +318,6 @@ pub fn working_source<const N: usize>(src: &RgbImage, finest: f32, frames: [&Fra
     (small, frames.map(|fr| fr.on_resized(fx, fy)), fx)
 }
 
-/// Samples `src` through the frame (bilinear). Beyond the photo's edges the nearest edge pixel
-/// is repeated: callers give those pixels no alpha (see [`inside`]), so it never shows.
 /// Bilinear sampling at `p` (pixel centres at +0.5) of a `w`×`h` image, edges repeated: the
 /// indices of the four neighbours (row-major) and the weights towards x + 1 and y + 1.
 fn bilinear(p: Point, w: i64, h: i64) -> ([usize; 4], f32, f32) {
@@ -329,6 +327,8 @@ fn bilinear(p: Point, w: i64, h: i64) -> ([usize; 4], f32, f32) {
     ([at(x0, y0), at(x0 + 1, y0), at(x0, y0 + 1), at(x0 + 1, y0 + 1)], fx - x0 as f32, fy - y0 as f32)
 }
 
+/// Samples `src` through the frame (bilinear). Beyond the photo's edges the nearest edge pixel
+/// is repeated: [`matte_into`] gives those pixels no alpha, so it never shows.
 pub fn warp(src: &RgbImage, frame: &Frame) -> RgbImage {
     let (w, h) = (src.width() as i64, src.height() as i64);
     let (data, map) = (src.as_raw(), frame.source_map());

@@ -4,6 +4,7 @@
 //! frame → composite onto the spec colour → JPEG searched into the KB range with the DPI set.
 //! Checks measure along the way; every measurement goes into the report.
 
+pub mod appearance;
 pub mod checks;
 pub mod decode;
 pub mod detect;

@@ -24,6 +24,12 @@ mod idx {
     pub const CHEEKS: [usize; 2] = [234, 454];
     pub const FOREHEAD: usize = 10;
     pub const CHIN: usize = 152;
+    /// Each brow's upper edge, outer end to inner end; the person's right brow first.
+    pub const BROWS: [[usize; 5]; 2] = [[70, 63, 105, 66, 107], [300, 293, 334, 296, 336]];
+    /// The middle of each cheek, below the eye (the person's right first), and the nose's ridge
+    /// halfway down.
+    pub const CHEEK_MIDDLES: [usize; 2] = [50, 280];
+    pub const NOSE_RIDGE: usize = 195;
 }
 
 /// The square of the frame the network sees (frame pixels).
@@ -96,13 +102,29 @@ pub struct P3 {
     pub z: f32,
 }
 
+/// Points of the mesh that the iris model and the appearance checks look around (frame
+/// pixels; the person's right side first, which is the image's left).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Landmarks {
+    /// Each eye's outer and inner corner.
+    pub eye_corners: [(Point, Point); 2],
+    /// Each brow's upper edge, outer end to inner end.
+    pub brows: [[Point; 5]; 2],
+    /// The middle of each cheek, below the eye.
+    pub cheeks: [Point; 2],
+    /// The nose's ridge halfway down: skin that make-up, hair and lenses rarely cover.
+    pub nose_ridge: Point,
+    /// The face's contour at the ears' height.
+    pub contour: [Point; 2],
+}
+
 /// What the mesh says about the face.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct FaceMesh {
     pub presence: f32,
-    /// Corners of each eye (the person's right eye first), for the iris model's crops.
-    #[serde(skip)]
-    pub eye_corners: [(Point, Point); 2],
+    /// Where the iris crops and the appearance regions were placed (frame pixels), so a
+    /// reviewer's tool can draw them.
+    pub points: Landmarks,
     /// Lid gap over eye width, the less open eye of the two.
     pub eye_openness: f32,
     /// Inner lip gap over mouth width.
@@ -139,10 +161,18 @@ pub fn measure(presence: f32, pt: &dyn Fn(usize) -> P3) -> FaceMesh {
     let eye = |e: [usize; 4]| dist(pt(e[2]), pt(e[3])) / dist(pt(e[0]), pt(e[1])).max(1.0);
     let corners = |e: [usize; 4]| (Point { x: pt(e[0]).x, y: pt(e[0]).y }, Point { x: pt(e[1]).x, y: pt(e[1]).y });
     let eye_openness = eye(idx::EYES[0]).min(eye(idx::EYES[1]));
+    let flat = |p: P3| Point { x: p.x, y: p.y };
+    let at = |i: usize| flat(pt(i));
+    let points = Landmarks {
+        eye_corners: [corners(idx::EYES[0]), corners(idx::EYES[1])],
+        brows: idx::BROWS.map(|b| b.map(at)),
+        cheeks: idx::CHEEK_MIDDLES.map(at),
+        nose_ridge: at(idx::NOSE_RIDGE),
+        contour: idx::CHEEKS.map(at),
+    };
     let m = idx::MOUTH;
     let mouth_width = dist(pt(m[0]), pt(m[1]));
     let mouth_openness = dist(pt(m[2]), pt(m[3])) / mouth_width.max(1.0);
-    let flat = |p: P3| Point { x: p.x, y: p.y };
     let (l, r) = (pt(idx::CHEEKS[0]), pt(idx::CHEEKS[1]));
     // Turning the head moves one cheek towards the camera and the other away.
     let yaw_deg = (r.z - l.z).atan2(r.x - l.x).to_degrees();
@@ -150,7 +180,7 @@ pub fn measure(presence: f32, pt: &dyn Fn(usize) -> P3) -> FaceMesh {
     let pitch_deg = (chin.z - top.z).atan2(chin.y - top.y).to_degrees();
     FaceMesh {
         presence,
-        eye_corners: [corners(idx::EYES[0]), corners(idx::EYES[1])],
+        points,
         eye_openness,
         mouth_openness,
         inner_lips: (flat(pt(m[2])), flat(pt(m[3]))),

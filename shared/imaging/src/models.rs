@@ -203,7 +203,7 @@ impl Models {
         // The iris model was trained on the person's right eye; the left one is mirrored.
         let shape = [1, 3, mesh::IRIS_INPUT, mesh::IRIS_INPUT];
         let mut eyes = Vec::new();
-        for (i, (a, b)) in m.eye_corners.into_iter().enumerate() {
+        for (i, (a, b)) in m.points.eye_corners.into_iter().enumerate() {
             let (eye, mirrored) = (mesh::Crop::eye(a, b), i == 1);
             let input = mesh::preprocess(frame, eye, mesh::IRIS_INPUT, mirrored);
             let out = on_this_thread(|| run(&self.iris, input, shape))?;

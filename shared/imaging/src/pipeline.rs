@@ -17,7 +17,7 @@ use crate::detect::{Face, Point};
 use crate::frame::{self, Frame, Placement};
 use crate::mesh::{self, FaceMesh};
 use crate::models::{InferenceError, Models};
-use crate::{decode, encode, matte};
+use crate::{appearance, decode, encode, matte};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -425,9 +425,35 @@ fn mesh_stage(run: &mut Run, models: &Models, framed: &Framed) -> Result<(), Pip
         }
         let open = checks::mouth_open(mouth, inside);
         run.check(Reason::MouthOpen, !open, mouth, limits::MOUTH_GAP_OPEN);
+        appearance_checks(run, framed, &m.points);
         run.report.mesh = Some(m);
+    } else {
+        run.hint(Hint::FaceDetailsUnmeasured, 0.0);
     }
     Ok(())
+}
+
+/// Lenses, brows and ears (the guides' rules 3 and 4): dark sunglasses fail, the rest is shown
+/// to the reviewer with its measured value.
+fn appearance_checks(run: &mut Run, framed: &Framed, points: &mesh::Landmarks) {
+    let Some(a) = appearance::measure(&framed.image, &framed.alpha, points) else {
+        run.hint(Hint::FaceDetailsUnmeasured, 1.0);
+        return;
+    };
+    let m = &mut run.report.measurements;
+    m.insert("brow_skin", a.brow_skin);
+    m.insert("ear_skin", a.ear_skin);
+    let lens = a.lens_luma;
+    run.check(Reason::TintedGlasses, lens >= limits::MIN_LENS_LUMA, lens, limits::MIN_LENS_LUMA);
+    if (limits::MIN_LENS_LUMA..limits::TINTED_LENS_LUMA).contains(&lens) {
+        run.hint(Hint::LensesMayBeTinted, lens);
+    }
+    if a.brow_skin < limits::MIN_BROW_SKIN {
+        run.hint(Hint::BrowsCovered, a.brow_skin);
+    }
+    if a.ear_skin < limits::MIN_EAR_SKIN {
+        run.hint(Hint::EarsCovered, a.ear_skin);
+    }
 }
 
 fn check_stage(run: &mut Run, framed: &Framed, bg: [u8; 3]) {
