@@ -161,3 +161,86 @@ pub fn measure(img: &RgbImage, alpha: &GrayImage, points: &Landmarks) -> Option<
 
     Some(Appearance { lens_luma, brow_skin, ear_skin })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Luma, Rgb};
+
+    const SKIN: [u8; 3] = [200, 160, 140];
+    const HAIR: [u8; 3] = [40, 30, 25];
+
+    /// A face 40 px per eye width: eyes at y 100, brows' upper edge at y 80, cheeks at y 140,
+    /// the nose ridge at (150, 125), the contour at the ears' height at x 70 and 230.
+    fn points() -> Landmarks {
+        let p = |x, y| Point { x, y };
+        Landmarks {
+            eye_corners: [(p(90.0, 100.0), p(130.0, 100.0)), (p(210.0, 100.0), p(170.0, 100.0))],
+            brows: [
+                [p(85.0, 82.0), p(95.0, 80.0), p(105.0, 80.0), p(115.0, 80.0), p(130.0, 82.0)],
+                [p(215.0, 82.0), p(205.0, 80.0), p(195.0, 80.0), p(185.0, 80.0), p(170.0, 82.0)],
+            ],
+            cheeks: [p(110.0, 140.0), p(190.0, 140.0)],
+            nose_ridge: p(150.0, 125.0),
+            contour: [p(70.0, 110.0), p(230.0, 110.0)],
+        }
+    }
+
+    /// Skin everywhere, the person's matte covering x 40–260.
+    fn face() -> (RgbImage, GrayImage) {
+        let img = RgbImage::from_pixel(300, 300, Rgb(SKIN));
+        let alpha = GrayImage::from_fn(300, 300, |x, _| Luma([if (40..260).contains(&x) { 255 } else { 0 }]));
+        (img, alpha)
+    }
+
+    fn fill(img: &mut RgbImage, (x0, y0): (u32, u32), (x1, y1): (u32, u32), c: [u8; 3]) {
+        for y in y0..y1 {
+            for x in x0..x1 {
+                img.put_pixel(x, y, Rgb(c));
+            }
+        }
+    }
+
+    #[test]
+    fn bare_skin_shows_clear_eyes_brows_and_ears() {
+        let (img, alpha) = face();
+        let a = measure(&img, &alpha, &points()).expect("measured");
+        assert!((a.lens_luma - 1.0).abs() < 1e-3 && a.brow_skin == 1.0 && a.ear_skin == 1.0, "{a:?}");
+    }
+
+    #[test]
+    fn dark_lenses_darken_the_eyes_against_the_cheeks() {
+        let (mut img, alpha) = face();
+        fill(&mut img, (80, 80), (140, 116), [30, 30, 32]);
+        fill(&mut img, (160, 80), (220, 116), [30, 30, 32]);
+        let a = measure(&img, &alpha, &points()).expect("measured");
+        assert!(a.lens_luma < 0.2, "{a:?}");
+    }
+
+    #[test]
+    fn hair_along_one_brow_and_over_one_ear_counts_for_the_face() {
+        let (mut img, alpha) = face();
+        fill(&mut img, (80, 60), (135, 86), HAIR);
+        fill(&mut img, (50, 90), (72, 140), HAIR);
+        let a = measure(&img, &alpha, &points()).expect("measured");
+        assert!(a.brow_skin < 0.05, "the less favourable brow: {a:?}");
+        assert!(a.ear_skin < 0.05, "the less favourable ear: {a:?}");
+    }
+
+    #[test]
+    fn an_ear_against_the_background_has_nothing_over_it() {
+        let (mut img, _) = face();
+        fill(&mut img, (50, 90), (72, 140), HAIR);
+        // The matte ends at the contour: beside it is background, however dark.
+        let alpha = GrayImage::from_fn(300, 300, |x, _| Luma([if (71..229).contains(&x) { 255 } else { 0 }]));
+        assert_eq!(measure(&img, &alpha, &points()).expect("measured").ear_skin, 1.0);
+    }
+
+    #[test]
+    fn a_face_too_small_to_place_the_regions_is_not_measured() {
+        let (img, alpha) = face();
+        let mut tiny = points();
+        tiny.eye_corners = [(Point { x: 100.0, y: 100.0 }, Point { x: 102.0, y: 100.0 }); 2];
+        assert_eq!(measure(&img, &alpha, &tiny), None);
+    }
+}

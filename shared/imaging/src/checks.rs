@@ -76,19 +76,22 @@ pub mod limits {
     /// The lens region's luma over the cheeks' ([`crate::appearance::Appearance::lens_luma`]).
     /// Eyes with nothing before them measure 0.45–1.13 on the 45 dev photos (0.30 on one face
     /// lit from one side in the dark, which fails on its lighting). Dark sunglasses painted on
-    /// 12 of those faces measure 0.13–0.24: below MIN_LENS_LUMA fails `tinted_glasses`. A grey
-    /// lens letting 30 % through measures 0.30–0.47, so up to TINTED_LENS_LUMA it is shown to
-    /// the reviewer. A 50 % brown tint (0.47–0.74) cannot be told from deep-set eyes by
-    /// brightness: left to reviewers.
+    /// 12 of those faces measure 0.13–0.24: below MIN_LENS_LUMA fails `tinted_glasses` (12 of
+    /// 12). A grey lens letting 30 % through measures 0.30–0.47, so up to TINTED_LENS_LUMA it
+    /// is shown to the reviewer (8 of 12). A 50 % brown tint (0.47–0.74) cannot be told from
+    /// deep-set eyes by brightness: left to reviewers.
     pub const MIN_LENS_LUMA: f32 = 0.28;
     pub const TINTED_LENS_LUMA: f32 = 0.40;
-    /// The share of the band above the brows that looks like skin. Clear foreheads measure
-    /// BROW_SKIN_MEASURED on the dev photos, where hair lies over part of a brow 0.44–0.51; a
-    /// dark fringe painted to the brows on 12 faces measures 0.
+    /// The share of the band along the brows that looks like skin. On the dev photos, clear
+    /// brows measure 0.65–1.00, a strand or wave of hair over part of a brow 0.49–0.55 (three
+    /// photos), a dark face lit from one side 0 (it fails on its lighting); a fringe of dark
+    /// hair painted down over the brows of 12 faces measures 0–0.49 (all 12 shown). Fair hair
+    /// on fair skin is not told apart by brightness: reviewers judge it.
     pub const MIN_BROW_SKIN: f32 = 0.6;
     /// The share of the person beside the face's contour at the ears' height that looks like
-    /// skin. Visible ears measure EAR_SKIN_MEASURED on the dev photos, long hair over them
-    /// 0–0.05; dark hair painted over the ears of 12 faces measures 0.
+    /// skin. On the dev photos visible ears measure 0.27–1.00 and long hair over them 0–0.16
+    /// (17 photos shown, one of them a short-haired face whose ear is in shadow); dark hair
+    /// painted over the ears of 12 faces measures 0–0.38 (11 of 12 shown).
     pub const MIN_EAR_SKIN: f32 = 0.2;
     /// An EXIF LensModel naming the front camera (iPhones write "… front camera …").
     pub const FRONT_CAMERA_HINT: &str = "front";

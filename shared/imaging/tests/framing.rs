@@ -179,6 +179,14 @@ fn run_at(bytes: &[u8], uploaded: time::OffsetDateTime) -> Output {
     run_pipeline_with(bytes, &PhotoSpec::preset(Preset::Chsi), models(), &options).expect("pipeline")
 }
 
+/// The hints about where the file came from (the astronaut also gets one for her hair over
+/// her ears, which these tests are not about).
+fn provenance_hints(out: &Output) -> Vec<yunzhao_imaging::checks::Hint> {
+    use yunzhao_imaging::checks::Hint;
+    let about_the_file = [Hint::NoCameraData, Hint::TakenLongAgo, Hint::UnknownSoftware];
+    out.report.hints.iter().map(|h| h.code).filter(|c| about_the_file.contains(c)).collect()
+}
+
 #[test]
 fn a_beauty_app_fails_make_up_or_filter_a_phone_does_not() {
     for app in ["Meitu", "BeautyCam 11.2.0", "美图秀秀"] {
@@ -187,7 +195,7 @@ fn a_beauty_app_fails_make_up_or_filter_a_phone_does_not() {
     }
     let phone = run(&exif_jpeg(&astronaut(), &[(exif::Tag::Software, "iOS 17.1"), (exif::Tag::Make, "Apple")]));
     assert!(phone.report.passed, "{:?}", phone.report.reasons);
-    assert!(phone.report.hints.is_empty(), "{:?}", phone.report.hints);
+    assert!(provenance_hints(&phone).is_empty(), "{:?}", phone.report.hints);
 }
 
 #[test]
@@ -196,12 +204,12 @@ fn no_camera_data_and_an_old_capture_are_hints_for_the_reviewer_not_rejections()
     let uploaded = time::macros::datetime!(2026-12-01 12:00 UTC);
     let bare = run_at(&png(&astronaut()), uploaded);
     assert!(bare.report.passed, "{:?}", bare.report.reasons);
-    assert_eq!(bare.report.hints.iter().map(|h| h.code).collect::<Vec<_>>(), [Hint::NoCameraData]);
+    assert_eq!(provenance_hints(&bare), [Hint::NoCameraData]);
     let taken = |t: &str| exif_jpeg(&astronaut(), &[(exif::Tag::Make, "HUAWEI"), (exif::Tag::DateTimeOriginal, t)]);
     let old = run_at(&taken("2026:08:01 09:30:00"), uploaded);
     assert!(old.report.passed, "{:?}", old.report.reasons);
     let hint = old.report.hints.iter().find(|h| h.code == Hint::TakenLongAgo).expect("an old-photo hint");
     assert_eq!(hint.value, 122.0, "days between capture and upload");
     let fresh = run_at(&taken("2026:12:01 19:40:00"), uploaded);
-    assert!(fresh.report.hints.is_empty(), "taken 20 minutes before (Beijing time): {:?}", fresh.report.hints);
+    assert!(provenance_hints(&fresh).is_empty(), "taken 20 minutes before (Beijing time): {:?}", fresh.report.hints);
 }
