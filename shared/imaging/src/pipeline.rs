@@ -488,6 +488,10 @@ fn check_stage(run: &mut Run, framed: &Framed, bg: [u8; 3]) {
             run.report.measurements.insert("clothing_visible", 0.0);
         }
     }
+    if let Some(share) = checks::clothing_near_background(&framed.image, &framed.alpha, below, bg) {
+        let limit = limits::MAX_CLOTHING_NEAR_BACKGROUND;
+        run.check(Reason::ClothingMatchesBackground, share < limit, share, limit);
+    }
     let mouth = frame.to_output(face.landmarks[3]).y.max(frame.to_output(face.landmarks[4]).y);
     // Shown to reviewers, not judged automatically: the outline's slope also follows
     // clothing and the body's turn (the astronaut, shoulders square, measures 18°), so the
