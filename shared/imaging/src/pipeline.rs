@@ -424,7 +424,7 @@ fn mesh_stage(run: &mut Run, models: &Models, framed: &Framed) -> Result<(), Pip
             run.report.measurements.insert("mouth_inside_luma", l);
         }
         let open = checks::mouth_open(mouth, inside);
-        run.check(Reason::MouthOpen, !open, mouth, limits::MOUTH_GAP_OPEN);
+        run.check(Reason::MouthOpen, !open, mouth, checks::mouth_gap_limit(inside));
         appearance_checks(run, framed, &m.points);
         run.report.mesh = Some(m);
     } else {
