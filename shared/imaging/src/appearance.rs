@@ -7,6 +7,7 @@
 use image::{GrayImage, RgbImage};
 use serde::Serialize;
 
+use crate::checks::luma;
 use crate::detect::Point;
 use crate::mesh::Landmarks;
 
@@ -56,20 +57,16 @@ pub struct Appearance {
     pub ear_skin: f32,
 }
 
-fn luma(p: [u8; 3]) -> f32 {
-    0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32
-}
-
 /// The pixels of the box (frame pixels, clipped to the image), row by row.
 fn pixels(
     img: &RgbImage,
     (x0, y0): (f32, f32),
     (x1, y1): (f32, f32),
-) -> impl Iterator<Item = (u32, u32, [u8; 3])> + '_ {
+) -> impl Iterator<Item = (u32, u32, &image::Rgb<u8>)> + '_ {
     let (w, h) = img.dimensions();
     let clip = |v: f32, n: u32| v.clamp(0.0, n as f32) as u32;
     let (x0, x1, y0, y1) = (clip(x0, w), clip(x1, w), clip(y0, h), clip(y1, h));
-    (y0..y1).flat_map(move |y| (x0..x1).map(move |x| (x, y, img.get_pixel(x, y).0)))
+    (y0..y1).flat_map(move |y| (x0..x1).map(move |x| (x, y, img.get_pixel(x, y))))
 }
 
 fn median(mut v: Vec<f32>) -> Option<f32> {
@@ -103,7 +100,7 @@ pub fn measure(img: &RgbImage, alpha: &GrayImage, points: &Landmarks) -> Option<
     let cheeks: Vec<f32> = points.cheeks.iter().flat_map(|&c| patch(c, CHEEK_PATCH)).map(luma).collect();
     let cheek_luma = median(cheeks)?.max(1.0);
     let ridge = median(patch(points.nose_ridge, RIDGE_PATCH).map(luma).collect())?.max(1.0);
-    let skin = |p: [u8; 3]| (SKIN_LUMA.0 * ridge..=SKIN_LUMA.1 * ridge).contains(&luma(p));
+    let skin = |p: &image::Rgb<u8>| (SKIN_LUMA.0 * ridge..=SKIN_LUMA.1 * ridge).contains(&luma(p));
 
     let lens_luma = points
         .eye_corners

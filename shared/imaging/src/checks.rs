@@ -371,7 +371,7 @@ pub fn nose_offset(face: &Face) -> f32 {
     ((nose.x - mid.x) * ex + (nose.y - mid.y) * ey) / (dist * dist)
 }
 
-fn luma(p: &image::Rgb<u8>) -> f32 {
+pub(crate) fn luma(p: &image::Rgb<u8>) -> f32 {
     0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32
 }
 
@@ -461,7 +461,7 @@ pub fn face_sharpness(src: &RgbImage, face: &Face) -> f32 {
 /// colour is within MIN_CLOTHING_DISTANCE of `bg`; None when too little of the person shows.
 pub fn clothing_near_background(frame: &RgbImage, alpha: &GrayImage, below_y: u32, bg: [u8; 3]) -> Option<f32> {
     let (mut near, mut n) = (0u32, 0u32);
-    for (x, y, p) in frame.enumerate_pixels().filter(|&(_, y, _)| y >= below_y) {
+    for (x, y, p) in frame.enumerate_rows().skip(below_y as usize).flat_map(|(_, row)| row) {
         if alpha.get_pixel(x, y)[0] > 200 {
             let c = [p[0] as f32, p[1] as f32, p[2] as f32];
             n += 1;

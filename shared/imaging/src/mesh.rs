@@ -159,10 +159,10 @@ pub fn postprocess(raw: &[f32], presence_logit: f32, crop: Crop) -> Option<FaceM
 /// The measurements from any source of mesh points (frame pixels).
 pub fn measure(presence: f32, pt: &dyn Fn(usize) -> P3) -> FaceMesh {
     let eye = |e: [usize; 4]| dist(pt(e[2]), pt(e[3])) / dist(pt(e[0]), pt(e[1])).max(1.0);
-    let corners = |e: [usize; 4]| (Point { x: pt(e[0]).x, y: pt(e[0]).y }, Point { x: pt(e[1]).x, y: pt(e[1]).y });
     let eye_openness = eye(idx::EYES[0]).min(eye(idx::EYES[1]));
     let flat = |p: P3| Point { x: p.x, y: p.y };
     let at = |i: usize| flat(pt(i));
+    let corners = |e: [usize; 4]| (at(e[0]), at(e[1]));
     let points = Landmarks {
         eye_corners: [corners(idx::EYES[0]), corners(idx::EYES[1])],
         brows: idx::BROWS.map(|b| b.map(at)),
