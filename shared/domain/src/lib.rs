@@ -6,7 +6,9 @@ pub mod id_number;
 pub mod identity;
 pub mod login;
 pub mod order;
+pub mod payment;
 pub mod photo;
+pub mod review;
 pub mod roster;
 pub mod staff;
 pub mod user;
@@ -20,3 +22,18 @@ pub fn is_id(s: &str) -> bool {
     (1..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
 }
 pub use user::{OpenId, Role, User, UserId, UserRepo, UserRepoError};
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// Runs a use case to its end. The use cases never really wait in these tests (memory
+    /// fakes answer at once), so a trivial executor is enough.
+    pub fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut f = std::pin::pin!(f);
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+}

@@ -125,6 +125,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::run;
     use crate::user::UserId;
     use std::sync::Mutex;
 
@@ -160,17 +161,6 @@ mod tests {
         WeChatIdentity { openid: OpenId::parse("oStudent0001").expect("valid"), unionid: None }
     }
 
-    fn run<T>(f: impl Future<Output = T>) -> T {
-        // The use case never really sleeps in these tests, so a trivial executor is enough.
-        let waker = std::task::Waker::noop();
-        let mut cx = std::task::Context::from_waker(waker);
-        let mut f = std::pin::pin!(f);
-        loop {
-            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-        }
-    }
 
     async fn no_pause(_: Duration) {}
 

@@ -7,6 +7,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub mod change;
+
+pub use change::{Also, Applied, Change, Fields, OrderStore, Refusal, StoreError};
+
 /// The order's id, which is also the WeChat Pay `out_trade_no` (6–32 of `[0-9A-Za-z_-|*]`).
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -184,6 +188,63 @@ impl TradeState {
             _ => TradeState::Other,
         }
     }
+}
+
+/// An order as stored: who pays how much for which campaign, where it stands, and what
+/// the last transition left on it (see [`change::Change`] for how it moves).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    pub out_trade_no: OutTradeNo,
+    pub user_id: crate::UserId,
+    pub campaign_id: String,
+    pub school_id: String,
+    pub amount_fen: u64,
+    pub state: OrderState,
+    pub payer_openid: String,
+    pub created_at: i64,
+    /// When WeChat Pay stops accepting the payment (never after the campaign closes).
+    pub time_expire: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prepay_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_refund_no: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_reason: Option<String>,
+    /// While a refund request is being sent to WeChat Pay (millis): see `request_refund`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_calling_until: Option<i64>,
+    /// Where the last standardized attempt's results are (`attempts/<no>/a<n>` in the results bucket).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_prefix: Option<String>,
+    /// Why the last photo must be retaken (set by standardize, or by a reviewer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<crate::photo::Reason>,
+    /// The reviewer's or customer service's words to the student with a rejection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_note: Option<String>,
+    /// The attempt whose photo is (or was last) in review, and its queue task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_task_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_at: Option<i64>,
+    /// The last transition (seconds), set by every conditional move.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<i64>,
+}
+
+/// One line of an order's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub at: i64,
+    pub to: OrderState,
+    /// What caused it: `created`, `payment_notification`, `payment_query`, `student_cancel`, …
+    pub cause: String,
+    /// Who: a user id, `wechatpay`, or a job's name.
+    pub actor: String,
 }
 
 /// A payment as WeChat Pay reports it (decrypted notification or query answer).

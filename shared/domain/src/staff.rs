@@ -738,22 +738,12 @@ pub mod memory {
 #[cfg(test)]
 mod tests {
     use super::memory::{MemoryStaff, ScriptedWeb};
+    use crate::test_support::run;
     use super::*;
     use std::sync::Mutex;
 
     const POLICY: SessionPolicy = SessionPolicy::new(Duration::from_secs(10 * 3600), Duration::from_secs(1800));
     const HOUR_MS: i64 = 3_600_000;
-
-    fn run<T>(f: impl Future<Output = T>) -> T {
-        let waker = std::task::Waker::noop();
-        let mut cx = std::task::Context::from_waker(waker);
-        let mut f = std::pin::pin!(f);
-        loop {
-            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-        }
-    }
 
     fn union(s: &str) -> UnionId {
         UnionId::parse(s).expect("unionid")

@@ -24,6 +24,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use yunzhao_domain::order::OutTradeNo;
+use yunzhao_domain::review::{AuditEntry, Claimed, MAX_HELD, ReviewTask};
 
 use super::{describe, is_condition_failure, query_all};
 
@@ -47,79 +48,6 @@ fn s(v: &str) -> AttributeValue {
 
 fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReviewTask {
-    pub task_id: String,
-    pub campaign_id: String,
-    pub out_trade_no: OutTradeNo,
-    pub attempt: u32,
-    /// Where the attempt's results are in the results bucket.
-    pub result_prefix: String,
-    /// Where the original upload is in the uploads bucket.
-    pub upload_key: String,
-    /// Which version of `upload_key` the attempt took (the one standardized): reviewers are
-    /// shown that one, never a later write to the key. `None` for tasks queued before the
-    /// uploads bucket was versioned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upload_version: Option<String>,
-    pub queued_at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lease_by: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lease_until: Option<i64>,
-    /// The holder's slot covering the lease (see the module header).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lease_slot: Option<u32>,
-}
-
-impl ReviewTask {
-    pub fn new(
-        campaign_id: &str,
-        no: &OutTradeNo,
-        attempt: u32,
-        result_prefix: String,
-        upload_key: String,
-        upload_version: Option<String>,
-        now_ms: i64,
-    ) -> Self {
-        Self {
-            task_id: format!("{now_ms:013}-{no}"),
-            campaign_id: campaign_id.to_owned(),
-            out_trade_no: no.clone(),
-            attempt,
-            result_prefix,
-            upload_key,
-            upload_version,
-            queued_at: now_ms,
-            lease_by: None,
-            lease_until: None,
-            lease_slot: None,
-        }
-    }
-
-    pub fn held_by(&self, who: &str, now_ms: i64) -> bool {
-        self.lease_by.as_deref() == Some(who) && self.lease_until.is_some_and(|u| u > now_ms)
-    }
-
-    fn free(&self, now_ms: i64) -> bool {
-        self.lease_until.is_none_or(|u| u <= now_ms)
-    }
-}
-
-/// The most tasks of one campaign a reviewer holds at once: the photo on screen, the next
-/// one claimed ahead, and one whose decision is still on its way.
-pub const MAX_HELD: usize = 3;
-
-/// What a claim gets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claimed {
-    Task(Box<ReviewTask>),
-    /// Nothing waiting that the reviewer may take.
-    Empty,
-    /// The reviewer holds [`MAX_HELD`] tasks already: decide or release one first.
-    HoldingTooMany,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -215,23 +143,13 @@ pub struct QueueStats {
 impl QueueStats {
     fn of(tasks: &[ReviewTask], now_ms: i64) -> Self {
         Self {
-            waiting: tasks.iter().filter(|t| t.free(now_ms)).count(),
-            claimed: tasks.iter().filter(|t| !t.free(now_ms)).count(),
+            waiting: tasks.iter().filter(|t| t.is_free(now_ms)).count(),
+            claimed: tasks.iter().filter(|t| !t.is_free(now_ms)).count(),
             oldest_queued_at: tasks.iter().map(|t| t.queued_at).min(),
         }
     }
 }
 
-/// One line of the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    pub at: i64,
-    pub actor: String,
-    /// `viewed_photos`, `approved`, `rejected`, `sent_back`, `looked_up`, …
-    pub action: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub detail: String,
-}
 
 #[derive(Clone)]
 pub struct ReviewQueue {
@@ -397,7 +315,7 @@ impl ReviewQueue {
         };
         let until = now_ms + lease_ms;
         let built = |e: aws_sdk_dynamodb::error::BuildError| corrupt(e);
-        for task in all.into_iter().filter(|t| t.free(now_ms) && !except.contains(&t.task_id)) {
+        for task in all.into_iter().filter(|t| t.is_free(now_ms) && !except.contains(&t.task_id)) {
             let lease = aws_sdk_dynamodb::types::Update::builder()
                 .table_name(&self.table)
                 .key("PK", s(&queue_pk(campaign_id)))
