@@ -13,7 +13,6 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use yunzhao_adapters::dynamo::campaigns::{CampaignStoreError, Progress, School};
 use yunzhao_adapters::dynamo::exports::{Export, ExportStatus};
-use yunzhao_adapters::dynamo::orders::Order;
 use yunzhao_adapters::dynamo::roster::RosterLine;
 use yunzhao_adapters::dynamo::{
     DynamoCampaigns, DynamoCounters, DynamoExports, DynamoOrders, DynamoRoster, DynamoStaff,
@@ -25,6 +24,7 @@ use yunzhao_domain::campaign::{
     Campaign, CampaignKind, IdentityMode, PhotoSpec, Preset, SHANGHAI, Window, parse_shanghai_time,
 };
 use yunzhao_domain::identity::{AttemptCounter, Limit};
+use yunzhao_domain::order::Order;
 use yunzhao_domain::order::{Stage, counts_over};
 use yunzhao_domain::roster::validate_sheet;
 use yunzhao_http::{

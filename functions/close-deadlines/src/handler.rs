@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use yunzhao_adapters::dynamo::exports::{Export, FINAL};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders};
-use yunzhao_adapters::payments::{self, Cancelling};
 use yunzhao_adapters::wechat::pay::WeChatPay;
 use yunzhao_domain::campaign::Campaign;
 use yunzhao_domain::order::OrderState;
+use yunzhao_domain::payment::{self, Cancelling};
 
 const ACTOR: &str = "close-deadlines";
 
@@ -55,7 +55,7 @@ async fn close(deps: &Deps, campaign: &Campaign, now: OffsetDateTime) -> Result<
         }
         // The index may be behind: decide on the order as it is now.
         let Some(order) = deps.orders.get(&order.out_trade_no).await? else { continue };
-        match payments::cancel_unpaid(&deps.orders, &deps.pay, &order, "campaign_closed", ACTOR, vec![]).await? {
+        match payment::cancel_unpaid(&deps.orders, &deps.pay, &order, "campaign_closed", ACTOR, None, now).await? {
             Cancelling::Cancelled => cancelled += 1,
             Cancelling::PaidMeanwhile(s) => {
                 tracing::info!(out_trade_no = %order.out_trade_no, settlement = ?s, "paid at the close: kept")

@@ -3,19 +3,19 @@
 //! trail; the payment anomalies operators resolve; sending a photo in review back to the student with a reason; and
 //! undoing a wrong roster binding while nothing is paid. Every look is audited.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
-use yunzhao_adapters::dynamo::orders::{Applied, Order};
-use yunzhao_adapters::dynamo::review::AuditEntry;
+use time::OffsetDateTime;
 use yunzhao_adapters::dynamo::roster::RosterLine;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoRoster, DynamoStaff, ReviewQueue, roster};
+use yunzhao_adapters::now_ms;
 use yunzhao_adapters::wechat::pay::WeChatPay;
-use yunzhao_adapters::{now_ms, payments};
-use yunzhao_domain::order::{OrderState, OutTradeNo, Transition};
+use yunzhao_domain::order::{Also, Applied, Change, Fields, Order, OrderState, OutTradeNo, Transition};
+use yunzhao_domain::payment::{self, Cancelling};
 use yunzhao_domain::photo::Reason;
+use yunzhao_domain::review::AuditEntry;
 use yunzhao_domain::{Role, UserId};
 use yunzhao_http::{
     ApiError, Principal, StaffGate, json_response, parse_json, path_param, query_param, request_id, respond, route_key,
@@ -289,28 +289,17 @@ async fn send_back(deps: &Deps, p: &Principal, req: &Request) -> Result<Response
     };
     let who = p.user_id.to_string();
     let now = now_ms();
-    let codes = body.reasons.iter().map(|r| AttributeValue::S(r.as_str().into())).collect();
-    let set = vec![("reasons", AttributeValue::L(codes)), ("review_note", AttributeValue::S(note.clone()))];
-    let also = vec![
-        deps.queue.withdrawn(&order.campaign_id, task_id).map_err(ApiError::store)?,
-        deps.queue
-            .audit_item(
-                &order.out_trade_no,
-                &AuditEntry { at: now, actor: who.clone(), action: "sent_back".into(), detail: note },
-            )
-            .map_err(ApiError::store)?,
-    ];
-    match deps
-        .orders
-        .apply(&order, Transition::Reject, "sent_back_by_service", &who, set, also)
-        .await
-        .map_err(ApiError::store)?
-    {
+    let send_back = Change::new(Transition::Reject, "sent_back_by_service", &who)
+        .set(Fields { reasons: Some(body.reasons), review_note: Some(note.clone()), ..Fields::default() })
+        .also(Also::WithdrawTask { campaign_id: order.campaign_id.clone(), task_id: task_id.to_owned() })
+        .also(Also::Audit(AuditEntry { at: now, actor: who.clone(), action: "sent_back".into(), detail: note }));
+    match deps.orders.apply(&order, send_back).await? {
         Applied::Moved => {
             tracing::info!(out_trade_no = %order.out_trade_no, by = who, "photo sent back for a retake");
             Ok(json_response(StatusCode::OK, &json!({"order_id": order.out_trade_no, "state": OrderState::Rejected})))
         }
         Applied::Unchanged(state) => Err(not_in_review(state)),
+        Applied::Refused(_) => Err(not_in_review(order.state)),
     }
 }
 
@@ -350,52 +339,34 @@ async fn unbind(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     if current.as_ref().is_some_and(|o| o.state.is_paid()) {
         return Err(order_paid());
     }
+    let binding =
+        roster::binding_to_undo(&deps.ddb, &deps.table, &campaign_id, &user).await.map_err(ApiError::store)?;
+    let Some(binding) = binding else { return Err(not_bound()) };
     // An unpaid order goes with the binding: closed at WeChat Pay (so its prepay can no longer
-    // be paid), then cancelled in the same transaction that unbinds.
+    // be paid), then cancelled in the same write that unbinds.
     let unpaid = current.as_ref().filter(|o| o.state == OrderState::Created);
-    let unbound = match unpaid {
+    match unpaid {
         None => {
-            let items =
-                roster::unbind_items(&deps.ddb, &deps.table, &campaign_id, &user).await.map_err(ApiError::store)?;
-            let Some(mut items) = items else { return Err(not_bound()) };
             let seen = current.as_ref().map(|o| &o.out_trade_no);
-            items.push(deps.orders.pointer_unchanged(&user, &campaign_id, seen).map_err(ApiError::store)?);
-            if !deps.orders.transact(items).await.map_err(ApiError::store)? {
+            if !roster::unbind(&deps.ddb, &deps.table, &binding, seen).await.map_err(ApiError::store)? {
                 // The binding went (another unbind), or an order was made since it was read.
                 let still = roster::binding_status(&deps.ddb, &deps.table, &campaign_id, &user)
                     .await
                     .map_err(ApiError::store)?;
                 return Err(if still.is_some() { changed_meanwhile() } else { not_bound() });
             }
-            true
         }
         Some(order) => {
-            let items =
-                roster::unbind_items(&deps.ddb, &deps.table, &campaign_id, &user).await.map_err(ApiError::store)?;
-            let Some(items) = items else { return Err(not_bound()) };
-            let who = p.user_id.to_string();
-            match payments::cancel_unpaid(&deps.orders, &deps.pay, order, "unbound_by_service", &who, items).await {
-                Ok(payments::Cancelling::Cancelled) => true,
-                Ok(payments::Cancelling::PaidMeanwhile(_)) => return Err(order_paid()),
+            let (who, now) = (p.user_id.to_string(), OffsetDateTime::now_utc());
+            let cause = "unbound_by_service";
+            match payment::cancel_unpaid(&deps.orders, &deps.pay, order, cause, &who, Some(binding), now).await? {
+                Cancelling::Cancelled => {}
+                Cancelling::PaidMeanwhile(_) => return Err(order_paid()),
+                Cancelling::NotUnpaid(state) if state.is_paid() => return Err(order_paid()),
                 // The order moved, or the binding did, since they were read: nothing was written.
-                Ok(payments::Cancelling::NotUnpaid(state)) if state.is_paid() => return Err(order_paid()),
-                Ok(payments::Cancelling::NotUnpaid(_)) => return Err(changed_meanwhile()),
-                Err(payments::CancelError::Store(e)) => return Err(ApiError::store(e)),
-                Err(payments::CancelError::Pay(e)) => {
-                    return Err(ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "payment_unavailable",
-                        "WeChat Pay is not answering, so the unpaid order cannot be closed; try again in a moment.",
-                        "微信支付暂时不可用，无法关闭未支付订单，请稍后再试。",
-                    )
-                    .retry_after(3)
-                    .with_detail(e.to_string()));
-                }
+                Cancelling::NotUnpaid(_) => return Err(changed_meanwhile()),
             }
         }
-    };
-    if !unbound {
-        return Err(not_bound());
     }
     let closed = unpaid.map(|o| o.out_trade_no.to_string());
     tracing::info!(campaign_id, user_id = %user, by = %p.user_id, closed_order = closed.as_deref(), "roster binding undone");

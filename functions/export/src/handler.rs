@@ -13,10 +13,10 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use yunzhao_adapters::crypto::Envelope;
 use yunzhao_adapters::dynamo::exports::{Export, ExportStatus};
-use yunzhao_adapters::dynamo::orders::Order;
 use yunzhao_adapters::dynamo::roster::{self, OpenedEntry};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders};
 use yunzhao_domain::campaign::SHANGHAI;
+use yunzhao_domain::order::Order;
 use yunzhao_domain::order::{OrderState, Stage, counts_over};
 
 use crate::archive::{self, Approved, Missing};

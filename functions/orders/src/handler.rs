@@ -8,13 +8,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use yunzhao_adapters::dynamo::orders::{HistoryEntry, Order, RefundClaim};
+use yunzhao_adapters::dynamo::orders::RefundClaim;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, DynamoUsers};
-use yunzhao_adapters::payments::{self, Settlement};
-use yunzhao_adapters::wechat::pay::{PayError, PrepayOrder, WeChatPay};
+use yunzhao_adapters::wechat::pay::{PrepayOrder, WeChatPay};
 use yunzhao_domain::campaign::SHANGHAI;
 use yunzhao_domain::identity::BindingStatus;
-use yunzhao_domain::order::{OrderState, OutTradeNo, Transition};
+use yunzhao_domain::order::{HistoryEntry, Order, OrderState, OutTradeNo};
+use yunzhao_domain::payment::{self, Cancelling};
 use yunzhao_domain::{Role, UserId, UserRepo};
 use yunzhao_http::{
     ApiError, Principal, SessionKeys, StaffGate, json_response, parse_json, path_param, request_id, respond, route_key,
@@ -88,15 +88,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     respond(&request_id, result)
 }
 
-fn pay_down(e: PayError) -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "payment_unavailable",
-        "WeChat Pay is not answering; please try again in a moment.",
-        "微信支付暂时不可用，请稍后再试。",
-    )
-    .retry_after(3)
-    .with_detail(e.to_string())
+fn pay_down(e: impl std::fmt::Display) -> ApiError {
+    ApiError::payment_unavailable(e)
 }
 
 fn order_not_found() -> ApiError {
@@ -202,7 +195,7 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     let (mut order, new) = deps.orders.open(fresh).await.map_err(ApiError::store)?;
     // An earlier order whose payment window lapsed is settled first, then replaced.
     if order.state == OrderState::Created && order.time_expire <= now.unix_timestamp() {
-        reconcile(deps, &order).await?;
+        payment::reconcile(&deps.orders, &deps.pay, &order, now).await?;
         return Err(ApiError::conflict(
             "order_expired_retry",
             "Your previous payment window lapsed; please try again.",
@@ -233,38 +226,9 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     Ok(json_response(status, &json!({ "order": order_view(&order), "payment": deps.pay.request_payment(&prepay_id) })))
 }
 
-/// Asks WeChat Pay about an unpaid order and settles what it says: paid → paid (the same
-/// exactly-once path as the webhook); window lapsed unpaid → closed there, expired here.
-async fn reconcile(deps: &Deps, order: &Order) -> Result<(), ApiError> {
-    if order.state != OrderState::Created || order.prepay_id.is_none() {
-        return Ok(());
-    }
-    let reported = deps.pay.query(order.out_trade_no.as_str()).await.map_err(pay_down)?;
-    let settlement = match &reported {
-        Some(r) => payments::settle(&deps.orders, deps.pay.appid(), deps.pay.mchid(), r, "payment_query")
-            .await
-            .map_err(ApiError::store)?,
-        None => Settlement::NotPaid(yunzhao_domain::order::TradeState::NotPay),
-    };
-    if matches!(settlement, Settlement::NotPaid(_)) && order.time_expire <= OffsetDateTime::now_utc().unix_timestamp() {
-        match deps.pay.close(order.out_trade_no.as_str()).await {
-            Ok(()) => {}
-            Err(PayError::Refused { code, .. }) if code == "ORDER_NOT_EXIST" => {}
-            Err(e) => return Err(pay_down(e)),
-        }
-        deps.orders
-            .apply(order, Transition::Expire, "payment_window_lapsed", "orders", vec![], vec![])
-            .await
-            .map_err(ApiError::store)?;
-    }
-    Ok(())
-}
-
 async fn show(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let order = visible(deps, p, req).await?;
-    if order.state == OrderState::Created {
-        reconcile(deps, &order).await?;
-    }
+    payment::reconcile(&deps.orders, &deps.pay, &order, OffsetDateTime::now_utc()).await?;
     let order = deps.orders.get(&order.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(order_not_found)?;
     let mut view = json!({ "order": order_view(&order) });
     // The standard photo exists once checks passed (in review and after).
@@ -288,11 +252,10 @@ async fn cancel(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         )
     };
     let actor = p.user_id.to_string();
-    match payments::cancel_unpaid(&deps.orders, &deps.pay, &order, "student_cancel", &actor, vec![]).await {
-        Ok(payments::Cancelling::Cancelled) => {}
-        Ok(_) => return Err(not_cancellable()),
-        Err(payments::CancelError::Pay(e)) => return Err(pay_down(e)),
-        Err(payments::CancelError::Store(e)) => return Err(ApiError::store(e)),
+    let now = OffsetDateTime::now_utc();
+    match payment::cancel_unpaid(&deps.orders, &deps.pay, &order, "student_cancel", &actor, None, now).await? {
+        Cancelling::Cancelled => {}
+        _ => return Err(not_cancellable()),
     }
     let order = deps.orders.get(&order.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(order_not_found)?;
     Ok(json_response(StatusCode::OK, &json!({ "order": order_view(&order) })))

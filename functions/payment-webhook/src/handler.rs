@@ -9,10 +9,9 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use time::OffsetDateTime;
 use yunzhao_adapters::dynamo::DynamoOrders;
-use yunzhao_adapters::dynamo::orders::Applied;
-use yunzhao_adapters::payments::{self, Settlement};
 use yunzhao_adapters::wechat::pay::{Notification, NotifyError, WeChatPay};
-use yunzhao_domain::order::OutTradeNo;
+use yunzhao_domain::order::{Applied, OutTradeNo, StoreError};
+use yunzhao_domain::payment::{self, Settlement};
 
 pub struct Deps {
     pub orders: DynamoOrders,
@@ -57,15 +56,11 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     }
 }
 
-async fn settle(
-    deps: &Deps,
-    notification: Notification,
-) -> Result<(), yunzhao_adapters::dynamo::orders::OrderStoreError> {
+async fn settle(deps: &Deps, notification: Notification) -> Result<(), StoreError> {
     match notification {
         Notification::Transaction { id, payment } => {
-            let outcome =
-                payments::settle(&deps.orders, deps.pay.appid(), deps.pay.mchid(), &payment, "payment_notification")
-                    .await?;
+            let (appid, mchid, now) = (deps.pay.appid(), deps.pay.mchid(), OffsetDateTime::now_utc());
+            let outcome = payment::settle(&deps.orders, appid, mchid, &payment, "payment_notification", now).await?;
             let outcome = match outcome {
                 Settlement::Paid => "paid",
                 Settlement::AlreadyPaid => "duplicate",
@@ -85,7 +80,7 @@ async fn settle(
                 {
                     match deps.orders.refunded(&order, "refund_notification", "wechatpay").await? {
                         Applied::Moved => "refunded",
-                        Applied::Unchanged(_) => "duplicate",
+                        Applied::Unchanged(_) | Applied::Refused(_) => "duplicate",
                     }
                 }
                 Some(_) if refund_status != "SUCCESS" => "refund_not_successful",

@@ -5,20 +5,19 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use yunzhao_adapters::dynamo::orders::Applied;
-use yunzhao_adapters::dynamo::review::{AuditEntry, Claimed, QueueStats, ReviewTask};
+use yunzhao_adapters::dynamo::review::QueueStats;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, ReviewQueue};
 use yunzhao_adapters::now_ms;
 use yunzhao_domain::Role;
 use yunzhao_domain::campaign::Campaign;
-use yunzhao_domain::order::{OrderState, Transition};
+use yunzhao_domain::order::{Also, Applied, Change, Fields, OrderState, Transition};
 use yunzhao_domain::photo::Reason;
+use yunzhao_domain::review::{AuditEntry, Claimed, ReviewTask};
 use yunzhao_http::{
     ApiError, Principal, StaffGate, json_response, parse_json, path_param, request_id, respond, route_key,
     unknown_route,
@@ -352,32 +351,31 @@ async fn decide(
             "该照片已不在审核中（订单已变更），请领取下一张。",
         ));
     }
-    let codes = reasons.iter().map(|r| AttributeValue::S(r.as_str().to_owned())).collect();
-    let mut set = vec![("reasons", AttributeValue::L(codes))];
-    set.push(("review_note", AttributeValue::S(note.clone().unwrap_or_default())));
-    if transition == Transition::Approve {
-        set.push(("approved_at", AttributeValue::N(now.to_string())));
-    }
+    let set = Fields {
+        reasons: Some(reasons.clone()),
+        review_note: Some(note.clone().unwrap_or_default()),
+        approved_at: (transition == Transition::Approve).then_some(now),
+        ..Fields::default()
+    };
     let detail = match &note {
         Some(n) => {
             format!("task {} reasons {:?}: {n}", task.task_id, reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>())
         }
         None => format!("task {} reasons {:?}", task.task_id, reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>()),
     };
-    let also = vec![
-        deps.queue.decided(&task, &who, now).map_err(ApiError::store)?,
-        deps.queue
-            .audit_item(&task.out_trade_no, &AuditEntry { at: now, actor: who.clone(), action: action.into(), detail })
-            .map_err(ApiError::store)?,
-    ];
-    match deps.orders.apply(&order, transition, "review", &who, set, also).await.map_err(ApiError::store)? {
+    let out_trade_no = task.out_trade_no.clone();
+    let decision = Change::new(transition, "review", &who)
+        .set(set)
+        .also(Also::DecideTask { task, by: who.clone(), at_ms: now })
+        .also(Also::Audit(AuditEntry { at: now, actor: who.clone(), action: action.into(), detail }));
+    match deps.orders.apply(&order, decision).await? {
         Applied::Moved => {
-            tracing::info!(campaign_id, task_id, out_trade_no = %task.out_trade_no, by = who, decision = action, "photo decided");
+            tracing::info!(campaign_id, task_id, %out_trade_no, by = who, decision = action, "photo decided");
             Ok(json_response(
                 StatusCode::OK,
-                &json!({"order_id": task.out_trade_no, "state": transition.to_state(), "reasons": reasons, "note": note}),
+                &json!({"order_id": out_trade_no, "state": transition.to_state(), "reasons": reasons, "note": note}),
             ))
         }
-        Applied::Unchanged(_) => Err(task_not_held()),
+        Applied::Unchanged(_) | Applied::Refused(_) => Err(task_not_held()),
     }
 }

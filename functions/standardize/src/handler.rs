@@ -12,7 +12,7 @@
 //!   and never destroys the first;
 //! - standardize reads the version the event names (`s3.object.versionId`), and the attempt
 //!   records it (`upload_version` on `ATTEMPT#<n>`, written once, in the transaction that
-//!   starts standardizing: [`DynamoOrders::take_upload`]) and so does the review task, whose
+//!   starts standardizing: `Also::TakeUpload`) and so does the review task, whose
 //!   links to the original name that version;
 //! - an event for any other version of an attempt that took one is not standardized, and that
 //!   version is deleted, so the first stays the key's current version: what anyone reading
@@ -25,15 +25,13 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use lambda_runtime::LambdaEvent;
 use yunzhao_adapters::dynamo::idempotency::{Claim, Idempotency};
-use yunzhao_adapters::dynamo::orders::Applied;
-use yunzhao_adapters::dynamo::review::ReviewTask;
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, ReviewQueue};
-use yunzhao_domain::order::{OutTradeNo, Transition};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
+use yunzhao_domain::order::{Also, Applied, Change, Fields, OutTradeNo, Transition};
+use yunzhao_domain::review::ReviewTask;
 
 type S3Record = aws_lambda_events::event::s3::S3EventRecord;
 
@@ -49,7 +47,6 @@ pub struct Deps {
     pub campaigns: DynamoCampaigns,
     pub idempotency: Idempotency,
     pub s3: aws_sdk_s3::Client,
-    pub review: ReviewQueue,
     pub results_bucket: String,
     pub models: Arc<yunzhao_imaging::Models>,
 }
@@ -185,23 +182,17 @@ async fn standardize(deps: &Deps, upload: &Upload, no: &OutTradeNo, attempt: u32
     let Some((campaign, _)) = deps.campaigns.get(&order.campaign_id).await.map_err(|e| e.to_string())? else {
         return Err(format!("campaign {} missing", order.campaign_id));
     };
-    let latest = Some(attempt);
     let version = upload.version.as_deref();
-    let take = deps.orders.take_upload(no, attempt, &upload.etag, version).map_err(|e| e.to_string())?;
-    let moved = deps
-        .orders
-        .apply_guarded(
-            &order,
-            Transition::StartStandardizing,
-            "upload_received",
-            "standardize",
-            vec![],
-            vec![take],
-            latest,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    if let Applied::Unchanged(state) = moved {
+    let start = Change::new(Transition::StartStandardizing, "upload_received", "standardize")
+        .also(Also::LatestAttempt(attempt))
+        .also(Also::TakeUpload { attempt, etag: upload.etag.clone(), version: upload.version.clone() });
+    let moved = deps.orders.apply(&order, start).await.map_err(|e| e.to_string())?;
+    let state = match moved {
+        Applied::Moved => None,
+        Applied::Unchanged(state) => Some(state),
+        Applied::Refused(_) => Some(order.state),
+    };
+    if let Some(state) = state {
         // The attempt took another upload already; or it was superseded by a newer attempt,
         // or the order is in review, approved, refunded…
         let taken = deps.orders.attempt(no, attempt).await.map_err(|e| e.to_string())?.and_then(|a| a.upload_version);
@@ -258,10 +249,9 @@ async fn standardize(deps: &Deps, upload: &Upload, no: &OutTradeNo, attempt: u32
             .await
             .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
     }
-    let reasons: Vec<AttributeValue> =
-        out.report.reasons.iter().map(|r| AttributeValue::S(r.as_str().to_owned())).collect();
-    let mut set = vec![("reasons", AttributeValue::L(reasons)), ("result_prefix", AttributeValue::S(prefix.clone()))];
-    let mut also = Vec::new();
+    let mut set =
+        Fields { reasons: Some(out.report.reasons.clone()), result_prefix: Some(prefix.clone()), ..Fields::default() };
+    let mut also = vec![Also::LatestAttempt(attempt)];
     let (transition, cause) = if out.report.passed {
         // The review task is queued in the same transaction that moves the order into review:
         // no order waits in review without a task, and no task outlives its order's state.
@@ -275,16 +265,14 @@ async fn standardize(deps: &Deps, upload: &Upload, no: &OutTradeNo, attempt: u32
             upload.version.clone(),
             now_ms,
         );
-        also.push(deps.review.enqueue(&task).map_err(|e| e.to_string())?);
-        set.push(("review_task_id", AttributeValue::S(task.task_id)));
+        set.review_task_id = Some(task.task_id.clone());
+        also.push(Also::QueueTask(task));
         (Transition::PassChecks, "checks_passed")
     } else {
         (Transition::FailChecks, "checks_failed")
     };
-    deps.orders
-        .apply_guarded(&order, transition, cause, "standardize", set, also, latest)
-        .await
-        .map_err(|e| e.to_string())?;
+    let finished = Change { transition, cause: cause.into(), actor: "standardize".into(), set, also };
+    deps.orders.apply(&order, finished).await.map_err(|e| e.to_string())?;
     tracing::info!(
         out_trade_no = %no, attempt, passed = out.report.passed, reasons = ?out.report.reasons,
         duration_ms = started.elapsed().as_millis() as u64, outcome = cause, "standardized"

@@ -6,7 +6,7 @@ use lambda_runtime::{Error, service_fn};
 use yunzhao_adapters::aws;
 use yunzhao_adapters::config;
 use yunzhao_adapters::dynamo::idempotency::Idempotency;
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, ReviewQueue};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -22,7 +22,6 @@ async fn main() -> Result<(), Error> {
         orders: DynamoOrders::new(ddb.clone(), &table),
         campaigns: DynamoCampaigns::new(ddb.clone(), &table),
         idempotency: Idempotency::new(ddb.clone(), &table),
-        review: ReviewQueue::new(ddb, &table),
         s3: aws::s3_client(&sdk),
         results_bucket: config::required("RESULTS_BUCKET")?,
         models: Arc::new(models),

@@ -5,7 +5,6 @@ pub mod aws;
 pub mod config;
 pub mod crypto;
 pub mod dynamo;
-pub mod payments;
 pub mod roster_file;
 pub mod s3_post;
 pub mod wechat;

@@ -161,7 +161,6 @@ mod tests {
         WeChatIdentity { openid: OpenId::parse("oStudent0001").expect("valid"), unionid: None }
     }
 
-
     async fn no_pause(_: Duration) {}
 
     #[test]

@@ -176,6 +176,32 @@ pub async fn cancel_unpaid<S: OrderStore, P: PaymentGateway>(
     })
 }
 
+/// Asks WeChat Pay about an unpaid order and settles what it says (for a notification that
+/// never came): paid → paid, by [`settle`]; still unpaid after its payment window → closed at
+/// WeChat Pay, then expired here. `None` when there was nothing to ask.
+pub async fn reconcile<S: OrderStore, P: PaymentGateway>(
+    orders: &S,
+    pay: &P,
+    order: &Order,
+    now: OffsetDateTime,
+) -> Result<Option<Settlement>, CancelError> {
+    if order.state != OrderState::Created || order.prepay_id.is_none() {
+        return Ok(None);
+    }
+    let settled = match pay.query(&order.out_trade_no).await? {
+        Some(r) => settle(orders, pay.appid(), pay.mchid(), &r, "payment_query", now).await?,
+        None => Settlement::NotPaid(TradeState::NotPay),
+    };
+    if matches!(settled, Settlement::NotPaid(_)) && order.time_expire <= now.unix_timestamp() {
+        if pay.close(&order.out_trade_no).await? == Closing::AlreadyPaid {
+            // Paid between the query and the close: settled by the next look.
+            return Ok(Some(settled));
+        }
+        orders.apply(order, Change::new(Transition::Expire, "payment_window_lapsed", "orders")).await?;
+    }
+    Ok(Some(settled))
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
@@ -367,6 +393,34 @@ mod tests {
         let pay = gateway(Closing::NoSuchTrade, None);
         let got = cancel(&orders, &pay, &order(OrderState::Created, true));
         assert_eq!(got, Ok(Cancelling::NotUnpaid(OrderState::Paid)));
+    }
+
+    #[test]
+    fn given_a_lost_notification_when_reconciling_then_the_order_is_paid_by_the_query() {
+        let orders = MemoryOrders::with([order(OrderState::Created, true)]);
+        let pay = gateway(Closing::Closed, Some(reported("txn-1")));
+        let got = run(reconcile(&orders, &pay, &order(OrderState::Created, true), OffsetDateTime::UNIX_EPOCH));
+        assert_eq!(got, Ok(Some(Settlement::Paid)));
+        assert_eq!(orders.order(&no()).map(|o| o.state), Some(OrderState::Paid));
+    }
+
+    #[test]
+    fn given_an_unpaid_order_past_its_window_when_reconciling_then_it_is_closed_and_expired() {
+        let orders = MemoryOrders::with([order(OrderState::Created, true)]);
+        let pay = gateway(Closing::Closed, None);
+        let late = OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(901);
+        assert!(run(reconcile(&orders, &pay, &order(OrderState::Created, true), late)).is_ok());
+        assert_eq!(*pay.closed.lock().expect("lock"), 1);
+        assert_eq!(orders.order(&no()).map(|o| o.state), Some(OrderState::Expired));
+    }
+
+    #[test]
+    fn given_an_unpaid_order_within_its_window_when_reconciling_then_it_stays_open() {
+        let orders = MemoryOrders::with([order(OrderState::Created, true)]);
+        let pay = gateway(Closing::Closed, None);
+        assert!(run(reconcile(&orders, &pay, &order(OrderState::Created, true), OffsetDateTime::UNIX_EPOCH)).is_ok());
+        assert_eq!(*pay.closed.lock().expect("lock"), 0);
+        assert_eq!(orders.order(&no()).map(|o| o.state), Some(OrderState::Created));
     }
 
     #[test]

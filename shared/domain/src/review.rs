@@ -91,3 +91,19 @@ pub struct AuditEntry {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_ids_sort_by_age_and_leases_expire() {
+        let no = OutTradeNo::parse("YZ0123456789abcdef01234567").expect("no");
+        let a = ReviewTask::new("c", &no, 1, "p".into(), "k".into(), Some("v1".into()), 999);
+        let b = ReviewTask::new("c", &no, 1, "p".into(), "k".into(), None, 1_000);
+        assert!(a.task_id < b.task_id, "older first: {} {}", a.task_id, b.task_id);
+        let held = ReviewTask { lease_by: Some("r1".into()), lease_until: Some(5_000), ..a };
+        assert!(held.held_by("r1", 4_999) && !held.held_by("r2", 4_999));
+        assert!(!held.is_free(4_999) && held.is_free(5_000) && !held.held_by("r1", 5_000));
+    }
+}

@@ -738,8 +738,8 @@ pub mod memory {
 #[cfg(test)]
 mod tests {
     use super::memory::{MemoryStaff, ScriptedWeb};
-    use crate::test_support::run;
     use super::*;
+    use crate::test_support::run;
     use std::sync::Mutex;
 
     const POLICY: SessionPolicy = SessionPolicy::new(Duration::from_secs(10 * 3600), Duration::from_secs(1800));

@@ -117,6 +117,18 @@ impl ApiError {
         )
     }
 
+    /// WeChat Pay did not answer (or not in its protocol): try again shortly.
+    pub fn payment_unavailable(detail: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "payment_unavailable",
+            "WeChat Pay is not answering; please try again in a moment.",
+            "微信支付暂时不可用，请稍后再试。",
+        )
+        .retry_after(3)
+        .with_detail(detail.to_string())
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -162,6 +174,28 @@ impl ApiError {
     }
 }
 
+/// An order store that did not answer is a 503 (try again); a record that does not read is
+/// a 500 (our bug, not the caller's).
+impl From<yunzhao_domain::order::StoreError> for ApiError {
+    fn from(e: yunzhao_domain::order::StoreError) -> Self {
+        use yunzhao_domain::order::StoreError::*;
+        match e {
+            Unavailable(detail) => Self::unavailable().with_detail(detail),
+            Corrupt(detail) => Self::internal().with_detail(format!("corrupt: {detail}")),
+        }
+    }
+}
+
+impl From<yunzhao_domain::payment::CancelError> for ApiError {
+    fn from(e: yunzhao_domain::payment::CancelError) -> Self {
+        use yunzhao_domain::payment::CancelError::*;
+        match e {
+            Gateway(e) => Self::payment_unavailable(e),
+            Store(e) => e.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +211,18 @@ mod tests {
         let text = String::from_utf8_lossy(r.body().as_ref()).into_owned();
         assert!(!text.contains("dynamodb"), "{text}");
         assert_eq!(body_json(&r)["error"]["request_id"], "req-1");
+    }
+
+    #[test]
+    fn a_corrupt_order_is_our_error_and_an_unreachable_store_a_retry() {
+        use yunzhao_domain::order::StoreError;
+        let corrupt = ApiError::from(StoreError::Corrupt("state \"paid?\"".into()));
+        assert_eq!((corrupt.status, corrupt.code), (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"));
+        let down = ApiError::from(StoreError::Unavailable("timeout".into()));
+        assert_eq!(
+            (down.status, down.code, down.retry_after),
+            (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", Some(2))
+        );
     }
 
     #[test]

@@ -52,6 +52,22 @@ pub(crate) fn cancelled_by_condition(
     e.as_service_error().and_then(cancellation) == Some(Cancelled::ByCondition)
 }
 
+/// The reasons a transaction was cancelled, one per item (`None`: not a cancellation).
+pub(crate) fn cancellation_codes(
+    e: &aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+) -> Option<Vec<String>> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
+    match e.as_service_error() {
+        Some(E::TransactionCanceledException(t)) => {
+            Some(t.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_owned()).collect())
+        }
+        _ => None,
+    }
+}
+
 /// What a cancelled transaction's reasons say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Cancelled {

@@ -14,23 +14,23 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use yunzhao_domain::UserId;
-use yunzhao_domain::order::{OrderState, OutTradeNo, Transition};
+use yunzhao_domain::order::{
+    Also, Applied, Change, HistoryEntry, Order, OrderState, OrderStore, OutTradeNo, Refusal, Transition,
+};
 
 use super::campaigns::campaign_pk;
 use super::{Item, describe, is_condition_failure, query_all};
 
-#[derive(Debug, thiserror::Error)]
-#[error("order store: {0}")]
-pub struct OrderStoreError(pub String);
+pub use yunzhao_domain::order::StoreError as OrderStoreError;
 
 fn err<E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
     e: &aws_sdk_dynamodb::error::SdkError<E, R>,
 ) -> OrderStoreError {
-    OrderStoreError(describe(e))
+    OrderStoreError::Unavailable(describe(e))
 }
 
 fn corrupt(e: impl std::fmt::Display) -> OrderStoreError {
-    OrderStoreError(format!("corrupt: {e}"))
+    OrderStoreError::Corrupt(e.to_string())
 }
 
 #[derive(Serialize, Deserialize)]
@@ -63,14 +63,6 @@ pub enum RefundClaim {
     InProgress,
     /// Not paid (or refunded already, or another refund number).
     NotRefundable,
-}
-
-/// How a transition went.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Applied {
-    Moved,
-    /// The condition failed: the order was in this state instead.
-    Unchanged(OrderState),
 }
 
 pub fn order_pk(no: &OutTradeNo) -> String {
@@ -221,7 +213,7 @@ impl DynamoOrders {
                 Err(e) => return Err(err(&e)),
             }
         }
-        Err(OrderStoreError("could not settle the student's order pointer".into()))
+        Err(OrderStoreError::Unavailable("could not settle the student's order pointer".into()))
     }
 
     /// Every order of a campaign (an index read: eventually consistent; each order found is
@@ -253,37 +245,6 @@ impl DynamoOrders {
         }
     }
 
-    /// A check, for a transaction, that the student's order pointer in the campaign is still
-    /// what was read (`seen`: none, or that order): no order was created meanwhile.
-    pub fn pointer_unchanged(
-        &self,
-        user: &UserId,
-        campaign_id: &str,
-        seen: Option<&OutTradeNo>,
-    ) -> Result<TransactWriteItem, OrderStoreError> {
-        let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
-            .table_name(&self.table)
-            .key("PK", s(&format!("USER#{user}")))
-            .key("SK", s(&format!("ORDER#{campaign_id}")));
-        let check = match seen {
-            None => check.condition_expression("attribute_not_exists(PK)"),
-            Some(no) => {
-                check.condition_expression("out_trade_no = :seen").expression_attribute_values(":seen", s(no.as_str()))
-            }
-        };
-        Ok(TransactWriteItem::builder().condition_check(check.build().map_err(corrupt)?).build())
-    }
-
-    /// Writes `items` in one transaction; `false` when one of their conditions failed.
-    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<bool, OrderStoreError> {
-        match super::transact_retrying(&self.client, items).await {
-            Ok(()) => Ok(true),
-            Err(e) if super::cancelled_by_condition(&e) => Ok(false),
-            Err(e) => Err(err(&e)),
-        }
-    }
-
-    /// A student's orders, newest first.
     pub async fn by_user(&self, user: &UserId) -> Result<Vec<Order>, OrderStoreError> {
         let mut orders = self.query_index("GSI1", "GSI1PK", &format!("USER#{user}")).await?;
         orders.reverse();
@@ -324,34 +285,105 @@ impl DynamoOrders {
         }
     }
 
-    /// Applies `t` if the order is in one of its from-states, in one transaction with its
-    /// history entry, `set` (extra attributes) and `also` (e.g. the payment record).
-    pub async fn apply(
-        &self,
-        order: &Order,
-        t: Transition,
-        cause: &str,
-        actor: &str,
-        set: Vec<(&str, AttributeValue)>,
-        also: Vec<TransactWriteItem>,
-    ) -> Result<Applied, OrderStoreError> {
-        self.apply_guarded(order, t, cause, actor, set, also, None).await
+    /// Writes `change` (see [`OrderStore::apply`]): the order's update conditional on the
+    /// states its transition leaves, its history line, and each [`Also`] with its own
+    /// condition, in one transaction. When it is cancelled, its reasons say which condition
+    /// failed.
+    pub async fn apply(&self, order: &Order, change: Change) -> Result<Applied, OrderStoreError> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let no = &order.out_trade_no;
+        let t = change.transition;
+        let latest_attempt = change.also.iter().find_map(|a| match a {
+            Also::LatestAttempt(n) => Some(*n),
+            _ => None,
+        });
+        let mut items = vec![self.order_update(order, &change, latest_attempt, now)?];
+        let entry =
+            HistoryEntry { at: now, to: t.to_state(), cause: change.cause.clone(), actor: change.actor.clone() };
+        items.push(self.history_put(no, &entry)?);
+        // What a failed condition of each item means (the order's own is read from the order).
+        let mut refusals: Vec<Option<Refusal>> = vec![None, None];
+        for also in &change.also {
+            let (written, refusal) = match also {
+                Also::LatestAttempt(_) => continue,
+                Also::TakeUpload { attempt, etag, version } => {
+                    (vec![self.take_upload(no, *attempt, etag, version.as_deref())?], Some(Refusal::UploadTaken))
+                }
+                Also::QueueTask(task) => {
+                    (vec![super::review::queue_put(&self.table, task).map_err(review_err)?], Some(Refusal::TaskQueued))
+                }
+                Also::DecideTask { task, by, at_ms } => (
+                    vec![super::review::decide_delete(&self.table, task, by, *at_ms).map_err(review_err)?],
+                    Some(Refusal::LeaseLost),
+                ),
+                Also::WithdrawTask { campaign_id, task_id } => {
+                    (vec![super::review::withdraw_delete(&self.table, campaign_id, task_id).map_err(review_err)?], None)
+                }
+                Also::RecordPayment { transaction_id, amount_fen, detail } => (
+                    vec![self.payment_put(no, transaction_id, *amount_fen, &change.cause, detail, now)?],
+                    Some(Refusal::PaymentRecorded),
+                ),
+                Also::CountPaid(by) => (vec![self.paid_counter(&order.campaign_id, *by)?], None),
+                Also::Unbind(binding) => (
+                    super::roster::unbind_writes(&self.table, binding).map_err(|e| OrderStoreError::Corrupt(e.0))?,
+                    Some(Refusal::BindingChanged),
+                ),
+                Also::Audit(line) => {
+                    let put = super::review::audit_put(&self.table, no, line).map_err(review_err)?;
+                    (vec![TransactWriteItem::builder().put(put).build()], None)
+                }
+            };
+            refusals.extend(written.iter().map(|_| refusal));
+            items.extend(written);
+        }
+        // A transaction cancelled only by another one writing the same items at that moment
+        // (a webhook retry, a reconciliation) is tried again; only a failed condition refuses.
+        let e = match super::transact_retrying(&self.client, items).await {
+            Ok(()) => return Ok(Applied::Moved),
+            Err(e) if super::cancelled_by_condition(&e) => e,
+            Err(e) => return Err(err(&e)),
+        };
+        let current = self.get(no).await?.ok_or_else(|| OrderStoreError::Corrupt(format!("order {no} vanished")))?;
+        if !t.applies_to(current.state) {
+            return Ok(Applied::Unchanged(current.state));
+        }
+        let failed: Vec<bool> = match super::cancellation_codes(&e) {
+            Some(codes) if !codes.is_empty() => codes.iter().map(|c| c == "ConditionalCheckFailed").collect(),
+            // No reasons given (some local emulators): any of the conditions may have failed.
+            _ => vec![true; refusals.len()],
+        };
+        let other = failed.iter().zip(&refusals).skip(1).find_map(|(f, r)| if *f { *r } else { None });
+        Ok(match (other, latest_attempt) {
+            (Some(refusal), _) => Applied::Refused(refusal),
+            (None, Some(_)) if failed.first() == Some(&true) => Applied::Refused(Refusal::NotLatestAttempt),
+            // The order moved and moved back between the write and the read.
+            (None, _) => Applied::Unchanged(current.state),
+        })
     }
 
-    /// [`apply`](Self::apply) with one more condition: `attempts = n` (only the latest upload
-    /// attempt may finish standardizing).
-    #[allow(clippy::too_many_arguments)]
-    pub async fn apply_guarded(
+    /// The order's update in a change: its state and fields, conditional on the states its
+    /// transition leaves (and on the latest attempt, when the change names one).
+    fn order_update(
         &self,
         order: &Order,
-        t: Transition,
-        cause: &str,
-        actor: &str,
-        set: Vec<(&str, AttributeValue)>,
-        also: Vec<TransactWriteItem>,
+        change: &Change,
         latest_attempt: Option<u32>,
-    ) -> Result<Applied, OrderStoreError> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
+        now: i64,
+    ) -> Result<TransactWriteItem, OrderStoreError> {
+        let t = change.transition;
+        let f = &change.set;
+        let fields: Vec<(&str, AttributeValue)> = [
+            f.reasons.as_ref().map(|r| ("reasons", AttributeValue::L(r.iter().map(|r| s(r.as_str())).collect()))),
+            f.review_note.as_deref().map(|v| ("review_note", s(v))),
+            f.result_prefix.as_deref().map(|v| ("result_prefix", s(v))),
+            f.review_task_id.as_deref().map(|v| ("review_task_id", s(v))),
+            f.approved_at.map(|v| ("approved_at", n(v))),
+            f.transaction_id.as_deref().map(|v| ("transaction_id", s(v))),
+            f.paid_at.map(|v| ("paid_at", n(v))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let mut expression = String::from("SET #state = :to, updated_at = :now");
         let mut update = Update::builder()
             .table_name(&self.table)
@@ -360,7 +392,7 @@ impl DynamoOrders {
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":to", s(t.to_state().as_str()))
             .expression_attribute_values(":now", n(now));
-        for (i, (attr, value)) in set.into_iter().enumerate() {
+        for (i, (attr, value)) in fields.into_iter().enumerate() {
             expression.push_str(&format!(", #a{i} = :v{i}"));
             update = update
                 .expression_attribute_names(format!("#a{i}"), attr)
@@ -370,44 +402,29 @@ impl DynamoOrders {
         for (k, v) in values {
             update = update.expression_attribute_values(k, v);
         }
-        if let Some(n) = latest_attempt {
+        if let Some(attempt) = latest_attempt {
             condition.push_str(" AND attempts = :attempt");
-            update = update.expression_attribute_values(":attempt", self::n(i64::from(n)));
+            update = update.expression_attribute_values(":attempt", n(i64::from(attempt)));
         }
         let update = update.update_expression(expression).condition_expression(condition).build().map_err(corrupt)?;
-        let entry = HistoryEntry { at: now, to: t.to_state(), cause: cause.into(), actor: actor.into() };
-        let mut items =
-            vec![TransactWriteItem::builder().update(update).build(), self.history_put(&order.out_trade_no, &entry)?];
-        items.extend(also);
-        // A transaction cancelled only by another one writing the same items at that moment
-        // (a webhook retry, a reconciliation) is tried again; only a failed condition means
-        // the order has moved.
-        match super::transact_retrying(&self.client, items).await {
-            Ok(_) => Ok(Applied::Moved),
-            Err(e) if super::cancelled_by_condition(&e) => {
-                let current =
-                    self.get(&order.out_trade_no).await?.ok_or_else(|| OrderStoreError("order vanished".into()))?;
-                Ok(Applied::Unchanged(current.state))
-            }
-            Err(e) => Err(err(&e)),
-        }
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// Pays the order: state, the payment record (once per transaction id) and the
-    /// campaign's paid counter move together or not at all.
-    pub async fn pay(
+    /// The payment's record, written once per transaction id.
+    fn payment_put(
         &self,
-        order: &Order,
+        no: &OutTradeNo,
         transaction_id: &str,
+        amount_fen: u64,
         cause: &str,
-        detail: serde_json::Value,
-    ) -> Result<Applied, OrderStoreError> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
+        detail: &serde_json::Value,
+        now: i64,
+    ) -> Result<TransactWriteItem, OrderStoreError> {
         let record: Item = serde_dynamo::to_item(serde_json::json!({
-            "PK": order_pk(&order.out_trade_no), "SK": format!("PAYMENT#{transaction_id}"), "entity": "payment",
+            "PK": order_pk(no), "SK": format!("PAYMENT#{transaction_id}"), "entity": "payment",
             // Customer service finds an order by the transaction id a student reads off WeChat.
-            "GSI1PK": format!("TXN#{transaction_id}"), "GSI1SK": order_pk(&order.out_trade_no),
-            "transaction_id": transaction_id, "amount_fen": order.amount_fen, "recorded_at": now, "cause": cause, "detail": detail,
+            "GSI1PK": format!("TXN#{transaction_id}"), "GSI1SK": order_pk(no),
+            "transaction_id": transaction_id, "amount_fen": amount_fen, "recorded_at": now, "cause": cause, "detail": detail,
         }))
         .map_err(corrupt)?;
         let payment = Put::builder()
@@ -416,16 +433,7 @@ impl DynamoOrders {
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(corrupt)?;
-        let counter = self.paid_counter(&order.campaign_id, 1)?;
-        self.apply(
-            order,
-            Transition::Pay,
-            cause,
-            "wechatpay",
-            vec![("transaction_id", s(transaction_id)), ("paid_at", n(now))],
-            vec![TransactWriteItem::builder().put(payment).build(), counter],
-        )
-        .await
+        Ok(TransactWriteItem::builder().put(payment).build())
     }
 
     /// The campaign's count of paid students, moved with the order's payment or refund.
@@ -444,8 +452,7 @@ impl DynamoOrders {
     /// The refund done (WeChat Pay said SUCCESS): the order is refunded and the campaign's
     /// paid count goes down with it, once.
     pub async fn refunded(&self, order: &Order, cause: &str, actor: &str) -> Result<Applied, OrderStoreError> {
-        let counter = self.paid_counter(&order.campaign_id, -1)?;
-        self.apply(order, Transition::Refund, cause, actor, vec![], vec![counter]).await
+        self.apply(order, Change::new(Transition::Refund, cause, actor).also(Also::CountPaid(-1))).await
     }
 
     /// Notes an operator's refund request on a paid order (one refund number per order).
@@ -625,7 +632,7 @@ impl DynamoOrders {
     ) -> Result<Option<yunzhao_domain::identity::CardVersions>, OrderStoreError> {
         super::roster::card_versions(&self.client, &self.table, campaign_id, user)
             .await
-            .map_err(|e| OrderStoreError(e.0))
+            .map_err(|e| OrderStoreError::Unavailable(e.0))
     }
 }
 
@@ -677,7 +684,7 @@ impl DynamoOrders {
         let attempt: u32 = out
             .attributes
             .and_then(|a| a.get("attempts").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()))
-            .ok_or_else(|| OrderStoreError("attempt counter missing".into()))?;
+            .ok_or_else(|| OrderStoreError::Corrupt("attempt counter missing".into()))?;
         let key = key_for(attempt);
         self.client
             .put_item()
@@ -714,7 +721,7 @@ impl DynamoOrders {
     /// transaction that starts standardizing it: only while the attempt has taken no upload
     /// yet, or took this very one (the same event again, after a failure). Once written the
     /// attempt's upload never changes: see standardize's `handler` for why.
-    pub fn take_upload(
+    fn take_upload(
         &self,
         no: &OutTradeNo,
         attempt: u32,
@@ -746,6 +753,50 @@ impl DynamoOrders {
             .build()
             .map_err(corrupt)?;
         Ok(TransactWriteItem::builder().update(update).build())
+    }
+}
+
+fn review_err(e: super::review::ReviewStoreError) -> OrderStoreError {
+    OrderStoreError::Corrupt(e.0)
+}
+
+/// A check, for a transaction, that the student's order pointer in the campaign is still
+/// what was read (`seen`: none, or that order): no order was created meanwhile.
+pub(crate) fn pointer_unchanged(
+    table: &str,
+    user: &UserId,
+    campaign_id: &str,
+    seen: Option<&OutTradeNo>,
+) -> Result<TransactWriteItem, OrderStoreError> {
+    let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
+        .table_name(table)
+        .key("PK", s(&format!("USER#{user}")))
+        .key("SK", s(&format!("ORDER#{campaign_id}")));
+    let check = match seen {
+        None => check.condition_expression("attribute_not_exists(PK)"),
+        Some(no) => {
+            check.condition_expression("out_trade_no = :seen").expression_attribute_values(":seen", s(no.as_str()))
+        }
+    };
+    Ok(TransactWriteItem::builder().condition_check(check.build().map_err(corrupt)?).build())
+}
+
+impl OrderStore for DynamoOrders {
+    async fn get(&self, no: &OutTradeNo) -> Result<Option<Order>, OrderStoreError> {
+        DynamoOrders::get(self, no).await
+    }
+
+    async fn apply(&self, order: &Order, change: Change) -> Result<Applied, OrderStoreError> {
+        DynamoOrders::apply(self, order, change).await
+    }
+
+    async fn record_anomaly(
+        &self,
+        kind: &str,
+        out_trade_no: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), OrderStoreError> {
+        DynamoOrders::record_anomaly(self, kind, out_trade_no, detail).await
     }
 }
 

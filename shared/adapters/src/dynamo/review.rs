@@ -116,22 +116,6 @@ fn free_slot(holds: &[Option<Hold>], who: &str, tasks: &[ReviewTask], now_ms: i6
 /// slot it meant to use.
 const CLAIM_ROUNDS: usize = 8;
 
-/// The reasons a transaction was cancelled, one per item (`None`: not a cancellation).
-fn cancellation_codes(
-    e: &aws_sdk_dynamodb::error::SdkError<
-        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
-        aws_sdk_dynamodb::config::http::HttpResponse,
-    >,
-) -> Option<Vec<String>> {
-    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
-    match e.as_service_error() {
-        Some(E::TransactionCanceledException(t)) => {
-            Some(t.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_owned()).collect())
-        }
-        _ => None,
-    }
-}
-
 /// Depth of a campaign's queue: what the 2-working-day promise is watched by.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct QueueStats {
@@ -150,7 +134,6 @@ impl QueueStats {
     }
 }
 
-
 #[derive(Clone)]
 pub struct ReviewQueue {
     client: Client,
@@ -160,50 +143,6 @@ pub struct ReviewQueue {
 impl ReviewQueue {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into() }
-    }
-
-    /// The put that queues a task, for the transaction that moves its order into review.
-    pub fn enqueue(&self, task: &ReviewTask) -> Result<TransactWriteItem, ReviewStoreError> {
-        let item = TaskItem {
-            pk: queue_pk(&task.campaign_id),
-            sk: task_sk(&task.task_id),
-            gsi1pk: ALL_TASKS.into(),
-            gsi1sk: format!("{:013}#{}#{}", task.queued_at, task.campaign_id, task.out_trade_no),
-            entity: "review_task".into(),
-            task: task.clone(),
-        };
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(&item).map_err(corrupt)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .build()
-            .map_err(corrupt)?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    /// The delete that ends a task when `who` decides it: only while `who` holds the lease.
-    pub fn decided(&self, task: &ReviewTask, who: &str, now_ms: i64) -> Result<TransactWriteItem, ReviewStoreError> {
-        let delete = Delete::builder()
-            .table_name(&self.table)
-            .key("PK", s(&queue_pk(&task.campaign_id)))
-            .key("SK", s(&task_sk(&task.task_id)))
-            .condition_expression("lease_by = :me AND lease_until > :now")
-            .expression_attribute_values(":me", s(who))
-            .expression_attribute_values(":now", n(now_ms))
-            .build()
-            .map_err(corrupt)?;
-        Ok(TransactWriteItem::builder().delete(delete).build())
-    }
-
-    /// The delete that takes a task out whoever holds it (customer service sends a photo back).
-    pub fn withdrawn(&self, campaign_id: &str, task_id: &str) -> Result<TransactWriteItem, ReviewStoreError> {
-        let delete = Delete::builder()
-            .table_name(&self.table)
-            .key("PK", s(&queue_pk(campaign_id)))
-            .key("SK", s(&task_sk(task_id)))
-            .build()
-            .map_err(corrupt)?;
-        Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
     /// Removes a task whose order left review some other way (refunded by an operator).
@@ -363,7 +302,7 @@ impl ReviewQueue {
                 }
                 Err(e) => e,
             };
-            match cancellation_codes(&e).as_deref() {
+            match super::cancellation_codes(&e).as_deref() {
                 // Someone else claimed the task (or it was decided) a moment ago: try the next.
                 Some([task, hold]) if task == "ConditionalCheckFailed" && hold != "ConditionalCheckFailed" => continue,
                 // The slot changed (another claim of the same reviewer), or a conflicting
@@ -499,23 +438,9 @@ impl ReviewQueue {
     }
 
     /// The put of one audit line, for a transaction.
-    pub fn audit_item(&self, no: &OutTradeNo, entry: &AuditEntry) -> Result<TransactWriteItem, ReviewStoreError> {
-        Ok(TransactWriteItem::builder().put(self.audit_put(no, entry)?).build())
-    }
-
-    fn audit_put(&self, no: &OutTradeNo, entry: &AuditEntry) -> Result<Put, ReviewStoreError> {
-        let mut item: std::collections::HashMap<String, AttributeValue> =
-            serde_dynamo::to_item(entry).map_err(corrupt)?;
-        let sk = format!("AUDIT#{:015}#{}", entry.at, &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        item.insert("PK".into(), s(&format!("ORDER#{no}")));
-        item.insert("SK".into(), s(&sk));
-        item.insert("entity".into(), s("audit"));
-        Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(corrupt)
-    }
-
     /// Records one audit line on its own.
     pub async fn audit(&self, no: &OutTradeNo, entry: &AuditEntry) -> Result<(), ReviewStoreError> {
-        let put = self.audit_put(no, entry)?;
+        let put = audit_put(&self.table, no, entry)?;
         self.client
             .put_item()
             .table_name(&self.table)
@@ -540,20 +465,72 @@ impl ReviewQueue {
     }
 }
 
+/// The put that queues a task, for the write that moves its order into review.
+pub(crate) fn queue_put(table: &str, task: &ReviewTask) -> Result<TransactWriteItem, ReviewStoreError> {
+    let item = TaskItem {
+        pk: queue_pk(&task.campaign_id),
+        sk: task_sk(&task.task_id),
+        gsi1pk: ALL_TASKS.into(),
+        gsi1sk: format!("{:013}#{}#{}", task.queued_at, task.campaign_id, task.out_trade_no),
+        entity: "review_task".into(),
+        task: task.clone(),
+    };
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(serde_dynamo::to_item(&item).map_err(corrupt)?))
+        .condition_expression("attribute_not_exists(PK)")
+        .build()
+        .map_err(corrupt)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// The delete that ends a task when `who` decides it: only while `who` holds the lease.
+pub(crate) fn decide_delete(
+    table: &str,
+    task: &ReviewTask,
+    who: &str,
+    now_ms: i64,
+) -> Result<TransactWriteItem, ReviewStoreError> {
+    let delete = Delete::builder()
+        .table_name(table)
+        .key("PK", s(&queue_pk(&task.campaign_id)))
+        .key("SK", s(&task_sk(&task.task_id)))
+        .condition_expression("lease_by = :me AND lease_until > :now")
+        .expression_attribute_values(":me", s(who))
+        .expression_attribute_values(":now", n(now_ms))
+        .build()
+        .map_err(corrupt)?;
+    Ok(TransactWriteItem::builder().delete(delete).build())
+}
+
+/// The delete that takes a task out whoever holds it (customer service sends a photo back).
+pub(crate) fn withdraw_delete(
+    table: &str,
+    campaign_id: &str,
+    task_id: &str,
+) -> Result<TransactWriteItem, ReviewStoreError> {
+    let delete = Delete::builder()
+        .table_name(table)
+        .key("PK", s(&queue_pk(campaign_id)))
+        .key("SK", s(&task_sk(task_id)))
+        .build()
+        .map_err(corrupt)?;
+    Ok(TransactWriteItem::builder().delete(delete).build())
+}
+
+/// The put of one audit line.
+pub(crate) fn audit_put(table: &str, no: &OutTradeNo, entry: &AuditEntry) -> Result<Put, ReviewStoreError> {
+    let mut item: std::collections::HashMap<String, AttributeValue> = serde_dynamo::to_item(entry).map_err(corrupt)?;
+    let sk = format!("AUDIT#{:015}#{}", entry.at, &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    item.insert("PK".into(), s(&format!("ORDER#{no}")));
+    item.insert("SK".into(), s(&sk));
+    item.insert("entity".into(), s("audit"));
+    Put::builder().table_name(table).set_item(Some(item)).build().map_err(corrupt)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn task_ids_sort_by_age_and_leases_expire() {
-        let no = OutTradeNo::parse("YZ0123456789abcdef01234567").expect("no");
-        let a = ReviewTask::new("c", &no, 1, "p".into(), "k".into(), Some("v1".into()), 999);
-        let b = ReviewTask::new("c", &no, 1, "p".into(), "k".into(), None, 1_000);
-        assert!(a.task_id < b.task_id, "older first: {} {}", a.task_id, b.task_id);
-        let held = ReviewTask { lease_by: Some("r1".into()), lease_until: Some(5_000), ..a };
-        assert!(held.held_by("r1", 4_999) && !held.held_by("r2", 4_999));
-        assert!(!held.free(4_999) && held.free(5_000) && !held.held_by("r1", 5_000));
-    }
 
     fn leased(id: &str, who: &str, until: i64) -> ReviewTask {
         let no = OutTradeNo::parse("YZ0123456789abcdef01234567").expect("no");

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use yunzhao_domain::campaign::Campaign;
 use yunzhao_domain::identity::{Bind, BindingStatus, CardVersions, Claim, RosterLookup, StoreError, StoredEntry};
+use yunzhao_domain::order::change::Binding;
 use yunzhao_domain::roster::{PersonName, RosterRow, RowError};
 use yunzhao_domain::{UserId, id_number::mask};
 
@@ -773,16 +774,14 @@ impl RosterLookup for DynamoRoster {
     }
 }
 
-/// The writes that undo the user's binding in a campaign (free the entry, unenroll, count one
-/// fewer verified), each conditional on the binding as read; `None` if there is none. For a
-/// transaction that also closes the student's unpaid order, or checks that they have none.
-pub async fn unbind_items(
+/// The student's binding in the campaign, as it must still be when it is undone; `None`
+/// when they are not bound.
+pub async fn binding_to_undo(
     client: &Client,
     table: &str,
     cid: &str,
     user: &UserId,
-) -> Result<Option<Vec<TransactWriteItem>>, StoreError> {
-    let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError(e.to_string());
+) -> Result<Option<Binding>, StoreError> {
     let enrollment = client
         .get_item()
         .table_name(table)
@@ -793,39 +792,65 @@ pub async fn unbind_items(
         .await
         .map_err(|e| store_err(&e))?
         .item;
-    let Some(entry_id) = enrollment.and_then(|i| i.get("entry_id").and_then(|v| v.as_s().ok()).cloned()) else {
-        return Ok(None);
-    };
+    let entry_id = enrollment.and_then(|i| i.get("entry_id").and_then(|v| v.as_s().ok()).cloned());
+    Ok(entry_id.map(|entry_id| Binding { campaign_id: cid.to_owned(), user: user.clone(), entry_id }))
+}
+
+/// The writes that undo `b`: the roster entry freed (only while it is bound to that user), the
+/// enrollment removed (only while it names that entry), the campaign's verified count down.
+pub(crate) fn unbind_writes(table: &str, b: &Binding) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError(e.to_string());
     let free_entry = Update::builder()
         .table_name(table)
-        .key("PK", s(&campaign_pk(cid)))
-        .key("SK", s(&format!("ENTRY#{entry_id}")))
+        .key("PK", s(&campaign_pk(&b.campaign_id)))
+        .key("SK", s(&format!("ENTRY#{}", b.entry_id)))
         .update_expression("REMOVE bound_user_id, bound_at")
         .condition_expression("bound_user_id = :u")
-        .expression_attribute_values(":u", s(user.as_str()))
+        .expression_attribute_values(":u", s(b.user.as_str()))
         .build()
         .map_err(built)?;
     let unenroll = aws_sdk_dynamodb::types::Delete::builder()
         .table_name(table)
-        .key("PK", s(&format!("USER#{user}")))
-        .key("SK", s(&format!("ENROLL#{cid}")))
+        .key("PK", s(&format!("USER#{}", b.user)))
+        .key("SK", s(&format!("ENROLL#{}", b.campaign_id)))
         .condition_expression("entry_id = :e")
-        .expression_attribute_values(":e", s(&entry_id))
+        .expression_attribute_values(":e", s(&b.entry_id))
         .build()
         .map_err(built)?;
     let count = Update::builder()
         .table_name(table)
-        .key("PK", s(&campaign_pk(cid)))
+        .key("PK", s(&campaign_pk(&b.campaign_id)))
         .key("SK", s("PROFILE"))
         .update_expression("ADD verified :minus")
         .expression_attribute_values(":minus", AttributeValue::N("-1".into()))
         .build()
         .map_err(built)?;
-    Ok(Some(vec![
+    Ok(vec![
         TransactWriteItem::builder().update(free_entry).build(),
         TransactWriteItem::builder().delete(unenroll).build(),
         TransactWriteItem::builder().update(count).build(),
-    ]))
+    ])
+}
+
+/// Undoes `b` for a student with no unpaid order to cancel with it, only while their order in
+/// the campaign is still `seen` (none, or that one): `false` when the binding or the order
+/// changed since they were read, and nothing was written.
+pub async fn unbind(
+    client: &Client,
+    table: &str,
+    b: &Binding,
+    seen: Option<&yunzhao_domain::order::OutTradeNo>,
+) -> Result<bool, StoreError> {
+    let mut items = unbind_writes(table, b)?;
+    items.push(
+        super::orders::pointer_unchanged(table, &b.user, &b.campaign_id, seen)
+            .map_err(|e| StoreError(e.to_string()))?,
+    );
+    match super::transact_retrying(client, items).await {
+        Ok(()) => Ok(true),
+        Err(e) if super::cancelled_by_condition(&e) => Ok(false),
+        Err(e) => Err(store_err(&e)),
+    }
 }
 
 /// The user's binding in the campaign now, if any (orders and uploads need a complete one).

@@ -10,7 +10,8 @@ use reqwest::header::HeaderMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use yunzhao_domain::order::{ReportedPayment, TradeState};
+use yunzhao_domain::order::{OutTradeNo, ReportedPayment, TradeState};
+use yunzhao_domain::payment::{Closing, GatewayError, PaymentGateway};
 
 use super::pay_crypto::{self, PayCryptoError, PlatformKeys, RsaSigner};
 
@@ -317,5 +318,29 @@ impl PayConfig {
             apiv3_key,
             notify_url: required("WECHATPAY_NOTIFY_URL")?,
         })
+    }
+}
+
+/// WeChat Pay as the payment use cases see it (`yunzhao_domain::payment`).
+impl PaymentGateway for WeChatPay {
+    fn appid(&self) -> &str {
+        WeChatPay::appid(self)
+    }
+
+    fn mchid(&self) -> &str {
+        WeChatPay::mchid(self)
+    }
+
+    async fn close(&self, no: &OutTradeNo) -> Result<Closing, GatewayError> {
+        match WeChatPay::close(self, no.as_str()).await {
+            Ok(()) => Ok(Closing::Closed),
+            Err(PayError::Refused { code, .. }) if code == "ORDERPAID" => Ok(Closing::AlreadyPaid),
+            Err(PayError::Refused { code, .. }) if code == "ORDER_NOT_EXIST" => Ok(Closing::NoSuchTrade),
+            Err(e) => Err(GatewayError(e.to_string())),
+        }
+    }
+
+    async fn query(&self, no: &OutTradeNo) -> Result<Option<ReportedPayment>, GatewayError> {
+        WeChatPay::query(self, no.as_str()).await.map_err(|e| GatewayError(e.to_string()))
     }
 }

@@ -197,7 +197,9 @@ pub mod memory {
                     Also::RecordPayment { transaction_id, .. } => {
                         payments.insert(transaction_id.clone());
                     }
-                    Also::CountPaid(by) => *self.paid.lock().expect("lock").entry(stored.campaign_id.clone()).or_default() += by,
+                    Also::CountPaid(by) => {
+                        *self.paid.lock().expect("lock").entry(stored.campaign_id.clone()).or_default() += by
+                    }
                     _ => {}
                 }
             }
