@@ -5,12 +5,13 @@
 
 use std::collections::HashMap;
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_s3::primitives::ByteStream;
 use futures::{StreamExt, TryStreamExt};
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
 use time::OffsetDateTime;
+use tracing::Instrument;
 use yunzhao_adapters::crypto::Envelope;
 use yunzhao_adapters::dynamo::exports::{Export, ExportStatus};
 use yunzhao_adapters::dynamo::roster::{self, OpenedEntry};
@@ -18,11 +19,15 @@ use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders};
 use yunzhao_domain::campaign::SHANGHAI;
 use yunzhao_domain::order::Order;
 use yunzhao_domain::order::{OrderState, Stage, counts_over};
+use yunzhao_http::batch::{self, Failure};
 
 use crate::archive::{self, Approved, Missing};
 
 /// Standard photos read from S3 at once while building an archive.
 const PHOTO_FETCHES: usize = 16;
+/// A job is only started with this much of the invocation left (a large campaign's archive
+/// takes tens of seconds); otherwise it goes back to the queue untouched.
+const TIME_RESERVE: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub struct Deps {
     pub orders: DynamoOrders,
@@ -42,21 +47,12 @@ struct Job {
 }
 
 pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    let mut response = SqsBatchResponse::default();
-    for message in event.payload.records {
-        let id = message.message_id.unwrap_or_default();
-        let Ok(job) = serde_json::from_str::<Job>(message.body.as_deref().unwrap_or_default()) else {
-            tracing::warn!(message_id = id, outcome = "ignored", "export message is not a job");
-            continue;
-        };
-        if let Err(e) = build(deps, &job).await {
-            tracing::warn!(message_id = id, campaign_id = job.campaign_id, export_id = job.export_id, error = %e, outcome = "retry", "export not built yet");
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = id;
-            response.batch_item_failures.push(failure);
-        }
-    }
-    Ok(response)
+    Ok(batch::each_message(event, TIME_RESERVE, |body| async move {
+        let job = serde_json::from_str::<Job>(&body).map_err(|_| Failure::drop("export message is not a job"))?;
+        let span = tracing::info_span!("export", campaign_id = job.campaign_id, export_id = job.export_id);
+        build(deps, &job).instrument(span).await
+    })
+    .await)
 }
 
 /// Where a student without an approved photo stands, for the school's list.
@@ -67,8 +63,8 @@ fn shanghai(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-async fn build(deps: &Deps, job: &Job) -> Result<(), String> {
-    let Some(export) = deps.exports.get(&job.campaign_id, &job.export_id).await.map_err(|e| e.to_string())? else {
+async fn build(deps: &Deps, job: &Job) -> Result<(), Failure> {
+    let Some(export) = deps.exports.get(&job.campaign_id, &job.export_id).await.map_err(Failure::retry)? else {
         tracing::warn!(campaign_id = job.campaign_id, export_id = job.export_id, outcome = "ignored", "no such export");
         return Ok(());
     };
@@ -79,13 +75,13 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), String> {
         .campaigns
         .get(&job.campaign_id)
         .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("campaign {} missing", job.campaign_id))?;
+        .map_err(Failure::retry)?
+        .ok_or_else(|| Failure::drop(format!("campaign {} missing", job.campaign_id)))?;
     let entries: Vec<OpenedEntry> =
-        roster::open_entries(&deps.ddb, &deps.table, &deps.envelope, &campaign.id).await.map_err(|e| e.to_string())?;
+        roster::open_entries(&deps.ddb, &deps.table, &deps.envelope, &campaign.id).await.map_err(Failure::retry)?;
     // Each student's order that counts: an approved one, else the latest live one.
     let mut by_user: HashMap<String, Order> = HashMap::new();
-    for o in deps.orders.by_campaign(&campaign.id).await.map_err(|e| e.to_string())? {
+    for o in deps.orders.by_campaign(&campaign.id).await.map_err(Failure::retry)? {
         let key = o.user_id.to_string();
         let better =
             by_user.get(&key).is_none_or(|cur| counts_over((o.state, o.created_at), (cur.state, cur.created_at)));
@@ -101,7 +97,8 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), String> {
                 let at = o.approved_at.unwrap_or_default();
                 until = until.max(at);
                 if at > export.since {
-                    let prefix = o.result_prefix.as_deref().ok_or("approved order without results")?;
+                    let prefix =
+                        o.result_prefix.as_deref().ok_or_else(|| Failure::drop("approved order without results"))?;
                     wanted.push((e, at, format!("{prefix}/standard.jpg")));
                 } // else: in an earlier export
             }
@@ -121,14 +118,14 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), String> {
                 .key(key)
                 .send()
                 .await
-                .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
-            let jpeg = object.body.collect().await.map_err(|e| e.to_string())?.into_bytes().to_vec();
-            Ok::<_, String>(Approved { entry, approved_at: shanghai(at), jpeg })
+                .map_err(|e| Failure::retry(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+            let jpeg = object.body.collect().await.map_err(Failure::retry)?.into_bytes().to_vec();
+            Ok::<_, Failure>(Approved { entry, approved_at: shanghai(at), jpeg })
         })
         .buffered(PHOTO_FETCHES)
         .try_collect()
         .await?;
-    let built = archive::build(campaign.spec.naming, approved, missing).map_err(|e| e.to_string())?;
+    let built = archive::build(campaign.spec.naming, approved, missing).map_err(Failure::retry)?;
     let digest = hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &built.zip));
     let key = format!("exports/{}/{}.zip", campaign.id, export.export_id);
     let bytes = built.zip.len() as u64;
@@ -141,7 +138,7 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), String> {
         .body(ByteStream::from(built.zip))
         .send()
         .await
-        .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
+        .map_err(|e| Failure::retry(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
     let done = Export {
         status: ExportStatus::Ready,
         object_key: Some(key),
@@ -152,7 +149,7 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), String> {
         approved_until: until,
         ..export
     };
-    deps.exports.finish(&done).await.map_err(|e| e.to_string())?;
+    deps.exports.finish(&done).await.map_err(Failure::retry)?;
     tracing::info!(
         campaign_id = campaign.id,
         export_id = done.export_id,

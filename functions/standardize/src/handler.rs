@@ -24,7 +24,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::s3::S3Event;
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use lambda_runtime::LambdaEvent;
@@ -32,6 +32,7 @@ use yunzhao_adapters::dynamo::idempotency::{Claim, Idempotency};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
 use yunzhao_domain::order::{Also, Applied, Change, Fields, OutTradeNo, Transition};
 use yunzhao_domain::review::ReviewTask;
+use yunzhao_http::batch::{self, Failure};
 
 type S3Record = aws_lambda_events::event::s3::S3EventRecord;
 
@@ -52,41 +53,7 @@ pub struct Deps {
 }
 
 pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    let mut response = SqsBatchResponse::default();
-    // The function's timeout (30 s) is far above the reserve, so an invocation that starts
-    // below it has no real deadline (local runtimes send none, or the invoke time): no guard.
-    let deadline = std::time::UNIX_EPOCH + std::time::Duration::from_millis(event.context.deadline);
-    let deadline = deadline
-        .duration_since(std::time::SystemTime::now())
-        .is_ok_and(|left| left >= TIME_RESERVE)
-        .then_some(deadline);
-    for message in event.payload.records {
-        let id = message.message_id.clone().unwrap_or_default();
-        let body = message.body.unwrap_or_default();
-        let left = deadline.map(|d| d.duration_since(std::time::SystemTime::now()).unwrap_or_default());
-        if let Some(left) = left.filter(|l| *l < TIME_RESERVE) {
-            tracing::warn!(
-                message_id = id,
-                left_ms = left.as_millis() as u64,
-                outcome = "retry",
-                "too little time left"
-            );
-            response.batch_item_failures.push(retry(id));
-            continue;
-        }
-        if let Err(e) = process_message(deps, &body).await {
-            tracing::warn!(message_id = id, error = %e, outcome = "retry", "upload not standardized yet");
-            response.batch_item_failures.push(retry(id));
-        }
-    }
-    Ok(response)
-}
-
-/// The message goes back to the queue, to be delivered again after its visibility timeout.
-fn retry(id: String) -> BatchItemFailure {
-    let mut failure = BatchItemFailure::default();
-    failure.item_identifier = id;
-    failure
+    Ok(batch::each_message(event, TIME_RESERVE, |body| process_message(deps, body)).await)
 }
 
 /// One object version an S3 event announces.
@@ -140,9 +107,9 @@ fn parse_key(key: &str) -> Option<(OutTradeNo, u32)> {
     Some((OutTradeNo::parse(no).ok()?, attempt.strip_prefix('a')?.parse().ok()?))
 }
 
-async fn process_message(deps: &Deps, body: &str) -> Result<(), String> {
+async fn process_message(deps: &Deps, body: String) -> Result<(), Failure> {
     // S3 also sends an `s3:TestEvent` when a notification is configured: nothing to do.
-    let Ok(event) = serde_json::from_str::<S3Event>(body) else {
+    let Ok(event) = serde_json::from_str::<S3Event>(&body) else {
         tracing::info!(outcome = "ignored", "queue message that is not an S3 event");
         return Ok(());
     };
@@ -153,18 +120,18 @@ async fn process_message(deps: &Deps, body: &str) -> Result<(), String> {
             continue;
         };
         let idem = upload.idempotency_key();
-        match deps.idempotency.claim(&idem, 120, 30).await? {
+        match deps.idempotency.claim(&idem, 120, 30).await.map_err(Failure::retry)? {
             Claim::Completed => {
                 tracing::info!(out_trade_no = %no, attempt, outcome = "duplicate", "event already handled");
                 continue;
             }
-            Claim::Busy => return Err("another invocation is standardizing this object".into()),
+            Claim::Busy => return Err(Failure::retry("another invocation is standardizing this object")),
             Claim::Acquired => {}
         }
         match standardize(deps, &upload, &no, attempt).await {
-            Ok(()) => deps.idempotency.complete(&idem).await?,
+            Ok(()) => deps.idempotency.complete(&idem).await.map_err(Failure::retry)?,
             Err(e) => {
-                deps.idempotency.release(&idem).await?;
+                deps.idempotency.release(&idem).await.map_err(Failure::retry)?;
                 return Err(e);
             }
         }
@@ -172,21 +139,22 @@ async fn process_message(deps: &Deps, body: &str) -> Result<(), String> {
     Ok(())
 }
 
-async fn standardize(deps: &Deps, upload: &Upload, no: &OutTradeNo, attempt: u32) -> Result<(), String> {
+async fn standardize(deps: &Deps, upload: &Upload, no: &OutTradeNo, attempt: u32) -> Result<(), Failure> {
     let started = std::time::Instant::now();
-    let order = deps.orders.get(no).await.map_err(|e| e.to_string())?;
+    let order = deps.orders.get(no).await?;
     let Some(order) = order else {
         tracing::warn!(out_trade_no = %no, outcome = "ignored", "upload for an unknown order");
         return Ok(());
     };
-    let Some((campaign, _)) = deps.campaigns.get(&order.campaign_id).await.map_err(|e| e.to_string())? else {
-        return Err(format!("campaign {} missing", order.campaign_id));
+    let Some((campaign, _)) = deps.campaigns.get(&order.campaign_id).await.map_err(Failure::retry)? else {
+        // Retrying would only carry the message to the dead-letter queue.
+        return Err(Failure::drop(format!("campaign {} missing", order.campaign_id)));
     };
     let version = upload.version.as_deref();
     let start = Change::new(Transition::StartStandardizing, "upload_received", "standardize")
         .also(Also::LatestAttempt(attempt))
         .also(Also::TakeUpload { attempt, etag: upload.etag.clone(), version: upload.version.clone() });
-    let moved = deps.orders.apply(&order, start).await.map_err(|e| e.to_string())?;
+    let moved = deps.orders.apply(&order, start).await?;
     let state = match moved {
         Applied::Moved => None,
         Applied::Unchanged(state) => Some(state),
@@ -195,7 +163,7 @@ async fn standardize(deps: &Deps, upload: &Upload, no: &OutTradeNo, attempt: u32
     if let Some(state) = state {
         // The attempt took another upload already; or it was superseded by a newer attempt,
         // or the order is in review, approved, refunded…
-        let taken = deps.orders.attempt(no, attempt).await.map_err(|e| e.to_string())?.and_then(|a| a.upload_version);
+        let taken = deps.orders.attempt(no, attempt).await.map_err(Failure::retry)?.and_then(|a| a.upload_version);
         if let Some(extra) = overwrite_to_remove(taken.as_deref(), version) {
             remove_version(deps, upload, extra).await?;
             tracing::warn!(
@@ -215,23 +183,23 @@ async fn standardize(deps: &Deps, upload: &Upload, no: &OutTradeNo, attempt: u32
         .set_version_id(upload.version.clone())
         .send()
         .await
-        .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
+        .map_err(|e| Failure::retry(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
     // When the photo was uploaded: a capture long before it is a hint for the reviewer.
     let uploaded_at = object.last_modified().and_then(|t| time::OffsetDateTime::from_unix_timestamp(t.secs()).ok());
     let bytes = if object.content_length().unwrap_or(0) > MAX_OBJECT_BYTES {
         Vec::new() // read nothing: ends as not_a_photo
     } else {
-        object.body.collect().await.map_err(|e| e.to_string())?.into_bytes().to_vec()
+        object.body.collect().await.map_err(Failure::retry)?.into_bytes().to_vec()
     };
     let (models, spec) = (deps.models.clone(), campaign.spec.clone());
     let options = yunzhao_imaging::Options { uploaded_at, ..Default::default() };
     let out = tokio::task::spawn_blocking(move || yunzhao_imaging::run_pipeline_with(&bytes, &spec, &models, &options))
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+        .map_err(Failure::retry)?
+        .map_err(Failure::retry)?;
 
     let prefix = format!("attempts/{no}/a{attempt:04}");
-    let report = serde_json::to_vec_pretty(&out.report).map_err(|e| e.to_string())?;
+    let report = serde_json::to_vec_pretty(&out.report).map_err(Failure::retry)?;
     let mut objects: Vec<(String, Vec<u8>, &str)> = vec![(format!("{prefix}/report.json"), report, "application/json")];
     if let Some(p) = &out.photo {
         objects.push((format!("{prefix}/standard.jpg"), p.standard_jpeg.clone(), "image/jpeg"));
@@ -247,7 +215,7 @@ async fn standardize(deps: &Deps, upload: &Upload, no: &OutTradeNo, attempt: u32
             .body(ByteStream::from(body))
             .send()
             .await
-            .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
+            .map_err(|e| Failure::retry(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
     }
     let mut set =
         Fields { reasons: Some(out.report.reasons.clone()), result_prefix: Some(prefix.clone()), ..Fields::default() };
@@ -272,7 +240,7 @@ async fn standardize(deps: &Deps, upload: &Upload, no: &OutTradeNo, attempt: u32
         (Transition::FailChecks, "checks_failed")
     };
     let finished = Change { transition, cause: cause.into(), actor: "standardize".into(), set, also };
-    deps.orders.apply(&order, finished).await.map_err(|e| e.to_string())?;
+    deps.orders.apply(&order, finished).await?;
     tracing::info!(
         out_trade_no = %no, attempt, passed = out.report.passed, reasons = ?out.report.reasons,
         duration_ms = started.elapsed().as_millis() as u64, outcome = cause, "standardized"
@@ -281,12 +249,12 @@ async fn standardize(deps: &Deps, upload: &Upload, no: &OutTradeNo, attempt: u32
 }
 
 /// Deletes one version of an upload (already gone is fine: the same event delivered twice).
-async fn remove_version(deps: &Deps, upload: &Upload, version: &str) -> Result<(), String> {
+async fn remove_version(deps: &Deps, upload: &Upload, version: &str) -> Result<(), Failure> {
     let deleted = deps.s3.delete_object().bucket(&upload.bucket).key(&upload.key).version_id(version).send().await;
     match deleted {
         Ok(_) => Ok(()),
         Err(e) if matches!(e.code(), Some("NoSuchVersion" | "NoSuchKey")) => Ok(()),
-        Err(e) => Err(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()),
+        Err(e) => Err(Failure::retry(aws_sdk_s3::error::DisplayErrorContext(&e))),
     }
 }
 

@@ -1,7 +1,8 @@
-//! What every HTTP function shares: the error format, JSON in and out, session tokens and the
-//! check that a request carries a valid one.
+//! What every function's edge shares: the error format, JSON in and out, session tokens and the
+//! check that a request carries a valid one; for queue consumers, the batch loop.
 
 pub mod auth;
+pub mod batch;
 pub mod error;
 pub mod json;
 pub mod staff;
