@@ -28,8 +28,8 @@ use yunzhao_domain::order::Order;
 use yunzhao_domain::order::{Stage, counts_over};
 use yunzhao_domain::roster::validate_sheet;
 use yunzhao_http::{
-    ApiError, Principal, StaffGate, json_response, parse_json, path_param, query_param, request_id, respond, route_key,
-    unknown_route,
+    ApiError, Code, Principal, StaffGate, json_response, parse_json, path_param, query_param, request_id, respond,
+    route_key, unknown_route,
 };
 
 /// A roster upload link is good for this long.
@@ -186,7 +186,7 @@ struct CampaignInput {
 }
 
 fn invalid_campaign(message: String) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_campaign", message, "采集活动设置不正确，请检查后重试。")
+    ApiError::coded(Code::InvalidCampaign, message, Code::InvalidCampaign.messages().1)
 }
 
 impl CampaignInput {
@@ -252,11 +252,7 @@ async fn create_campaign(deps: &Deps, p: &Principal, req: &Request) -> Result<Re
 async fn update_campaign(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let (existing, progress) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
     if existing.closed {
-        return Err(ApiError::conflict(
-            "campaign_closed",
-            "The campaign has closed: its settings are final.",
-            "该批次已截止，设置不可再修改。",
-        ));
+        return Err(ApiError::from(Code::CampaignClosed));
     }
     let input: CampaignInput = parse_json(req)?;
     if input.school_id.as_deref().is_some_and(|s| s != existing.school_id) {
@@ -416,12 +412,7 @@ async fn roster_import(deps: &Deps, p: &Principal, req: &Request) -> Result<Resp
     let object = match object {
         Ok(o) => o,
         Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "roster_file_missing",
-                "Upload the roster file with the upload link first.",
-                "请先通过上传链接上传名单文件。",
-            ));
+            return Err(ApiError::from(Code::RosterFileMissing));
         }
         Err(e) => return Err(ApiError::store(aws_sdk_s3::error::DisplayErrorContext(&e))),
     };
@@ -449,14 +440,8 @@ async fn roster_import(deps: &Deps, p: &Principal, req: &Request) -> Result<Resp
 }
 
 fn file_error(e: FileError) -> ApiError {
-    let status =
-        if e == FileError::TooLarge { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::UNPROCESSABLE_ENTITY };
-    ApiError::new(
-        status,
-        "unreadable_roster",
-        e.to_string(),
-        "名单文件无法读取：请上传 CSV 或 XLSX 文件（不超过 10 MB、5 万行）。",
-    )
+    let code = if e == FileError::TooLarge { Code::RosterTooLarge } else { Code::UnreadableRoster };
+    ApiError::coded(code, e.to_string(), code.messages().1)
 }
 
 async fn roster_report(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -480,13 +465,7 @@ async fn request_export(deps: &Deps, p: &Principal, req: &Request) -> Result<Res
     let store = &deps.exports.store;
     let now_ms = yunzhao_adapters::now_ms();
     let done = store.list(&campaign.id).await.map_err(ApiError::store)?;
-    let in_progress = || {
-        ApiError::conflict(
-            "export_in_progress",
-            "An export of this campaign is being built; it will be listed in a moment.",
-            "该活动正在生成导出文件，请稍后在列表中查看。",
-        )
-    };
+    let in_progress = || ApiError::from(Code::ExportInProgress);
     // One at a time: a second request while one is building would only build the same file
     // (answered early here; the conditional write below is what holds it).
     if done.iter().any(|e| e.status == ExportStatus::Building && now_ms - e.requested_at < EXPORT_BUILDING_MS) {
@@ -495,13 +474,7 @@ async fn request_export(deps: &Deps, p: &Principal, req: &Request) -> Result<Res
     let now = OffsetDateTime::now_utc();
     let scope = format!("export#{}", campaign.id);
     if !deps.exports.counters.take(&scope, EXPORTS_PER_DAY, now).await.map_err(ApiError::store)? {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_exports",
-            "This campaign has been exported 20 times today; the files already made stay downloadable.",
-            "该活动今天已导出 20 次，已生成的文件仍可下载。",
-        )
-        .retry_after(EXPORTS_PER_DAY.retry_after(now)));
+        return Err(ApiError::from(Code::TooManyExports).retry_after(EXPORTS_PER_DAY.retry_after(now)));
     }
     let since = if body.incremental {
         done.iter().filter(|e| e.status == ExportStatus::Ready).map(|e| e.approved_until).max().unwrap_or(0)
@@ -539,7 +512,7 @@ async fn show_export(deps: &Deps, p: &Principal, req: &Request) -> Result<Respon
     let (campaign, _) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
     let export_id = path_param(req, "export_id")?;
     let Some(export) = deps.exports.store.get(&campaign.id, &export_id).await.map_err(ApiError::store)? else {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "export_not_found", "No such export.", "导出记录不存在。"));
+        return Err(ApiError::from(Code::ExportNotFound));
     };
     let mut view = json!({"export": export});
     if let Some(key) = &export.object_key {

@@ -18,8 +18,8 @@ use yunzhao_domain::photo::Reason;
 use yunzhao_domain::review::AuditEntry;
 use yunzhao_domain::{Role, UserId};
 use yunzhao_http::{
-    ApiError, Principal, StaffGate, json_response, parse_json, path_param, query_param, request_id, respond, route_key,
-    unknown_route,
+    ApiError, Code, Principal, StaffGate, json_response, parse_json, path_param, query_param, request_id, respond,
+    route_key, unknown_route,
 };
 
 const MAX_NOTE_CHARS: usize = 200;
@@ -94,7 +94,7 @@ async fn service_view(deps: &Deps, o: &Order) -> Result<serde_json::Value, ApiEr
 }
 
 fn order_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "order_not_found", "No such order.", "订单不存在。")
+    ApiError::from(Code::OrderNotFound)
 }
 
 async fn order(deps: &Deps, req: &Request) -> Result<Order, ApiError> {
@@ -304,8 +304,7 @@ async fn send_back(deps: &Deps, p: &Principal, req: &Request) -> Result<Response
 }
 
 fn not_in_review(state: OrderState) -> ApiError {
-    ApiError::conflict("not_in_review", "Only a photo in review can be sent back.", "只有审核中的照片可以退回重拍。")
-        .with_detail(format!("the order is {}", state.as_str()))
+    ApiError::from(Code::NotInReview).with_detail(format!("the order is {}", state.as_str()))
 }
 
 async fn unbind(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -314,28 +313,9 @@ async fn unbind(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     // From the table itself, not the index by user (a moment behind): an order created just
     // before the unbind is seen, and the unbind is conditional on no order appearing since.
     let current = deps.orders.current_in(&user, &campaign_id).await.map_err(ApiError::store)?;
-    let order_paid = || {
-        ApiError::conflict(
-            "order_paid",
-            "The student has paid in this campaign: refund the order first, then unbind.",
-            "该学生已在本批次付款：请先退款再解除绑定。",
-        )
-    };
-    let not_bound = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_bound",
-            "This student is not bound to a roster entry in this campaign.",
-            "该学生在本批次未绑定名单信息。",
-        )
-    };
-    let changed_meanwhile = || {
-        ApiError::conflict(
-            "changed_meanwhile",
-            "The student's order or binding changed a moment ago; look at the order again and retry.",
-            "该学生的订单或绑定刚刚发生变化，请刷新后重试。",
-        )
-    };
+    let order_paid = || ApiError::from(Code::OrderPaid);
+    let not_bound = || ApiError::from(Code::StudentNotBound);
+    let changed_meanwhile = || ApiError::from(Code::ChangedMeanwhile);
     if current.as_ref().is_some_and(|o| o.state.is_paid()) {
         return Err(order_paid());
     }

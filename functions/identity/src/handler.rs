@@ -17,7 +17,7 @@ use yunzhao_domain::identity::{
     VerifyInput, VerifyOutcome,
 };
 use yunzhao_http::{
-    ApiError, Principal, SessionKeys, json_response, parse_json, request_id, respond, route_key, source_ip,
+    ApiError, Code, Principal, SessionKeys, json_response, parse_json, request_id, respond, route_key, source_ip,
     unknown_route,
 };
 
@@ -81,7 +81,7 @@ fn not_an_image(side: CardSide) -> ApiError {
             "身份证反面照片不是有效的图片，请重新拍摄上传。",
         ),
     };
-    ApiError::invalid_request(en, zh).with_code("id_card_photo_not_an_image")
+    ApiError::coded(Code::IdCardPhotoNotAnImage, en, zh)
 }
 
 /// What the enrolment listing needs from the roster store beyond verification.
@@ -140,11 +140,7 @@ async fn verify<R: RosterLookup, F: AttemptCounter>(
         .map_err(ApiError::store)?
         .ok_or_else(ApiError::campaign_not_found)?;
     if campaign.status(now) == CampaignStatus::Closed {
-        return Err(ApiError::conflict(
-            "campaign_closed",
-            "This collection campaign has closed.",
-            "该采集活动已结束。",
-        ));
+        return Err(ApiError::from(Code::CampaignClosed));
     }
     let claim = Claim::parse(campaign.identity_mode, &body.input, now.to_offset(SHANGHAI).date())
         .map_err(|e| ApiError::invalid_request(e.to_string(), claim_error_zh(&e)))?;
@@ -170,29 +166,10 @@ async fn verify<R: RosterLookup, F: AttemptCounter>(
             &json!({"verified": true, "campaign_id": campaign.id, "binding_status": status, "entry": entry.view}),
         )),
         VerifyOutcome::CardPhotoNotAnImage(side) => Err(not_an_image(side)),
-        VerifyOutcome::NoMatch => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no_match",
-            "We could not find you on the school's list. Please check what you entered and try again.",
-            "未能在学校名单中找到匹配的信息，请核对填写内容后重试。",
-        )),
-        VerifyOutcome::Conflict => Err(ApiError::conflict(
-            "already_bound",
-            "These details are already linked to another WeChat account. Please contact customer service.",
-            "该信息已被其他微信账号绑定，请联系客服处理。",
-        )),
-        VerifyOutcome::YouHoldAnother => Err(ApiError::conflict(
-            "already_verified_as_another",
-            "Your account is already verified as another student in this campaign. Please contact customer service.",
-            "您的账号已在本活动中绑定了其他学生信息，请联系客服处理。",
-        )),
-        VerifyOutcome::Limited(seconds) => Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "Too many unsuccessful attempts. Please wait and try again later.",
-            "尝试次数过多，请稍后再试。",
-        )
-        .retry_after(seconds)),
+        VerifyOutcome::NoMatch => Err(ApiError::from(Code::NoMatch)),
+        VerifyOutcome::Conflict => Err(ApiError::from(Code::AlreadyBound)),
+        VerifyOutcome::YouHoldAnother => Err(ApiError::from(Code::AlreadyVerifiedAsAnother)),
+        VerifyOutcome::Limited(seconds) => Err(ApiError::from(Code::TooManyAttempts).retry_after(seconds)),
     }
 }
 
@@ -221,28 +198,16 @@ async fn card_photo_upload<R: RosterLookup, F>(
     // matched, until the photos completed the binding.
     let link = identity::card_photo_link(&deps.roster, &campaign, &principal.user_id).await.map_err(ApiError::store)?;
     if link == CardLink::NotNeeded {
-        return Err(ApiError::conflict(
-            "card_photos_not_needed",
-            "This campaign does not ask for photos of your ID card.",
-            "本活动不需要上传身份证照片。",
-        ));
+        return Err(ApiError::from(Code::CardPhotosNotNeeded));
     }
     ApiError::unless_open(campaign.status(OffsetDateTime::now_utc()))?;
     match link {
         CardLink::Allowed | CardLink::NotNeeded => {}
         CardLink::VerifyFirst => {
-            return Err(ApiError::conflict(
-                "verify_identity_first",
-                "Verify your name and ID number for this campaign first; then upload the photos of your ID card.",
-                "请先完成本活动的姓名和身份证号核验，再上传身份证照片。",
-            ));
+            return Err(ApiError::from(Code::VerifyIdentityFirst));
         }
         CardLink::AlreadyComplete => {
-            return Err(ApiError::conflict(
-                "card_photos_complete",
-                "Your ID-card photos were checked and your verification is complete; they cannot be changed.",
-                "您的身份证照片已核验，身份验证已完成，不能再更改。",
-            ));
+            return Err(ApiError::from(Code::CardPhotosComplete));
         }
     }
     let key = CardPhotos::key(&campaign.id, &principal.user_id, side);

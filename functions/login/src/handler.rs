@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use yunzhao_domain::login::{self, LoginCode};
 use yunzhao_domain::{LoginError, Role, User, UserRepo, WeChatLogin};
-use yunzhao_http::{ApiError, SessionKeys, json_response, parse_json, request_id, respond};
+use yunzhao_http::{ApiError, Code, SessionKeys, json_response, parse_json, request_id, respond};
 
 pub struct Deps<W, R> {
     pub wechat: W,
@@ -40,12 +40,7 @@ pub async fn handle<W: WeChatLogin, R: UserRepo>(deps: &Deps<W, R>, req: Request
     let result = match *req.method() {
         Method::POST => create_session(deps, &req).await,
         Method::GET => current_session(deps, &req).await,
-        _ => Err(ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "Use GET or POST.",
-            "请求方法不支持。",
-        )),
+        _ => Err(ApiError::from(Code::MethodNotAllowed)),
     };
     respond(&request_id, result)
 }
@@ -84,53 +79,21 @@ async fn current_session<W: WeChatLogin, R: UserRepo>(
         .await
         .map_err(|e| ApiError::unavailable().with_detail(e.to_string()))?
         // A valid token for a user that no longer exists: the session is over.
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_token",
-                "Your session is not valid; please log in again.",
-                "登录状态无效，请重新登录。",
-            )
-        })?;
+        .ok_or_else(|| ApiError::from(Code::InvalidToken))?;
     Ok(json_response(StatusCode::OK, &serde_json::json!({ "user": UserView::from(&user) })))
 }
 
 fn login_error(e: LoginError) -> ApiError {
     match e {
-        LoginError::InvalidCode => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_login_code",
-            "The login code is not valid; please log in again.",
-            "登录凭证无效，请重新登录。",
-        ),
-        LoginError::CodeUsed => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "login_code_used",
-            "This login code was already used; please log in again.",
-            "登录凭证已被使用，请重新登录。",
-        ),
-        LoginError::RateLimited => ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_logins",
-            "Too many people are logging in right now; please try again in a moment.",
-            "当前登录人数过多，请稍后再试。",
-        )
-        .retry_after(10),
-        LoginError::Busy | LoginError::Unreachable(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "wechat_unavailable",
-            "WeChat is not answering; please try again in a moment.",
-            "微信服务暂时不可用，请稍后再试。",
-        )
-        .retry_after(2)
-        .with_detail(e.to_string()),
-        LoginError::Misconfigured(_) | LoginError::Upstream { .. } => ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "wechat_error",
-            "WeChat refused the login; please try again later.",
-            "微信登录失败，请稍后再试。",
-        )
-        .with_detail(e.to_string()),
+        LoginError::InvalidCode => ApiError::from(Code::InvalidLoginCode),
+        LoginError::CodeUsed => ApiError::from(Code::LoginCodeUsed),
+        LoginError::RateLimited => ApiError::from(Code::TooManyLogins).retry_after(10),
+        LoginError::Busy | LoginError::Unreachable(_) => {
+            ApiError::from(Code::WechatUnavailable).retry_after(2).with_detail(e.to_string())
+        }
+        LoginError::Misconfigured(_) | LoginError::Upstream { .. } => {
+            ApiError::from(Code::WechatError).with_detail(e.to_string())
+        }
         LoginError::Store(_) => ApiError::unavailable().with_detail(e.to_string()),
     }
 }

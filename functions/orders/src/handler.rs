@@ -17,8 +17,8 @@ use yunzhao_domain::order::{HistoryEntry, Order, OrderState, OutTradeNo};
 use yunzhao_domain::payment::{self, Cancelling};
 use yunzhao_domain::{Role, UserId, UserRepo};
 use yunzhao_http::{
-    ApiError, Principal, SessionKeys, StaffGate, json_response, parse_json, path_param, request_id, respond, route_key,
-    unknown_route,
+    ApiError, Code, Principal, SessionKeys, StaffGate, json_response, parse_json, path_param, request_id, respond,
+    route_key, unknown_route,
 };
 
 /// How long a student has to complete a payment (never past the campaign's close).
@@ -93,7 +93,7 @@ fn pay_down(e: impl std::fmt::Display) -> ApiError {
 }
 
 fn order_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "order_not_found", "There is no such order.", "没有找到该订单。")
+    ApiError::from(Code::OrderNotFound)
 }
 
 fn rfc3339(unix: i64) -> String {
@@ -152,21 +152,12 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         Some(BindingStatus::Complete) => {}
         Some(BindingStatus::CardPhotosNeeded) => return Err(ApiError::card_photos_required()),
         None => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "not_verified",
-                "Please verify your identity for this campaign first.",
-                "请先完成本活动的身份核验。",
-            ));
+            return Err(ApiError::from(Code::NotVerified));
         }
     }
     let time_expire = (now + PAYMENT_WINDOW).min(campaign.window.closes_at);
     if time_expire - now < time::Duration::minutes(1) {
-        return Err(ApiError::conflict(
-            "campaign_closed",
-            "This collection campaign is closing.",
-            "该采集活动即将结束。",
-        ));
+        return Err(ApiError::from(Code::CampaignClosed));
     }
     let user = deps.users.get(&p.user_id).await.map_err(ApiError::store)?.ok_or_else(ApiError::forbidden)?;
     let fresh = Order {
@@ -196,11 +187,7 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     // An earlier order whose payment window lapsed is settled first, then replaced.
     if order.state == OrderState::Created && order.time_expire <= now.unix_timestamp() {
         payment::reconcile(&deps.orders, &deps.pay, &order, now).await?;
-        return Err(ApiError::conflict(
-            "order_expired_retry",
-            "Your previous payment window lapsed; please try again.",
-            "上一笔支付已超时，请重新下单。",
-        ));
+        return Err(ApiError::from(Code::OrderExpiredRetry));
     }
     if order.state != OrderState::Created {
         return Ok(json_response(StatusCode::OK, &json!({ "order": order_view(&order) })));
@@ -244,13 +231,7 @@ async fn show(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body
 
 async fn cancel(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let order = visible(deps, p, req).await?;
-    let not_cancellable = || {
-        ApiError::conflict(
-            "order_not_cancellable",
-            "Only an unpaid order can be cancelled.",
-            "只有未支付的订单可以取消。",
-        )
-    };
+    let not_cancellable = || ApiError::from(Code::OrderNotCancellable);
     let actor = p.user_id.to_string();
     let now = OffsetDateTime::now_utc();
     match payment::cancel_unpaid(&deps.orders, &deps.pay, &order, "student_cancel", &actor, None, now).await? {
@@ -282,18 +263,10 @@ async fn refund(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     match claim.await.map_err(ApiError::store)? {
         RefundClaim::Yours => {}
         RefundClaim::InProgress => {
-            return Err(ApiError::conflict(
-                "refund_in_progress",
-                "This order's refund is being requested right now; look at the order again in a moment.",
-                "该订单正在申请退款，请稍后刷新查看。",
-            ));
+            return Err(ApiError::from(Code::RefundInProgress));
         }
         RefundClaim::NotRefundable => {
-            return Err(ApiError::conflict(
-                "not_refundable",
-                "Only a paid order can be refunded.",
-                "只有已支付的订单可以退款。",
-            ));
+            return Err(ApiError::from(Code::NotRefundable));
         }
     }
     let asked = deps.pay.refund(order.out_trade_no.as_str(), &out_refund_no, order.amount_fen, reason).await;

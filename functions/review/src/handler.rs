@@ -19,7 +19,7 @@ use yunzhao_domain::order::{Also, Applied, Change, Fields, OrderState, Transitio
 use yunzhao_domain::photo::Reason;
 use yunzhao_domain::review::{AuditEntry, Claimed, ReviewTask};
 use yunzhao_http::{
-    ApiError, Principal, StaffGate, json_response, parse_json, path_param, request_id, respond, route_key,
+    ApiError, Code, Principal, StaffGate, json_response, parse_json, path_param, request_id, respond, route_key,
     unknown_route,
 };
 
@@ -206,11 +206,7 @@ async fn renew(deps: &Deps, p: &Principal, campaign_id: &str, task_id: &str) -> 
 }
 
 fn task_not_held() -> ApiError {
-    ApiError::conflict(
-        "task_not_held",
-        "This task is not held by you: it was decided already, or another reviewer holds it, or your hold expired.",
-        "该任务不在您名下：已被处理、由其他审核员持有，或您的领取已过期。",
-    )
+    ApiError::from(Code::TaskNotHeld)
 }
 
 async fn claim(deps: &Deps, p: &Principal, campaign: &Campaign, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -227,17 +223,8 @@ async fn claim(deps: &Deps, p: &Principal, campaign: &Campaign, req: &Request) -
             tracing::info!(campaign_id, task_id = task.task_id, by = who, "review task claimed");
             show(deps, p, campaign, &task).await
         }
-        Claimed::Empty => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "queue_empty",
-            "No photo is waiting for review in this campaign.",
-            "该批次暂无待审核照片。",
-        )),
-        Claimed::HoldingTooMany => Err(ApiError::conflict(
-            "holding_too_many",
-            "You hold three photos of this campaign already: decide or skip one first.",
-            "您已领取该批次的三张照片：请先审核或跳过其中一张。",
-        )),
+        Claimed::Empty => Err(ApiError::from(Code::QueueEmpty)),
+        Claimed::HoldingTooMany => Err(ApiError::from(Code::HoldingTooMany)),
     }
 }
 
@@ -345,11 +332,7 @@ async fn decide(
     if order.state != OrderState::InReview || order.review_task_id.as_deref() != Some(task.task_id.as_str()) {
         // The order left review another way (an operator refunded it): the task goes.
         deps.queue.drop_task(campaign_id, task_id).await.map_err(ApiError::store)?;
-        return Err(ApiError::conflict(
-            "task_withdrawn",
-            "This photo is no longer in review (the order changed); take the next one.",
-            "该照片已不在审核中（订单已变更），请领取下一张。",
-        ));
+        return Err(ApiError::from(Code::TaskWithdrawn));
     }
     let set = Fields {
         reasons: Some(reasons.clone()),

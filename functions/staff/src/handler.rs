@@ -14,8 +14,8 @@ use yunzhao_domain::staff::{
 use yunzhao_domain::{Role, UserId};
 use yunzhao_http::staff::{self as cookies, SIGNIN_COOKIE};
 use yunzhao_http::{
-    ApiError, Principal, StaffGate, json_response, parse_json, path_param, query_param, request_id, respond, route_key,
-    unknown_route,
+    ApiError, Code, Principal, StaffGate, json_response, parse_json, path_param, query_param, request_id, respond,
+    route_key, unknown_route,
 };
 
 /// Where the browser goes and comes back.
@@ -245,7 +245,7 @@ fn grant_error(e: GrantError) -> ApiError {
         GrantError::SchoolsNotApplicable => "客服和运营人员可查看所有学校，无需指定学校。",
         GrantError::BadSchoolId => "学校编号格式不正确。",
     };
-    ApiError::invalid_request(e.to_string(), zh).with_code("invalid_grant")
+    ApiError::coded(Code::InvalidGrant, e.to_string(), zh)
 }
 
 async fn checked_grant<S: StaffDirectory>(
@@ -256,11 +256,11 @@ async fn checked_grant<S: StaffDirectory>(
     let grant = Grant::new(roles, schools).map_err(grant_error)?;
     let unknown = store.unknown_schools(&grant.school_ids).await.map_err(ApiError::store)?;
     if !unknown.is_empty() {
-        return Err(ApiError::invalid_request(
+        return Err(ApiError::coded(
+            Code::SchoolNotFound,
             format!("No such school: {}.", unknown.join(", ")),
             format!("学校不存在：{}。", unknown.join("、")),
-        )
-        .with_code("school_not_found"));
+        ));
     }
     Ok(grant)
 }
@@ -310,11 +310,7 @@ async fn cancel_invitation<W, S: StaffDirectory>(
 ) -> Result<Response<Body>, ApiError> {
     let id = path_param(req, "invitation_id")?;
     if !deps.gate.store.cancel_invitation(&id, now_ms()).await.map_err(ApiError::store)? {
-        return Err(ApiError::conflict(
-            "invitation_not_pending",
-            "This invitation was used, has expired, or was cancelled already.",
-            "该邀请已被使用、已过期或已取消。",
-        ));
+        return Err(ApiError::from(Code::InvitationNotPending));
     }
     tracing::info!(invitation_id = id, by = %p.user_id, "invitation cancelled");
     let mut response = Response::new(Body::Empty);
@@ -329,7 +325,7 @@ async fn members<W, S: StaffDirectory>(deps: &Deps<W, S>) -> Result<Response<Bod
 }
 
 fn member_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "staff_not_found", "No such staff member.", "该员工不存在。")
+    ApiError::from(Code::StaffNotFound)
 }
 
 async fn member<S: StaffStore>(store: &S, req: &Request) -> Result<StaffAccount, ApiError> {
@@ -359,11 +355,7 @@ where
 }
 
 fn cannot_demote_self() -> ApiError {
-    ApiError::conflict(
-        "cannot_change_own_operator_role",
-        "You cannot remove your own operator role or revoke yourself; ask another operator.",
-        "不能撤销自己的运营权限，请由其他运营人员操作。",
-    )
+    ApiError::from(Code::CannotChangeOwnOperatorRole)
 }
 
 async fn revoke<W, S>(deps: &Deps<W, S>, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError>

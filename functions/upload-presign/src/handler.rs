@@ -10,7 +10,9 @@ use yunzhao_adapters::s3_post::Presigner;
 use yunzhao_domain::campaign::CampaignStatus;
 use yunzhao_domain::identity::BindingStatus;
 use yunzhao_domain::order::OutTradeNo;
-use yunzhao_http::{ApiError, SessionKeys, json_response, path_param, request_id, respond, route_key, unknown_route};
+use yunzhao_http::{
+    ApiError, Code, SessionKeys, json_response, path_param, request_id, respond, route_key, unknown_route,
+};
 
 /// Phone photos: more than 10 KB (anything smaller cannot be a usable photo), at most 15 MB.
 pub const MIN_BYTES: u64 = 10 * 1024;
@@ -35,7 +37,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
         if route_key(&req) != "POST /v1/orders/{order_id}/uploads" {
             return Err(unknown_route());
         }
-        let not_found = || ApiError::new(StatusCode::NOT_FOUND, "order_not_found", "There is no such order.", "没有找到该订单。");
+        let not_found = || ApiError::from(Code::OrderNotFound);
         let no = OutTradeNo::parse(&path_param(&req, "order_id")?).map_err(|_| not_found())?;
         let down = |e: &dyn std::fmt::Display| ApiError::unavailable().with_detail(e.to_string());
         let order = match deps.orders.get(&no).await.map_err(|e| down(&e))? {
@@ -44,7 +46,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
         };
         let (campaign, _) = deps.campaigns.get(&order.campaign_id).await.map_err(|e| down(&e))?.ok_or_else(not_found)?;
         if campaign.status(OffsetDateTime::now_utc()) == CampaignStatus::Closed {
-            return Err(ApiError::conflict("campaign_closed", "This collection campaign has closed.", "该采集活动已结束。"));
+            return Err(ApiError::from(Code::CampaignClosed));
         }
         // A student customer service unbound has no place on the roster: their photo could
         // never be exported.
@@ -55,20 +57,12 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
             Some(BindingStatus::Complete) => {}
             Some(BindingStatus::CardPhotosNeeded) => return Err(ApiError::card_photos_required()),
             None => {
-                return Err(ApiError::conflict(
-                    "not_bound",
-                    "You are no longer verified for this campaign; verify your identity again or contact customer service.",
-                    "您在本活动中的身份已解除绑定，请重新验证身份或联系客服。",
-                ));
+                return Err(ApiError::from(Code::NotBound));
             }
         }
         let key_for = |attempt: u32| format!("photos/{}/{}/a{attempt:04}", order.campaign_id, order.out_trade_no);
         let Some((attempt, key)) = deps.orders.start_attempt(&no, key_for).await.map_err(|e| down(&e))? else {
-            return Err(ApiError::conflict(
-                "upload_not_allowed",
-                "This order cannot take a photo now (unpaid, in review, approved, cancelled or refunded).",
-                "当前订单状态不能上传照片（未支付、审核中、已通过、已取消或已退款）。",
-            ));
+            return Err(ApiError::from(Code::UploadNotAllowed));
         };
         let post = deps.uploads.post(&key, MIN_BYTES, MAX_BYTES, LINK_TTL).await.map_err(|e| down(&e))?;
         tracing::info!(out_trade_no = %no, attempt, "upload attempt opened");

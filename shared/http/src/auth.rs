@@ -4,10 +4,12 @@
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use lambda_http::Request;
-use lambda_http::http::{StatusCode, header};
+use lambda_http::http::header;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use yunzhao_domain::{Role, User, UserId};
+
+use crate::Code;
 
 const ISSUER: &str = "yunzhao";
 const AUDIENCE: &str = "yunzhao-api";
@@ -153,25 +155,15 @@ impl SessionKeys {
 }
 
 fn missing_token() -> crate::ApiError {
-    crate::ApiError::new(StatusCode::UNAUTHORIZED, "missing_token", "Please log in first.", "请先登录。")
+    crate::ApiError::from(Code::MissingToken)
 }
 
 fn invalid_token() -> crate::ApiError {
-    crate::ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "invalid_token",
-        "Your session is not valid; please log in again.",
-        "登录状态无效，请重新登录。",
-    )
+    crate::ApiError::from(Code::InvalidToken)
 }
 
 fn token_expired() -> crate::ApiError {
-    crate::ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "token_expired",
-        "Your session has expired; please log in again.",
-        "登录已过期，请重新登录。",
-    )
+    crate::ApiError::from(Code::TokenExpired)
 }
 
 #[cfg(test)]
@@ -213,7 +205,7 @@ mod tests {
         let issued = k.issue(&user(), OffsetDateTime::now_utc() - Duration::hours(3));
         assert_eq!(
             k.verify(&issued.token).map_err(|e| (e.status, e.code)),
-            Err((StatusCode::UNAUTHORIZED, "token_expired"))
+            Err((lambda_http::http::StatusCode::UNAUTHORIZED, "token_expired"))
         );
     }
 

@@ -8,6 +8,8 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde_json::json;
 
+use crate::catalogue::Code;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -21,19 +23,16 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        code: &'static str,
-        message: impl Into<Cow<'static, str>>,
-        message_zh: impl Into<Cow<'static, str>>,
-    ) -> Self {
-        Self { status, code, message: message.into(), message_zh: message_zh.into(), retry_after: None, detail: None }
-    }
-
-    /// The same error under a more specific stable code.
-    pub fn with_code(mut self, code: &'static str) -> Self {
-        self.code = code;
-        self
+    /// A catalogue code with words specific to this case (which field, which side of the card).
+    pub fn coded(code: Code, message: impl Into<Cow<'static, str>>, message_zh: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            status: code.status(),
+            code: code.as_str(),
+            message: message.into(),
+            message_zh: message_zh.into(),
+            retry_after: None,
+            detail: None,
+        }
     }
 
     pub fn retry_after(mut self, seconds: u32) -> Self {
@@ -47,33 +46,19 @@ impl ApiError {
     }
 
     pub fn invalid_request(message: impl Into<Cow<'static, str>>, message_zh: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message, message_zh)
+        Self::coded(Code::InvalidRequest, message, message_zh)
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "Nothing is here.", "请求的资源不存在。")
-    }
-
-    pub fn conflict(
-        code: &'static str,
-        message: impl Into<Cow<'static, str>>,
-        message_zh: impl Into<Cow<'static, str>>,
-    ) -> Self {
-        Self::new(StatusCode::CONFLICT, code, message, message_zh)
+        Self::from(Code::NotFound)
     }
 
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "You may not do this.", "您没有权限执行此操作。")
+        Self::from(Code::Forbidden)
     }
 
     pub fn unavailable() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
-            "The service is busy; please try again shortly.",
-            "服务繁忙，请稍后重试。",
-        )
-        .retry_after(2)
+        Self::from(Code::ServiceUnavailable).retry_after(2)
     }
 
     /// A store or dependency failed: 503 to the caller, `detail` to the log.
@@ -86,56 +71,28 @@ impl ApiError {
         use yunzhao_domain::campaign::CampaignStatus::*;
         match status {
             Open => Ok(()),
-            NotYetOpen => Err(Self::conflict(
-                "campaign_not_open",
-                "This collection campaign has not opened yet.",
-                "该采集活动尚未开始。",
-            )),
-            Closed => {
-                Err(Self::conflict("campaign_closed", "This collection campaign has closed.", "该采集活动已结束。"))
-            }
+            NotYetOpen => Err(Self::from(Code::CampaignNotOpen)),
+            Closed => Err(Self::from(Code::CampaignClosed)),
         }
     }
 
     /// The student's binding in a campaign that asks for ID-card photos waits for them: no
     /// order or upload until both sides are uploaded and a verification completes it.
     pub fn card_photos_required() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "id_card_photos_required",
-            "This campaign needs photos of both sides of your ID card: upload them, then verify again.",
-            "本活动需要上传身份证正反面照片：请上传后再次核验身份。",
-        )
+        Self::from(Code::IdCardPhotosRequired)
     }
 
     pub fn campaign_not_found() -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "campaign_not_found",
-            "There is no such collection campaign.",
-            "没有找到该采集活动。",
-        )
+        Self::from(Code::CampaignNotFound)
     }
 
     /// WeChat Pay did not answer (or not in its protocol): try again shortly.
     pub fn payment_unavailable(detail: impl std::fmt::Display) -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "payment_unavailable",
-            "WeChat Pay is not answering; please try again in a moment.",
-            "微信支付暂时不可用，请稍后再试。",
-        )
-        .retry_after(3)
-        .with_detail(detail.to_string())
+        Self::from(Code::PaymentUnavailable).retry_after(3).with_detail(detail.to_string())
     }
 
     pub fn internal() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "Something went wrong on our side; please try again.",
-            "服务器出错，请重试。",
-        )
+        Self::from(Code::InternalError)
     }
 
     /// Logs (once, at the boundary) and renders the error.
@@ -171,6 +128,13 @@ impl ApiError {
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"yunzhao\""));
         }
         response
+    }
+}
+
+impl From<Code> for ApiError {
+    fn from(code: Code) -> Self {
+        let (en, zh) = code.messages();
+        Self::coded(code, en, zh)
     }
 }
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::ApiError;
+use crate::catalogue::Code;
 
 pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
     // Serialising our own response types cannot fail (no maps with non-string keys).
@@ -31,12 +32,7 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
         return Err(ApiError::invalid_request("The request needs a JSON body.", "请求缺少 JSON 内容。"));
     }
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            "The request body is too large.",
-            "请求内容过大。",
-        ));
+        return Err(ApiError::from(Code::BodyTooLarge));
     }
     let not_expected = |e: serde_json::Error| {
         ApiError::invalid_request("The request body is not the JSON this route expects.", "请求内容格式不正确。")
@@ -44,8 +40,7 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     };
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(not_expected)?;
     if longest_string(&value) > MAX_STRING_CHARS {
-        return Err(ApiError::invalid_request("A field of the request is too long.", "请求中有字段内容过长。")
-            .with_code("field_too_long"));
+        return Err(ApiError::from(Code::FieldTooLong));
     }
     serde_json::from_value(value).map_err(not_expected)
 }

@@ -3,11 +3,13 @@
 
 pub mod auth;
 pub mod batch;
+pub mod catalogue;
 pub mod error;
 pub mod json;
 pub mod staff;
 
 pub use auth::{IssuedToken, Principal, SessionKeys};
+pub use catalogue::Code;
 pub use error::ApiError;
 pub use json::{
     json_response, parse_json, path_param, query_param, request_id, respond, route_key, source_ip, unknown_route,

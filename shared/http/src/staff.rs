@@ -4,10 +4,10 @@
 //! ([`crate::SessionKeys`]); the two never stand in for each other.
 
 use lambda_http::Request;
-use lambda_http::http::{Method, StatusCode, header};
+use lambda_http::http::{Method, header};
 use yunzhao_domain::staff::{self, Secret, SessionPolicy, StaffAuthError, StaffStore};
 
-use crate::{ApiError, Principal};
+use crate::{ApiError, Code, Principal};
 
 /// The session cookie: `__Host-` pins it to this origin, path `/`, Secure.
 pub const SESSION_COOKIE: &str = "__Host-yz_staff";
@@ -53,30 +53,15 @@ fn changes_state(method: &Method) -> bool {
 }
 
 pub fn not_signed_in() -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "not_signed_in", "Please sign in.", "请先登录。")
+    ApiError::from(Code::NotSignedIn)
 }
 
 pub fn auth_error(e: StaffAuthError) -> ApiError {
     match e {
         StaffAuthError::NotSignedIn => not_signed_in(),
-        StaffAuthError::Expired => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "session_expired",
-            "Your session has ended; please sign in again.",
-            "登录已过期，请重新扫码登录。",
-        ),
-        StaffAuthError::Revoked => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "session_revoked",
-            "Your staff access was revoked or changed; sign in again or ask an operator.",
-            "您的员工权限已被撤销或变更，请重新登录或联系运营人员。",
-        ),
-        StaffAuthError::CsrfFailed => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "csrf_failed",
-            "This request did not come from the console page; reload it and try again.",
-            "请求校验失败，请刷新页面后重试。",
-        ),
+        StaffAuthError::Expired => ApiError::from(Code::SessionExpired),
+        StaffAuthError::Revoked => ApiError::from(Code::SessionRevoked),
+        StaffAuthError::CsrfFailed => ApiError::from(Code::CsrfFailed),
         StaffAuthError::Store(e) => ApiError::store(e),
     }
 }
