@@ -475,7 +475,8 @@ impl Stack {
 
     /// The order's state as stored, read directly (no reconciliation on the way).
     pub async fn stored_order_state(&self, out_trade_no: &str) -> anyhow::Result<String> {
-        let item = self.item(&format!("ORDER#{out_trade_no}"), "ORDER").await?.context("order item")?;
+        let item =
+            self.item(&yunzhao_adapters::dynamo::keys::order(out_trade_no), "ORDER").await?.context("order item")?;
         Ok(item.get("state").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default())
     }
 
@@ -491,7 +492,7 @@ impl Stack {
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
-            .expression_attribute_values(":pk", S(format!("ORDER#{out_trade_no}")))
+            .expression_attribute_values(":pk", S(yunzhao_adapters::dynamo::keys::order(out_trade_no)))
             .expression_attribute_values(":p", S(prefix.into()))
             .consistent_read(true)
             .send()

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use yunzhao_domain::campaign::Campaign;
 
+use super::keys;
 use super::{describe, is_condition_failure, query_all};
 
 #[derive(Debug, thiserror::Error)]
@@ -82,10 +83,6 @@ fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
 }
 
-pub fn campaign_pk(id: &str) -> String {
-    format!("CAMPAIGN#{id}")
-}
-
 const OPEN_CAMPAIGNS: &str = "OPEN_CAMPAIGNS";
 /// The index partition listing every school.
 const SCHOOLS: &str = "SCHOOLS";
@@ -101,7 +98,7 @@ impl DynamoCampaigns {
 
     pub async fn create_school(&self, school: &School) -> Result<(), CampaignStoreError> {
         let item = serde_json::json!({
-            "PK": format!("SCHOOL#{}", school.id), "SK": "PROFILE", "entity": "school", "id": school.id, "name": school.name,
+            "PK": keys::school(&school.id), "SK": "PROFILE", "entity": "school", "id": school.id, "name": school.name,
             "GSI1PK": SCHOOLS, "GSI1SK": format!("{}#{}", school.name, school.id),
         });
         self.client
@@ -123,7 +120,7 @@ impl DynamoCampaigns {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("PK", s(&format!("SCHOOL#{id}")))
+            .key("PK", s(&keys::school(id)))
             .key("SK", s("PROFILE"))
             .send()
             .await
@@ -139,7 +136,7 @@ impl DynamoCampaigns {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("PK", s(&format!("SCHOOL#{id}")))
+            .key("PK", s(&keys::school(id)))
             .key("SK", s("PROFILE"))
             .send()
             .await
@@ -162,10 +159,10 @@ impl DynamoCampaigns {
 
     pub async fn create(&self, campaign: &Campaign) -> Result<(), CampaignStoreError> {
         let item = CampaignItem {
-            pk: campaign_pk(&campaign.id),
+            pk: keys::campaign(&campaign.id),
             sk: "PROFILE".into(),
-            gsi1pk: format!("SCHOOL#{}", campaign.school_id),
-            gsi1sk: campaign_pk(&campaign.id),
+            gsi1pk: keys::school(&campaign.school_id),
+            gsi1sk: keys::campaign(&campaign.id),
             gsi2pk: (!campaign.closed).then(|| OPEN_CAMPAIGNS.into()),
             gsi2sk: (!campaign.closed).then(|| closing_key(campaign)),
             entity: "campaign".into(),
@@ -189,7 +186,7 @@ impl DynamoCampaigns {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(&campaign_pk(&campaign.id)))
+            .key("PK", s(&keys::campaign(&campaign.id)))
             .key("SK", s("PROFILE"))
             .update_expression(
                 "SET #name = :name, kind = :kind, spec = :spec, #window = :window, price_fen = :price, \
@@ -227,7 +224,7 @@ impl DynamoCampaigns {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("PK", s(&campaign_pk(id)))
+            .key("PK", s(&keys::campaign(id)))
             .key("SK", s("PROFILE"))
             .consistent_read(true)
             .send()
@@ -247,7 +244,7 @@ impl DynamoCampaigns {
             .table_name(&self.table)
             .index_name("GSI1")
             .key_condition_expression("GSI1PK = :school AND begins_with(GSI1SK, :prefix)")
-            .expression_attribute_values(":school", s(&format!("SCHOOL#{school_id}")))
+            .expression_attribute_values(":school", s(&keys::school(school_id)))
             .expression_attribute_values(":prefix", s("CAMPAIGN#"));
         let items = query_all(query).await.map_err(|e| unavailable(&e))?;
         items
@@ -287,7 +284,7 @@ impl DynamoCampaigns {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(&campaign_pk(id)))
+            .key("PK", s(&keys::campaign(id)))
             .key("SK", s("PROFILE"))
             .update_expression("SET closed = :yes, closed_at = :now REMOVE GSI2PK, GSI2SK")
             .condition_expression("attribute_exists(PK) AND attribute_exists(GSI2PK)")
@@ -310,7 +307,7 @@ impl DynamoCampaigns {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(&campaign_pk(id)))
+            .key("PK", s(&keys::campaign(id)))
             .key("SK", s("PROFILE"))
             .update_expression("ADD #c :by")
             .condition_expression("attribute_exists(PK)")

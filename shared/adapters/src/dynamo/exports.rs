@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
-use super::campaigns::campaign_pk;
+use super::keys;
 use super::{describe, is_condition_failure, query_all};
 
 #[derive(Debug, thiserror::Error)]
@@ -109,8 +109,8 @@ impl DynamoExports {
     pub async fn request_alone(&self, export: &Export, building_ms: i64) -> Result<bool, ExportStoreError> {
         let bad = |e: aws_sdk_dynamodb::error::BuildError| ExportStoreError(e.to_string());
         let item = ExportItem {
-            pk: campaign_pk(&export.campaign_id),
-            sk: format!("EXPORT#{}", export.export_id),
+            pk: keys::campaign(&export.campaign_id),
+            sk: keys::export(&export.export_id),
             entity: "export".into(),
             export: export.clone(),
         };
@@ -122,7 +122,7 @@ impl DynamoExports {
             .map_err(bad)?;
         let lock = aws_sdk_dynamodb::types::Put::builder()
             .table_name(&self.table)
-            .item("PK", s(&campaign_pk(&export.campaign_id)))
+            .item("PK", s(&keys::campaign(&export.campaign_id)))
             .item("SK", s(EXPORTING))
             .item("entity", s("export_lock"))
             .item("export_id", s(&export.export_id))
@@ -149,8 +149,8 @@ impl DynamoExports {
     /// Records a request; `false` if one with this id exists already.
     pub async fn request(&self, export: &Export) -> Result<bool, ExportStoreError> {
         let item = ExportItem {
-            pk: campaign_pk(&export.campaign_id),
-            sk: format!("EXPORT#{}", export.export_id),
+            pk: keys::campaign(&export.campaign_id),
+            sk: keys::export(&export.export_id),
             entity: "export".into(),
             export: export.clone(),
         };
@@ -174,8 +174,8 @@ impl DynamoExports {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("PK", s(&campaign_pk(campaign_id)))
-            .key("SK", s(&format!("EXPORT#{export_id}")))
+            .key("PK", s(&keys::campaign(campaign_id)))
+            .key("SK", s(&keys::export(export_id)))
             .consistent_read(true)
             .send()
             .await
@@ -196,7 +196,7 @@ impl DynamoExports {
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :e)")
-            .expression_attribute_values(":pk", s(&campaign_pk(campaign_id)))
+            .expression_attribute_values(":pk", s(&keys::campaign(campaign_id)))
             .expression_attribute_values(":e", s("EXPORT#"))
             .consistent_read(true);
         let mut all: Vec<Export> = query_all(query)
@@ -222,8 +222,8 @@ impl DynamoExports {
         self.client
             .put_item()
             .table_name(&self.table)
-            .item("PK", s(&campaign_pk(campaign_id)))
-            .item("SK", s(&format!("AUDIT#{at_ms:015}#{}", &rand[..8])))
+            .item("PK", s(&keys::campaign(campaign_id)))
+            .item("SK", s(&keys::audit(at_ms, &rand[..8])))
             .item("entity", s("audit"))
             .item("at", AttributeValue::N(at_ms.to_string()))
             .item("actor", s(actor))
@@ -241,8 +241,8 @@ impl DynamoExports {
     pub async fn finish(&self, export: &Export) -> Result<(), ExportStoreError> {
         let bad = |e: aws_sdk_dynamodb::error::BuildError| ExportStoreError(e.to_string());
         let item = ExportItem {
-            pk: campaign_pk(&export.campaign_id),
-            sk: format!("EXPORT#{}", export.export_id),
+            pk: keys::campaign(&export.campaign_id),
+            sk: keys::export(&export.export_id),
             entity: "export".into(),
             export: Export { status: ExportStatus::Ready, ..export.clone() },
         };
@@ -255,7 +255,7 @@ impl DynamoExports {
             .map_err(bad)?;
         let release = aws_sdk_dynamodb::types::Put::builder()
             .table_name(&self.table)
-            .item("PK", s(&campaign_pk(&export.campaign_id)))
+            .item("PK", s(&keys::campaign(&export.campaign_id)))
             .item("SK", s(EXPORTING))
             .item("entity", s("export_lock"))
             .item("export_id", s(&export.export_id))

@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use time::OffsetDateTime;
 
+use super::keys;
 use super::{describe, is_condition_failure};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +45,7 @@ impl Idempotency {
             .client
             .put_item()
             .table_name(&self.table)
-            .item("PK", s(&format!("IDEMP#{key}")))
+            .item("PK", s(&keys::idempotency(key)))
             .item("SK", s("IDEMP"))
             .item("entity", s("idempotency"))
             .item("status", s("INPROGRESS"))
@@ -63,7 +64,7 @@ impl Idempotency {
                     .client
                     .get_item()
                     .table_name(&self.table)
-                    .key("PK", s(&format!("IDEMP#{key}")))
+                    .key("PK", s(&keys::idempotency(key)))
                     .key("SK", s("IDEMP"))
                     .consistent_read(true)
                     .send()
@@ -82,7 +83,7 @@ impl Idempotency {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(&format!("IDEMP#{key}")))
+            .key("PK", s(&keys::idempotency(key)))
             .key("SK", s("IDEMP"))
             .update_expression("SET #status = :done REMOVE in_progress_until")
             .expression_attribute_names("#status", "status")
@@ -97,7 +98,7 @@ impl Idempotency {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .key("PK", s(&format!("IDEMP#{key}")))
+            .key("PK", s(&keys::idempotency(key)))
             .key("SK", s("IDEMP"))
             .send()
             .await

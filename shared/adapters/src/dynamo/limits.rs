@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use time::OffsetDateTime;
 use yunzhao_domain::identity::{AttemptCounter, Limit, StoreError};
 
+use super::keys;
 use super::{describe, is_condition_failure};
 
 #[derive(Clone)]
@@ -22,7 +23,7 @@ impl DynamoCounters {
 }
 
 fn key(scope: &str, limit: Limit, now: OffsetDateTime) -> (AttributeValue, AttributeValue) {
-    (AttributeValue::S(format!("RATE#{scope}")), AttributeValue::S(format!("W#{}", limit.window_start(now))))
+    (AttributeValue::S(keys::rate(scope)), AttributeValue::S(keys::window(limit.window_start(now))))
 }
 
 impl AttemptCounter for DynamoCounters {

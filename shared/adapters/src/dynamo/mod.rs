@@ -4,6 +4,7 @@
 pub mod campaigns;
 pub mod exports;
 pub mod idempotency;
+pub mod keys;
 pub mod limits;
 pub mod orders;
 pub mod review;

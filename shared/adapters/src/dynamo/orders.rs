@@ -18,7 +18,7 @@ use yunzhao_domain::order::{
     Also, Applied, Change, HistoryEntry, Order, OrderState, OrderStore, OutTradeNo, Refusal, Transition,
 };
 
-use super::campaigns::campaign_pk;
+use super::keys;
 use super::{Item, describe, is_condition_failure, query_all};
 
 pub use yunzhao_domain::order::StoreError as OrderStoreError;
@@ -65,10 +65,6 @@ pub enum RefundClaim {
     NotRefundable,
 }
 
-pub fn order_pk(no: &OutTradeNo) -> String {
-    format!("ORDER#{no}")
-}
-
 fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
 }
@@ -99,9 +95,9 @@ impl DynamoOrders {
 
     fn history_put(&self, no: &OutTradeNo, entry: &HistoryEntry) -> Result<TransactWriteItem, OrderStoreError> {
         let millis = OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-        let sk = format!("HIST#{millis:015}#{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let sk = keys::history(millis as i64, &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let mut item: Item = serde_dynamo::to_item(entry).map_err(corrupt)?;
-        item.insert("PK".into(), s(&order_pk(no)));
+        item.insert("PK".into(), s(&keys::order(no)));
         item.insert("SK".into(), s(&sk));
         item.insert("entity".into(), s("order_history"));
         let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(corrupt)?;
@@ -116,7 +112,7 @@ impl DynamoOrders {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(&order_pk(no)))
+            .key("PK", s(&keys::order(no)))
             .key("SK", s("ORDER"))
             .expression_attribute_names("#state", "state")
     }
@@ -126,7 +122,7 @@ impl DynamoOrders {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("PK", s(&order_pk(no)))
+            .key("PK", s(&keys::order(no)))
             .key("SK", s("ORDER"))
             .consistent_read(true)
             .send()
@@ -139,7 +135,7 @@ impl DynamoOrders {
     /// concurrent calls make one order: the per-campaign pointer is written conditionally.
     pub async fn open(&self, fresh: Order) -> Result<(Order, bool), OrderStoreError> {
         for _ in 0..3 {
-            let pointer_key = |c: &str| (s(&format!("USER#{}", fresh.user_id)), s(&format!("ORDER#{c}")));
+            let pointer_key = |c: &str| (s(&keys::user(&fresh.user_id)), s(&keys::live_order(c)));
             let (pk, sk) = pointer_key(&fresh.campaign_id);
             let current = self
                 .client
@@ -164,12 +160,12 @@ impl DynamoOrders {
                 None => None,
             };
             let item = OrderItem {
-                pk: order_pk(&fresh.out_trade_no),
+                pk: keys::order(&fresh.out_trade_no),
                 sk: "ORDER".into(),
-                gsi1pk: format!("USER#{}", fresh.user_id),
-                gsi1sk: format!("ORDER#{:012}#{}", fresh.created_at, fresh.out_trade_no),
-                gsi2pk: format!("ORDERS#{}", fresh.campaign_id),
-                gsi2sk: format!("ORDER#{}", fresh.out_trade_no),
+                gsi1pk: keys::user(&fresh.user_id),
+                gsi1sk: keys::order_by_created(fresh.created_at, &fresh.out_trade_no),
+                gsi2pk: keys::campaign_orders(&fresh.campaign_id),
+                gsi2sk: keys::order(&fresh.out_trade_no),
                 entity: "order".into(),
                 order: fresh.clone(),
             };
@@ -219,7 +215,7 @@ impl DynamoOrders {
     /// Every order of a campaign (an index read: eventually consistent; each order found is
     /// re-read or changed under a condition before anything is decided on it).
     pub async fn by_campaign(&self, campaign_id: &str) -> Result<Vec<Order>, OrderStoreError> {
-        self.query_index("GSI2", "GSI2PK", &format!("ORDERS#{campaign_id}")).await
+        self.query_index("GSI2", "GSI2PK", &keys::campaign_orders(campaign_id)).await
     }
 
     /// The student's current order in a campaign (the one the `USER#<u>`/`ORDER#<c>` pointer
@@ -231,8 +227,8 @@ impl DynamoOrders {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("PK", s(&format!("USER#{user}")))
-            .key("SK", s(&format!("ORDER#{campaign_id}")))
+            .key("PK", s(&keys::user(user)))
+            .key("SK", s(&keys::live_order(campaign_id)))
             .consistent_read(true)
             .send()
             .await
@@ -246,7 +242,7 @@ impl DynamoOrders {
     }
 
     pub async fn by_user(&self, user: &UserId) -> Result<Vec<Order>, OrderStoreError> {
-        let mut orders = self.query_index("GSI1", "GSI1PK", &format!("USER#{user}")).await?;
+        let mut orders = self.query_index("GSI1", "GSI1PK", &keys::user(user)).await?;
         orders.reverse();
         Ok(orders)
     }
@@ -387,7 +383,7 @@ impl DynamoOrders {
         let mut expression = String::from("SET #state = :to, updated_at = :now");
         let mut update = Update::builder()
             .table_name(&self.table)
-            .key("PK", s(&order_pk(&order.out_trade_no)))
+            .key("PK", s(&keys::order(&order.out_trade_no)))
             .key("SK", s("ORDER"))
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":to", s(t.to_state().as_str()))
@@ -421,9 +417,9 @@ impl DynamoOrders {
         now: i64,
     ) -> Result<TransactWriteItem, OrderStoreError> {
         let record: Item = serde_dynamo::to_item(serde_json::json!({
-            "PK": order_pk(no), "SK": format!("PAYMENT#{transaction_id}"), "entity": "payment",
+            "PK": keys::order(no), "SK": keys::payment(transaction_id), "entity": "payment",
             // Customer service finds an order by the transaction id a student reads off WeChat.
-            "GSI1PK": format!("TXN#{transaction_id}"), "GSI1SK": order_pk(no),
+            "GSI1PK": keys::transaction(transaction_id), "GSI1SK": keys::order(no),
             "transaction_id": transaction_id, "amount_fen": amount_fen, "recorded_at": now, "cause": cause, "detail": detail,
         }))
         .map_err(corrupt)?;
@@ -440,7 +436,7 @@ impl DynamoOrders {
     fn paid_counter(&self, campaign_id: &str, by: i64) -> Result<TransactWriteItem, OrderStoreError> {
         let update = Update::builder()
             .table_name(&self.table)
-            .key("PK", s(&campaign_pk(campaign_id)))
+            .key("PK", s(&keys::campaign(campaign_id)))
             .key("SK", s("PROFILE"))
             .update_expression("ADD paid :by")
             .expression_attribute_values(":by", n(by))
@@ -502,7 +498,7 @@ impl DynamoOrders {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(&order_pk(no)))
+            .key("PK", s(&keys::order(no)))
             .key("SK", s("ORDER"))
             .update_expression("REMOVE refund_calling_until")
             .send()
@@ -517,7 +513,7 @@ impl DynamoOrders {
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :h)")
-            .expression_attribute_values(":pk", s(&order_pk(no)))
+            .expression_attribute_values(":pk", s(&keys::order(no)))
             .expression_attribute_values(":h", s("HIST#"))
             .consistent_read(true)
             .send()
@@ -534,7 +530,7 @@ impl DynamoOrders {
             .table_name(&self.table)
             .index_name("GSI1")
             .key_condition_expression("GSI1PK = :t")
-            .expression_attribute_values(":t", s(&format!("TXN#{transaction_id}")))
+            .expression_attribute_values(":t", s(&keys::transaction(transaction_id)))
             .limit(1)
             .send()
             .await
@@ -609,8 +605,8 @@ impl DynamoOrders {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("PK", s(&format!("USER#{user}")))
-            .key("SK", s(&format!("ENROLL#{campaign_id}")))
+            .key("PK", s(&keys::user(user)))
+            .key("SK", s(&keys::enrollment(campaign_id)))
             .consistent_read(true)
             .send()
             .await
@@ -689,8 +685,8 @@ impl DynamoOrders {
         self.client
             .put_item()
             .table_name(&self.table)
-            .item("PK", s(&order_pk(no)))
-            .item("SK", s(&attempt_sk(attempt)))
+            .item("PK", s(&keys::order(no)))
+            .item("SK", s(&keys::attempt(attempt)))
             .item("entity", s("attempt"))
             .item("attempt", n(i64::from(attempt)))
             .item("object_key", s(&key))
@@ -708,8 +704,8 @@ impl DynamoOrders {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("PK", s(&order_pk(no)))
-            .key("SK", s(&attempt_sk(attempt)))
+            .key("PK", s(&keys::order(no)))
+            .key("SK", s(&keys::attempt(attempt)))
             .consistent_read(true)
             .send()
             .await
@@ -731,8 +727,8 @@ impl DynamoOrders {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let mut update = Update::builder()
             .table_name(&self.table)
-            .key("PK", s(&order_pk(no)))
-            .key("SK", s(&attempt_sk(attempt)))
+            .key("PK", s(&keys::order(no)))
+            .key("SK", s(&keys::attempt(attempt)))
             .expression_attribute_names("#st", "state")
             .expression_attribute_values(":awaiting", s(ATTEMPT_AWAITING))
             .expression_attribute_values(":uploaded", s(ATTEMPT_UPLOADED))
@@ -770,8 +766,8 @@ pub(crate) fn pointer_unchanged(
 ) -> Result<TransactWriteItem, OrderStoreError> {
     let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
         .table_name(table)
-        .key("PK", s(&format!("USER#{user}")))
-        .key("SK", s(&format!("ORDER#{campaign_id}")));
+        .key("PK", s(&keys::user(user)))
+        .key("SK", s(&keys::live_order(campaign_id)));
     let check = match seen {
         None => check.condition_expression("attribute_not_exists(PK)"),
         Some(no) => {
@@ -803,10 +799,6 @@ impl OrderStore for DynamoOrders {
 /// An attempt before standardize took an upload for it, and after.
 const ATTEMPT_AWAITING: &str = "awaiting_upload";
 const ATTEMPT_UPLOADED: &str = "uploaded";
-
-fn attempt_sk(attempt: u32) -> String {
-    format!("ATTEMPT#{attempt:04}")
-}
 
 /// An upload attempt, `PK=ORDER#<no>`, `SK=ATTEMPT#<nnnn>`: the key its presigned form posts
 /// to and, once standardize took an upload for it, which object version that was (its

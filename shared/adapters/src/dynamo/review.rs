@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use yunzhao_domain::order::OutTradeNo;
 use yunzhao_domain::review::{AuditEntry, Claimed, MAX_HELD, ReviewTask};
 
+use super::keys;
 use super::{describe, is_condition_failure, query_all};
 
 #[derive(Debug, thiserror::Error)]
@@ -72,18 +73,6 @@ async fn read_tasks(
 ) -> Result<Vec<ReviewTask>, ReviewStoreError> {
     let items = query_all(query).await.map_err(|e| err(&e))?;
     items.into_iter().map(|i| serde_dynamo::from_item::<_, TaskItem>(i).map(|t| t.task).map_err(corrupt)).collect()
-}
-
-fn queue_pk(campaign_id: &str) -> String {
-    format!("REVIEWQ#{campaign_id}")
-}
-
-fn task_sk(task_id: &str) -> String {
-    format!("TASK#{task_id}")
-}
-
-fn hold_sk(who: &str, slot: u32) -> String {
-    format!("HOLD#{who}#{slot}")
 }
 
 /// One of a reviewer's hold slots as read.
@@ -150,8 +139,8 @@ impl ReviewQueue {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .key("PK", s(&queue_pk(campaign_id)))
-            .key("SK", s(&task_sk(task_id)))
+            .key("PK", s(&keys::review_queue(campaign_id)))
+            .key("SK", s(&keys::task(task_id)))
             .send()
             .await
             .map_err(|e| err(&e))?;
@@ -163,8 +152,8 @@ impl ReviewQueue {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("PK", s(&queue_pk(campaign_id)))
-            .key("SK", s(&task_sk(task_id)))
+            .key("PK", s(&keys::review_queue(campaign_id)))
+            .key("SK", s(&keys::task(task_id)))
             .consistent_read(true)
             .send()
             .await
@@ -179,7 +168,7 @@ impl ReviewQueue {
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :t)")
-            .expression_attribute_values(":pk", s(&queue_pk(campaign_id)))
+            .expression_attribute_values(":pk", s(&keys::review_queue(campaign_id)))
             .expression_attribute_values(":t", s("TASK#"))
             .consistent_read(true);
         read_tasks(query).await
@@ -192,8 +181,8 @@ impl ReviewQueue {
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :h)")
-            .expression_attribute_values(":pk", s(&queue_pk(campaign_id)))
-            .expression_attribute_values(":h", s(&format!("HOLD#{who}#")))
+            .expression_attribute_values(":pk", s(&keys::review_queue(campaign_id)))
+            .expression_attribute_values(":h", s(&keys::holds_of(who)))
             .consistent_read(true);
         let mut holds = vec![None; MAX_HELD];
         for item in query_all(query).await.map_err(|e| err(&e))? {
@@ -257,8 +246,8 @@ impl ReviewQueue {
         for task in all.into_iter().filter(|t| t.is_free(now_ms) && !except.contains(&t.task_id)) {
             let lease = aws_sdk_dynamodb::types::Update::builder()
                 .table_name(&self.table)
-                .key("PK", s(&queue_pk(campaign_id)))
-                .key("SK", s(&task_sk(&task.task_id)))
+                .key("PK", s(&keys::review_queue(campaign_id)))
+                .key("SK", s(&keys::task(&task.task_id)))
                 .update_expression("SET lease_by = :me, lease_until = :until, lease_slot = :slot")
                 .condition_expression(
                     "attribute_exists(PK) AND (attribute_not_exists(lease_until) OR lease_until <= :now)",
@@ -271,8 +260,8 @@ impl ReviewQueue {
                 .map_err(built)?;
             let mut hold = Put::builder()
                 .table_name(&self.table)
-                .item("PK", s(&queue_pk(campaign_id)))
-                .item("SK", s(&hold_sk(who, slot)))
+                .item("PK", s(&keys::review_queue(campaign_id)))
+                .item("SK", s(&keys::hold(who, slot)))
                 .item("entity", s("review_hold"))
                 .item("task_id", s(&task.task_id))
                 .item("lease_until", n(until));
@@ -336,8 +325,8 @@ impl ReviewQueue {
         let built = |e: aws_sdk_dynamodb::error::BuildError| corrupt(e);
         let lease = aws_sdk_dynamodb::types::Update::builder()
             .table_name(&self.table)
-            .key("PK", s(&queue_pk(campaign_id)))
-            .key("SK", s(&task_sk(task_id)))
+            .key("PK", s(&keys::review_queue(campaign_id)))
+            .key("SK", s(&keys::task(task_id)))
             .update_expression("SET lease_until = :until")
             .condition_expression("lease_by = :me AND lease_until > :now AND lease_slot = :slot")
             .expression_attribute_values(":me", s(who))
@@ -348,8 +337,8 @@ impl ReviewQueue {
             .map_err(built)?;
         let hold = aws_sdk_dynamodb::types::Update::builder()
             .table_name(&self.table)
-            .key("PK", s(&queue_pk(campaign_id)))
-            .key("SK", s(&hold_sk(who, slot)))
+            .key("PK", s(&keys::review_queue(campaign_id)))
+            .key("SK", s(&keys::hold(who, slot)))
             .update_expression("SET lease_until = :until")
             .condition_expression("task_id = :task")
             .expression_attribute_values(":task", s(task_id))
@@ -397,8 +386,8 @@ impl ReviewQueue {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(&queue_pk(campaign_id)))
-            .key("SK", s(&task_sk(task_id)))
+            .key("PK", s(&keys::review_queue(campaign_id)))
+            .key("SK", s(&keys::task(task_id)))
             .update_expression(update)
             .condition_expression("lease_by = :me AND lease_until > :now")
             .expression_attribute_values(":me", s(who))
@@ -457,7 +446,7 @@ impl ReviewQueue {
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :a)")
-            .expression_attribute_values(":pk", s(&format!("ORDER#{no}")))
+            .expression_attribute_values(":pk", s(&keys::order(no)))
             .expression_attribute_values(":a", s("AUDIT#"))
             .consistent_read(true);
         let items = query_all(query).await.map_err(|e| err(&e))?;
@@ -468,8 +457,8 @@ impl ReviewQueue {
 /// The put that queues a task, for the write that moves its order into review.
 pub(crate) fn queue_put(table: &str, task: &ReviewTask) -> Result<TransactWriteItem, ReviewStoreError> {
     let item = TaskItem {
-        pk: queue_pk(&task.campaign_id),
-        sk: task_sk(&task.task_id),
+        pk: keys::review_queue(&task.campaign_id),
+        sk: keys::task(&task.task_id),
         gsi1pk: ALL_TASKS.into(),
         gsi1sk: format!("{:013}#{}#{}", task.queued_at, task.campaign_id, task.out_trade_no),
         entity: "review_task".into(),
@@ -493,8 +482,8 @@ pub(crate) fn decide_delete(
 ) -> Result<TransactWriteItem, ReviewStoreError> {
     let delete = Delete::builder()
         .table_name(table)
-        .key("PK", s(&queue_pk(&task.campaign_id)))
-        .key("SK", s(&task_sk(&task.task_id)))
+        .key("PK", s(&keys::review_queue(&task.campaign_id)))
+        .key("SK", s(&keys::task(&task.task_id)))
         .condition_expression("lease_by = :me AND lease_until > :now")
         .expression_attribute_values(":me", s(who))
         .expression_attribute_values(":now", n(now_ms))
@@ -511,8 +500,8 @@ pub(crate) fn withdraw_delete(
 ) -> Result<TransactWriteItem, ReviewStoreError> {
     let delete = Delete::builder()
         .table_name(table)
-        .key("PK", s(&queue_pk(campaign_id)))
-        .key("SK", s(&task_sk(task_id)))
+        .key("PK", s(&keys::review_queue(campaign_id)))
+        .key("SK", s(&keys::task(task_id)))
         .build()
         .map_err(corrupt)?;
     Ok(TransactWriteItem::builder().delete(delete).build())
@@ -521,8 +510,8 @@ pub(crate) fn withdraw_delete(
 /// The put of one audit line.
 pub(crate) fn audit_put(table: &str, no: &OutTradeNo, entry: &AuditEntry) -> Result<Put, ReviewStoreError> {
     let mut item: std::collections::HashMap<String, AttributeValue> = serde_dynamo::to_item(entry).map_err(corrupt)?;
-    let sk = format!("AUDIT#{:015}#{}", entry.at, &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    item.insert("PK".into(), s(&format!("ORDER#{no}")));
+    let sk = keys::audit(entry.at, &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    item.insert("PK".into(), s(&keys::order(no)));
     item.insert("SK".into(), s(&sk));
     item.insert("entity".into(), s("audit"));
     Put::builder().table_name(table).set_item(Some(item)).build().map_err(corrupt)

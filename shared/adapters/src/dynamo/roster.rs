@@ -24,7 +24,7 @@ use yunzhao_domain::order::change::Binding;
 use yunzhao_domain::roster::{PersonName, RosterRow, RowError};
 use yunzhao_domain::{UserId, id_number::mask};
 
-use super::campaigns::campaign_pk;
+use super::keys;
 use super::{describe, is_condition_failure, query_all};
 use crate::crypto::{Envelope, LookupHasher};
 
@@ -234,8 +234,8 @@ impl DynamoRoster {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("PK", s(&campaign_pk(campaign_id)))
-            .key("SK", s(&format!("ENTRY#{entry_id}")))
+            .key("PK", s(&keys::campaign(campaign_id)))
+            .key("SK", s(&keys::entry(&entry_id)))
             .send()
             .await
             .map_err(|e| store_err(&e))?;
@@ -299,7 +299,7 @@ impl DynamoRoster {
     /// transactions on an item cancel each other (`TransactionConflict`), so a 16-wide import
     /// would mostly retry; and it would not repair a counter already short.
     pub async fn recount_enrolled(&self, campaign_id: &str) -> Result<u64, StoreError> {
-        let pk = campaign_pk(campaign_id);
+        let pk = keys::campaign(campaign_id);
         let mut pages = self
             .client
             .query()
@@ -366,8 +366,8 @@ impl DynamoRoster {
                 row.class.as_deref().unwrap_or(""),
             ],
         );
-        let pk = campaign_pk(cid);
-        let sk = format!("ENTRY#{entry_id}");
+        let pk = keys::campaign(cid);
+        let sk = keys::entry(&entry_id);
         let envelope = self.envelope.as_ref().ok_or_else(|| StoreError("importing needs the envelope key".into()))?;
         let sealed = envelope
             .seal(row.id_number.expose().as_bytes(), &format!("{pk}|{sk}"))
@@ -511,8 +511,8 @@ impl DynamoRoster {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("PK", s(&campaign_pk(cid)))
-            .key("SK", s(&format!("ENTRY#{entry_id}")))
+            .key("PK", s(&keys::campaign(cid)))
+            .key("SK", s(&keys::entry(entry_id)))
             .projection_expression("row_hash, exam_hash, code_hash, student_no_hash")
             .consistent_read(true)
             .send()
@@ -547,7 +547,7 @@ impl DynamoRoster {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let item = serde_json::json!({
-            "PK": campaign_pk(campaign_id), "SK": format!("IMPORT#{import_id}"), "entity": "roster_import",
+            "PK": keys::campaign(campaign_id), "SK": keys::import(import_id), "entity": "roster_import",
             "import_id": import_id, "finished_at": now.unix_timestamp(), "report": report,
         });
         self.client
@@ -569,8 +569,8 @@ impl DynamoRoster {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("PK", s(&campaign_pk(campaign_id)))
-            .key("SK", s(&format!("IMPORT#{import_id}")))
+            .key("PK", s(&keys::campaign(campaign_id)))
+            .key("SK", s(&keys::import(import_id)))
             .send()
             .await
             .map_err(|e| store_err(&e))?;
@@ -584,8 +584,8 @@ impl DynamoRoster {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("PK", s(&campaign_pk(cid)))
-            .key("SK", s(&format!("ENTRY#{entry_id}")))
+            .key("PK", s(&keys::campaign(cid)))
+            .key("SK", s(&keys::entry(entry_id)))
             .consistent_read(true)
             .send()
             .await
@@ -598,7 +598,7 @@ impl DynamoRoster {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("PK", s(&campaign_pk(cid)))
+            .key("PK", s(&keys::campaign(cid)))
             .key("SK", s(&format!("{prefix}#{hash}")))
             .consistent_read(true)
             .send()
@@ -617,7 +617,7 @@ impl DynamoRoster {
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(&format!("USER#{user}")))
+            .expression_attribute_values(":pk", s(&keys::user(user)))
             .expression_attribute_values(":prefix", s("ENROLL#"))
             .send()
             .await
@@ -675,8 +675,8 @@ impl RosterLookup for DynamoRoster {
         let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError(e.to_string());
         let bind_entry = Update::builder()
             .table_name(&self.table)
-            .key("PK", s(&campaign_pk(cid)))
-            .key("SK", s(&format!("ENTRY#{}", entry.entry_id)))
+            .key("PK", s(&keys::campaign(cid)))
+            .key("SK", s(&keys::entry(&entry.entry_id)))
             .update_expression("SET bound_user_id = :u, bound_at = :now")
             .condition_expression("attribute_exists(PK) AND attribute_not_exists(bound_user_id)")
             .expression_attribute_values(":u", s(user.as_str()))
@@ -685,8 +685,8 @@ impl RosterLookup for DynamoRoster {
             .map_err(built)?;
         let mut enroll = Put::builder()
             .table_name(&self.table)
-            .item("PK", s(&format!("USER#{user}")))
-            .item("SK", s(&format!("ENROLL#{cid}")))
+            .item("PK", s(&keys::user(user)))
+            .item("SK", s(&keys::enrollment(cid)))
             .item("entity", s("enrollment"))
             .item("campaign_id", s(cid))
             .item("school_id", s(&campaign.school_id))
@@ -698,7 +698,7 @@ impl RosterLookup for DynamoRoster {
         let enroll = enroll.condition_expression("attribute_not_exists(PK)").build().map_err(built)?;
         let count = Update::builder()
             .table_name(&self.table)
-            .key("PK", s(&campaign_pk(cid)))
+            .key("PK", s(&keys::campaign(cid)))
             .key("SK", s("PROFILE"))
             .update_expression("ADD verified :one")
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
@@ -753,8 +753,8 @@ impl RosterLookup for DynamoRoster {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(&format!("USER#{user}")))
-            .key("SK", s(&format!("ENROLL#{}", campaign.id)))
+            .key("PK", s(&keys::user(user)))
+            .key("SK", s(&keys::enrollment(&campaign.id)))
             .update_expression(
                 "SET card_front_version = :f, card_back_version = :b, completed_at = :now REMOVE #status",
             )
@@ -785,8 +785,8 @@ pub async fn binding_to_undo(
     let enrollment = client
         .get_item()
         .table_name(table)
-        .key("PK", s(&format!("USER#{user}")))
-        .key("SK", s(&format!("ENROLL#{cid}")))
+        .key("PK", s(&keys::user(user)))
+        .key("SK", s(&keys::enrollment(cid)))
         .consistent_read(true)
         .send()
         .await
@@ -802,8 +802,8 @@ pub(crate) fn unbind_writes(table: &str, b: &Binding) -> Result<Vec<TransactWrit
     let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError(e.to_string());
     let free_entry = Update::builder()
         .table_name(table)
-        .key("PK", s(&campaign_pk(&b.campaign_id)))
-        .key("SK", s(&format!("ENTRY#{}", b.entry_id)))
+        .key("PK", s(&keys::campaign(&b.campaign_id)))
+        .key("SK", s(&keys::entry(&b.entry_id)))
         .update_expression("REMOVE bound_user_id, bound_at")
         .condition_expression("bound_user_id = :u")
         .expression_attribute_values(":u", s(b.user.as_str()))
@@ -811,15 +811,15 @@ pub(crate) fn unbind_writes(table: &str, b: &Binding) -> Result<Vec<TransactWrit
         .map_err(built)?;
     let unenroll = aws_sdk_dynamodb::types::Delete::builder()
         .table_name(table)
-        .key("PK", s(&format!("USER#{}", b.user)))
-        .key("SK", s(&format!("ENROLL#{}", b.campaign_id)))
+        .key("PK", s(&keys::user(&b.user)))
+        .key("SK", s(&keys::enrollment(&b.campaign_id)))
         .condition_expression("entry_id = :e")
         .expression_attribute_values(":e", s(&b.entry_id))
         .build()
         .map_err(built)?;
     let count = Update::builder()
         .table_name(table)
-        .key("PK", s(&campaign_pk(&b.campaign_id)))
+        .key("PK", s(&keys::campaign(&b.campaign_id)))
         .key("SK", s("PROFILE"))
         .update_expression("ADD verified :minus")
         .expression_attribute_values(":minus", AttributeValue::N("-1".into()))
@@ -863,8 +863,8 @@ pub async fn binding_status(
     let out = client
         .get_item()
         .table_name(table)
-        .key("PK", s(&format!("USER#{user}")))
-        .key("SK", s(&format!("ENROLL#{cid}")))
+        .key("PK", s(&keys::user(user)))
+        .key("SK", s(&keys::enrollment(cid)))
         .consistent_read(true)
         .send()
         .await
@@ -883,8 +883,8 @@ pub async fn card_versions(
     let out = client
         .get_item()
         .table_name(table)
-        .key("PK", s(&format!("USER#{user}")))
-        .key("SK", s(&format!("ENROLL#{cid}")))
+        .key("PK", s(&keys::user(user)))
+        .key("SK", s(&keys::enrollment(cid)))
         .consistent_read(true)
         .send()
         .await
@@ -916,11 +916,11 @@ pub struct RosterLine {
 /// The roster line a user is bound to in a campaign, masked (customer service's view).
 pub async fn line_of(client: &Client, table: &str, cid: &str, user: &UserId) -> Result<Option<RosterLine>, StoreError> {
     let get = |pk: String, sk: String| client.get_item().table_name(table).key("PK", s(&pk)).key("SK", s(&sk)).send();
-    let enrolled = get(format!("USER#{user}"), format!("ENROLL#{cid}")).await.map_err(|e| store_err(&e))?;
+    let enrolled = get(keys::user(user), keys::enrollment(cid)).await.map_err(|e| store_err(&e))?;
     let Some(entry_id) = enrolled.item.as_ref().and_then(|i| i.get("entry_id")).and_then(|v| v.as_s().ok()) else {
         return Ok(None);
     };
-    let entry = get(campaign_pk(cid), format!("ENTRY#{entry_id}")).await.map_err(|e| store_err(&e))?;
+    let entry = get(keys::campaign(cid), keys::entry(entry_id)).await.map_err(|e| store_err(&e))?;
     entry.item.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError(e.to_string()))).transpose()
 }
 
@@ -930,7 +930,7 @@ pub async fn lines(client: &Client, table: &str, cid: &str) -> Result<Vec<Roster
         .query()
         .table_name(table)
         .key_condition_expression("PK = :pk AND begins_with(SK, :e)")
-        .expression_attribute_values(":pk", s(&campaign_pk(cid)))
+        .expression_attribute_values(":pk", s(&keys::campaign(cid)))
         .expression_attribute_values(":e", s("ENTRY#"));
     query_all(query)
         .await
@@ -951,7 +951,7 @@ pub async fn open_entries(
         .query()
         .table_name(table)
         .key_condition_expression("PK = :pk AND begins_with(SK, :e)")
-        .expression_attribute_values(":pk", s(&campaign_pk(cid)))
+        .expression_attribute_values(":pk", s(&keys::campaign(cid)))
         .expression_attribute_values(":e", s("ENTRY#"));
     let sealed: Vec<SealedEntry> = query_all(query)
         .await
@@ -960,7 +960,7 @@ pub async fn open_entries(
         .map(serde_dynamo::from_item)
         .collect::<Result<_, _>>()
         .map_err(|e| StoreError(e.to_string()))?;
-    let pk = campaign_pk(cid);
+    let pk = keys::campaign(cid);
     let mut opened = Vec::with_capacity(sealed.len());
     for e in sealed {
         let context = format!("{pk}|ENTRY#{}", e.entry_id);

@@ -20,6 +20,7 @@ use yunzhao_domain::staff::{
     StaffStoreError, UnionId,
 };
 
+use super::keys;
 use super::{cancelled_by_condition, describe, is_condition_failure, query_all};
 
 const DIRECTORY: &str = "STAFF_DIRECTORY";
@@ -41,19 +42,19 @@ fn hash(secret: &Secret) -> String {
 }
 
 fn account_pk(id: &UserId) -> String {
-    format!("STAFF#{id}")
+    keys::staff(id)
 }
 
 fn unionid_pk(u: &UnionId) -> String {
-    format!("UNIONID#{}", u.as_str())
+    keys::unionid(u.as_str())
 }
 
 fn invite_pk(id: &str) -> String {
-    format!("INVITE#{id}")
+    keys::invitation(id)
 }
 
 fn session_pk(token: &Secret) -> String {
-    format!("STAFFSESSION#{}", hash(token))
+    keys::staff_session(hash(token))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -398,7 +399,7 @@ impl StaffDirectory for DynamoStaff {
             pk: invite_pk(&invitation.id),
             sk: "INVITE".into(),
             gsi1pk: DIRECTORY.into(),
-            gsi1sk: format!("INVITE#{:013}#{}", invitation.created_at_ms, invitation.id),
+            gsi1sk: keys::invitation_by_created(invitation.created_at_ms, &invitation.id),
             entity: "invitation".into(),
             secret_sha256: hash(secret),
             expires_at: (invitation.expires_at_ms + INVITATION_KEPT_MS) / 1000,
@@ -451,7 +452,7 @@ impl StaffDirectory for DynamoStaff {
     async fn unknown_schools(&self, school_ids: &[String]) -> Result<Vec<String>, StaffStoreError> {
         let mut unknown = Vec::new();
         for id in school_ids {
-            if self.item(&format!("SCHOOL#{id}"), "PROFILE").await?.is_none() {
+            if self.item(&keys::school(id), "PROFILE").await?.is_none() {
                 unknown.push(id.clone());
             }
         }

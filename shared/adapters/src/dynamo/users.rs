@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use yunzhao_domain::{OpenId, User, UserId, UserRepo, UserRepoError, WeChatIdentity};
 
+use super::keys;
 use super::{describe, is_condition_failure};
 
 #[derive(Clone)]
@@ -40,11 +41,11 @@ struct OpenIdItem {
 }
 
 fn user_pk(id: &UserId) -> String {
-    format!("USER#{id}")
+    keys::user(id)
 }
 
 fn openid_pk(openid: &OpenId) -> String {
-    format!("OPENID#{}", openid.as_str())
+    keys::openid(openid.as_str())
 }
 
 const PROFILE: &str = "PROFILE";
