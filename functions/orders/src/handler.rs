@@ -160,29 +160,17 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         return Err(ApiError::from(Code::CampaignClosed));
     }
     let user = deps.users.get(&p.user_id).await.map_err(ApiError::store)?.ok_or_else(ApiError::forbidden)?;
-    let fresh = Order {
-        out_trade_no: OutTradeNo::random(),
-        user_id: p.user_id.clone(),
-        campaign_id: campaign.id.clone(),
-        school_id: campaign.school_id.clone(),
-        amount_fen: u64::from(campaign.price_fen),
-        state: OrderState::Created,
-        payer_openid: user.openid.as_str().to_owned(),
-        created_at: now.unix_timestamp(),
-        time_expire: time_expire.unix_timestamp(),
-        prepay_id: None,
-        transaction_id: None,
-        paid_at: None,
-        out_refund_no: None,
-        refund_reason: None,
-        refund_calling_until: None,
-        result_prefix: None,
-        reasons: Vec::new(),
-        review_note: None,
-        review_task_id: None,
-        approved_at: None,
-        updated_at: None,
-    };
+    let amount = u64::from(campaign.price_fen);
+    let (created, expires) = (now.unix_timestamp(), time_expire.unix_timestamp());
+    let fresh = Order::unpaid(
+        p.user_id.clone(),
+        user.openid.as_str(),
+        &campaign.id,
+        &campaign.school_id,
+        amount,
+        created,
+        expires,
+    );
     let (mut order, new) = deps.orders.open(fresh).await.map_err(ApiError::store)?;
     // An earlier order whose payment window lapsed is settled first, then replaced.
     if order.state == OrderState::Created && order.time_expire <= now.unix_timestamp() {

@@ -582,15 +582,7 @@ mod tests {
         }
     }
 
-    fn block_on<T>(f: impl Future<Output = T>) -> T {
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        let mut f = std::pin::pin!(f);
-        loop {
-            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-        }
-    }
+    use crate::test_support::run as block_on;
 
     fn asker(user: &UserId) -> Asker<'_> {
         Asker { user, source: Some("203.0.113.7") }

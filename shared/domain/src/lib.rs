@@ -23,8 +23,9 @@ pub fn is_id(s: &str) -> bool {
 }
 pub use user::{OpenId, Role, User, UserId, UserRepo, UserRepoError};
 
-#[cfg(test)]
-pub(crate) mod test_support {
+/// For tests of use cases over memory fakes, here and in other crates (feature `memory`).
+#[cfg(any(test, feature = "memory"))]
+pub mod test_support {
     /// Runs a use case to its end. The use cases never really wait in these tests (memory
     /// fakes answer at once), so a trivial executor is enough.
     pub fn run<T>(f: impl std::future::Future<Output = T>) -> T {

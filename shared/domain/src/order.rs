@@ -236,6 +236,44 @@ pub struct Order {
     pub updated_at: Option<i64>,
 }
 
+impl Order {
+    /// A new order, unpaid: `user` pays `amount_fen` for `campaign_id` (of `school_id`) from
+    /// WeChat account `payer_openid`, until `time_expire` (seconds, as `created_at`).
+    pub fn unpaid(
+        user_id: crate::UserId,
+        payer_openid: impl Into<String>,
+        campaign_id: impl Into<String>,
+        school_id: impl Into<String>,
+        amount_fen: u64,
+        created_at: i64,
+        time_expire: i64,
+    ) -> Self {
+        Self {
+            out_trade_no: OutTradeNo::random(),
+            user_id,
+            campaign_id: campaign_id.into(),
+            school_id: school_id.into(),
+            amount_fen,
+            state: OrderState::Created,
+            payer_openid: payer_openid.into(),
+            created_at,
+            time_expire,
+            prepay_id: None,
+            transaction_id: None,
+            paid_at: None,
+            out_refund_no: None,
+            refund_reason: None,
+            refund_calling_until: None,
+            result_prefix: None,
+            reasons: Vec::new(),
+            review_note: None,
+            review_task_id: None,
+            approved_at: None,
+            updated_at: None,
+        }
+    }
+}
+
 /// One line of an order's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {

@@ -214,29 +214,8 @@ mod tests {
     const MCHID: &str = "1900000001";
 
     fn order(state: OrderState, prepay: bool) -> Order {
-        Order {
-            out_trade_no: OutTradeNo::parse("YZ0001").expect("valid"),
-            user_id: crate::UserId::random(),
-            campaign_id: "c1".into(),
-            school_id: "s1".into(),
-            amount_fen: 2500,
-            state,
-            payer_openid: "oStudent0001".into(),
-            created_at: 0,
-            time_expire: 900,
-            prepay_id: prepay.then(|| "wx-prepay-1".into()),
-            transaction_id: None,
-            paid_at: None,
-            out_refund_no: None,
-            refund_reason: None,
-            refund_calling_until: None,
-            result_prefix: None,
-            reasons: vec![],
-            review_note: None,
-            review_task_id: None,
-            approved_at: None,
-            updated_at: None,
-        }
+        let unpaid = Order::unpaid(crate::UserId::random(), "oStudent0001", "c1", "s1", 2500, 0, 900);
+        Order { out_trade_no: no(), state, prepay_id: prepay.then(|| "wx-prepay-1".into()), ..unpaid }
     }
 
     fn reported(txn: &str) -> ReportedPayment {
@@ -259,11 +238,12 @@ mod tests {
         run(settle(orders, APPID, MCHID, r, "payment_notification", OffsetDateTime::UNIX_EPOCH)).expect("store")
     }
 
-    /// WeChat Pay answering close and query as scripted.
+    /// WeChat Pay answering close and query as scripted, or not at all (`down`).
     struct Gateway {
         close: Closing,
         query: Option<ReportedPayment>,
         closed: Mutex<u32>,
+        down: bool,
     }
 
     impl PaymentGateway for Gateway {
@@ -274,16 +254,22 @@ mod tests {
             MCHID
         }
         async fn close(&self, _no: &OutTradeNo) -> Result<Closing, GatewayError> {
+            if self.down {
+                return Err(GatewayError("timed out".into()));
+            }
             *self.closed.lock().expect("lock") += 1;
             Ok(self.close)
         }
         async fn query(&self, _no: &OutTradeNo) -> Result<Option<ReportedPayment>, GatewayError> {
+            if self.down {
+                return Err(GatewayError("timed out".into()));
+            }
             Ok(self.query.clone())
         }
     }
 
     fn gateway(close: Closing, query: Option<ReportedPayment>) -> Gateway {
-        Gateway { close, query, closed: Mutex::new(0) }
+        Gateway { close, query, closed: Mutex::new(0), down: false }
     }
 
     fn cancel(orders: &MemoryOrders, pay: &Gateway, order: &Order) -> Result<Cancelling, CancelError> {
@@ -425,31 +411,9 @@ mod tests {
 
     #[test]
     fn given_wechat_unreachable_when_cancelling_then_nothing_is_cancelled() {
-        struct Down;
-        impl PaymentGateway for Down {
-            fn appid(&self) -> &str {
-                APPID
-            }
-            fn mchid(&self) -> &str {
-                MCHID
-            }
-            async fn close(&self, _no: &OutTradeNo) -> Result<Closing, GatewayError> {
-                Err(GatewayError("timed out".into()))
-            }
-            async fn query(&self, _no: &OutTradeNo) -> Result<Option<ReportedPayment>, GatewayError> {
-                Err(GatewayError("timed out".into()))
-            }
-        }
         let orders = MemoryOrders::with([order(OrderState::Created, true)]);
-        let got = run(cancel_unpaid(
-            &orders,
-            &Down,
-            &order(OrderState::Created, true),
-            "student_cancel",
-            "u",
-            None,
-            OffsetDateTime::UNIX_EPOCH,
-        ));
+        let pay = Gateway { down: true, ..gateway(Closing::Closed, None) };
+        let got = cancel(&orders, &pay, &order(OrderState::Created, true));
         assert!(matches!(got, Err(CancelError::Gateway(_))), "{got:?}");
         assert_eq!(orders.order(&no()).map(|o| o.state), Some(OrderState::Created));
     }

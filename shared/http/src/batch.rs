@@ -91,6 +91,7 @@ fn item_failure(id: String) -> BatchItemFailure {
 mod tests {
     use super::*;
     use aws_lambda_events::event::sqs::SqsMessage;
+    use yunzhao_domain::test_support::run;
 
     fn batch(bodies: &[&str], deadline_ms: u64) -> LambdaEvent<SqsEvent> {
         let mut event = SqsEvent::default();
@@ -118,16 +119,6 @@ mod tests {
             "busy" => Err(Failure::retry("store timed out")),
             "junk" => Err(Failure::drop("not a job")),
             _ => Ok(()),
-        }
-    }
-
-    fn run<T>(f: impl Future<Output = T>) -> T {
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        let mut f = std::pin::pin!(f);
-        loop {
-            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
         }
     }
 
