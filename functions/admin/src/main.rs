@@ -40,9 +40,9 @@ async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let cfg = Config::from_env()?;
     let sdk = aws::sdk_config().await;
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let ddb = aws::dynamodb(&sdk);
     let hasher = Arc::new(LookupHasher::new(&base64::engine::general_purpose::STANDARD.decode(cfg.lookup_key.trim())?));
-    let envelope = Arc::new(Envelope::new(aws_sdk_kms::Client::new(&sdk), cfg.data_key_id));
+    let envelope = Arc::new(Envelope::new(aws::kms(&sdk), cfg.data_key_id));
     let deps = handler::Deps {
         campaigns: DynamoCampaigns::new(ddb.clone(), &cfg.table),
         orders: DynamoOrders::new(ddb.clone(), &cfg.table),
@@ -50,7 +50,7 @@ async fn main() -> Result<(), Error> {
         exports: handler::Exports {
             store: DynamoExports::new(ddb.clone(), &cfg.table),
             counters: DynamoCounters::new(ddb.clone(), &cfg.table),
-            sqs: aws_sdk_sqs::Client::new(&sdk),
+            sqs: aws::sqs(&sdk),
             queue: cfg.export_queue,
             bucket: cfg.results_bucket,
         },

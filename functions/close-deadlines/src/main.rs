@@ -11,13 +11,13 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let table = config::required("TABLE_NAME")?;
     let sdk = aws::sdk_config().await;
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let ddb = aws::dynamodb(&sdk);
     let deps = handler::Deps {
         campaigns: DynamoCampaigns::new(ddb.clone(), &table),
         orders: DynamoOrders::new(ddb.clone(), &table),
         exports: DynamoExports::new(ddb, &table),
         pay: WeChatPay::new(PayConfig::from_env()?)?,
-        sqs: aws_sdk_sqs::Client::new(&sdk),
+        sqs: aws::sqs(&sdk),
         export_queue: config::required("EXPORT_QUEUE_URL")?,
     };
     lambda_runtime::run(service_fn(|event| handler::handle(&deps, event))).await

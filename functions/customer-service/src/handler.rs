@@ -8,8 +8,9 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
+use yunzhao_adapters::dynamo::roster::DynamoBindings;
 use yunzhao_adapters::dynamo::roster::RosterLine;
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoRoster, DynamoStaff, ReviewQueue, roster};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoRoster, DynamoStaff, ReviewQueue};
 use yunzhao_adapters::now_ms;
 use yunzhao_adapters::wechat::pay::WeChatPay;
 use yunzhao_domain::order::{Also, Applied, Change, Fields, Order, OrderState, OutTradeNo, Transition};
@@ -40,8 +41,7 @@ pub struct Deps {
     pub roster: DynamoRoster,
     /// Closes a student's unpaid order when customer service unbinds them.
     pub pay: WeChatPay,
-    pub ddb: aws_sdk_dynamodb::Client,
-    pub table: String,
+    pub bindings: DynamoBindings,
     pub gate: StaffGate<DynamoStaff>,
 }
 
@@ -75,7 +75,7 @@ fn masked_name(name: &str) -> String {
 /// An order as customer service sees it: state, money and times, the reasons given, and the
 /// student masked; no WeChat identifiers or internal keys beyond the ids the routes take.
 async fn service_view(deps: &Deps, o: &Order) -> Result<serde_json::Value, ApiError> {
-    let line = roster::line_of(&deps.ddb, &deps.table, &o.campaign_id, &o.user_id).await.map_err(ApiError::store)?;
+    let line = deps.bindings.line_of(&o.campaign_id, &o.user_id).await.map_err(ApiError::store)?;
     let student = line.map(|l| {
         json!({"name": masked_name(&l.name), "id_number": l.id_number, "student_no": l.student_no,
                "department": l.department, "major": l.major, "class": l.class})
@@ -213,7 +213,7 @@ async fn by_name(deps: &Deps, p: &Principal, req: &Request, name: &str) -> Resul
     if !(2..=20).contains(&name.chars().count()) {
         return Err(ApiError::invalid_request("Type 2–20 characters of the name.", "请输入 2–20 个字的姓名。"));
     }
-    let lines = roster::lines(&deps.ddb, &deps.table, &campaign_id).await.map_err(ApiError::store)?;
+    let lines = deps.bindings.lines(&campaign_id).await.map_err(ApiError::store)?;
     let matched: Vec<_> = lines.into_iter().filter(|l| l.name.contains(name)).take(MAX_NAME_MATCHES).collect();
     orders_of(deps, p, &campaign_id, &matched, "found_by_name").await
 }
@@ -319,8 +319,7 @@ async fn unbind(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     if current.as_ref().is_some_and(|o| o.state.is_paid()) {
         return Err(order_paid());
     }
-    let binding =
-        roster::binding_to_undo(&deps.ddb, &deps.table, &campaign_id, &user).await.map_err(ApiError::store)?;
+    let binding = deps.bindings.binding_to_undo(&campaign_id, &user).await.map_err(ApiError::store)?;
     let Some(binding) = binding else { return Err(not_bound()) };
     // An unpaid order goes with the binding: closed at WeChat Pay (so its prepay can no longer
     // be paid), then cancelled in the same write that unbinds.
@@ -328,11 +327,9 @@ async fn unbind(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     match unpaid {
         None => {
             let seen = current.as_ref().map(|o| &o.out_trade_no);
-            if !roster::unbind(&deps.ddb, &deps.table, &binding, seen).await.map_err(ApiError::store)? {
+            if !deps.bindings.unbind(&binding, seen).await.map_err(ApiError::store)? {
                 // The binding went (another unbind), or an order was made since it was read.
-                let still = roster::binding_status(&deps.ddb, &deps.table, &campaign_id, &user)
-                    .await
-                    .map_err(ApiError::store)?;
+                let still = deps.bindings.binding_status(&campaign_id, &user).await.map_err(ApiError::store)?;
                 return Err(if still.is_some() { changed_meanwhile() } else { not_bound() });
             }
         }

@@ -7,6 +7,7 @@ use lambda_http::{Error, service_fn};
 use yunzhao_adapters::aws;
 use yunzhao_adapters::config;
 use yunzhao_adapters::crypto::LookupHasher;
+use yunzhao_adapters::dynamo::roster::DynamoBindings;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoRoster, DynamoStaff, ReviewQueue};
 use yunzhao_adapters::wechat::pay::{PayConfig, WeChatPay};
 use yunzhao_http::StaffGate;
@@ -19,12 +20,12 @@ async fn main() -> Result<(), Error> {
     let lookup_key = config::required("LOOKUP_HMAC_KEY")?;
     let hasher = Arc::new(LookupHasher::new(&base64::engine::general_purpose::STANDARD.decode(lookup_key.trim())?));
     let sdk = aws::sdk_config().await;
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let ddb = aws::dynamodb(&sdk);
     let deps = handler::Deps {
         orders: DynamoOrders::new(ddb.clone(), &table),
         campaigns: DynamoCampaigns::new(ddb.clone(), &table),
         dead_letters: handler::DeadLetters {
-            sqs: aws_sdk_sqs::Client::new(&sdk),
+            sqs: aws::sqs(&sdk),
             queues: vec![
                 ("standardize", config::required("STANDARDIZE_DLQ_URL")?),
                 ("export", config::required("EXPORT_DLQ_URL")?),
@@ -34,8 +35,7 @@ async fn main() -> Result<(), Error> {
         roster: DynamoRoster::read_only(ddb.clone(), &table, hasher),
         pay: WeChatPay::new(PayConfig::from_env()?)?,
         gate: StaffGate::new(DynamoStaff::new(ddb.clone(), &table), policy),
-        ddb,
-        table,
+        bindings: DynamoBindings::new(ddb, table),
     };
     lambda_http::run(service_fn(|req| async { Ok::<_, Error>(handler::handle(&deps, req).await) })).await
 }

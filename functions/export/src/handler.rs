@@ -14,7 +14,8 @@ use time::OffsetDateTime;
 use tracing::Instrument;
 use yunzhao_adapters::crypto::Envelope;
 use yunzhao_adapters::dynamo::exports::{Export, ExportStatus};
-use yunzhao_adapters::dynamo::roster::{self, OpenedEntry};
+use yunzhao_adapters::dynamo::roster::DynamoBindings;
+use yunzhao_adapters::dynamo::roster::OpenedEntry;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders};
 use yunzhao_domain::campaign::SHANGHAI;
 use yunzhao_domain::order::Order;
@@ -34,8 +35,7 @@ pub struct Deps {
     pub campaigns: DynamoCampaigns,
     pub exports: DynamoExports,
     pub envelope: Envelope,
-    pub ddb: aws_sdk_dynamodb::Client,
-    pub table: String,
+    pub bindings: DynamoBindings,
     pub s3: aws_sdk_s3::Client,
     pub results_bucket: String,
 }
@@ -78,7 +78,7 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), Failure> {
         .map_err(Failure::retry)?
         .ok_or_else(|| Failure::drop(format!("campaign {} missing", job.campaign_id)))?;
     let entries: Vec<OpenedEntry> =
-        roster::open_entries(&deps.ddb, &deps.table, &deps.envelope, &campaign.id).await.map_err(Failure::retry)?;
+        deps.bindings.open_entries(&deps.envelope, &campaign.id).await.map_err(Failure::retry)?;
     // Each student's order that counts: an approved one, else the latest live one.
     let mut by_user: HashMap<String, Order> = HashMap::new();
     for o in deps.orders.by_campaign(&campaign.id).await.map_err(Failure::retry)? {

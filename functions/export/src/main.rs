@@ -5,6 +5,7 @@ use lambda_runtime::{Error, service_fn};
 use yunzhao_adapters::aws;
 use yunzhao_adapters::config;
 use yunzhao_adapters::crypto::Envelope;
+use yunzhao_adapters::dynamo::roster::DynamoBindings;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders};
 
 #[tokio::main]
@@ -12,14 +13,13 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let table = config::required("TABLE_NAME")?;
     let sdk = aws::sdk_config().await;
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let ddb = aws::dynamodb(&sdk);
     let deps = handler::Deps {
         orders: DynamoOrders::new(ddb.clone(), &table),
         campaigns: DynamoCampaigns::new(ddb.clone(), &table),
         exports: DynamoExports::new(ddb.clone(), &table),
-        envelope: Envelope::new(aws_sdk_kms::Client::new(&sdk), config::required("DATA_KEY_ID")?),
-        ddb,
-        table,
+        envelope: Envelope::new(aws::kms(&sdk), config::required("DATA_KEY_ID")?),
+        bindings: DynamoBindings::new(ddb, table),
         s3: aws::s3_client(&sdk),
         results_bucket: config::required("RESULTS_BUCKET")?,
     };

@@ -33,7 +33,7 @@ async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let cfg = Config::from_env()?;
     let sdk = aws::sdk_config().await;
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let ddb = aws::dynamodb(&sdk);
     let hasher = Arc::new(LookupHasher::new(&base64::engine::general_purpose::STANDARD.decode(cfg.lookup_key.trim())?));
     let deps = handler::Deps {
         campaigns: DynamoCampaigns::new(ddb.clone(), &cfg.table),

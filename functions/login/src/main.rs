@@ -33,7 +33,7 @@ async fn main() -> Result<(), Error> {
     let cfg = Config::from_env()?;
     let deps = handler::Deps {
         wechat: wechat::WeChatLoginClient::new(wechat::AppClient::new(cfg.wechat_base, cfg.appid, cfg.app_secret)?),
-        users: DynamoUsers::new(aws_sdk_dynamodb::Client::new(&aws::sdk_config().await), cfg.table),
+        users: DynamoUsers::new(aws::dynamodb(&aws::sdk_config().await), cfg.table),
         keys: SessionKeys::from_base64(&cfg.session_key, time::Duration::minutes(cfg.session_minutes))?,
     };
     lambda_http::run(service_fn(|req| async { Ok::<_, Error>(handler::handle(&deps, req).await) })).await

@@ -28,7 +28,7 @@ async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let cfg = Config::from_env()?;
     let sdk = aws::sdk_config().await;
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let ddb = aws::dynamodb(&sdk);
     let deps = handler::Deps {
         orders: DynamoOrders::new(ddb.clone(), &cfg.table),
         campaigns: DynamoCampaigns::new(ddb.clone(), &cfg.table),

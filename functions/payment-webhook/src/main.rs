@@ -11,7 +11,7 @@ async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let table = config::required("TABLE_NAME")?;
     let deps = handler::Deps {
-        orders: DynamoOrders::new(aws_sdk_dynamodb::Client::new(&aws::sdk_config().await), table),
+        orders: DynamoOrders::new(aws::dynamodb(&aws::sdk_config().await), table),
         pay: WeChatPay::new(PayConfig::from_env()?)?,
     };
     lambda_http::run(service_fn(|req| async { Ok::<_, Error>(handler::handle(&deps, req).await) })).await

@@ -35,7 +35,7 @@ impl Config {
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let cfg = Config::from_env()?;
-    let ddb = aws_sdk_dynamodb::Client::new(&aws::sdk_config().await);
+    let ddb = aws::dynamodb(&aws::sdk_config().await);
     let deps = handler::Deps {
         wechat: WeChatWebLoginClient::new(AppClient::new(cfg.wechat_base, cfg.web_appid.clone(), cfg.web_app_secret)?),
         gate: StaffGate::new(DynamoStaff::new(ddb, cfg.table), config::staff_session_policy()?),

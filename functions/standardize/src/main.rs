@@ -13,7 +13,7 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let table = config::required("TABLE_NAME")?;
     let sdk = aws::sdk_config().await;
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let ddb = aws::dynamodb(&sdk);
     // The models load once per container, in the init phase; a function of 2048 MB has two
     // vCPUs and the networks' matrix products use both.
     yunzhao_imaging::use_threads(std::thread::available_parallelism().map_or(1, |n| n.get().min(2)));

@@ -5,7 +5,8 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, roster};
+use yunzhao_adapters::dynamo::roster::DynamoBindings;
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
 use yunzhao_adapters::s3_post::Presigner;
 use yunzhao_domain::campaign::CampaignStatus;
 use yunzhao_domain::identity::BindingStatus;
@@ -26,8 +27,7 @@ pub struct Deps {
     pub uploads: Presigner,
     pub keys: SessionKeys,
     /// The binding check (`USER#<u>`/`ENROLL#<c>`: bound, and complete).
-    pub ddb: aws_sdk_dynamodb::Client,
-    pub table: String,
+    pub bindings: DynamoBindings,
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
@@ -50,7 +50,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
         }
         // A student customer service unbound has no place on the roster: their photo could
         // never be exported.
-        match roster::binding_status(&deps.ddb, &deps.table, &order.campaign_id, &order.user_id)
+        match deps.bindings.binding_status(&order.campaign_id, &order.user_id)
             .await
             .map_err(|e| down(&e))?
         {

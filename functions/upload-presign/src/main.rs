@@ -3,6 +3,7 @@ mod handler;
 use lambda_http::{Error, service_fn};
 use yunzhao_adapters::aws;
 use yunzhao_adapters::config::{self, ConfigError};
+use yunzhao_adapters::dynamo::roster::DynamoBindings;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
 use yunzhao_adapters::s3_post::Presigner;
 use yunzhao_http::SessionKeys;
@@ -28,14 +29,13 @@ async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let cfg = Config::from_env()?;
     let sdk = aws::sdk_config().await;
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let ddb = aws::dynamodb(&sdk);
     let deps = handler::Deps {
         orders: DynamoOrders::new(ddb.clone(), &cfg.table),
         campaigns: DynamoCampaigns::new(ddb.clone(), &cfg.table),
         uploads: Presigner::from_sdk(&sdk, cfg.uploads_bucket)?,
         keys: SessionKeys::from_base64(&cfg.session_key, time::Duration::hours(2))?,
-        ddb,
-        table: cfg.table,
+        bindings: DynamoBindings::new(ddb, cfg.table),
     };
     lambda_http::run(service_fn(|req| async { Ok::<_, Error>(handler::handle(&deps, req).await) })).await
 }

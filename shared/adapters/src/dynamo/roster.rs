@@ -195,6 +195,48 @@ impl EntryItem {
     }
 }
 
+/// The roster's lines and bindings as customer service, uploads and exports read them (and
+/// undo a binding): the table's client, never handed to a function.
+#[derive(Clone)]
+pub struct DynamoBindings {
+    client: Client,
+    table: String,
+}
+
+impl DynamoBindings {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub async fn line_of(&self, cid: &str, user: &UserId) -> Result<Option<RosterLine>, StoreError> {
+        line_of(&self.client, &self.table, cid, user).await
+    }
+
+    pub async fn lines(&self, cid: &str) -> Result<Vec<RosterLine>, StoreError> {
+        lines(&self.client, &self.table, cid).await
+    }
+
+    pub async fn binding_status(&self, cid: &str, user: &UserId) -> Result<Option<BindingStatus>, StoreError> {
+        binding_status(&self.client, &self.table, cid, user).await
+    }
+
+    pub async fn binding_to_undo(&self, cid: &str, user: &UserId) -> Result<Option<Binding>, StoreError> {
+        binding_to_undo(&self.client, &self.table, cid, user).await
+    }
+
+    pub async fn unbind(
+        &self,
+        b: &Binding,
+        seen: Option<&yunzhao_domain::order::OutTradeNo>,
+    ) -> Result<bool, StoreError> {
+        unbind(&self.client, &self.table, b, seen).await
+    }
+
+    pub async fn open_entries(&self, envelope: &Envelope, cid: &str) -> Result<Vec<OpenedEntry>, StoreError> {
+        open_entries(&self.client, &self.table, envelope, cid).await
+    }
+}
+
 impl DynamoRoster {
     /// Every line of the campaign's roster, masked.
     pub async fn lines(&self, campaign_id: &str) -> Result<Vec<RosterLine>, StoreError> {
