@@ -4,19 +4,20 @@
 
 use std::time::Duration;
 
-use aws_sdk_s3::presigning::PresigningConfig;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use yunzhao_adapters::blobs::{Blobs, Fetched};
 use yunzhao_adapters::dynamo::campaigns::{CampaignStoreError, Progress, School};
 use yunzhao_adapters::dynamo::exports::{Export, ExportStatus};
 use yunzhao_adapters::dynamo::roster::RosterLine;
 use yunzhao_adapters::dynamo::{
     DynamoCampaigns, DynamoCounters, DynamoExports, DynamoOrders, DynamoRoster, DynamoStaff,
 };
+use yunzhao_adapters::queues::JobQueue;
 use yunzhao_adapters::roster_file::{self, FileError};
 use yunzhao_adapters::s3_post::Presigner;
 use yunzhao_domain::Role;
@@ -40,8 +41,7 @@ pub struct Exports {
     pub store: DynamoExports,
     /// Each export decrypts every ID number of the campaign: requests are counted per campaign.
     pub counters: DynamoCounters,
-    pub sqs: aws_sdk_sqs::Client,
-    pub queue: String,
+    pub queue: JobQueue,
     pub bucket: String,
 }
 
@@ -60,7 +60,7 @@ pub struct Deps {
     pub orders: DynamoOrders,
     pub roster: DynamoRoster,
     pub exports: Exports,
-    pub s3: aws_sdk_s3::Client,
+    pub blobs: Blobs,
     pub uploads_bucket: String,
     /// Roster files come from the browser as a presigned POST (the bucket's CORS allows POST).
     pub roster_uploads: Presigner,
@@ -408,18 +408,13 @@ const ROSTER_CONTENT_TYPE: &str = "application/octet-stream";
 async fn roster_import(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let (c, _) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
     let import_id = import_id_param(req)?;
-    let object = deps.s3.get_object().bucket(&deps.uploads_bucket).key(roster_key(&c.id, &import_id)).send().await;
-    let object = match object {
-        Ok(o) => o,
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
-            return Err(ApiError::from(Code::RosterFileMissing));
-        }
-        Err(e) => return Err(ApiError::store(aws_sdk_s3::error::DisplayErrorContext(&e))),
+    let key = roster_key(&c.id, &import_id);
+    let fetched = deps.blobs.get(&deps.uploads_bucket, &key, None, roster_file::MAX_BYTES as u64).await;
+    let bytes = match fetched.map_err(ApiError::store)? {
+        Fetched::Found(file) => file.bytes,
+        Fetched::Missing => return Err(ApiError::from(Code::RosterFileMissing)),
+        Fetched::TooLarge(_) => return Err(file_error(FileError::TooLarge)),
     };
-    if object.content_length().unwrap_or(0) > roster_file::MAX_BYTES as i64 {
-        return Err(file_error(FileError::TooLarge));
-    }
-    let bytes = object.body.collect().await.map_err(ApiError::store)?.into_bytes();
     let rows = roster_file::read_rows(&bytes).map_err(file_error)?;
     let now = OffsetDateTime::now_utc();
     let (good, bad) = validate_sheet(&rows, c.identity_mode, now.to_offset(SHANGHAI).date());
@@ -488,15 +483,8 @@ async fn request_export(deps: &Deps, p: &Principal, req: &Request) -> Result<Res
         deps.exports.counters.give_back(&scope, EXPORTS_PER_DAY, now).await.map_err(ApiError::store)?;
         return Err(in_progress());
     }
-    let job = json!({"campaign_id": campaign.id, "export_id": export.export_id}).to_string();
-    deps.exports
-        .sqs
-        .send_message()
-        .queue_url(&deps.exports.queue)
-        .message_body(job)
-        .send()
-        .await
-        .map_err(|e| ApiError::store(aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+    let job = json!({"campaign_id": campaign.id, "export_id": export.export_id});
+    deps.exports.queue.send(&job).await.map_err(ApiError::store)?;
     tracing::info!(campaign_id = campaign.id, export_id = export.export_id, incremental = body.incremental, by = %p.user_id, "export requested");
     Ok(json_response(StatusCode::ACCEPTED, &json!({"export": export})))
 }
@@ -516,22 +504,14 @@ async fn show_export(deps: &Deps, p: &Principal, req: &Request) -> Result<Respon
     };
     let mut view = json!({"export": export});
     if let Some(key) = &export.object_key {
-        let config = PresigningConfig::expires_in(EXPORT_LINK_TTL).map_err(ApiError::store)?;
-        let link = deps
-            .s3
-            .get_object()
-            .bucket(&deps.exports.bucket)
-            .key(key)
-            .presigned(config)
-            .await
-            .map_err(ApiError::store)?;
+        let link = deps.blobs.link(&deps.exports.bucket, key, None, EXPORT_LINK_TTL).await.map_err(ApiError::store)?;
         let at = yunzhao_adapters::now_ms();
         deps.exports
             .store
             .record_link(&campaign.id, &export_id, p.user_id.as_str(), at)
             .await
             .map_err(ApiError::store)?;
-        view["download_url"] = json!(link.uri());
+        view["download_url"] = json!(link);
         view["expires_in"] = json!(EXPORT_LINK_TTL.as_secs());
         tracing::info!(campaign_id = campaign.id, export_id, by = %p.user_id, "export download link issued");
     }

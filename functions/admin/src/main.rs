@@ -10,6 +10,7 @@ use yunzhao_adapters::crypto::{Envelope, LookupHasher};
 use yunzhao_adapters::dynamo::{
     DynamoCampaigns, DynamoCounters, DynamoExports, DynamoOrders, DynamoRoster, DynamoStaff,
 };
+use yunzhao_adapters::queues::JobQueue;
 use yunzhao_adapters::s3_post::Presigner;
 use yunzhao_http::StaffGate;
 
@@ -50,11 +51,10 @@ async fn main() -> Result<(), Error> {
         exports: handler::Exports {
             store: DynamoExports::new(ddb.clone(), &cfg.table),
             counters: DynamoCounters::new(ddb.clone(), &cfg.table),
-            sqs: aws::sqs(&sdk),
-            queue: cfg.export_queue,
+            queue: JobQueue::new(&sdk, cfg.export_queue),
             bucket: cfg.results_bucket,
         },
-        s3: aws::s3_client(&sdk),
+        blobs: yunzhao_adapters::blobs::Blobs::new(&sdk),
         roster_uploads: Presigner::from_sdk(&sdk, cfg.uploads_bucket.clone())?,
         uploads_bucket: cfg.uploads_bucket,
         gate: StaffGate::new(DynamoStaff::new(ddb, &cfg.table), config::staff_session_policy()?),

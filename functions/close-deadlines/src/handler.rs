@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use yunzhao_adapters::dynamo::exports::{Export, FINAL};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders};
+use yunzhao_adapters::queues::JobQueue;
 use yunzhao_adapters::wechat::pay::WeChatPay;
 use yunzhao_domain::campaign::Campaign;
 use yunzhao_domain::order::OrderState;
@@ -23,8 +24,7 @@ pub struct Deps {
     pub orders: DynamoOrders,
     pub exports: DynamoExports,
     pub pay: WeChatPay,
-    pub sqs: aws_sdk_sqs::Client,
-    pub export_queue: String,
+    pub export_queue: JobQueue,
 }
 
 pub async fn handle(deps: &Deps, event: LambdaEvent<EventBridgeEvent<Value>>) -> Result<Value, lambda_runtime::Error> {
@@ -70,8 +70,7 @@ async fn close(deps: &Deps, campaign: &Campaign, now: OffsetDateTime) -> Result<
     }
     let export = Export::requested(&campaign.id, FINAL, ACTOR, now.unix_timestamp() * 1000, 0);
     if deps.exports.request(&export).await? {
-        let job = json!({"campaign_id": campaign.id, "export_id": FINAL}).to_string();
-        deps.sqs.send_message().queue_url(&deps.export_queue).message_body(job).send().await?;
+        deps.export_queue.send(&json!({"campaign_id": campaign.id, "export_id": FINAL})).await?;
     }
     Ok(cancelled)
 }

@@ -4,6 +4,7 @@ use lambda_runtime::{Error, service_fn};
 use yunzhao_adapters::aws;
 use yunzhao_adapters::config;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders};
+use yunzhao_adapters::queues::JobQueue;
 use yunzhao_adapters::wechat::pay::{PayConfig, WeChatPay};
 
 #[tokio::main]
@@ -17,8 +18,7 @@ async fn main() -> Result<(), Error> {
         orders: DynamoOrders::new(ddb.clone(), &table),
         exports: DynamoExports::new(ddb, &table),
         pay: WeChatPay::new(PayConfig::from_env()?)?,
-        sqs: aws::sqs(&sdk),
-        export_queue: config::required("EXPORT_QUEUE_URL")?,
+        export_queue: JobQueue::new(&sdk, config::required("EXPORT_QUEUE_URL")?),
     };
     lambda_runtime::run(service_fn(|event| handler::handle(&deps, event))).await
 }

@@ -12,6 +12,7 @@ use yunzhao_adapters::dynamo::roster::DynamoBindings;
 use yunzhao_adapters::dynamo::roster::RosterLine;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoRoster, DynamoStaff, ReviewQueue};
 use yunzhao_adapters::now_ms;
+use yunzhao_adapters::queues::DeadLetters;
 use yunzhao_adapters::wechat::pay::WeChatPay;
 use yunzhao_domain::order::{Also, Applied, Change, Fields, Order, OrderState, OutTradeNo, Transition};
 use yunzhao_domain::payment::{self, Cancelling};
@@ -24,13 +25,6 @@ use yunzhao_http::{
 };
 
 const MAX_NOTE_CHARS: usize = 200;
-
-/// The dead-letter queues operators watch (messages the functions gave up on).
-pub struct DeadLetters {
-    pub sqs: aws_sdk_sqs::Client,
-    /// (name, queue URL): `standardize`, `export`.
-    pub queues: Vec<(&'static str, String)>,
-}
 
 pub struct Deps {
     pub orders: DynamoOrders,
@@ -172,24 +166,8 @@ async fn stuck(deps: &Deps, p: &Principal) -> Result<Response<Body>, ApiError> {
             }
         }
     }
-    let mut queues = Vec::new();
-    for (name, url) in &deps.dead_letters.queues {
-        let attrs = deps
-            .dead_letters
-            .sqs
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
-            .send()
-            .await
-            .map_err(|e| ApiError::store(aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
-        let depth = attrs
-            .attributes()
-            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages))
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0);
-        queues.push(json!({"queue": name, "messages": depth}));
-    }
+    let depths = deps.dead_letters.depths().await.map_err(ApiError::store)?;
+    let queues: Vec<_> = depths.iter().map(|(name, depth)| json!({"queue": name, "messages": depth})).collect();
     Ok(json_response(
         StatusCode::OK,
         &json!({"orders": orders, "dead_letters": queues, "stuck_after_seconds": STUCK_AFTER_S}),

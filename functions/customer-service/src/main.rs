@@ -9,6 +9,7 @@ use yunzhao_adapters::config;
 use yunzhao_adapters::crypto::LookupHasher;
 use yunzhao_adapters::dynamo::roster::DynamoBindings;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoRoster, DynamoStaff, ReviewQueue};
+use yunzhao_adapters::queues::DeadLetters;
 use yunzhao_adapters::wechat::pay::{PayConfig, WeChatPay};
 use yunzhao_http::StaffGate;
 
@@ -24,13 +25,13 @@ async fn main() -> Result<(), Error> {
     let deps = handler::Deps {
         orders: DynamoOrders::new(ddb.clone(), &table),
         campaigns: DynamoCampaigns::new(ddb.clone(), &table),
-        dead_letters: handler::DeadLetters {
-            sqs: aws::sqs(&sdk),
-            queues: vec![
+        dead_letters: DeadLetters::new(
+            &sdk,
+            vec![
                 ("standardize", config::required("STANDARDIZE_DLQ_URL")?),
                 ("export", config::required("EXPORT_DLQ_URL")?),
             ],
-        },
+        ),
         queue: ReviewQueue::new(ddb.clone(), &table),
         roster: DynamoRoster::read_only(ddb.clone(), &table, hasher),
         pay: WeChatPay::new(PayConfig::from_env()?)?,

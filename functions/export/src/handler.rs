@@ -6,12 +6,12 @@
 use std::collections::HashMap;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use aws_sdk_s3::primitives::ByteStream;
 use futures::{StreamExt, TryStreamExt};
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use tracing::Instrument;
+use yunzhao_adapters::blobs::{Blobs, Fetched};
 use yunzhao_adapters::crypto::Envelope;
 use yunzhao_adapters::dynamo::exports::{Export, ExportStatus};
 use yunzhao_adapters::dynamo::roster::DynamoBindings;
@@ -36,7 +36,7 @@ pub struct Deps {
     pub exports: DynamoExports,
     pub envelope: Envelope,
     pub bindings: DynamoBindings,
-    pub s3: aws_sdk_s3::Client,
+    pub blobs: Blobs,
     pub results_bucket: String,
 }
 
@@ -111,15 +111,10 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), Failure> {
     // The photos are fetched a few at a time: a campaign's final export reads thousands.
     let approved: Vec<Approved> = futures::stream::iter(wanted)
         .map(|(entry, at, key)| async move {
-            let object = deps
-                .s3
-                .get_object()
-                .bucket(&deps.results_bucket)
-                .key(key)
-                .send()
-                .await
-                .map_err(|e| Failure::retry(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
-            let jpeg = object.body.collect().await.map_err(Failure::retry)?.into_bytes().to_vec();
+            let jpeg = match deps.blobs.get(&deps.results_bucket, &key, None, u64::MAX).await.map_err(Failure::retry)? {
+                Fetched::Found(photo) => photo.bytes,
+                _ => return Err(Failure::retry(format!("{key} missing"))),
+            };
             Ok::<_, Failure>(Approved { entry, approved_at: shanghai(at), jpeg })
         })
         .buffered(PHOTO_FETCHES)
@@ -129,16 +124,11 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), Failure> {
     let digest = hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &built.zip));
     let key = format!("exports/{}/{}.zip", campaign.id, export.export_id);
     let bytes = built.zip.len() as u64;
-    deps.s3
-        .put_object()
-        .bucket(&deps.results_bucket)
-        .key(&key)
-        .content_type("application/zip")
-        .content_disposition(format!("attachment; filename=\"{}-{}.zip\"", campaign.id, export.export_id))
-        .body(ByteStream::from(built.zip))
-        .send()
+    let name = format!("{}-{}.zip", campaign.id, export.export_id);
+    deps.blobs
+        .put(&deps.results_bucket, &key, built.zip, "application/zip", Some(&name))
         .await
-        .map_err(|e| Failure::retry(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+        .map_err(Failure::retry)?;
     let done = Export {
         status: ExportStatus::Ready,
         object_key: Some(key),

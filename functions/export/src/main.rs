@@ -20,7 +20,7 @@ async fn main() -> Result<(), Error> {
         exports: DynamoExports::new(ddb.clone(), &table),
         envelope: Envelope::new(aws::kms(&sdk), config::required("DATA_KEY_ID")?),
         bindings: DynamoBindings::new(ddb, table),
-        s3: aws::s3_client(&sdk),
+        blobs: yunzhao_adapters::blobs::Blobs::new(&sdk),
         results_bucket: config::required("RESULTS_BUCKET")?,
     };
     lambda_runtime::run(service_fn(|event| handler::handle(&deps, event))).await

@@ -9,6 +9,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
+use yunzhao_adapters::blobs::{Blobs, Fetched};
 use yunzhao_adapters::dynamo::DynamoCampaigns;
 use yunzhao_adapters::dynamo::campaigns::Progress;
 use yunzhao_domain::campaign::{Campaign, CampaignStatus, SHANGHAI};
@@ -32,7 +33,7 @@ pub struct Deps<R, F> {
 /// ID-card photos, uploaded privately beside the roster files (`identity/<campaign>/<user>/<side>`,
 /// in the versioned uploads bucket).
 pub struct CardPhotos {
-    pub s3: aws_sdk_s3::Client,
+    pub blobs: Blobs,
     pub uploads: yunzhao_adapters::s3_post::Presigner,
     pub bucket: String,
 }
@@ -53,14 +54,12 @@ impl CardPhotoStore for CardPhotos {
         side: CardSide,
     ) -> Result<CardPhoto, identity::StoreError> {
         let key = Self::key(campaign_id, user, side);
-        let head = self.s3.get_object().bucket(&self.bucket).key(key).range("bytes=0-63").send().await;
-        let object = match head {
-            Ok(o) => o,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(CardPhoto::Missing),
-            Err(e) => return Err(identity::StoreError(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())),
+        let first = self.blobs.first_bytes(&self.bucket, &key, 64).await;
+        let photo = match first.map_err(|e| identity::StoreError(e.to_string()))? {
+            Fetched::Found(photo) => photo,
+            Fetched::Missing | Fetched::TooLarge(_) => return Ok(CardPhoto::Missing),
         };
-        let version = object.version_id.clone();
-        let bytes = object.body.collect().await.map_err(|e| identity::StoreError(e.to_string()))?.into_bytes();
+        let (version, bytes) = (photo.version, photo.bytes);
         if image::guess_format(&bytes).is_err() {
             return Ok(CardPhoto::NotAnImage);
         }

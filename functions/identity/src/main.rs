@@ -40,7 +40,7 @@ async fn main() -> Result<(), Error> {
         roster: DynamoRoster::read_only(ddb.clone(), &cfg.table, hasher),
         counters: DynamoCounters::new(ddb, &cfg.table),
         cards: handler::CardPhotos {
-            s3: aws::s3_client(&sdk),
+            blobs: yunzhao_adapters::blobs::Blobs::new(&sdk),
             uploads: yunzhao_adapters::s3_post::Presigner::from_sdk(&sdk, &cfg.uploads_bucket)?,
             bucket: cfg.uploads_bucket,
         },

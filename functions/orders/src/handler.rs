@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use yunzhao_adapters::blobs::Blobs;
 use yunzhao_adapters::dynamo::orders::RefundClaim;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, DynamoUsers};
 use yunzhao_adapters::wechat::pay::{PrepayOrder, WeChatPay};
@@ -26,7 +27,7 @@ const PAYMENT_WINDOW: time::Duration = time::Duration::hours(2);
 
 /// Standard photos, linked for a few minutes to the order's student.
 pub struct Results {
-    pub s3: aws_sdk_s3::Client,
+    pub blobs: Blobs,
     pub bucket: String,
 }
 
@@ -36,18 +37,10 @@ const PHOTO_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(600);
 impl Results {
     async fn links(&self, order: &Order) -> Option<Value> {
         let prefix = order.result_prefix.as_deref()?;
-        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(PHOTO_LINK_TTL).ok()?;
         let mut links = serde_json::Map::new();
         for (name, file) in [("standard_url", "standard.jpg"), ("preview_url", "preview.jpg")] {
-            let presigned = self
-                .s3
-                .get_object()
-                .bucket(&self.bucket)
-                .key(format!("{prefix}/{file}"))
-                .presigned(config.clone())
-                .await
-                .ok()?;
-            links.insert(name.into(), json!(presigned.uri()));
+            let link = self.blobs.link(&self.bucket, &format!("{prefix}/{file}"), None, PHOTO_LINK_TTL).await.ok()?;
+            links.insert(name.into(), json!(link));
         }
         links.insert("expires_in".into(), json!(PHOTO_LINK_TTL.as_secs()));
         Some(Value::Object(links))

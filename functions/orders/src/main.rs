@@ -2,6 +2,7 @@ mod handler;
 
 use lambda_http::{Error, service_fn};
 use yunzhao_adapters::aws;
+use yunzhao_adapters::blobs::Blobs;
 use yunzhao_adapters::config::{self, ConfigError};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, DynamoUsers};
 use yunzhao_adapters::wechat::pay::{PayConfig, WeChatPay};
@@ -34,7 +35,7 @@ async fn main() -> Result<(), Error> {
         campaigns: DynamoCampaigns::new(ddb.clone(), &cfg.table),
         users: DynamoUsers::new(ddb.clone(), &cfg.table),
         pay: WeChatPay::new(PayConfig::from_env()?)?,
-        results: handler::Results { s3: aws::s3_client(&sdk), bucket: cfg.results_bucket },
+        results: handler::Results { blobs: Blobs::new(&sdk), bucket: cfg.results_bucket },
         keys: SessionKeys::from_base64(&cfg.session_key, time::Duration::hours(2))?,
         gate: StaffGate::new(DynamoStaff::new(ddb, &cfg.table), config::staff_session_policy()?),
     };

@@ -10,6 +10,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
+use yunzhao_adapters::blobs::{Blobs, Fetched};
 use yunzhao_adapters::dynamo::review::QueueStats;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, ReviewQueue};
 use yunzhao_adapters::now_ms;
@@ -30,7 +31,7 @@ const PROMISE_HOURS: i64 = 48;
 const MAX_NOTE_CHARS: usize = 200;
 
 pub struct Photos {
-    pub s3: aws_sdk_s3::Client,
+    pub blobs: Blobs,
     pub uploads_bucket: String,
     pub results_bucket: String,
 }
@@ -39,23 +40,15 @@ impl Photos {
     /// A short-lived link to an object; to `version` of it when given (an original: a later
     /// write to the same key is never what the link shows).
     async fn link(&self, bucket: &str, key: &str, version: Option<&str>) -> Result<String, ApiError> {
-        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(LINK_TTL).map_err(ApiError::store)?;
-        let get = self.s3.get_object().bucket(bucket).key(key).set_version_id(version.map(str::to_owned));
-        let presigned = get.presigned(config).await.map_err(ApiError::store)?;
-        Ok(presigned.uri().to_owned())
+        self.blobs.link(bucket, key, version, LINK_TTL).await.map_err(ApiError::store)
     }
 
     async fn report(&self, prefix: &str) -> Result<Value, ApiError> {
-        let out = self
-            .s3
-            .get_object()
-            .bucket(&self.results_bucket)
-            .key(format!("{prefix}/report.json"))
-            .send()
-            .await
-            .map_err(|e| ApiError::store(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
-        let bytes = out.body.collect().await.map_err(ApiError::store)?.into_bytes();
-        serde_json::from_slice(&bytes).map_err(ApiError::store)
+        let key = format!("{prefix}/report.json");
+        match self.blobs.get(&self.results_bucket, &key, None, u64::MAX).await.map_err(ApiError::store)? {
+            Fetched::Found(report) => serde_json::from_slice(&report.bytes).map_err(ApiError::store),
+            _ => Err(ApiError::store(format!("{key} missing"))),
+        }
     }
 }
 

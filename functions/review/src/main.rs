@@ -2,6 +2,7 @@ mod handler;
 
 use lambda_http::{Error, service_fn};
 use yunzhao_adapters::aws;
+use yunzhao_adapters::blobs::Blobs;
 use yunzhao_adapters::config::{self, ConfigError};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, ReviewQueue};
 use yunzhao_http::StaffGate;
@@ -36,7 +37,7 @@ async fn main() -> Result<(), Error> {
         campaigns: DynamoCampaigns::new(ddb.clone(), &cfg.table),
         queue: ReviewQueue::new(ddb.clone(), &cfg.table),
         photos: handler::Photos {
-            s3: aws::s3_client(&sdk),
+            blobs: Blobs::new(&sdk),
             uploads_bucket: cfg.uploads_bucket,
             results_bucket: cfg.results_bucket,
         },

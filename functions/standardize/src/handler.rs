@@ -25,9 +25,8 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use aws_sdk_s3::error::ProvideErrorMetadata;
-use aws_sdk_s3::primitives::ByteStream;
 use lambda_runtime::LambdaEvent;
+use yunzhao_adapters::blobs::{Blobs, Fetched};
 use yunzhao_adapters::dynamo::idempotency::{Claim, Idempotency};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
 use yunzhao_domain::order::{Also, Applied, Change, Fields, OutTradeNo, Transition};
@@ -37,7 +36,7 @@ use yunzhao_http::batch::{self, Failure};
 type S3Record = aws_lambda_events::event::s3::S3EventRecord;
 
 /// Uploads over this are not read (S3's policy already refuses > 15 MB).
-const MAX_OBJECT_BYTES: i64 = 20 * 1024 * 1024;
+const MAX_OBJECT_BYTES: u64 = 20 * 1024 * 1024;
 /// A message is only started with this much of the invocation left: one photo takes about a
 /// second, its S3 and DynamoDB writes a few more in a slow moment. The rest of the batch goes
 /// back to the queue untouched rather than being cut off half-way by the timeout.
@@ -47,7 +46,7 @@ pub struct Deps {
     pub orders: DynamoOrders,
     pub campaigns: DynamoCampaigns,
     pub idempotency: Idempotency,
-    pub s3: aws_sdk_s3::Client,
+    pub blobs: Blobs,
     pub results_bucket: String,
     pub models: Arc<yunzhao_imaging::Models>,
 }
@@ -175,21 +174,12 @@ async fn standardize(deps: &Deps, upload: &Upload, no: &OutTradeNo, attempt: u32
         tracing::info!(out_trade_no = %no, attempt, state = state.as_str(), outcome = "ignored", "upload not taken");
         return Ok(());
     }
-    let object = deps
-        .s3
-        .get_object()
-        .bucket(&upload.bucket)
-        .key(&upload.key)
-        .set_version_id(upload.version.clone())
-        .send()
-        .await
-        .map_err(|e| Failure::retry(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+    let fetched = deps.blobs.get(&upload.bucket, &upload.key, upload.version.as_deref(), MAX_OBJECT_BYTES).await;
     // When the photo was uploaded: a capture long before it is a hint for the reviewer.
-    let uploaded_at = object.last_modified().and_then(|t| time::OffsetDateTime::from_unix_timestamp(t.secs()).ok());
-    let bytes = if object.content_length().unwrap_or(0) > MAX_OBJECT_BYTES {
-        Vec::new() // read nothing: ends as not_a_photo
-    } else {
-        object.body.collect().await.map_err(Failure::retry)?.into_bytes().to_vec()
+    let (bytes, uploaded_at) = match fetched.map_err(Failure::retry)? {
+        Fetched::Found(photo) => (photo.bytes, photo.last_modified),
+        Fetched::TooLarge(_) => (Vec::new(), None), // read nothing: ends as not_a_photo
+        Fetched::Missing => return Err(Failure::retry(format!("{} not readable yet", upload.key))),
     };
     let (models, spec) = (deps.models.clone(), campaign.spec.clone());
     let options = yunzhao_imaging::Options { uploaded_at, ..Default::default() };
@@ -207,15 +197,7 @@ async fn standardize(deps: &Deps, upload: &Upload, no: &OutTradeNo, attempt: u32
         objects.push((format!("{prefix}/cutout.png"), p.cutout_png.clone(), "image/png"));
     }
     for (k, body, content_type) in objects {
-        deps.s3
-            .put_object()
-            .bucket(&deps.results_bucket)
-            .key(&k)
-            .content_type(content_type)
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .map_err(|e| Failure::retry(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+        deps.blobs.put(&deps.results_bucket, &k, body, content_type, None).await.map_err(Failure::retry)?;
     }
     let mut set =
         Fields { reasons: Some(out.report.reasons.clone()), result_prefix: Some(prefix.clone()), ..Fields::default() };
@@ -250,12 +232,7 @@ async fn standardize(deps: &Deps, upload: &Upload, no: &OutTradeNo, attempt: u32
 
 /// Deletes one version of an upload (already gone is fine: the same event delivered twice).
 async fn remove_version(deps: &Deps, upload: &Upload, version: &str) -> Result<(), Failure> {
-    let deleted = deps.s3.delete_object().bucket(&upload.bucket).key(&upload.key).version_id(version).send().await;
-    match deleted {
-        Ok(_) => Ok(()),
-        Err(e) if matches!(e.code(), Some("NoSuchVersion" | "NoSuchKey")) => Ok(()),
-        Err(e) => Err(Failure::retry(aws_sdk_s3::error::DisplayErrorContext(&e))),
-    }
+    deps.blobs.delete_version(&upload.bucket, &upload.key, version).await.map_err(Failure::retry)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ async fn main() -> Result<(), Error> {
         orders: DynamoOrders::new(ddb.clone(), &table),
         campaigns: DynamoCampaigns::new(ddb.clone(), &table),
         idempotency: Idempotency::new(ddb.clone(), &table),
-        s3: aws::s3_client(&sdk),
+        blobs: yunzhao_adapters::blobs::Blobs::new(&sdk),
         results_bucket: config::required("RESULTS_BUCKET")?,
         models: Arc::new(models),
     };

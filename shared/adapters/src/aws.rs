@@ -17,10 +17,6 @@ pub fn dynamodb(sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(sdk)
 }
 
-pub fn sqs(sdk: &aws_config::SdkConfig) -> aws_sdk_sqs::Client {
-    aws_sdk_sqs::Client::new(sdk)
-}
-
 pub fn kms(sdk: &aws_config::SdkConfig) -> aws_sdk_kms::Client {
     aws_sdk_kms::Client::new(sdk)
 }

@@ -2,9 +2,11 @@
 //! the typed configuration every function reads once at start-up.
 
 pub mod aws;
+pub mod blobs;
 pub mod config;
 pub mod crypto;
 pub mod dynamo;
+pub mod queues;
 pub mod roster_file;
 pub mod s3_post;
 pub mod wechat;
