@@ -3,8 +3,6 @@
 //! (every look is audited), and approve or reject it with reason codes. A decision needs the
 //! lease: deciding twice, or deciding a task someone else holds, is a conflict.
 
-use std::collections::BTreeSet;
-
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -16,9 +14,8 @@ use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, Revie
 use yunzhao_adapters::now_ms;
 use yunzhao_domain::Role;
 use yunzhao_domain::campaign::Campaign;
-use yunzhao_domain::order::{Also, Applied, Change, Fields, OrderState, Transition};
 use yunzhao_domain::photo::Reason;
-use yunzhao_domain::review::{AuditEntry, Claimed, ReviewTask};
+use yunzhao_domain::review::{self, AuditEntry, Claimed, DecideError, Decided, Decision, ReviewTask};
 use yunzhao_http::{
     ApiError, Code, Principal, StaffGate, json_response, parse_json, path_param, request_id, respond, route_key,
     unknown_route,
@@ -28,7 +25,6 @@ use yunzhao_http::{
 const LINK_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 /// Reviewers promise a decision within two working days; the queue shows its age against it.
 const PROMISE_HOURS: i64 = 48;
-const MAX_NOTE_CHARS: usize = 200;
 
 pub struct Photos {
     pub blobs: Blobs,
@@ -276,22 +272,6 @@ async fn show(deps: &Deps, p: &Principal, campaign: &Campaign, task: &ReviewTask
     ))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Verdict {
-    Approve,
-    Reject,
-}
-
-#[derive(Deserialize)]
-struct Decision {
-    decision: Verdict,
-    #[serde(default)]
-    reasons: Vec<Reason>,
-    #[serde(default)]
-    note: Option<String>,
-}
-
 async fn decide(
     deps: &Deps,
     p: &Principal,
@@ -299,59 +279,33 @@ async fn decide(
     task_id: &str,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let d: Decision = parse_json(req)?;
-    let note = d.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
-    if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
-        return Err(ApiError::invalid_request("The note is limited to 200 characters.", "备注最多 200 个字符。"));
-    }
-    let reasons: Vec<Reason> = d.reasons.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
-    let (transition, action) = match d.decision {
-        Verdict::Approve if !reasons.is_empty() => {
-            return Err(ApiError::invalid_request("An approval carries no reasons.", "通过审核时无需填写不合格原因。"));
-        }
-        Verdict::Reject if reasons.is_empty() && note.is_none() => {
-            return Err(ApiError::invalid_request(
-                "A rejection needs at least one reason code or a note for the student.",
-                "退回时请至少选择一个原因或填写备注。",
-            ));
-        }
-        Verdict::Approve => (Transition::Approve, "approved"),
-        Verdict::Reject => (Transition::Reject, "rejected"),
-    };
-    let now = now_ms();
+    let decision: Decision = parse_json(req)?;
     let who = p.user_id.to_string();
-    let task = held(deps, p, campaign_id, task_id).await?;
-    let order = deps.orders.get(&task.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(task_not_held)?;
-    if order.state != OrderState::InReview || order.review_task_id.as_deref() != Some(task.task_id.as_str()) {
-        // The order left review another way (an operator refunded it): the task goes.
-        deps.queue.drop_task(campaign_id, task_id).await.map_err(ApiError::store)?;
-        return Err(ApiError::from(Code::TaskWithdrawn));
-    }
-    let set = Fields {
-        reasons: Some(reasons.clone()),
-        review_note: Some(note.clone().unwrap_or_default()),
-        approved_at: (transition == Transition::Approve).then_some(now),
-        ..Fields::default()
-    };
-    let detail = match &note {
-        Some(n) => {
-            format!("task {} reasons {:?}: {n}", task.task_id, reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>())
+    let decided = review::decide(&deps.orders, &deps.queue, &who, campaign_id, task_id, decision, now_ms())
+        .await
+        .map_err(decide_error)?;
+    let Decided { out_trade_no, state, reasons, note, action } = decided;
+    tracing::info!(campaign_id, task_id, %out_trade_no, by = who, decision = action, "photo decided");
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"order_id": out_trade_no, "state": state, "reasons": reasons, "note": note}),
+    ))
+}
+
+fn decide_error(e: DecideError) -> ApiError {
+    match e {
+        DecideError::NoteTooLong => {
+            ApiError::invalid_request("The note is limited to 200 characters.", "备注最多 200 个字符。")
         }
-        None => format!("task {} reasons {:?}", task.task_id, reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>()),
-    };
-    let out_trade_no = task.out_trade_no.clone();
-    let decision = Change::new(transition, "review", &who)
-        .set(set)
-        .also(Also::DecideTask { task, by: who.clone(), at_ms: now })
-        .also(Also::Audit(AuditEntry { at: now, actor: who.clone(), action: action.into(), detail }));
-    match deps.orders.apply(&order, decision).await? {
-        Applied::Moved => {
-            tracing::info!(campaign_id, task_id, %out_trade_no, by = who, decision = action, "photo decided");
-            Ok(json_response(
-                StatusCode::OK,
-                &json!({"order_id": out_trade_no, "state": transition.to_state(), "reasons": reasons, "note": note}),
-            ))
+        DecideError::ApprovalWithReasons => {
+            ApiError::invalid_request("An approval carries no reasons.", "通过审核时无需填写不合格原因。")
         }
-        Applied::Unchanged(_) | Applied::Refused(_) => Err(task_not_held()),
+        DecideError::RejectionUnexplained => ApiError::invalid_request(
+            "A rejection needs at least one reason code or a note for the student.",
+            "退回时请至少选择一个原因或填写备注。",
+        ),
+        DecideError::NotHeld => task_not_held(),
+        DecideError::Withdrawn => ApiError::from(Code::TaskWithdrawn),
+        DecideError::Store(e) => e.into(),
     }
 }

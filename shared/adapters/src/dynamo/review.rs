@@ -23,7 +23,7 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
-use yunzhao_domain::order::OutTradeNo;
+use yunzhao_domain::order::{OutTradeNo, StoreError as OrderStoreError};
 use yunzhao_domain::review::{AuditEntry, Claimed, MAX_HELD, ReviewTask};
 
 use super::keys;
@@ -515,6 +515,17 @@ pub(crate) fn audit_put(table: &str, no: &OutTradeNo, entry: &AuditEntry) -> Res
     item.insert("SK".into(), s(&sk));
     item.insert("entity".into(), s("audit"));
     Put::builder().table_name(table).set_item(Some(item)).build().map_err(corrupt)
+}
+
+/// The queue as the decision use case sees it (`yunzhao_domain::review::decide`).
+impl yunzhao_domain::review::ReviewTasks for ReviewQueue {
+    async fn get(&self, campaign_id: &str, task_id: &str) -> Result<Option<ReviewTask>, OrderStoreError> {
+        ReviewQueue::get(self, campaign_id, task_id).await.map_err(|e| OrderStoreError::Unavailable(e.0))
+    }
+
+    async fn drop_task(&self, campaign_id: &str, task_id: &str) -> Result<(), OrderStoreError> {
+        ReviewQueue::drop_task(self, campaign_id, task_id).await.map_err(|e| OrderStoreError::Unavailable(e.0))
+    }
 }
 
 #[cfg(test)]

@@ -157,6 +157,8 @@ pub mod memory {
         pub applied: Mutex<Vec<(OutTradeNo, Change)>>,
         /// The campaign's paid count, by campaign id.
         pub paid: Mutex<HashMap<String, i64>>,
+        /// The next change is refused so, as if that condition failed at the write.
+        pub refuse_next: Mutex<Option<Refusal>>,
     }
 
     impl MemoryOrders {
@@ -183,6 +185,9 @@ pub mod memory {
                 .ok_or_else(|| StoreError::Corrupt(format!("order {} vanished", order.out_trade_no)))?;
             if !change.transition.applies_to(stored.state) {
                 return Ok(Applied::Unchanged(stored.state));
+            }
+            if let Some(refusal) = self.refuse_next.lock().expect("lock").take() {
+                return Ok(Applied::Refused(refusal));
             }
             let mut payments = self.payments.lock().expect("lock");
             for also in &change.also {
