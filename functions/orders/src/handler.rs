@@ -14,16 +14,13 @@ use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, Dynam
 use yunzhao_adapters::wechat::pay::{PrepayOrder, WeChatPay};
 use yunzhao_domain::campaign::SHANGHAI;
 use yunzhao_domain::identity::BindingStatus;
-use yunzhao_domain::order::{HistoryEntry, Order, OrderState, OutTradeNo};
+use yunzhao_domain::order::{self, HistoryEntry, Order, OrderState, OutTradeNo};
 use yunzhao_domain::payment::{self, Cancelling};
 use yunzhao_domain::{Role, UserId, UserRepo};
 use yunzhao_http::{
     ApiError, Code, Principal, SessionKeys, StaffGate, json_response, parse_json, path_param, request_id, respond,
     route_key, unknown_route,
 };
-
-/// How long a student has to complete a payment (never past the campaign's close).
-const PAYMENT_WINDOW: time::Duration = time::Duration::hours(2);
 
 /// Standard photos, linked for a few minutes to the order's student.
 pub struct Results {
@@ -148,10 +145,9 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
             return Err(ApiError::from(Code::NotVerified));
         }
     }
-    let time_expire = (now + PAYMENT_WINDOW).min(campaign.window.closes_at);
-    if time_expire - now < time::Duration::minutes(1) {
+    let Some(time_expire) = order::payable_until(campaign.window.closes_at, now) else {
         return Err(ApiError::from(Code::CampaignClosed));
-    }
+    };
     let user = deps.users.get(&p.user_id).await.map_err(ApiError::store)?.ok_or_else(ApiError::forbidden)?;
     let amount = u64::from(campaign.price_fen);
     let (created, expires) = (now.unix_timestamp(), time_expire.unix_timestamp());

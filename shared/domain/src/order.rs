@@ -274,6 +274,17 @@ impl Order {
     }
 }
 
+/// How long a student has to complete a payment (never past the campaign's close).
+pub const PAYMENT_WINDOW: time::Duration = time::Duration::hours(2);
+
+/// Until when a new order may be paid: [`PAYMENT_WINDOW`], never past the campaign's close.
+/// `None` when less than a minute of the campaign is left: a payment its close would cut off
+/// is not opened.
+pub fn payable_until(closes_at: time::OffsetDateTime, now: time::OffsetDateTime) -> Option<time::OffsetDateTime> {
+    let until = (now + PAYMENT_WINDOW).min(closes_at);
+    (until - now >= time::Duration::minutes(1)).then_some(until)
+}
+
 /// One line of an order's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
@@ -409,6 +420,17 @@ pub fn counts_over(candidate: (OrderState, i64), current: (OrderState, i64)) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_payment_is_open_two_hours_but_never_past_the_close_nor_in_its_last_minute() {
+        let now = time::OffsetDateTime::UNIX_EPOCH;
+        let far = now + time::Duration::days(3);
+        assert_eq!(payable_until(far, now), Some(now + PAYMENT_WINDOW));
+        let soon = now + time::Duration::minutes(30);
+        assert_eq!(payable_until(soon, now), Some(soon));
+        assert_eq!(payable_until(now + time::Duration::seconds(59), now), None);
+        assert_eq!(payable_until(now - time::Duration::hours(1), now), None);
+    }
     use OrderState::*;
 
     #[test]
