@@ -25,8 +25,7 @@ use yunzhao_domain::campaign::{
     Campaign, CampaignKind, IdentityMode, PhotoSpec, Preset, SHANGHAI, Window, parse_shanghai_time,
 };
 use yunzhao_domain::identity::{AttemptCounter, Limit};
-use yunzhao_domain::order::Order;
-use yunzhao_domain::order::{Stage, counts_over};
+use yunzhao_domain::order::{Stage, counting_orders};
 use yunzhao_domain::roster::validate_sheet;
 use yunzhao_http::{
     ApiError, Code, Principal, StaffGate, json_response, parse_json, path_param, query_param, request_id, respond,
@@ -321,13 +320,7 @@ const MAX_LISTED: usize = 500;
 async fn progress(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let (c, _) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
     let lines = deps.roster.lines(&c.id).await.map_err(ApiError::store)?;
-    let mut counting: std::collections::HashMap<String, Order> = std::collections::HashMap::new();
-    for o in deps.orders.by_campaign(&c.id).await.map_err(ApiError::store)? {
-        let key = o.user_id.to_string();
-        if counting.get(&key).is_none_or(|cur| counts_over((o.state, o.created_at), (cur.state, cur.created_at))) {
-            counting.insert(key, o);
-        }
-    }
+    let counting = counting_orders(deps.orders.by_campaign(&c.id).await.map_err(ApiError::store)?);
     let stage_of = |l: &RosterLine| {
         let order = l.bound_user_id.as_ref().and_then(|u| counting.get(u));
         (Stage::of(l.bound_user_id.is_some(), order.map(|o| o.state)), order)

@@ -3,8 +3,6 @@
 //! one archive at `exports/<campaign>/<export_id>.zip` in the results bucket, and the export
 //! record filled in. Building an export again writes the same archive.
 
-use std::collections::HashMap;
-
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use futures::{StreamExt, TryStreamExt};
 use lambda_runtime::LambdaEvent;
@@ -18,8 +16,7 @@ use yunzhao_adapters::dynamo::roster::DynamoBindings;
 use yunzhao_adapters::dynamo::roster::OpenedEntry;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders};
 use yunzhao_domain::campaign::SHANGHAI;
-use yunzhao_domain::order::Order;
-use yunzhao_domain::order::{OrderState, Stage, counts_over};
+use yunzhao_domain::order::{self, ForExport};
 use yunzhao_http::batch::{self, Failure};
 
 use crate::archive::{self, Approved, Missing};
@@ -79,33 +76,18 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), Failure> {
         .ok_or_else(|| Failure::drop(format!("campaign {} missing", job.campaign_id)))?;
     let entries: Vec<OpenedEntry> =
         deps.bindings.open_entries(&deps.envelope, &campaign.id).await.map_err(Failure::retry)?;
-    // Each student's order that counts: an approved one, else the latest live one.
-    let mut by_user: HashMap<String, Order> = HashMap::new();
-    for o in deps.orders.by_campaign(&campaign.id).await.map_err(Failure::retry)? {
-        let key = o.user_id.to_string();
-        let better =
-            by_user.get(&key).is_none_or(|cur| counts_over((o.state, o.created_at), (cur.state, cur.created_at)));
-        if better {
-            by_user.insert(key, o);
-        }
-    }
+    let counting = order::counting_orders(deps.orders.by_campaign(&campaign.id).await.map_err(Failure::retry)?);
     let (mut wanted, mut missing, mut until) = (Vec::new(), Vec::new(), export.since);
     for e in &entries {
-        let order = e.bound_user_id.as_ref().and_then(|u| by_user.get(u));
-        match order {
-            Some(o) if o.state == OrderState::Approved => {
-                let at = o.approved_at.unwrap_or_default();
-                until = until.max(at);
-                if at > export.since {
-                    let prefix =
-                        o.result_prefix.as_deref().ok_or_else(|| Failure::drop("approved order without results"))?;
-                    wanted.push((e, at, format!("{prefix}/standard.jpg")));
-                } // else: in an earlier export
+        match order::for_export(e.bound_user_id.as_deref(), &counting, export.since) {
+            ForExport::Photo { order, approved_at } => {
+                until = until.max(approved_at);
+                let prefix =
+                    order.result_prefix.as_deref().ok_or_else(|| Failure::drop("approved order without results"))?;
+                wanted.push((e, approved_at, format!("{prefix}/standard.jpg")));
             }
-            other => {
-                let stage = Stage::of(e.bound_user_id.is_some(), other.map(|o| o.state));
-                missing.push(Missing { entry: e, status: stage.labels().1 });
-            }
+            ForExport::Earlier { approved_at } => until = until.max(approved_at),
+            ForExport::Missing(stage) => missing.push(Missing { entry: e, status: stage.labels().1 }),
         }
     }
     // The photos are fetched a few at a time: a campaign's final export reads thousands.

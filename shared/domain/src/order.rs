@@ -417,9 +417,86 @@ pub fn counts_over(candidate: (OrderState, i64), current: (OrderState, i64)) -> 
     key(candidate) > key(current)
 }
 
+/// The order that counts for each student of a campaign ([`counts_over`]), by user id: the
+/// one progress shows and the export takes.
+pub fn counting_orders(orders: impl IntoIterator<Item = Order>) -> std::collections::HashMap<String, Order> {
+    let mut counting: std::collections::HashMap<String, Order> = std::collections::HashMap::new();
+    for o in orders {
+        let current = counting.get(o.user_id.as_str());
+        if current.is_none_or(|cur| counts_over((o.state, o.created_at), (cur.state, cur.created_at))) {
+            counting.insert(o.user_id.to_string(), o);
+        }
+    }
+    counting
+}
+
+/// A roster line's part in an export of the photos approved after `since` (millis).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ForExport<'a> {
+    /// Its approved photo goes in.
+    Photo { order: &'a Order, approved_at: i64 },
+    /// Approved at `approved_at`, in an earlier export.
+    Earlier { approved_at: i64 },
+    /// No approved photo: where the student stands, for the school's list.
+    Missing(Stage),
+}
+
+/// Where the student bound to a roster line (if any) stands for an export.
+pub fn for_export<'a>(
+    bound_user: Option<&str>,
+    counting: &'a std::collections::HashMap<String, Order>,
+    since: i64,
+) -> ForExport<'a> {
+    match bound_user.and_then(|u| counting.get(u)) {
+        Some(o) if o.state == OrderState::Approved => {
+            let approved_at = o.approved_at.unwrap_or_default();
+            if approved_at > since {
+                ForExport::Photo { order: o, approved_at }
+            } else {
+                ForExport::Earlier { approved_at }
+            }
+        }
+        other => ForExport::Missing(Stage::of(bound_user.is_some(), other.map(|o| o.state))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn order_of(user: &crate::UserId, state: OrderState, created_at: i64, approved_at: Option<i64>) -> Order {
+        let o = Order::unpaid(user.clone(), "oStudent0001", "c1", "s1", 2500, created_at, created_at + 7200);
+        Order { state, approved_at, ..o }
+    }
+
+    #[test]
+    fn an_approved_photo_counts_over_a_later_retake_and_a_live_order_over_a_newer_cancelled_one() {
+        let (a, b) = (crate::UserId::random(), crate::UserId::random());
+        let counting = counting_orders([
+            order_of(&a, OrderState::Approved, 10, Some(5_000)),
+            order_of(&a, OrderState::Cancelled, 20, None),
+            order_of(&b, OrderState::Paid, 10, None),
+            order_of(&b, OrderState::Cancelled, 30, None),
+        ]);
+        assert_eq!(counting[a.as_str()].state, OrderState::Approved);
+        assert_eq!(counting[b.as_str()].state, OrderState::Paid);
+    }
+
+    #[test]
+    fn an_export_takes_photos_approved_since_the_last_and_lists_everyone_else_with_their_stage() {
+        let (a, b) = (crate::UserId::random(), crate::UserId::random());
+        let counting = counting_orders([
+            order_of(&a, OrderState::Approved, 10, Some(5_000)),
+            order_of(&b, OrderState::InReview, 10, None),
+        ]);
+        assert!(matches!(for_export(Some(a.as_str()), &counting, 0), ForExport::Photo { approved_at: 5_000, .. }));
+        assert_eq!(for_export(Some(a.as_str()), &counting, 5_000), ForExport::Earlier { approved_at: 5_000 });
+        assert_eq!(
+            for_export(Some(b.as_str()), &counting, 0),
+            ForExport::Missing(Stage::of(true, Some(OrderState::InReview)))
+        );
+        assert_eq!(for_export(None, &counting, 0), ForExport::Missing(Stage::of(false, None)));
+    }
 
     #[test]
     fn a_payment_is_open_two_hours_but_never_past_the_close_nor_in_its_last_minute() {
