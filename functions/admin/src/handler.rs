@@ -280,7 +280,7 @@ async fn list_campaigns(deps: &Deps, p: &Principal, req: &Request) -> Result<Res
 }
 
 fn roster_key(campaign_id: &str, import_id: &str) -> String {
-    format!("rosters/{campaign_id}/{import_id}")
+    yunzhao_domain::objects::roster_file(campaign_id, import_id)
 }
 
 fn import_id_param(req: &Request) -> Result<String, ApiError> {

@@ -16,6 +16,7 @@ use yunzhao_adapters::dynamo::roster::DynamoBindings;
 use yunzhao_adapters::dynamo::roster::OpenedEntry;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders};
 use yunzhao_domain::campaign::SHANGHAI;
+use yunzhao_domain::objects;
 use yunzhao_domain::order::{self, ForExport};
 use yunzhao_http::batch::{self, Failure};
 
@@ -84,7 +85,7 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), Failure> {
                 until = until.max(approved_at);
                 let prefix =
                     order.result_prefix.as_deref().ok_or_else(|| Failure::drop("approved order without results"))?;
-                wanted.push((e, approved_at, format!("{prefix}/standard.jpg")));
+                wanted.push((e, approved_at, objects::Results::at(prefix).standard()));
             }
             ForExport::Earlier { approved_at } => until = until.max(approved_at),
             ForExport::Missing(stage) => missing.push(Missing { entry: e, status: stage.labels().1 }),
@@ -104,7 +105,7 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), Failure> {
         .await?;
     let built = archive::build(campaign.spec.naming, approved, missing).map_err(Failure::retry)?;
     let digest = hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &built.zip));
-    let key = format!("exports/{}/{}.zip", campaign.id, export.export_id);
+    let key = objects::export_archive(&campaign.id, &export.export_id);
     let bytes = built.zip.len() as u64;
     let name = format!("{}-{}.zip", campaign.id, export.export_id);
     deps.blobs

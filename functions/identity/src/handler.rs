@@ -40,7 +40,7 @@ pub struct CardPhotos {
 
 impl CardPhotos {
     fn key(campaign_id: &str, user: &yunzhao_domain::UserId, side: CardSide) -> String {
-        format!("identity/{campaign_id}/{user}/{}", side.as_str())
+        yunzhao_domain::objects::card_photo(campaign_id, user, side.as_str())
     }
 }
 

@@ -35,8 +35,9 @@ impl Results {
     async fn links(&self, order: &Order) -> Option<Value> {
         let prefix = order.result_prefix.as_deref()?;
         let mut links = serde_json::Map::new();
-        for (name, file) in [("standard_url", "standard.jpg"), ("preview_url", "preview.jpg")] {
-            let link = self.blobs.link(&self.bucket, &format!("{prefix}/{file}"), None, PHOTO_LINK_TTL).await.ok()?;
+        let results = yunzhao_domain::objects::Results::at(prefix);
+        for (name, key) in [("standard_url", results.standard()), ("preview_url", results.preview())] {
+            let link = self.blobs.link(&self.bucket, &key, None, PHOTO_LINK_TTL).await.ok()?;
             links.insert(name.into(), json!(link));
         }
         links.insert("expires_in".into(), json!(PHOTO_LINK_TTL.as_secs()));

@@ -14,6 +14,7 @@ use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, Revie
 use yunzhao_adapters::now_ms;
 use yunzhao_domain::Role;
 use yunzhao_domain::campaign::Campaign;
+use yunzhao_domain::objects;
 use yunzhao_domain::photo::Reason;
 use yunzhao_domain::review::{self, AuditEntry, Claimed, DecideError, Decided, Decision, ReviewTask};
 use yunzhao_http::{
@@ -40,7 +41,7 @@ impl Photos {
     }
 
     async fn report(&self, prefix: &str) -> Result<Value, ApiError> {
-        let key = format!("{prefix}/report.json");
+        let key = objects::Results::at(prefix).report();
         match self.blobs.get(&self.results_bucket, &key, None, u64::MAX).await.map_err(ApiError::store)? {
             Fetched::Found(report) => serde_json::from_slice(&report.bytes).map_err(ApiError::store),
             _ => Err(ApiError::store(format!("{key} missing"))),
@@ -233,8 +234,8 @@ async fn show(deps: &Deps, p: &Principal, campaign: &Campaign, task: &ReviewTask
     let mut links = json!({
         // The version the attempt took and standardize read, not whatever the key holds now.
         "original_url": photos.link(&photos.uploads_bucket, &task.upload_key, task.upload_version.as_deref()).await?,
-        "standard_url": photos.link(&photos.results_bucket, &format!("{prefix}/standard.jpg"), None).await?,
-        "cutout_url": photos.link(&photos.results_bucket, &format!("{prefix}/cutout.png"), None).await?,
+        "standard_url": photos.link(&photos.results_bucket, &objects::Results::at(prefix).standard(), None).await?,
+        "cutout_url": photos.link(&photos.results_bucket, &objects::Results::at(prefix).cutout(), None).await?,
         "expires_in": LINK_TTL.as_secs(),
     });
     if campaign.require_id_card_photos {
@@ -242,7 +243,7 @@ async fn show(deps: &Deps, p: &Principal, campaign: &Campaign, task: &ReviewTask
         // The versions checked when the binding completed, not whatever the keys hold now.
         let versions = deps.orders.card_versions(&order.user_id, &campaign.id).await.map_err(ApiError::store)?;
         for side in ["front", "back"] {
-            let key = format!("identity/{}/{}/{side}", campaign.id, order.user_id);
+            let key = objects::card_photo(&campaign.id, &order.user_id, side);
             let version = versions.as_ref().map(|v| if side == "front" { v.front.as_str() } else { v.back.as_str() });
             links[format!("id_card_{side}_url")] = json!(photos.link(&photos.uploads_bucket, &key, version).await?);
         }

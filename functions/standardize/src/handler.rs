@@ -29,6 +29,7 @@ use lambda_runtime::LambdaEvent;
 use yunzhao_adapters::blobs::{Blobs, Fetched};
 use yunzhao_adapters::dynamo::idempotency::{Claim, Idempotency};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
+use yunzhao_domain::objects;
 use yunzhao_domain::order::{Also, Applied, Change, Fields, OutTradeNo, Transition};
 use yunzhao_domain::review::ReviewTask;
 use yunzhao_http::batch::{self, Failure};
@@ -96,16 +97,6 @@ fn overwrite_to_remove<'a>(taken: Option<&str>, event: Option<&'a str>) -> Optio
     }
 }
 
-/// `photos/<campaign>/<out_trade_no>/a<attempt>` → (order, attempt).
-fn parse_key(key: &str) -> Option<(OutTradeNo, u32)> {
-    let mut parts = key.split('/');
-    let (prefix, _campaign, no, attempt) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    if prefix != "photos" || parts.next().is_some() {
-        return None;
-    }
-    Some((OutTradeNo::parse(no).ok()?, attempt.strip_prefix('a')?.parse().ok()?))
-}
-
 async fn process_message(deps: &Deps, body: String) -> Result<(), Failure> {
     // S3 also sends an `s3:TestEvent` when a notification is configured: nothing to do.
     let Ok(event) = serde_json::from_str::<S3Event>(&body) else {
@@ -114,7 +105,7 @@ async fn process_message(deps: &Deps, body: String) -> Result<(), Failure> {
     };
     for record in event.records {
         let upload = Upload::from_record(record);
-        let Some((no, attempt)) = parse_key(&upload.key) else {
+        let Some((no, attempt)) = objects::parse_upload(&upload.key) else {
             tracing::warn!(key = upload.key, outcome = "ignored", "object key is not an upload attempt");
             continue;
         };
@@ -188,13 +179,14 @@ async fn standardize(deps: &Deps, upload: &Upload, no: &OutTradeNo, attempt: u32
         .map_err(Failure::retry)?
         .map_err(Failure::retry)?;
 
-    let prefix = format!("attempts/{no}/a{attempt:04}");
+    let prefix = objects::attempt_results(no, attempt);
+    let results = objects::Results::at(&prefix);
     let report = serde_json::to_vec_pretty(&out.report).map_err(Failure::retry)?;
-    let mut objects: Vec<(String, Vec<u8>, &str)> = vec![(format!("{prefix}/report.json"), report, "application/json")];
+    let mut objects: Vec<(String, Vec<u8>, &str)> = vec![(results.report(), report, "application/json")];
     if let Some(p) = &out.photo {
-        objects.push((format!("{prefix}/standard.jpg"), p.standard_jpeg.clone(), "image/jpeg"));
-        objects.push((format!("{prefix}/preview.jpg"), p.preview_jpeg.clone(), "image/jpeg"));
-        objects.push((format!("{prefix}/cutout.png"), p.cutout_png.clone(), "image/png"));
+        objects.push((results.standard(), p.standard_jpeg.clone(), "image/jpeg"));
+        objects.push((results.preview(), p.preview_jpeg.clone(), "image/jpeg"));
+        objects.push((results.cutout(), p.cutout_png.clone(), "image/png"));
     }
     for (k, body, content_type) in objects {
         deps.blobs.put(&deps.results_bucket, &k, body, content_type, None).await.map_err(Failure::retry)?;
@@ -297,16 +289,5 @@ mod tests {
         assert_eq!(overwrite_to_remove(Some("v1"), Some("v1")), None);
         assert_eq!(overwrite_to_remove(None, Some("v2")), None);
         assert_eq!(overwrite_to_remove(Some("v1"), None), None);
-    }
-
-    #[test]
-    fn upload_keys_name_their_order_and_attempt() {
-        let (no, attempt) = parse_key("photos/c_1/YZ0123456789ABCDEF01234567/a0003").expect("ours");
-        assert_eq!((no.as_str(), attempt), ("YZ0123456789ABCDEF01234567", 3));
-        for other in
-            ["rosters/c_1/r_1", "photos/c_1/YZ01/a1/extra", "photos/c_1/bad no/a1", "photos/c_1/YZ0123456789/x1"]
-        {
-            assert!(parse_key(other).is_none(), "{other}");
-        }
     }
 }

@@ -60,7 +60,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
                 return Err(ApiError::from(Code::NotBound));
             }
         }
-        let key_for = |attempt: u32| format!("photos/{}/{}/a{attempt:04}", order.campaign_id, order.out_trade_no);
+        let key_for = |attempt: u32| yunzhao_domain::objects::upload(&order.campaign_id, &order.out_trade_no, attempt);
         let Some((attempt, key)) = deps.orders.start_attempt(&no, key_for).await.map_err(|e| down(&e))? else {
             return Err(ApiError::from(Code::UploadNotAllowed));
         };

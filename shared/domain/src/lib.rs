@@ -5,6 +5,7 @@ pub mod campaign;
 pub mod id_number;
 pub mod identity;
 pub mod login;
+pub mod objects;
 pub mod order;
 pub mod payment;
 pub mod photo;

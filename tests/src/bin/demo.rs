@@ -68,7 +68,8 @@ async fn main() -> anyhow::Result<()> {
     // Standardized photos go to review; one failing a check would come back as retake_required.
     stack.wait_for_state(&student, &no, "in_review", 120).await.context("the photo was not accepted")?;
     let results = std::env::var("RESULTS_BUCKET_NAME").context("RESULTS_BUCKET_NAME")?;
-    let prefix = format!("attempts/{no}/a{attempt:04}");
+    let order_no = yunzhao_domain::order::OutTradeNo::parse(&no).ok().context("order id")?;
+    let prefix = yunzhao_domain::objects::attempt_results(&order_no, u32::try_from(attempt)?);
     println!("11. standardized and sent to review; the standard photo is s3://{results}/{prefix}/standard.jpg");
     println!(
         "    report: s3://{results}/{prefix}/report.json (local endpoint {})",
