@@ -320,7 +320,7 @@ const MAX_LISTED: usize = 500;
 async fn progress(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let (c, _) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
     let lines = deps.roster.lines(&c.id).await.map_err(ApiError::store)?;
-    let counting = counting_orders(deps.orders.by_campaign(&c.id).await.map_err(ApiError::store)?);
+    let counting = counting_orders(deps.orders.by_campaign(&c.id).await?);
     let stage_of = |l: &RosterLine| {
         let order = l.bound_user_id.as_ref().and_then(|u| counting.get(u));
         (Stage::of(l.bound_user_id.is_some(), order.map(|o| o.state)), order)

@@ -93,7 +93,7 @@ fn order_not_found() -> ApiError {
 
 async fn order(deps: &Deps, req: &Request) -> Result<Order, ApiError> {
     let no = OutTradeNo::parse(&path_param(req, "order_id")?).map_err(|_| order_not_found())?;
-    deps.orders.get(&no).await.map_err(ApiError::store)?.ok_or_else(order_not_found)
+    deps.orders.get(&no).await?.ok_or_else(order_not_found)
 }
 
 async fn look_up(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -102,7 +102,7 @@ async fn look_up(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<B
     let entry =
         AuditEntry { at: now_ms(), actor: p.user_id.to_string(), action: "looked_up".into(), detail: String::new() };
     deps.queue.audit(no, &entry).await.map_err(ApiError::store)?;
-    let history = deps.orders.history(no).await.map_err(ApiError::store)?;
+    let history = deps.orders.history(no).await?;
     let audit = deps.queue.audits(no).await.map_err(ApiError::store)?;
     let view = service_view(deps, &order).await?;
     Ok(json_response(StatusCode::OK, &json!({"order": view, "history": history, "audit": audit})))
@@ -125,12 +125,12 @@ async fn search(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         ));
     }
     let by_number = match OutTradeNo::parse(&q) {
-        Ok(no) => deps.orders.get(&no).await.map_err(ApiError::store)?,
+        Ok(no) => deps.orders.get(&no).await?,
         Err(_) => None,
     };
     let found = match by_number {
         Some(o) => Some(o),
-        None => deps.orders.by_transaction(&q).await.map_err(ApiError::store)?,
+        None => deps.orders.by_transaction(&q).await?,
     };
     let mut orders = Vec::new();
     for o in found.iter() {
@@ -157,7 +157,7 @@ async fn stuck(deps: &Deps, p: &Principal) -> Result<Response<Body>, ApiError> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut orders = Vec::new();
     for c in deps.campaigns.open_campaigns().await.map_err(ApiError::store)? {
-        for o in deps.orders.by_campaign(&c.id).await.map_err(ApiError::store)? {
+        for o in deps.orders.by_campaign(&c.id).await? {
             let since = o.updated_at.unwrap_or(o.created_at);
             if o.state == OrderState::Standardizing && now - since > STUCK_AFTER_S {
                 let mut view = service_view(deps, &o).await?;
@@ -217,9 +217,7 @@ async fn orders_of(
     let mut orders = Vec::new();
     for line in lines {
         let Some(user) = line.bound_user_id.as_deref().and_then(|u| UserId::parse(u).ok()) else { continue };
-        for o in
-            deps.orders.by_user(&user).await.map_err(ApiError::store)?.iter().filter(|o| o.campaign_id == campaign_id)
-        {
+        for o in deps.orders.by_user(&user).await?.iter().filter(|o| o.campaign_id == campaign_id) {
             let entry =
                 AuditEntry { at: now_ms(), actor: p.user_id.to_string(), action: action.into(), detail: String::new() };
             deps.queue.audit(&o.out_trade_no, &entry).await.map_err(ApiError::store)?;
@@ -232,14 +230,14 @@ async fn orders_of(
 
 /// Payment anomalies, newest first.
 async fn anomalies(deps: &Deps) -> Result<Response<Body>, ApiError> {
-    let all = deps.orders.anomalies(200).await.map_err(ApiError::store)?;
+    let all = deps.orders.anomalies(200).await?;
     Ok(json_response(StatusCode::OK, &json!({"anomalies": all})))
 }
 
 async fn student_orders(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
     let user = UserId::parse(&path_param(req, "user_id")?).map_err(|_| ApiError::not_found())?;
     let mut orders = Vec::new();
-    for o in deps.orders.by_user(&user).await.map_err(ApiError::store)? {
+    for o in deps.orders.by_user(&user).await? {
         orders.push(service_view(deps, &o).await?);
     }
     Ok(json_response(StatusCode::OK, &json!({"user_id": user, "orders": orders})))
@@ -290,7 +288,7 @@ async fn unbind(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     let user = UserId::parse(&path_param(req, "user_id")?).map_err(|_| ApiError::not_found())?;
     // From the table itself, not the index by user (a moment behind): an order created just
     // before the unbind is seen, and the unbind is conditional on no order appearing since.
-    let current = deps.orders.current_in(&user, &campaign_id).await.map_err(ApiError::store)?;
+    let current = deps.orders.current_in(&user, &campaign_id).await?;
     let order_paid = || ApiError::from(Code::OrderPaid);
     let not_bound = || ApiError::from(Code::StudentNotBound);
     let changed_meanwhile = || ApiError::from(Code::ChangedMeanwhile);

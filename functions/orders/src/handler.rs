@@ -118,7 +118,7 @@ fn order_view(o: &Order) -> Value {
 /// "not found", as if it did not exist.
 async fn visible(deps: &Deps, p: &Principal, req: &Request) -> Result<Order, ApiError> {
     let no = OutTradeNo::parse(&path_param(req, "order_id")?).map_err(|_| order_not_found())?;
-    match deps.orders.get(&no).await.map_err(ApiError::store)? {
+    match deps.orders.get(&no).await? {
         Some(o) if o.user_id == p.user_id || p.has(Role::Operator) => Ok(o),
         _ => Err(order_not_found()),
     }
@@ -139,7 +139,7 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         .map_err(ApiError::store)?
         .ok_or_else(ApiError::campaign_not_found)?;
     ApiError::unless_open(campaign.status(now))?;
-    match deps.orders.binding(&p.user_id, &campaign.id).await.map_err(ApiError::store)? {
+    match deps.orders.binding(&p.user_id, &campaign.id).await? {
         Some(BindingStatus::Complete) => {}
         Some(BindingStatus::CardPhotosNeeded) => return Err(ApiError::card_photos_required()),
         None => {
@@ -161,7 +161,7 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         created,
         expires,
     );
-    let (mut order, new) = deps.orders.open(fresh).await.map_err(ApiError::store)?;
+    let (mut order, new) = deps.orders.open(fresh).await?;
     // An earlier order whose payment window lapsed is settled first, then replaced.
     if order.state == OrderState::Created && order.time_expire <= now.unix_timestamp() {
         payment::reconcile(&deps.orders, &deps.pay, &order, now).await?;
@@ -181,7 +181,7 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
                 time_expire: OffsetDateTime::from_unix_timestamp(order.time_expire).unwrap_or(time_expire),
             };
             let id = deps.pay.prepay(&prepay).await.map_err(pay_down)?;
-            deps.orders.set_prepay(&order.out_trade_no, &id).await.map_err(ApiError::store)?;
+            deps.orders.set_prepay(&order.out_trade_no, &id).await?;
             order.prepay_id = Some(id.clone());
             id
         }
@@ -194,7 +194,7 @@ async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
 async fn show(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let order = visible(deps, p, req).await?;
     payment::reconcile(&deps.orders, &deps.pay, &order, OffsetDateTime::now_utc()).await?;
-    let order = deps.orders.get(&order.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(order_not_found)?;
+    let order = deps.orders.get(&order.out_trade_no).await?.ok_or_else(order_not_found)?;
     let mut view = json!({ "order": order_view(&order) });
     // The standard photo exists once checks passed (in review and after).
     if matches!(
@@ -216,7 +216,7 @@ async fn cancel(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         Cancelling::Cancelled => {}
         _ => return Err(not_cancellable()),
     }
-    let order = deps.orders.get(&order.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(order_not_found)?;
+    let order = deps.orders.get(&order.out_trade_no).await?.ok_or_else(order_not_found)?;
     Ok(json_response(StatusCode::OK, &json!({ "order": order_view(&order) })))
 }
 
@@ -261,7 +261,7 @@ async fn refund(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     recorded.map_err(ApiError::store)?;
     let status = asked.map_err(pay_down)?;
     tracing::info!(out_trade_no = %order.out_trade_no, by = %p.user_id, status, "refund requested");
-    let order = deps.orders.get(&order.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(order_not_found)?;
+    let order = deps.orders.get(&order.out_trade_no).await?.ok_or_else(order_not_found)?;
     Ok(json_response(StatusCode::ACCEPTED, &json!({ "order": order_view(&order), "refund_status": status })))
 }
 
@@ -283,7 +283,7 @@ fn actor_label(order: &Order, e: &HistoryEntry) -> &'static str {
 
 async fn history(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let order = visible(deps, p, req).await?;
-    let entries = deps.orders.history(&order.out_trade_no).await.map_err(ApiError::store)?;
+    let entries = deps.orders.history(&order.out_trade_no).await?;
     let lines: Vec<Value> = entries
         .iter()
         .map(|e| json!({"at": rfc3339(e.at), "state": e.to, "cause": e.cause, "by": actor_label(&order, e)}))

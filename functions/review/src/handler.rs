@@ -239,9 +239,9 @@ async fn show(deps: &Deps, p: &Principal, campaign: &Campaign, task: &ReviewTask
         "expires_in": LINK_TTL.as_secs(),
     });
     if campaign.require_id_card_photos {
-        let order = deps.orders.get(&task.out_trade_no).await.map_err(ApiError::store)?.ok_or_else(task_not_held)?;
+        let order = deps.orders.get(&task.out_trade_no).await?.ok_or_else(task_not_held)?;
         // The versions checked when the binding completed, not whatever the keys hold now.
-        let versions = deps.orders.card_versions(&order.user_id, &campaign.id).await.map_err(ApiError::store)?;
+        let versions = deps.orders.card_versions(&order.user_id, &campaign.id).await?;
         for side in ["front", "back"] {
             let key = objects::card_photo(&campaign.id, &order.user_id, side);
             let version = versions.as_ref().map(|v| if side == "front" { v.front.as_str() } else { v.back.as_str() });

@@ -53,14 +53,23 @@ impl Blobs {
         version: Option<&str>,
         max_bytes: u64,
     ) -> Result<Fetched, BlobError> {
-        let get = self.client.get_object().bucket(bucket).key(key).set_version_id(version.map(str::to_owned));
-        self.read(get, max_bytes).await
+        self.read(self.get_request(bucket, key, version), max_bytes).await
     }
 
     /// The object's first `n` bytes (enough to tell an image by its signature).
     pub async fn first_bytes(&self, bucket: &str, key: &str, n: u64) -> Result<Fetched, BlobError> {
         let get = self.client.get_object().bucket(bucket).key(key).range(format!("bytes=0-{}", n.saturating_sub(1)));
         self.read(get, u64::MAX).await
+    }
+
+    /// A read of the object, of `version` of it when given.
+    fn get_request(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: Option<&str>,
+    ) -> aws_sdk_s3::operation::get_object::builders::GetObjectFluentBuilder {
+        self.client.get_object().bucket(bucket).key(key).set_version_id(version.map(str::to_owned))
     }
 
     async fn read(
@@ -124,7 +133,12 @@ impl Blobs {
         ttl: Duration,
     ) -> Result<String, BlobError> {
         let config = PresigningConfig::expires_in(ttl).map_err(|e| BlobError(e.to_string()))?;
-        let get = self.client.get_object().bucket(bucket).key(key).set_version_id(version.map(str::to_owned));
-        Ok(get.presigned(config).await.map_err(|e| BlobError(e.to_string()))?.uri().to_owned())
+        Ok(self
+            .get_request(bucket, key, version)
+            .presigned(config)
+            .await
+            .map_err(|e| BlobError(e.to_string()))?
+            .uri()
+            .to_owned())
     }
 }
