@@ -20,7 +20,7 @@ pub struct Stack {
     http: reqwest::Client,
     /// For redirects the tests follow by hand (the staff sign-in's 302s and cookies).
     no_redirect: reqwest::Client,
-    ddb: aws_sdk_dynamodb::Client,
+    db: yunzhao_adapters::dynamo::inspect::Table,
 }
 
 /// A response as the mini-program sees it.
@@ -98,12 +98,13 @@ impl Stack {
                 .timeout(std::time::Duration::from_secs(60))
                 .redirect(reqwest::redirect::Policy::none())
                 .build()?,
-            ddb: aws_sdk_dynamodb::Client::new(&aws),
+            db: yunzhao_adapters::dynamo::inspect::Table::new(&aws, env("TABLE_NAME")?),
         })
     }
 
-    pub fn ddb(&self) -> &aws_sdk_dynamodb::Client {
-        &self.ddb
+    /// The table seen from outside: items as JSON, and changed by hand.
+    pub fn db(&self) -> &yunzhao_adapters::dynamo::inspect::Table {
+        &self.db
     }
 
     /// The same stack reached from another network address: the client binds its side of
@@ -124,7 +125,7 @@ impl Stack {
             invoke: self.invoke.clone(),
             http: client(true)?,
             no_redirect: client(false)?,
-            ddb: self.ddb.clone(),
+            db: self.db.clone(),
         })
     }
 
@@ -199,23 +200,9 @@ impl Stack {
         })
     }
 
-    /// A table item by key, as JSON-ish text for printing and asserting.
-    pub async fn item(
-        &self,
-        pk: &str,
-        sk: &str,
-    ) -> anyhow::Result<Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>> {
-        use aws_sdk_dynamodb::types::AttributeValue::S;
-        let out = self
-            .ddb
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", S(pk.into()))
-            .key("SK", S(sk.into()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(out.item)
+    /// A table item by key, as JSON, for printing and asserting.
+    pub async fn item(&self, pk: &str, sk: &str) -> anyhow::Result<Option<Value>> {
+        Ok(self.db.get(pk, sk).await?)
     }
 }
 
@@ -477,44 +464,19 @@ impl Stack {
     pub async fn stored_order_state(&self, out_trade_no: &str) -> anyhow::Result<String> {
         let item =
             self.item(&yunzhao_adapters::dynamo::keys::order(out_trade_no), "ORDER").await?.context("order item")?;
-        Ok(item.get("state").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default())
+        Ok(item["state"].as_str().unwrap_or_default().to_owned())
     }
 
     /// Items of an order's partition whose sort key starts with `prefix` (`PAYMENT#`, `HIST#`).
-    pub async fn order_items(
-        &self,
-        out_trade_no: &str,
-        prefix: &str,
-    ) -> anyhow::Result<Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>> {
-        use aws_sdk_dynamodb::types::AttributeValue::S;
-        let out = self
-            .ddb
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
-            .expression_attribute_values(":pk", S(yunzhao_adapters::dynamo::keys::order(out_trade_no)))
-            .expression_attribute_values(":p", S(prefix.into()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(out.items.unwrap_or_default())
+    pub async fn order_items(&self, out_trade_no: &str, prefix: &str) -> anyhow::Result<Vec<Value>> {
+        Ok(self.db.query(&yunzhao_adapters::dynamo::keys::order(out_trade_no), prefix).await?)
     }
 
     /// Anomaly kinds recorded for an order number.
     pub async fn anomalies(&self, out_trade_no: &str) -> anyhow::Result<Vec<String>> {
-        use aws_sdk_dynamodb::types::AttributeValue::S;
-        let out = self
-            .ddb
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk")
-            .filter_expression("out_trade_no = :no")
-            .expression_attribute_values(":pk", S("ANOMALY".into()))
-            .expression_attribute_values(":no", S(out_trade_no.into()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(out.items().iter().filter_map(|i| i.get("kind").and_then(|v| v.as_s().ok()).cloned()).collect())
+        let all = self.db.query("ANOMALY", "").await?;
+        let of_order = all.iter().filter(|i| i["out_trade_no"] == out_trade_no);
+        Ok(of_order.filter_map(|i| i["kind"].as_str().map(str::to_owned)).collect())
     }
 
     /// A campaign with an explicit window (RFC 3339 or `2022-04-05 24:00`), created by `admin`.

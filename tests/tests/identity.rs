@@ -93,19 +93,8 @@ async fn csv_roster_imports_good_rows_names_bad_lines_and_reimports_idempotently
     assert_eq!(campaign.body["progress"]["enrolled"], 3, "{}", campaign.body);
 
     // Stored sealed and masked: no item of the campaign holds a full ID number.
-    let items = stack
-        .ddb()
-        .query()
-        .table_name(&stack.table)
-        .key_condition_expression("PK = :pk")
-        .expression_attribute_values(
-            ":pk",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("CAMPAIGN#{}", s.campaign_id)),
-        )
-        .send()
-        .await
-        .expect("query");
-    let dump = format!("{:?}", items.items());
+    let items = stack.db().query(&format!("CAMPAIGN#{}", s.campaign_id), "").await.expect("query");
+    let dump = format!("{items:?}");
     assert!(dump.contains("roster_entry") && dump.contains("id_sealed"), "entries not found");
     for id in [&a, &b, &c] {
         assert!(!dump.contains(id.as_str()), "a full ID number is stored in clear");
@@ -120,12 +109,8 @@ async fn csv_roster_imports_good_rows_names_bad_lines_and_reimports_idempotently
         std::env::var("DATA_KEY_ID").expect("key"),
     );
     let mut opened = Vec::new();
-    for item in items
-        .items()
-        .iter()
-        .filter(|i| i.get("entity").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("roster_entry"))
-    {
-        let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().expect("attribute");
+    for item in items.iter().filter(|i| i["entity"] == "roster_entry") {
+        let text = |k: &str| item[k].as_str().expect("attribute").to_owned();
         let context = format!("{}|{}", text("PK"), text("SK"));
         opened
             .push(String::from_utf8(envelope.open(&text("id_sealed"), &context).await.expect("opens")).expect("utf8"));
@@ -512,7 +497,7 @@ async fn a_campaign_requiring_id_card_photos_binds_pending_until_both_sides_are_
         .expect("read")
         .expect("enrollment");
     for side in ["card_front_version", "card_back_version"] {
-        assert!(enrollment.get(side).and_then(|v| v.as_s().ok()).is_some_and(|v| !v.is_empty()), "{side}");
+        assert!(enrollment[side].as_str().is_some_and(|v| !v.is_empty()), "{side}");
     }
     let after = link("front").await;
     assert_eq!((after.status, after.error_code()), (StatusCode::CONFLICT, "card_photos_complete"), "{}", after.body);

@@ -393,7 +393,7 @@ async fn in_review(stack: &Stack, student: &Session, campaign_id: &str) -> anyho
 
 async fn task_of(stack: &Stack, order: &str) -> anyhow::Result<String> {
     let item = stack.item(&format!("ORDER#{order}"), "ORDER").await?.context("order item")?;
-    Ok(item.get("review_task_id").and_then(|v| v.as_s().ok()).context("review task")?.clone())
+    Ok(item["review_task_id"].as_str().context("review task")?.to_owned())
 }
 
 async fn world(stack: &Stack) -> anyhow::Result<World> {

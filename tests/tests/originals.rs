@@ -113,9 +113,9 @@ async fn in_review_with_its_form(stack: &Stack, setup: &SchoolSetup) -> (Session
 /// and upload version.
 async fn recorded(stack: &Stack, no: &str) -> (String, Option<String>, Option<String>) {
     let order = stack.item(&format!("ORDER#{no}"), "ORDER").await.expect("read").expect("order");
-    let attempts = order.get("attempts").and_then(|v| v.as_n().ok()).cloned().unwrap_or_default();
+    let attempts = order["attempts"].as_u64().map(|n| n.to_string()).unwrap_or_default();
     let attempt = stack.item(&format!("ORDER#{no}"), "ATTEMPT#0001").await.expect("read").expect("attempt 1");
-    let text = |k: &str| attempt.get(k).and_then(|v| v.as_s().ok()).cloned();
+    let text = |k: &str| attempt[k].as_str().map(str::to_owned);
     (attempts, text("state"), text("upload_version"))
 }
 

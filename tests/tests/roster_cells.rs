@@ -6,9 +6,8 @@
 
 use std::io::Read;
 
-use aws_sdk_dynamodb::types::AttributeValue::{N, S};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use yunzhao_e2e::{Reply, SchoolSetup, Stack, id_number, unique};
 
 async fn stack() -> Stack {
@@ -47,22 +46,8 @@ async fn enrolled(stack: &Stack, setup: &SchoolSetup) -> u64 {
 }
 
 /// The campaign's roster entries, straight from the table.
-async fn entries(
-    stack: &Stack,
-    campaign_id: &str,
-) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
-    let out = stack
-        .ddb()
-        .query()
-        .table_name(&stack.table)
-        .key_condition_expression("PK = :pk AND begins_with(SK, :e)")
-        .expression_attribute_values(":pk", S(format!("CAMPAIGN#{campaign_id}")))
-        .expression_attribute_values(":e", S("ENTRY#".into()))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("entries");
-    out.items().to_vec()
+async fn entries(stack: &Stack, campaign_id: &str) -> Vec<Value> {
+    stack.db().query(&format!("CAMPAIGN#{campaign_id}"), "ENTRY#").await.expect("entries")
 }
 
 #[tokio::test]
@@ -102,7 +87,7 @@ async fn a_formula_in_a_department_major_or_class_and_a_hidden_character_in_a_na
     let names: Vec<String> = entries(&stack, &setup.campaign_id)
         .await
         .iter()
-        .filter_map(|e| e.get("name").and_then(|v| v.as_s().ok()).cloned())
+        .filter_map(|e| e["name"].as_str().map(str::to_owned))
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names.contains(&"张三".to_owned()) && names.contains(&"买买提·艾力".to_owned()), "{names:?}");
@@ -148,17 +133,9 @@ async fn a_counter_left_short_by_an_import_stopped_half_way_is_right_after_a_re_
     assert_eq!(enrolled(&stack, &setup).await, 5);
 
     // What an import that stopped on row 3 left before the fix: five entries, two counted.
-    stack
-        .ddb()
-        .update_item()
-        .table_name(&stack.table)
-        .key("PK", S(format!("CAMPAIGN#{}", setup.campaign_id)))
-        .key("SK", S("PROFILE".into()))
-        .update_expression("SET enrolled = :two")
-        .expression_attribute_values(":two", N("2".into()))
-        .send()
-        .await
-        .expect("a short counter");
+    let short = json!({"enrolled": 2});
+    let profile = format!("CAMPAIGN#{}", setup.campaign_id);
+    stack.db().set(&profile, "PROFILE", short.as_object().expect("fields")).await.expect("a short counter");
     assert_eq!(enrolled(&stack, &setup).await, 2);
 
     let again = stack.import_roster(&setup.admin, &setup.campaign_id, file).await.expect("re-import");
@@ -204,22 +181,9 @@ async fn a_formula_stored_before_these_rules_comes_out_of_the_export_as_text() {
     // As an import before the rules would have stored them.
     let link = "=HYPERLINK(\"http://example.com/x\",\"点我\")";
     let entry = entries(&stack, &setup.campaign_id).await.pop().expect("the entry");
-    stack
-        .ddb()
-        .update_item()
-        .table_name(&stack.table)
-        .key("PK", entry["PK"].clone())
-        .key("SK", entry["SK"].clone())
-        .update_expression("SET #name = :name, department = :d, major = :m, #class = :c")
-        .expression_attribute_names("#name", "name")
-        .expression_attribute_names("#class", "class")
-        .expression_attribute_values(":name", S(link.into()))
-        .expression_attribute_values(":d", S("@SUM(1+1)".into()))
-        .expression_attribute_values(":m", S("+cmd|' /C calc'!A0".into()))
-        .expression_attribute_values(":c", S("-2+3".into()))
-        .send()
-        .await
-        .expect("a formula stored");
+    let formulas = json!({"name": link, "department": "@SUM(1+1)", "major": "+cmd|' /C calc'!A0", "class": "-2+3"});
+    let (pk, sk) = (entry["PK"].as_str().expect("PK"), entry["SK"].as_str().expect("SK"));
+    stack.db().set(pk, sk, formulas.as_object().expect("fields")).await.expect("a formula stored");
 
     let export: Value = stack.export(&setup.admin, &setup.campaign_id, false).await.expect("export");
     let bytes = stack.download(export["download_url"].as_str().expect("link")).await.expect("download");

@@ -220,7 +220,6 @@ async fn concurrent_refunds_of_one_order_are_one_refund_and_conflicts() {
 /// Export requests had no limit, each a full ZIP with a KMS decrypt per student.
 #[tokio::test]
 async fn exports_are_one_at_a_time_and_twenty_a_day_per_campaign() {
-    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
     let stack = stack().await;
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
     let path = format!("/v1/admin/campaigns/{}/exports", setup.campaign_id);
@@ -259,18 +258,9 @@ async fn exports_are_one_at_a_time_and_twenty_a_day_per_campaign() {
     // As if eighteen more had been made today: the school's day, in Asia/Shanghai.
     let (day, shanghai) = (86_400, 8 * 3600);
     let window = (time::OffsetDateTime::now_utc().unix_timestamp() + shanghai).div_euclid(day) * day - shanghai;
-    stack
-        .ddb()
-        .update_item()
-        .table_name(&stack.table)
-        .key("PK", S(format!("RATE#export#{}", setup.campaign_id)))
-        .key("SK", S(format!("W#{window}")))
-        .update_expression("SET #count = :n")
-        .expression_attribute_names("#count", "count")
-        .expression_attribute_values(":n", N("20".into()))
-        .send()
-        .await
-        .expect("counter");
+    let twenty = json!({"count": 20});
+    let counter = format!("RATE#export#{}", setup.campaign_id);
+    stack.db().set(&counter, &format!("W#{window}"), twenty.as_object().expect("fields")).await.expect("counter");
     let r = stack.post(&path, Some(&setup.admin), &json!({})).await.expect("export");
     assert_eq!((r.status, r.error_code()), (StatusCode::TOO_MANY_REQUESTS, "too_many_exports"), "{}", r.body);
     assert!(r.headers.get("retry-after").is_some());
@@ -281,7 +271,6 @@ async fn exports_are_one_at_a_time_and_twenty_a_day_per_campaign() {
 /// the unbinding now, and uploads check the binding.
 #[tokio::test]
 async fn unbinding_closes_the_unpaid_order_and_uploads_need_the_binding() {
-    use aws_sdk_dynamodb::types::AttributeValue::S;
     let stack = stack().await;
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
     let student = stack.verified_student(&setup).await.expect("student");
@@ -301,15 +290,8 @@ async fn unbinding_closes_the_unpaid_order_and_uploads_need_the_binding() {
     // A paid order whose binding is gone (as an old unbinding left it): no upload.
     let other = stack.verified_student(&setup).await.expect("student");
     let paid = stack.paid_order(&other, &setup.campaign_id).await.expect("paid");
-    stack
-        .ddb()
-        .delete_item()
-        .table_name(&stack.table)
-        .key("PK", S(format!("USER#{}", other.user_id)))
-        .key("SK", S(format!("ENROLL#{}", setup.campaign_id)))
-        .send()
-        .await
-        .expect("unbind by hand");
+    let (user, enrollment) = (format!("USER#{}", other.user_id), format!("ENROLL#{}", setup.campaign_id));
+    stack.db().delete(&user, &enrollment).await.expect("unbind by hand");
     let r = stack.post(&format!("/v1/orders/{paid}/uploads"), Some(&other), &json!({})).await.expect("upload");
     assert_eq!((r.status, r.error_code()), (StatusCode::CONFLICT, "not_bound"), "{}", r.body);
 }
@@ -320,22 +302,12 @@ async fn unbinding_closes_the_unpaid_order_and_uploads_need_the_binding() {
 /// catches up) is still found and closed with the unbinding.
 #[tokio::test]
 async fn unbinding_finds_an_order_the_index_does_not_have_yet() {
-    use aws_sdk_dynamodb::types::AttributeValue::S;
     let stack = stack().await;
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
     let student = stack.verified_student(&setup).await.expect("student");
     let no = stack.unpaid_order(&student, &setup.campaign_id).await.expect("order");
-    stack
-        .ddb()
-        .update_item()
-        .table_name(&stack.table)
-        .key("PK", S(format!("ORDER#{no}")))
-        .key("SK", S("ORDER".into()))
-        .update_expression("SET GSI1PK = :elsewhere")
-        .expression_attribute_values(":elsewhere", S("USER#not-yet-indexed".into()))
-        .send()
-        .await
-        .expect("out of the index");
+    let elsewhere = json!({"GSI1PK": "USER#not-yet-indexed"});
+    stack.db().set(&format!("ORDER#{no}"), "ORDER", elsewhere.as_object().expect("fields")).await.expect("out of the index");
     let service = stack.staff(&setup.operator, &["customer_service"], &[]).await.expect("service");
     let path = format!("/v1/service/campaigns/{}/users/{}/unbind", setup.campaign_id, student.user_id);
     let r = stack.post(&path, Some(&service), &json!({})).await.expect("unbind");

@@ -202,7 +202,7 @@ async fn customer_service_finds_an_order_by_transaction_id_and_sends_it_back() {
     let (setup, orders) = school_with_photos(&stack, 1).await;
     let service = stack.staff(&setup.operator, &["customer_service"], &[]).await.expect("service");
     let stored = stack.order_items(&orders[0], "PAYMENT#").await.expect("payment");
-    let txn = stored[0].get("transaction_id").and_then(|v| v.as_s().ok()).expect("transaction id").clone();
+    let txn = stored[0]["transaction_id"].as_str().expect("transaction id").to_owned();
 
     let found = stack.get(&format!("/v1/service/orders?q={txn}"), Some(&service)).await.expect("search");
     assert_eq!(found.body["orders"][0]["order_id"], orders[0].as_str(), "{}", found.body);
@@ -279,26 +279,14 @@ async fn a_school_admin_sees_where_every_student_stands_by_class_and_finds_who_h
 
 #[tokio::test]
 async fn operators_see_orders_stuck_in_standardizing_and_the_dead_letter_queues() {
-    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
     let stack = stack().await;
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
     let student = stack.verified_student(&setup).await.expect("student");
     let no = stack.paid_order(&student, &setup.campaign_id).await.expect("paid");
     // As if the standardize function had crashed on its upload an hour ago.
     let an_hour_ago = time::OffsetDateTime::now_utc().unix_timestamp() - 3600;
-    stack
-        .ddb()
-        .update_item()
-        .table_name(&stack.table)
-        .key("PK", S(format!("ORDER#{no}")))
-        .key("SK", S("ORDER".into()))
-        .update_expression("SET #s = :s, updated_at = :t")
-        .expression_attribute_names("#s", "state")
-        .expression_attribute_values(":s", S("standardizing".into()))
-        .expression_attribute_values(":t", N(an_hour_ago.to_string()))
-        .send()
-        .await
-        .expect("stuck");
+    let stuck = json!({"state": "standardizing", "updated_at": an_hour_ago});
+    stack.db().set(&format!("ORDER#{no}"), "ORDER", stuck.as_object().expect("fields")).await.expect("stuck");
 
     let r = stack.get("/v1/service/stuck-orders", Some(&setup.operator)).await.expect("stuck");
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -471,25 +459,12 @@ async fn concurrent_claims_by_one_reviewer_never_hold_more_than_three() {
     let reviewer = stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("reviewer");
     let claim = format!("/v1/review/campaigns/{}/claims", setup.campaign_id);
     let live_leases = || async {
-        use aws_sdk_dynamodb::types::AttributeValue::S;
-        let out = stack
-            .ddb()
-            .query()
-            .table_name(&stack.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :t)")
-            .expression_attribute_values(":pk", S(format!("REVIEWQ#{}", setup.campaign_id)))
-            .expression_attribute_values(":t", S("TASK#".into()))
-            .consistent_read(true)
-            .send()
-            .await
-            .expect("tasks");
+        let tasks = stack.db().query(&format!("REVIEWQ#{}", setup.campaign_id), "TASK#").await.expect("tasks");
         let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
-        out.items()
+        tasks
             .iter()
-            .filter(|i| i.get("lease_by").and_then(|v| v.as_s().ok()) == Some(&reviewer.user_id))
-            .filter(|i| {
-                i.get("lease_until").and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<i64>().ok()) > Some(now_ms)
-            })
+            .filter(|i| i["lease_by"] == reviewer.user_id.as_str())
+            .filter(|i| i["lease_until"].as_i64() > Some(now_ms))
             .count()
     };
     let mut seen: Vec<String> = Vec::new();

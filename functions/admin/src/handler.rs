@@ -13,7 +13,6 @@ use time::format_description::well_known::Rfc3339;
 use yunzhao_adapters::blobs::{Blobs, Fetched};
 use yunzhao_adapters::dynamo::campaigns::{CampaignStoreError, Progress, School};
 use yunzhao_adapters::dynamo::exports::{Export, ExportStatus};
-use yunzhao_adapters::dynamo::roster::RosterLine;
 use yunzhao_adapters::dynamo::{
     DynamoCampaigns, DynamoCounters, DynamoExports, DynamoOrders, DynamoRoster, DynamoStaff,
 };
@@ -25,7 +24,8 @@ use yunzhao_domain::campaign::{
     Campaign, CampaignKind, IdentityMode, PhotoSpec, Preset, SHANGHAI, Window, parse_shanghai_time,
 };
 use yunzhao_domain::identity::{AttemptCounter, Limit};
-use yunzhao_domain::order::{Stage, counting_orders};
+use yunzhao_domain::order::counting_orders;
+use yunzhao_domain::progress::{Filter, Progress as RosterProgress};
 use yunzhao_domain::roster::validate_sheet;
 use yunzhao_http::{
     ApiError, Code, Principal, StaffGate, json_response, parse_json, path_param, query_param, request_id, respond,
@@ -311,82 +311,55 @@ async fn roster_upload(deps: &Deps, p: &Principal, req: &Request) -> Result<Resp
     ))
 }
 
-/// At most this many students are listed at once (filters narrow it down).
-const MAX_LISTED: usize = 500;
-
 /// Where every student on the roster stands: counts by stage and by class/major, and the
 /// students who have not finished, filtered by stage, name or student number (`q`),
-/// department, major or class. Counted from the orders themselves (always exact).
+/// department, major or class.
 async fn progress(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let (c, _) = own_campaign(deps, p, &path_param(req, "campaign_id")?).await?;
     let lines = deps.roster.lines(&c.id).await.map_err(ApiError::store)?;
     let counting = counting_orders(deps.orders.by_campaign(&c.id).await?);
-    let stage_of = |l: &RosterLine| {
-        let order = l.bound_user_id.as_ref().and_then(|u| counting.get(u));
-        (Stage::of(l.bound_user_id.is_some(), order.map(|o| o.state)), order)
-    };
-    let wanted_stage: Option<Stage> = query_param(req, "stage").and_then(|s| serde_json::from_value(json!(s)).ok());
-    let q = query_param(req, "q").map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+    let text = query_param(req, "q").map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
     // Student numbers are stored masked: a whole 学号 is found through its keyed pointer.
-    let numbered = match q.as_deref() {
+    let numbered = match text.as_deref() {
         Some(q) if looks_like_student_no(q) => deps.roster.by_student_no(&c.id, q).await.map_err(ApiError::store)?,
         _ => None,
     };
-    let field = |name: &str| query_param(req, name);
-    let (department, major, class) = (field("department"), field("major"), field("class"));
-    let mut by_stage: std::collections::BTreeMap<Stage, u64> = Stage::ALL.iter().map(|s| (*s, 0)).collect();
-    let mut groups: std::collections::BTreeMap<(String, String, String), (u64, u64)> = Default::default();
-    let mut listed = Vec::new();
-    let mut matching = 0usize;
-    for l in &lines {
-        let (stage, order) = stage_of(l);
-        *by_stage.entry(stage).or_default() += 1;
-        let group = (
-            l.department.clone().unwrap_or_default(),
-            l.major.clone().unwrap_or_default(),
-            l.class.clone().unwrap_or_default(),
-        );
-        let g = groups.entry(group).or_default();
-        g.0 += 1;
-        if stage == Stage::Approved {
-            g.1 += 1;
-        }
-        let wanted = match wanted_stage {
-            Some(w) => stage == w,
-            None => stage != Stage::Approved,
-        };
-        let text = q.as_deref().is_none_or(|q| {
-            l.name.contains(q)
-                || l.student_no.as_deref().is_some_and(|n| n.contains(q))
-                || numbered.as_ref().is_some_and(|n| n.entry_id == l.entry_id)
-        });
-        let same = |want: &Option<String>, have: &Option<String>| want.is_none() || want == have;
-        if wanted && text && same(&department, &l.department) && same(&major, &l.major) && same(&class, &l.class) {
-            matching += 1;
-            if listed.len() < MAX_LISTED {
-                let (en, zh) = stage.labels();
-                listed.push(json!({
-                    "line": l, "stage": stage, "stage_zh": zh, "stage_en": en,
-                    "order_id": order.map(|o| o.out_trade_no.to_string()),
-                }));
-            }
-        }
-    }
-    let stages: Vec<Value> = by_stage
+    let filter = Filter {
+        stage: query_param(req, "stage").and_then(|s| serde_json::from_value(json!(s)).ok()),
+        text,
+        numbered_entry: numbered.map(|n| n.entry_id),
+        department: query_param(req, "department"),
+        major: query_param(req, "major"),
+        class: query_param(req, "class"),
+    };
+    let progress = yunzhao_domain::progress::progress(&lines, &counting, &filter);
+    Ok(json_response(StatusCode::OK, &progress_view(&c.id, lines.len(), &progress)))
+}
+
+fn progress_view(campaign_id: &str, roster: usize, p: &RosterProgress) -> Value {
+    let stages: Vec<Value> = p
+        .by_stage
         .iter()
         .map(|(s, n)| json!({"stage": s, "label_zh": s.labels().1, "label_en": s.labels().0, "count": n}))
         .collect();
-    let groups: Vec<Value> = groups
-        .into_iter()
-        .map(|((department, major, class), (total, approved))| {
-            json!({"department": department, "major": major, "class": class, "total": total, "approved": approved})
+    let groups: Vec<Value> = p
+        .groups
+        .iter()
+        .map(|((department, major, class), g)| {
+            json!({"department": department, "major": major, "class": class, "total": g.total, "approved": g.approved})
         })
         .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({"campaign_id": c.id, "roster": lines.len(), "stages": stages, "groups": groups,
-                "students": listed, "matching": matching, "truncated": matching > listed.len()}),
-    ))
+    let students: Vec<Value> = p
+        .listed
+        .iter()
+        .map(|l| {
+            let (en, zh) = l.stage.labels();
+            json!({"line": l.line, "stage": l.stage, "stage_zh": zh, "stage_en": en,
+                   "order_id": l.order.map(|o| o.out_trade_no.to_string())})
+        })
+        .collect();
+    json!({"campaign_id": campaign_id, "roster": roster, "stages": stages, "groups": groups,
+           "students": students, "matching": p.matching, "truncated": p.matching > p.listed.len()})
 }
 
 /// A search text that may be a whole 学号 (three characters at least: shorter texts are parts

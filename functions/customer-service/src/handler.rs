@@ -14,6 +14,7 @@ use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoRoster, Dyna
 use yunzhao_adapters::now_ms;
 use yunzhao_adapters::queues::DeadLetters;
 use yunzhao_adapters::wechat::pay::WeChatPay;
+use yunzhao_domain::order::change::Binding;
 use yunzhao_domain::order::{Also, Applied, Change, Fields, Order, OrderState, OutTradeNo, Transition};
 use yunzhao_domain::payment::{self, Cancelling};
 use yunzhao_domain::photo::Reason;
@@ -283,6 +284,17 @@ fn not_in_review(state: OrderState) -> ApiError {
     ApiError::from(Code::NotInReview).with_detail(format!("the order is {}", state.as_str()))
 }
 
+/// Undoes a binding with no unpaid order to close: only if it is still the one read and no
+/// order appeared since (`seen` is the order there was, if any).
+async fn unbind_only(deps: &Deps, binding: &Binding, seen: Option<&Order>) -> Result<(), ApiError> {
+    if deps.bindings.unbind(binding, seen.map(|o| &o.out_trade_no)).await.map_err(ApiError::store)? {
+        return Ok(());
+    }
+    // The binding went (another unbind), or an order was made since it was read.
+    let still = deps.bindings.binding_status(&binding.campaign_id, &binding.user).await.map_err(ApiError::store)?;
+    Err(ApiError::from(if still.is_some() { Code::ChangedMeanwhile } else { Code::StudentNotBound }))
+}
+
 async fn unbind(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let campaign_id = path_param(req, "campaign_id")?;
     let user = UserId::parse(&path_param(req, "user_id")?).map_err(|_| ApiError::not_found())?;
@@ -290,25 +302,16 @@ async fn unbind(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     // before the unbind is seen, and the unbind is conditional on no order appearing since.
     let current = deps.orders.current_in(&user, &campaign_id).await?;
     let order_paid = || ApiError::from(Code::OrderPaid);
-    let not_bound = || ApiError::from(Code::StudentNotBound);
-    let changed_meanwhile = || ApiError::from(Code::ChangedMeanwhile);
     if current.as_ref().is_some_and(|o| o.state.is_paid()) {
         return Err(order_paid());
     }
     let binding = deps.bindings.binding_to_undo(&campaign_id, &user).await.map_err(ApiError::store)?;
-    let Some(binding) = binding else { return Err(not_bound()) };
+    let Some(binding) = binding else { return Err(ApiError::from(Code::StudentNotBound)) };
     // An unpaid order goes with the binding: closed at WeChat Pay (so its prepay can no longer
     // be paid), then cancelled in the same write that unbinds.
     let unpaid = current.as_ref().filter(|o| o.state == OrderState::Created);
     match unpaid {
-        None => {
-            let seen = current.as_ref().map(|o| &o.out_trade_no);
-            if !deps.bindings.unbind(&binding, seen).await.map_err(ApiError::store)? {
-                // The binding went (another unbind), or an order was made since it was read.
-                let still = deps.bindings.binding_status(&campaign_id, &user).await.map_err(ApiError::store)?;
-                return Err(if still.is_some() { changed_meanwhile() } else { not_bound() });
-            }
-        }
+        None => unbind_only(deps, &binding, current.as_ref()).await?,
         Some(order) => {
             let (who, now) = (p.user_id.to_string(), OffsetDateTime::now_utc());
             let cause = "unbound_by_service";
@@ -317,7 +320,7 @@ async fn unbind(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
                 Cancelling::PaidMeanwhile(_) => return Err(order_paid()),
                 Cancelling::NotUnpaid(state) if state.is_paid() => return Err(order_paid()),
                 // The order moved, or the binding did, since they were read: nothing was written.
-                Cancelling::NotUnpaid(_) => return Err(changed_meanwhile()),
+                Cancelling::NotUnpaid(_) => return Err(ApiError::from(Code::ChangedMeanwhile)),
             }
         }
     }

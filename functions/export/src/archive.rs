@@ -83,7 +83,7 @@ pub struct Built {
     pub missing: usize,
 }
 
-pub fn build(rule: NamingRule, approved: Vec<Approved>, missing: Vec<Missing>) -> Result<Built, ArchiveError> {
+pub fn build(rule: NamingRule, approved: Vec<Approved>, mut missing: Vec<Missing>) -> Result<Built, ArchiveError> {
     // By file name; two students landing on one name (a duplicated number in the roster) keep
     // their photos apart by the ID number.
     let mut files: BTreeMap<String, Approved> = BTreeMap::new();
@@ -94,7 +94,27 @@ pub fn build(rule: NamingRule, approved: Vec<Approved>, missing: Vec<Missing>) -
         }
         files.insert(name, a);
     }
-    let manifest = csv_bytes(
+    missing.sort_by(|a, b| (&a.entry.name, &a.entry.id_number).cmp(&(&b.entry.name, &b.entry.id_number)));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .last_modified_time(zip::DateTime::default())
+        .unix_permissions(0o644);
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    zip.start_file("manifest.csv", options)?;
+    zip.write_all(&manifest_csv(&files)?)?;
+    zip.start_file("missing.csv", options)?;
+    zip.write_all(&missing_csv(&missing)?)?;
+    for (name, a) in &files {
+        zip.start_file(format!("photos/{name}"), options)?;
+        zip.write_all(&a.jpeg)?;
+    }
+    let bytes = zip.finish()?.into_inner();
+    Ok(Built { zip: bytes, photos: files.len(), missing: missing.len() })
+}
+
+/// Each photo's file and its student.
+fn manifest_csv(files: &BTreeMap<String, Approved>) -> Result<Vec<u8>, ArchiveError> {
+    csv_bytes(
         &["文件名", "姓名", "身份证号", "学号", "考生号", "图像采集码", "院系", "专业", "班级", "审核通过时间"],
         files.iter().map(|(name, a)| {
             let e = a.entry;
@@ -111,10 +131,12 @@ pub fn build(rule: NamingRule, approved: Vec<Approved>, missing: Vec<Missing>) -
                 a.approved_at.clone(),
             ]
         }),
-    )?;
-    let mut missing = missing;
-    missing.sort_by(|a, b| (&a.entry.name, &a.entry.id_number).cmp(&(&b.entry.name, &b.entry.id_number)));
-    let missing_csv = csv_bytes(
+    )
+}
+
+/// The students without an approved photo and where each stands.
+fn missing_csv(missing: &[Missing]) -> Result<Vec<u8>, ArchiveError> {
+    csv_bytes(
         &["姓名", "身份证号", "学号", "院系", "专业", "班级", "状态"],
         missing.iter().map(|m| {
             let e = m.entry;
@@ -128,22 +150,7 @@ pub fn build(rule: NamingRule, approved: Vec<Approved>, missing: Vec<Missing>) -
                 m.status.to_owned(),
             ]
         }),
-    )?;
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored)
-        .last_modified_time(zip::DateTime::default())
-        .unix_permissions(0o644);
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    zip.start_file("manifest.csv", options)?;
-    zip.write_all(&manifest)?;
-    zip.start_file("missing.csv", options)?;
-    zip.write_all(&missing_csv)?;
-    for (name, a) in &files {
-        zip.start_file(format!("photos/{name}"), options)?;
-        zip.write_all(&a.jpeg)?;
-    }
-    let bytes = zip.finish()?.into_inner();
-    Ok(Built { zip: bytes, photos: files.len(), missing: missing.len() })
+    )
 }
 
 #[cfg(test)]

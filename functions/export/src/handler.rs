@@ -17,7 +17,7 @@ use yunzhao_adapters::dynamo::roster::OpenedEntry;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders};
 use yunzhao_domain::campaign::SHANGHAI;
 use yunzhao_domain::objects;
-use yunzhao_domain::order::{self, ForExport};
+use yunzhao_domain::export::{self, Selected};
 use yunzhao_http::batch::{self, Failure};
 
 use crate::archive::{self, Approved, Missing};
@@ -77,37 +77,46 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), Failure> {
         .ok_or_else(|| Failure::drop(format!("campaign {} missing", job.campaign_id)))?;
     let entries: Vec<OpenedEntry> =
         deps.bindings.open_entries(&deps.envelope, &campaign.id).await.map_err(Failure::retry)?;
-    let counting = order::counting_orders(deps.orders.by_campaign(&campaign.id).await.map_err(Failure::retry)?);
-    let (mut wanted, mut missing, mut until) = (Vec::new(), Vec::new(), export.since);
-    for e in &entries {
-        match order::for_export(e.bound_user_id.as_deref(), &counting, export.since) {
-            ForExport::Photo { order, approved_at } => {
-                until = until.max(approved_at);
-                let prefix =
-                    order.result_prefix.as_deref().ok_or_else(|| Failure::drop("approved order without results"))?;
-                wanted.push((e, approved_at, objects::Results::at(prefix).standard()));
-            }
-            ForExport::Earlier { approved_at } => until = until.max(approved_at),
-            ForExport::Missing(stage) => missing.push(Missing { entry: e, status: stage.labels().1 }),
-        }
-    }
-    // The photos are fetched a few at a time: a campaign's final export reads thousands.
-    let approved: Vec<Approved> = futures::stream::iter(wanted)
-        .map(|(entry, at, key)| async move {
+    let orders = deps.orders.by_campaign(&campaign.id).await.map_err(Failure::retry)?;
+    let selection = export::select(&entries, |e| e.bound_user_id.as_deref(), orders, export.since).map_err(Failure::drop)?;
+    let missing = selection.missing.iter().map(|(entry, stage)| Missing { entry, status: stage.labels().1 }).collect();
+    let approved = fetch_photos(deps, selection.photos).await?;
+    let built = archive::build(campaign.spec.naming, approved, missing).map_err(Failure::retry)?;
+    let done = store(deps, export, built, selection.approved_until).await?;
+    tracing::info!(
+        campaign_id = done.campaign_id,
+        export_id = done.export_id,
+        photos = done.photos,
+        missing = done.missing,
+        bytes = done.bytes,
+        outcome = "ready",
+        "export built"
+    );
+    Ok(())
+}
+
+/// The standard photos, fetched a few at a time: a campaign's final export reads thousands.
+async fn fetch_photos<'e>(deps: &Deps, photos: Vec<Selected<'e, OpenedEntry>>) -> Result<Vec<Approved<'e>>, Failure> {
+    futures::stream::iter(photos)
+        .map(|Selected { entry, approved_at, photo_key: key }| async move {
             let jpeg = match deps.blobs.get(&deps.results_bucket, &key, None, u64::MAX).await.map_err(Failure::retry)? {
                 Fetched::Found(photo) => photo.bytes,
                 _ => return Err(Failure::retry(format!("{key} missing"))),
             };
-            Ok::<_, Failure>(Approved { entry, approved_at: shanghai(at), jpeg })
+            Ok::<_, Failure>(Approved { entry, approved_at: shanghai(approved_at), jpeg })
         })
         .buffered(PHOTO_FETCHES)
         .try_collect()
-        .await?;
-    let built = archive::build(campaign.spec.naming, approved, missing).map_err(Failure::retry)?;
+        .await
+}
+
+/// The archive stored (a browser saves it as `<campaign>-<export>.zip`) and the export record
+/// filled in: ready.
+async fn store(deps: &Deps, export: Export, built: archive::Built, approved_until: i64) -> Result<Export, Failure> {
     let digest = hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &built.zip));
-    let key = objects::export_archive(&campaign.id, &export.export_id);
+    let key = objects::export_archive(&export.campaign_id, &export.export_id);
     let bytes = built.zip.len() as u64;
-    let name = format!("{}-{}.zip", campaign.id, export.export_id);
+    let name = format!("{}-{}.zip", export.campaign_id, export.export_id);
     deps.blobs
         .put(&deps.results_bucket, &key, built.zip, "application/zip", Some(&name))
         .await
@@ -119,18 +128,9 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), Failure> {
         photos: built.photos,
         missing: built.missing,
         bytes,
-        approved_until: until,
+        approved_until,
         ..export
     };
     deps.exports.finish(&done).await.map_err(Failure::retry)?;
-    tracing::info!(
-        campaign_id = campaign.id,
-        export_id = done.export_id,
-        photos = done.photos,
-        missing = done.missing,
-        bytes,
-        outcome = "ready",
-        "export built"
-    );
-    Ok(())
+    Ok(done)
 }

@@ -132,12 +132,7 @@ async fn verify<R: RosterLookup, F: AttemptCounter>(
 ) -> Result<Response<Body>, ApiError> {
     let body: VerifyRequest = parse_json(req)?;
     let now = OffsetDateTime::now_utc();
-    let (campaign, _) = deps
-        .campaigns
-        .get(&body.campaign_id)
-        .await
-        .map_err(ApiError::store)?
-        .ok_or_else(ApiError::campaign_not_found)?;
+    let campaign = campaign(deps, &body.campaign_id).await?;
     if campaign.status(now) == CampaignStatus::Closed {
         return Err(ApiError::from(Code::CampaignClosed));
     }
@@ -148,17 +143,7 @@ async fn verify<R: RosterLookup, F: AttemptCounter>(
     let outcome = identity::verify(&deps.roster, &deps.counters, &deps.cards, &campaign, &claim, asker, now)
         .await
         .map_err(ApiError::store)?;
-    let outcome_name = match &outcome {
-        VerifyOutcome::Verified { status: BindingStatus::CardPhotosNeeded, .. } => "card_photos_needed",
-        VerifyOutcome::Verified { newly: true, .. } => "verified",
-        VerifyOutcome::Verified { newly: false, .. } => "already_verified",
-        VerifyOutcome::CardPhotoNotAnImage(_) => "card_photo_not_an_image",
-        VerifyOutcome::NoMatch => "no_match",
-        VerifyOutcome::Conflict => "bound_to_another",
-        VerifyOutcome::YouHoldAnother => "holds_another",
-        VerifyOutcome::Limited(_) => "rate_limited",
-    };
-    tracing::info!(campaign_id = %campaign.id, user_id = %principal.user_id, outcome = outcome_name, "identity verification");
+    tracing::info!(campaign_id = %campaign.id, user_id = %principal.user_id, outcome = outcome.name(), "identity verification");
     match outcome {
         VerifyOutcome::Verified { entry, status, .. } => Ok(json_response(
             StatusCode::OK,
@@ -187,12 +172,7 @@ async fn card_photo_upload<R: RosterLookup, F>(
     let body: CardPhotoRequest = parse_json(req)?;
     let side = CardSide::parse(&body.side)
         .ok_or_else(|| ApiError::invalid_request("side is front or back.", "side 只能是 front 或 back。"))?;
-    let (campaign, _) = deps
-        .campaigns
-        .get(&body.campaign_id)
-        .await
-        .map_err(ApiError::store)?
-        .ok_or_else(ApiError::campaign_not_found)?;
+    let campaign = campaign(deps, &body.campaign_id).await?;
     // Only where the campaign asks for them, while it is open, for the student the roster
     // matched, until the photos completed the binding.
     let link = identity::card_photo_link(&deps.roster, &campaign, &principal.user_id).await.map_err(ApiError::store)?;
@@ -220,6 +200,11 @@ async fn card_photo_upload<R: RosterLookup, F>(
         StatusCode::CREATED,
         &json!({"side": side, "upload": {"method": "POST", "url": post.url, "fields": post.fields, "file_field": "file"}}),
     ))
+}
+
+async fn campaign<R, F>(deps: &Deps<R, F>, id: &str) -> Result<Campaign, ApiError> {
+    let found = deps.campaigns.get(id).await.map_err(ApiError::store)?;
+    found.map(|(c, _)| c).ok_or_else(ApiError::campaign_not_found)
 }
 
 fn claim_error_zh(e: &identity::ClaimError) -> &'static str {

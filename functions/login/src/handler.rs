@@ -103,7 +103,8 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
     use std::sync::Mutex;
-    use yunzhao_domain::{OpenId, UserId, UserRepoError, WeChatIdentity};
+    use yunzhao_domain::user::memory::MemoryUsers;
+    use yunzhao_domain::{OpenId, WeChatIdentity};
 
     /// WeChat as the tests script it: each code answers once with its outcome.
     struct FakeWeChat(Mutex<HashMap<String, Result<WeChatIdentity, LoginError>>>);
@@ -116,24 +117,6 @@ mod tests {
                 Some(Err(e)) => Err(e.clone()),
                 Some(Ok(_)) => codes.insert(code.as_str().to_owned(), Err(LoginError::CodeUsed)).expect("present"),
             }
-        }
-    }
-
-    #[derive(Default)]
-    struct MemoryUsers(Mutex<Vec<User>>);
-
-    impl UserRepo for MemoryUsers {
-        async fn record_login(&self, identity: &WeChatIdentity, now: OffsetDateTime) -> Result<User, UserRepoError> {
-            let mut users = self.0.lock().expect("lock");
-            if let Some(u) = users.iter_mut().find(|u| u.openid == identity.openid) {
-                u.login_count += 1;
-                return Ok(u.clone());
-            }
-            users.push(User::first_login(identity, now));
-            Ok(users.last().expect("pushed").clone())
-        }
-        async fn get(&self, id: &UserId) -> Result<Option<User>, UserRepoError> {
-            Ok(self.0.lock().expect("lock").iter().find(|u| &u.id == id).cloned())
         }
     }
 

@@ -1,40 +1,21 @@
 mod handler;
 
-use lambda_http::{Error, service_fn};
-use yunzhao_adapters::config::{self, ConfigError};
-use yunzhao_adapters::{aws, dynamo::DynamoUsers, wechat};
+use lambda_http::Error;
+use yunzhao_adapters::aws::Aws;
+use yunzhao_adapters::{config, wechat};
 use yunzhao_http::SessionKeys;
-
-struct Config {
-    table: String,
-    wechat_base: String,
-    appid: String,
-    app_secret: String,
-    session_key: String,
-    session_minutes: i64,
-}
-
-impl Config {
-    fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self {
-            table: config::required("TABLE_NAME")?,
-            wechat_base: config::optional("WECHAT_API_BASE").unwrap_or_else(|| wechat::API_BASE.into()),
-            appid: config::required("WECHAT_APPID")?,
-            app_secret: config::required("WECHAT_APP_SECRET")?,
-            session_key: config::required("SESSION_SIGNING_KEY")?,
-            session_minutes: config::parsed("SESSION_TTL_MINUTES", 120)?,
-        })
-    }
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let cfg = Config::from_env()?;
+    yunzhao_http::init_logs();
+    let aws = Aws::from_env().await?;
+    let base = config::optional("WECHAT_API_BASE").unwrap_or_else(|| wechat::API_BASE.into());
+    let app = wechat::AppClient::new(base, config::required("WECHAT_APPID")?, config::required("WECHAT_APP_SECRET")?)?;
+    let minutes = config::parsed("SESSION_TTL_MINUTES", 120)?;
     let deps = handler::Deps {
-        wechat: wechat::WeChatLoginClient::new(wechat::AppClient::new(cfg.wechat_base, cfg.appid, cfg.app_secret)?),
-        users: DynamoUsers::new(aws::dynamodb(&aws::sdk_config().await), cfg.table),
-        keys: SessionKeys::from_base64(&cfg.session_key, time::Duration::minutes(cfg.session_minutes))?,
+        wechat: wechat::WeChatLoginClient::new(app),
+        users: aws.users(),
+        keys: SessionKeys::from_base64(&config::required("SESSION_SIGNING_KEY")?, time::Duration::minutes(minutes))?,
     };
-    lambda_http::run(service_fn(|req| async { Ok::<_, Error>(handler::handle(&deps, req).await) })).await
+    yunzhao_http::serve(deps, handler::handle).await
 }

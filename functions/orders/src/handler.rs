@@ -4,19 +4,20 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use yunzhao_adapters::blobs::Blobs;
 use yunzhao_adapters::dynamo::orders::RefundClaim;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, DynamoUsers};
-use yunzhao_adapters::wechat::pay::{PrepayOrder, WeChatPay};
+use yunzhao_adapters::dynamo::roster::DynamoBindings;
+use yunzhao_adapters::wechat::pay::WeChatPay;
 use yunzhao_domain::campaign::SHANGHAI;
-use yunzhao_domain::identity::BindingStatus;
-use yunzhao_domain::order::{self, HistoryEntry, Order, OrderState, OutTradeNo};
-use yunzhao_domain::payment::{self, Cancelling};
-use yunzhao_domain::{Role, UserId, UserRepo};
+use yunzhao_domain::order::{HistoryEntry, Order, OrderState, OutTradeNo};
+use yunzhao_domain::photo::Reason;
+use yunzhao_domain::payment::{self, Cancelling, OpenError, Opened};
+use yunzhao_domain::{Role, UserId};
 use yunzhao_http::{
     ApiError, Code, Principal, SessionKeys, StaffGate, json_response, parse_json, path_param, request_id, respond,
     route_key, unknown_route,
@@ -50,6 +51,8 @@ pub struct Deps {
     pub orders: DynamoOrders,
     pub campaigns: DynamoCampaigns,
     pub users: DynamoUsers,
+    /// Whether the student is bound in the campaign (`USER#<u>`/`ENROLL#<c>`).
+    pub bindings: DynamoBindings,
     pub pay: WeChatPay,
     /// Students' bearer tokens.
     pub keys: SessionKeys,
@@ -93,25 +96,67 @@ fn rfc3339(unix: i64) -> String {
         .unwrap_or_default()
 }
 
-fn order_view(o: &Order) -> Value {
-    json!({
-        "order_id": o.out_trade_no,
-        "out_trade_no": o.out_trade_no,
-        "campaign_id": o.campaign_id,
-        "state": o.state,
-        "amount_fen": o.amount_fen,
-        "created_at": rfc3339(o.created_at),
-        "pay_before": rfc3339(o.time_expire),
-        "paid_at": o.paid_at.map(rfc3339),
-        "transaction_id": o.transaction_id,
-        "refund_requested": o.out_refund_no.is_some(),
-        "approved_at": o.approved_at.map(|ms| rfc3339(ms / 1000)),
-        "review_note": o.review_note.as_deref().filter(|n| !n.is_empty()),
-        "retake_reasons": o.reasons.iter().map(|r| {
-            let (en, zh) = r.messages();
-            json!({"code": r, "message": en, "message_zh": zh})
-        }).collect::<Vec<_>>(),
-    })
+/// An order as its student (and operators) see it: no payer, prepay or refund internals.
+#[derive(Serialize)]
+struct OrderView<'a> {
+    order_id: &'a OutTradeNo,
+    out_trade_no: &'a OutTradeNo,
+    campaign_id: &'a str,
+    state: OrderState,
+    amount_fen: u64,
+    created_at: String,
+    pay_before: String,
+    paid_at: Option<String>,
+    transaction_id: Option<&'a str>,
+    refund_requested: bool,
+    approved_at: Option<String>,
+    review_note: Option<&'a str>,
+    retake_reasons: Vec<ReasonView>,
+}
+
+/// Why a photo must be retaken, in the student's words.
+#[derive(Serialize)]
+struct ReasonView {
+    code: Reason,
+    message: &'static str,
+    message_zh: &'static str,
+}
+
+fn order_view(o: &Order) -> OrderView<'_> {
+    OrderView {
+        order_id: &o.out_trade_no,
+        out_trade_no: &o.out_trade_no,
+        campaign_id: &o.campaign_id,
+        state: o.state,
+        amount_fen: o.amount_fen,
+        created_at: rfc3339(o.created_at),
+        pay_before: rfc3339(o.time_expire),
+        paid_at: o.paid_at.map(rfc3339),
+        transaction_id: o.transaction_id.as_deref(),
+        refund_requested: o.out_refund_no.is_some(),
+        approved_at: o.approved_at.map(|ms| rfc3339(ms / 1000)),
+        review_note: o.review_note.as_deref().filter(|n| !n.is_empty()),
+        retake_reasons: o
+            .reasons
+            .iter()
+            .map(|&code| {
+                let (message, message_zh) = code.messages();
+                ReasonView { code, message, message_zh }
+            })
+            .collect(),
+    }
+}
+
+/// The answer of most routes: the order, and what the route adds.
+#[derive(Serialize)]
+struct Shown<'a, T: Serialize> {
+    order: OrderView<'a>,
+    #[serde(flatten)]
+    more: T,
+}
+
+fn shown<T: Serialize>(status: StatusCode, order: &Order, more: T) -> Response<Body> {
+    json_response(status, &Shown { order: order_view(order), more })
 }
 
 /// The order if the caller may see it: its student, or an operator. Anyone else gets
@@ -131,80 +176,49 @@ struct NewOrder {
 
 async fn create(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let body: NewOrder = parse_json(req)?;
-    let now = OffsetDateTime::now_utc();
-    let (campaign, _) = deps
-        .campaigns
-        .get(&body.campaign_id)
-        .await
-        .map_err(ApiError::store)?
-        .ok_or_else(ApiError::campaign_not_found)?;
-    ApiError::unless_open(campaign.status(now))?;
-    match deps.orders.binding(&p.user_id, &campaign.id).await? {
-        Some(BindingStatus::Complete) => {}
-        Some(BindingStatus::CardPhotosNeeded) => return Err(ApiError::card_photos_required()),
-        None => {
-            return Err(ApiError::from(Code::NotVerified));
-        }
-    }
-    let Some(time_expire) = order::payable_until(campaign.window.closes_at, now) else {
-        return Err(ApiError::from(Code::CampaignClosed));
+    let ports = payment::open::Deps {
+        campaigns: &deps.campaigns,
+        enrolments: &deps.bindings,
+        users: &deps.users,
+        orders: &deps.orders,
+        pay: &deps.pay,
     };
-    let user = deps.users.get(&p.user_id).await.map_err(ApiError::store)?.ok_or_else(ApiError::forbidden)?;
-    let amount = u64::from(campaign.price_fen);
-    let (created, expires) = (now.unix_timestamp(), time_expire.unix_timestamp());
-    let fresh = Order::unpaid(
-        p.user_id.clone(),
-        user.openid.as_str(),
-        &campaign.id,
-        &campaign.school_id,
-        amount,
-        created,
-        expires,
-    );
-    let (mut order, new) = deps.orders.open(fresh).await?;
-    // An earlier order whose payment window lapsed is settled first, then replaced.
-    if order.state == OrderState::Created && order.time_expire <= now.unix_timestamp() {
-        payment::reconcile(&deps.orders, &deps.pay, &order, now).await?;
-        return Err(ApiError::from(Code::OrderExpiredRetry));
-    }
-    if order.state != OrderState::Created {
-        return Ok(json_response(StatusCode::OK, &json!({ "order": order_view(&order) })));
-    }
-    let prepay_id = match &order.prepay_id {
-        Some(id) => id.clone(),
-        None => {
-            let prepay = PrepayOrder {
-                out_trade_no: order.out_trade_no.as_str(),
-                description: &format!("{} - 证件照采集", campaign.name),
-                amount_fen: order.amount_fen,
-                payer_openid: &order.payer_openid,
-                time_expire: OffsetDateTime::from_unix_timestamp(order.time_expire).unwrap_or(time_expire),
-            };
-            let id = deps.pay.prepay(&prepay).await.map_err(pay_down)?;
-            deps.orders.set_prepay(&order.out_trade_no, &id).await?;
-            order.prepay_id = Some(id.clone());
-            id
+    let opened = payment::open_for_payment(ports, &p.user_id, &body.campaign_id, OffsetDateTime::now_utc());
+    Ok(match opened.await.map_err(not_opened)? {
+        Opened::Payable { order, prepay_id, new } => {
+            let status = if new { StatusCode::CREATED } else { StatusCode::OK };
+            shown(status, &order, json!({ "payment": deps.pay.request_payment(&prepay_id) }))
         }
-    };
-    tracing::info!(out_trade_no = %order.out_trade_no, campaign_id = %order.campaign_id, new, "order ready for payment");
-    let status = if new { StatusCode::CREATED } else { StatusCode::OK };
-    Ok(json_response(status, &json!({ "order": order_view(&order), "payment": deps.pay.request_payment(&prepay_id) })))
+        Opened::Settled(order) => shown(StatusCode::OK, &order, json!({})),
+    })
+}
+
+/// Why no order could be opened, as the student reads it.
+fn not_opened(e: OpenError) -> ApiError {
+    match e {
+        OpenError::NoCampaign => ApiError::campaign_not_found(),
+        OpenError::NotOpen(status) => ApiError::not_open(status),
+        OpenError::NotVerified => ApiError::from(Code::NotVerified),
+        OpenError::CardPhotosNeeded => ApiError::card_photos_required(),
+        OpenError::TooLateToPay => ApiError::from(Code::CampaignClosed),
+        OpenError::UnknownUser => ApiError::forbidden(),
+        OpenError::ExpiredRetry => ApiError::from(Code::OrderExpiredRetry),
+        OpenError::Gateway(e) => pay_down(e),
+        OpenError::Store(e) => e.into(),
+    }
 }
 
 async fn show(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
     let order = visible(deps, p, req).await?;
     payment::reconcile(&deps.orders, &deps.pay, &order, OffsetDateTime::now_utc()).await?;
     let order = deps.orders.get(&order.out_trade_no).await?.ok_or_else(order_not_found)?;
-    let mut view = json!({ "order": order_view(&order) });
     // The standard photo exists once checks passed (in review and after).
-    if matches!(
+    let has_photo = matches!(
         order.state,
         OrderState::InReview | OrderState::Approved | OrderState::Rejected | OrderState::Standardized
-    ) && let Some(links) = deps.results.links(&order).await
-    {
-        view["photo"] = links;
-    }
-    Ok(json_response(StatusCode::OK, &view))
+    );
+    let links = if has_photo { deps.results.links(&order).await } else { None };
+    Ok(shown(StatusCode::OK, &order, links.map_or_else(|| json!({}), |photo| json!({ "photo": photo }))))
 }
 
 async fn cancel(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -217,7 +231,7 @@ async fn cancel(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         _ => return Err(not_cancellable()),
     }
     let order = deps.orders.get(&order.out_trade_no).await?.ok_or_else(order_not_found)?;
-    Ok(json_response(StatusCode::OK, &json!({ "order": order_view(&order) })))
+    Ok(shown(StatusCode::OK, &order, json!({})))
 }
 
 #[derive(Deserialize)]
@@ -262,7 +276,7 @@ async fn refund(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
     let status = asked.map_err(pay_down)?;
     tracing::info!(out_trade_no = %order.out_trade_no, by = %p.user_id, status, "refund requested");
     let order = deps.orders.get(&order.out_trade_no).await?.ok_or_else(order_not_found)?;
-    Ok(json_response(StatusCode::ACCEPTED, &json!({ "order": order_view(&order), "refund_status": status })))
+    Ok(shown(StatusCode::ACCEPTED, &order, json!({ "refund_status": status })))
 }
 
 /// Who moved the order, as its student sees it: themselves, WeChat Pay, the service, or a
@@ -288,5 +302,5 @@ async fn history(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<B
         .iter()
         .map(|e| json!({"at": rfc3339(e.at), "state": e.to, "cause": e.cause, "by": actor_label(&order, e)}))
         .collect();
-    Ok(json_response(StatusCode::OK, &json!({ "order": order_view(&order), "history": lines })))
+    Ok(shown(StatusCode::OK, &order, json!({ "history": lines })))
 }

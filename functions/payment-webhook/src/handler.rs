@@ -70,27 +70,7 @@ async fn settle(deps: &Deps, notification: Notification) -> Result<(), StoreErro
             tracing::info!(notification_id = id, out_trade_no = payment.out_trade_no, outcome, "payment notification");
         }
         Notification::Refund { id, out_trade_no, out_refund_no, refund_status } => {
-            let order = match OutTradeNo::parse(&out_trade_no) {
-                Ok(no) => deps.orders.get(&no).await?,
-                Err(_) => None,
-            };
-            let outcome = match order {
-                Some(order)
-                    if refund_status == "SUCCESS" && order.out_refund_no.as_deref() == Some(out_refund_no.as_str()) =>
-                {
-                    match deps.orders.refunded(&order, "refund_notification", "wechatpay").await? {
-                        Applied::Moved => "refunded",
-                        Applied::Unchanged(_) | Applied::Refused(_) => "duplicate",
-                    }
-                }
-                Some(_) if refund_status != "SUCCESS" => "refund_not_successful",
-                _ => {
-                    deps.orders
-                        .record_anomaly("unknown_refund", &out_trade_no, json!({"out_refund_no": out_refund_no}))
-                        .await?;
-                    "unknown_refund"
-                }
-            };
+            let outcome = settle_refund(deps, &out_trade_no, out_refund_no, &refund_status).await?;
             tracing::info!(notification_id = id, out_trade_no, outcome, "refund notification");
         }
         Notification::Other { id, event_type } => {
@@ -98,4 +78,32 @@ async fn settle(deps: &Deps, notification: Notification) -> Result<(), StoreErro
         }
     }
     Ok(())
+}
+
+/// A refund WeChat Pay reports done: the order it names, refunding by that refund, is refunded
+/// once; a refund we never asked for is recorded for operators.
+async fn settle_refund(
+    deps: &Deps,
+    out_trade_no: &str,
+    out_refund_no: String,
+    refund_status: &str,
+) -> Result<&'static str, StoreError> {
+    let order = match OutTradeNo::parse(out_trade_no) {
+        Ok(no) => deps.orders.get(&no).await?,
+        Err(_) => None,
+    };
+    Ok(match order {
+        Some(order) if refund_status == "SUCCESS" && order.out_refund_no.as_deref() == Some(out_refund_no.as_str()) => {
+            match deps.orders.refunded(&order, "refund_notification", "wechatpay").await? {
+                Applied::Moved => "refunded",
+                Applied::Unchanged(_) | Applied::Refused(_) => "duplicate",
+            }
+        }
+        Some(_) if refund_status != "SUCCESS" => "refund_not_successful",
+        _ => {
+            let detail = json!({"out_refund_no": out_refund_no});
+            deps.orders.record_anomaly("unknown_refund", out_trade_no, detail).await?;
+            "unknown_refund"
+        }
+    })
 }

@@ -228,6 +228,25 @@ async fn held(deps: &Deps, p: &Principal, campaign_id: &str, task_id: &str) -> R
 
 /// The task with short-lived links to its photos (and the ID-card photos where the campaign
 /// collected them), the spec it was framed to and the check report; the look is audited.
+/// Links to the ID-card photos of the task's student: the versions checked when the binding
+/// completed, not whatever the keys hold now.
+async fn card_photo_links(
+    deps: &Deps,
+    campaign: &Campaign,
+    task: &ReviewTask,
+) -> Result<Vec<(&'static str, String)>, ApiError> {
+    let photos = &deps.photos;
+    let order = deps.orders.get(&task.out_trade_no).await?.ok_or_else(task_not_held)?;
+    let versions = deps.orders.card_versions(&order.user_id, &campaign.id).await?;
+    let mut links = Vec::new();
+    for side in ["front", "back"] {
+        let key = objects::card_photo(&campaign.id, &order.user_id, side);
+        let version = versions.as_ref().map(|v| if side == "front" { v.front.as_str() } else { v.back.as_str() });
+        links.push((side, photos.link(&photos.uploads_bucket, &key, version).await?));
+    }
+    Ok(links)
+}
+
 async fn show(deps: &Deps, p: &Principal, campaign: &Campaign, task: &ReviewTask) -> Result<Response<Body>, ApiError> {
     let photos = &deps.photos;
     let prefix = &task.result_prefix;
@@ -239,13 +258,8 @@ async fn show(deps: &Deps, p: &Principal, campaign: &Campaign, task: &ReviewTask
         "expires_in": LINK_TTL.as_secs(),
     });
     if campaign.require_id_card_photos {
-        let order = deps.orders.get(&task.out_trade_no).await?.ok_or_else(task_not_held)?;
-        // The versions checked when the binding completed, not whatever the keys hold now.
-        let versions = deps.orders.card_versions(&order.user_id, &campaign.id).await?;
-        for side in ["front", "back"] {
-            let key = objects::card_photo(&campaign.id, &order.user_id, side);
-            let version = versions.as_ref().map(|v| if side == "front" { v.front.as_str() } else { v.back.as_str() });
-            links[format!("id_card_{side}_url")] = json!(photos.link(&photos.uploads_bucket, &key, version).await?);
+        for (side, url) in card_photo_links(deps, campaign, task).await? {
+            links[format!("id_card_{side}_url")] = json!(url);
         }
     }
     let report = photos.report(prefix).await?;

@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use yunzhao_domain::staff::{
-    self, Grant, GrantError, Invitation, InvitationToken, MemberChange, Secret, SignInContext, SignInError,
+    self, Grant, GrantError, Invitation, InvitationToken, MemberChange, Secret, SignInContext, SignInError, SignedIn,
     StaffAccount, StaffDirectory, StaffStore, UnionId, WeChatWebLogin, WebCode,
 };
 use yunzhao_domain::{Role, UserId};
@@ -147,13 +147,19 @@ where
         policy: deps.gate.policy,
         now_ms: now_ms(),
     };
-    match staff::sign_in(&deps.wechat, &deps.gate.store, &code, cx).await {
+    let signed = staff::sign_in(&deps.wechat, &deps.gate.store, &code, cx).await;
+    signed_in(deps, signed, invitation.is_some())
+}
+
+/// Into the console with the session cookie, or back to its sign-in page with why not.
+fn signed_in<W, S>(deps: &Deps<W, S>, signed: Result<SignedIn, SignInError>, invited: bool) -> Response<Body> {
+    match signed {
         Ok(signed) => {
             let a = &signed.account;
-            tracing::info!(staff_id = %a.id, roles = ?a.roles, invited = invitation.is_some(), outcome = "signed_in", "staff sign-in");
+            tracing::info!(staff_id = %a.id, roles = ?a.roles, invited, outcome = "signed_in", "staff sign-in");
             let max_age = deps.gate.policy.lifetime.as_secs() as i64;
             redirect(
-                &format!("{}/", site.origin),
+                &format!("{}/", deps.site.origin),
                 &[cookies::session_cookie(Some(&signed.token), max_age), cookies::signin_cookie(None)],
             )
         }
@@ -164,7 +170,7 @@ where
             } else {
                 tracing::info!(outcome = code, "staff sign-in refused");
             }
-            back_with_error(site, code)
+            back_with_error(&deps.site, code)
         }
     }
 }

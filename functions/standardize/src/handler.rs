@@ -21,23 +21,22 @@
 //! (A fresh random key per form alone would not do: the same form could still overwrite its
 //! own key within its ten minutes.)
 
-use std::sync::Arc;
-
 use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::LambdaEvent;
-use yunzhao_adapters::blobs::{Blobs, Fetched};
+use time::OffsetDateTime;
+use yunzhao_adapters::blobs::UploadPhotos;
 use yunzhao_adapters::dynamo::idempotency::{Claim, Idempotency};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
 use yunzhao_domain::objects;
-use yunzhao_domain::order::{Also, Applied, Change, Fields, OutTradeNo, Transition};
-use yunzhao_domain::review::ReviewTask;
+use yunzhao_domain::order::OutTradeNo;
+use yunzhao_domain::upload::{self, Posted, ProcessDeps, ProcessError, Processed};
 use yunzhao_http::batch::{self, Failure};
+
+use crate::pipeline::Pipeline;
 
 type S3Record = aws_lambda_events::event::s3::S3EventRecord;
 
-/// Uploads over this are not read (S3's policy already refuses > 15 MB).
-const MAX_OBJECT_BYTES: u64 = 20 * 1024 * 1024;
 /// A message is only started with this much of the invocation left: one photo takes about a
 /// second, its S3 and DynamoDB writes a few more in a slow moment. The rest of the batch goes
 /// back to the queue untouched rather than being cut off half-way by the timeout.
@@ -47,53 +46,32 @@ pub struct Deps {
     pub orders: DynamoOrders,
     pub campaigns: DynamoCampaigns,
     pub idempotency: Idempotency,
-    pub blobs: Blobs,
-    pub results_bucket: String,
-    pub models: Arc<yunzhao_imaging::Models>,
+    pub photos: UploadPhotos,
+    pub pipeline: Pipeline,
 }
 
 pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
     Ok(batch::each_message(event, TIME_RESERVE, |body| process_message(deps, body)).await)
 }
 
-/// One object version an S3 event announces.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Upload {
-    bucket: String,
-    key: String,
-    etag: String,
-    /// `None` in a bucket without versioning (S3 sends no `versionId`, or `"null"`).
-    version: Option<String>,
-}
-
-impl Upload {
-    fn from_record(record: S3Record) -> Self {
-        let object = record.s3.object;
-        Self {
-            bucket: record.s3.bucket.name.unwrap_or_default(),
-            key: object.key.unwrap_or_default(),
-            etag: object.e_tag.unwrap_or_default(),
-            version: object.version_id.filter(|v| !v.is_empty() && v != "null"),
-        }
-    }
-
-    /// The idempotency key: one per object version (two versions of the same bytes share an
-    /// etag, and the second must still be removed).
-    fn idempotency_key(&self) -> String {
-        let Upload { bucket, key, etag, version } = self;
-        match version {
-            Some(v) => format!("s3/{bucket}/{key}@{etag}?versionId={v}"),
-            None => format!("s3/{bucket}/{key}@{etag}"),
-        }
+/// The object version an S3 event record announces.
+fn posted(record: S3Record) -> Posted {
+    let object = record.s3.object;
+    Posted {
+        bucket: record.s3.bucket.name.unwrap_or_default(),
+        key: object.key.unwrap_or_default(),
+        etag: object.e_tag.unwrap_or_default(),
+        version: object.version_id.filter(|v| !v.is_empty() && v != "null"),
     }
 }
 
-/// The version to delete when an event's upload was not taken: another version of an attempt
-/// that already took its upload (never the taken one, never a guess without a version id).
-fn overwrite_to_remove<'a>(taken: Option<&str>, event: Option<&'a str>) -> Option<&'a str> {
-    match (taken, event) {
-        (Some(taken), Some(event)) if taken != event => Some(event),
-        _ => None,
+/// The idempotency key: one per object version (two versions of the same bytes share an
+/// etag, and the second must still be removed).
+fn idempotency_key(posted: &Posted) -> String {
+    let Posted { bucket, key, etag, version } = posted;
+    match version {
+        Some(v) => format!("s3/{bucket}/{key}@{etag}?versionId={v}"),
+        None => format!("s3/{bucket}/{key}@{etag}"),
     }
 }
 
@@ -104,12 +82,12 @@ async fn process_message(deps: &Deps, body: String) -> Result<(), Failure> {
         return Ok(());
     };
     for record in event.records {
-        let upload = Upload::from_record(record);
-        let Some((no, attempt)) = objects::parse_upload(&upload.key) else {
-            tracing::warn!(key = upload.key, outcome = "ignored", "object key is not an upload attempt");
+        let posted = posted(record);
+        let Some((no, attempt)) = objects::parse_upload(&posted.key) else {
+            tracing::warn!(key = posted.key, outcome = "ignored", "object key is not an upload attempt");
             continue;
         };
-        let idem = upload.idempotency_key();
+        let idem = idempotency_key(&posted);
         match deps.idempotency.claim(&idem, 120, 30).await.map_err(Failure::retry)? {
             Claim::Completed => {
                 tracing::info!(out_trade_no = %no, attempt, outcome = "duplicate", "event already handled");
@@ -118,7 +96,7 @@ async fn process_message(deps: &Deps, body: String) -> Result<(), Failure> {
             Claim::Busy => return Err(Failure::retry("another invocation is standardizing this object")),
             Claim::Acquired => {}
         }
-        match standardize(deps, &upload, &no, attempt).await {
+        match standardize(deps, &posted, &no, attempt).await {
             Ok(()) => deps.idempotency.complete(&idem).await.map_err(Failure::retry)?,
             Err(e) => {
                 deps.idempotency.release(&idem).await.map_err(Failure::retry)?;
@@ -129,102 +107,39 @@ async fn process_message(deps: &Deps, body: String) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn standardize(deps: &Deps, upload: &Upload, no: &OutTradeNo, attempt: u32) -> Result<(), Failure> {
+async fn standardize(deps: &Deps, posted: &Posted, no: &OutTradeNo, attempt: u32) -> Result<(), Failure> {
     let started = std::time::Instant::now();
-    let order = deps.orders.get(no).await?;
-    let Some(order) = order else {
-        tracing::warn!(out_trade_no = %no, outcome = "ignored", "upload for an unknown order");
-        return Ok(());
-    };
-    let Some((campaign, _)) = deps.campaigns.get(&order.campaign_id).await.map_err(Failure::retry)? else {
-        // Retrying would only carry the message to the dead-letter queue.
-        return Err(Failure::drop(format!("campaign {} missing", order.campaign_id)));
-    };
-    let version = upload.version.as_deref();
-    let start = Change::new(Transition::StartStandardizing, "upload_received", "standardize")
-        .also(Also::LatestAttempt(attempt))
-        .also(Also::TakeUpload { attempt, etag: upload.etag.clone(), version: upload.version.clone() });
-    let moved = deps.orders.apply(&order, start).await?;
-    let state = match moved {
-        Applied::Moved => None,
-        Applied::Unchanged(state) => Some(state),
-        Applied::Refused(_) => Some(order.state),
-    };
-    if let Some(state) = state {
-        // The attempt took another upload already; or it was superseded by a newer attempt,
-        // or the order is in review, approved, refunded…
-        let taken = deps.orders.attempt(no, attempt).await.map_err(Failure::retry)?.and_then(|a| a.upload_version);
-        if let Some(extra) = overwrite_to_remove(taken.as_deref(), version) {
-            remove_version(deps, upload, extra).await?;
-            tracing::warn!(
-                out_trade_no = %no, attempt, state = state.as_str(), outcome = "overwrite_removed",
-                "another upload to an attempt that took one: removed, the first kept"
-            );
-            return Ok(());
+    let ports =
+        ProcessDeps { orders: &deps.orders, campaigns: &deps.campaigns, photos: &deps.photos, pipeline: &deps.pipeline };
+    let processed = upload::process_upload(ports, posted, no, attempt, OffsetDateTime::now_utc()).await;
+    let duration_ms = started.elapsed().as_millis() as u64;
+    match processed.map_err(failure)? {
+        Processed::UnknownOrder => tracing::warn!(out_trade_no = %no, outcome = "ignored", "upload for an unknown order"),
+        Processed::NotTaken(state) => {
+            tracing::info!(out_trade_no = %no, attempt, state = state.as_str(), outcome = "ignored", "upload not taken")
         }
-        tracing::info!(out_trade_no = %no, attempt, state = state.as_str(), outcome = "ignored", "upload not taken");
-        return Ok(());
+        Processed::OverwriteRemoved(state) => tracing::warn!(
+            out_trade_no = %no, attempt, state = state.as_str(), outcome = "overwrite_removed",
+            "another upload to an attempt that took one: removed, the first kept"
+        ),
+        Processed::Passed => {
+            tracing::info!(out_trade_no = %no, attempt, passed = true, duration_ms, outcome = "checks_passed", "standardized")
+        }
+        Processed::Failed(reasons) => tracing::info!(
+            out_trade_no = %no, attempt, passed = false, ?reasons, duration_ms, outcome = "checks_failed", "standardized"
+        ),
     }
-    let fetched = deps.blobs.get(&upload.bucket, &upload.key, upload.version.as_deref(), MAX_OBJECT_BYTES).await;
-    // When the photo was uploaded: a capture long before it is a hint for the reviewer.
-    let (bytes, uploaded_at) = match fetched.map_err(Failure::retry)? {
-        Fetched::Found(photo) => (photo.bytes, photo.last_modified),
-        Fetched::TooLarge(_) => (Vec::new(), None), // read nothing: ends as not_a_photo
-        Fetched::Missing => return Err(Failure::retry(format!("{} not readable yet", upload.key))),
-    };
-    let (models, spec) = (deps.models.clone(), campaign.spec.clone());
-    let options = yunzhao_imaging::Options { uploaded_at, ..Default::default() };
-    let out = tokio::task::spawn_blocking(move || yunzhao_imaging::run_pipeline_with(&bytes, &spec, &models, &options))
-        .await
-        .map_err(Failure::retry)?
-        .map_err(Failure::retry)?;
-
-    let prefix = objects::attempt_results(no, attempt);
-    let results = objects::Results::at(&prefix);
-    let report = serde_json::to_vec_pretty(&out.report).map_err(Failure::retry)?;
-    let mut objects: Vec<(String, Vec<u8>, &str)> = vec![(results.report(), report, "application/json")];
-    if let Some(p) = &out.photo {
-        objects.push((results.standard(), p.standard_jpeg.clone(), "image/jpeg"));
-        objects.push((results.preview(), p.preview_jpeg.clone(), "image/jpeg"));
-        objects.push((results.cutout(), p.cutout_png.clone(), "image/png"));
-    }
-    for (k, body, content_type) in objects {
-        deps.blobs.put(&deps.results_bucket, &k, body, content_type, None).await.map_err(Failure::retry)?;
-    }
-    let mut set =
-        Fields { reasons: Some(out.report.reasons.clone()), result_prefix: Some(prefix.clone()), ..Fields::default() };
-    let mut also = vec![Also::LatestAttempt(attempt)];
-    let (transition, cause) = if out.report.passed {
-        // The review task is queued in the same transaction that moves the order into review:
-        // no order waits in review without a task, and no task outlives its order's state.
-        let now_ms = yunzhao_adapters::now_ms();
-        let task = ReviewTask::new(
-            &order.campaign_id,
-            no,
-            attempt,
-            prefix.clone(),
-            upload.key.clone(),
-            upload.version.clone(),
-            now_ms,
-        );
-        set.review_task_id = Some(task.task_id.clone());
-        also.push(Also::QueueTask(task));
-        (Transition::PassChecks, "checks_passed")
-    } else {
-        (Transition::FailChecks, "checks_failed")
-    };
-    let finished = Change { transition, cause: cause.into(), actor: "standardize".into(), set, also };
-    deps.orders.apply(&order, finished).await?;
-    tracing::info!(
-        out_trade_no = %no, attempt, passed = out.report.passed, reasons = ?out.report.reasons,
-        duration_ms = started.elapsed().as_millis() as u64, outcome = cause, "standardized"
-    );
     Ok(())
 }
 
-/// Deletes one version of an upload (already gone is fine: the same event delivered twice).
-async fn remove_version(deps: &Deps, upload: &Upload, version: &str) -> Result<(), Failure> {
-    deps.blobs.delete_version(&upload.bucket, &upload.key, version).await.map_err(Failure::retry)
+/// A missing campaign can never succeed (retrying would only carry the message to the
+/// dead-letter queue); everything else may on the next delivery.
+fn failure(e: ProcessError) -> Failure {
+    match e {
+        ProcessError::CampaignMissing(_) => Failure::drop(e),
+        ProcessError::Store(e) => e.into(),
+        other => Failure::retry(other),
+    }
 }
 
 #[cfg(test)]
@@ -252,8 +167,8 @@ mod tests {
         .expect("an S3 event")
     }
 
-    fn upload(version: serde_json::Value) -> Upload {
-        Upload::from_record(event(version).records.remove(0))
+    fn upload(version: serde_json::Value) -> Posted {
+        posted(event(version).records.remove(0))
     }
 
     #[test]
@@ -264,7 +179,7 @@ mod tests {
         assert_eq!(u.version.as_deref(), Some("3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY"));
         assert_eq!((u.bucket.as_str(), u.etag.as_str()), ("uploads", "0123456789abcdef0123456789abcdef"));
         assert_eq!(
-            u.idempotency_key(),
+            idempotency_key(&u),
             "s3/uploads/photos/c_1/YZ0123456789ABCDEF01234567/a0001@0123456789abcdef0123456789abcdef\
              ?versionId=3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY"
         );
@@ -276,18 +191,7 @@ mod tests {
         for v in [serde_json::Value::Null, serde_json::json!("null"), serde_json::json!("")] {
             let u = upload(v.clone());
             assert_eq!(u.version, None, "{v}");
-            assert!(u.idempotency_key().ends_with("@0123456789abcdef0123456789abcdef"), "{v}");
+            assert!(idempotency_key(&u).ends_with("@0123456789abcdef0123456789abcdef"), "{v}");
         }
-    }
-
-    #[test]
-    fn only_another_version_of_a_taken_attempt_is_removed() {
-        // A second write to an attempt that took one: removed, the first kept.
-        assert_eq!(overwrite_to_remove(Some("v1"), Some("v2")), Some("v2"));
-        // The taken version itself (the event again), an attempt that took none (superseded,
-        // or the order moved on) and an event without a version: nothing is deleted.
-        assert_eq!(overwrite_to_remove(Some("v1"), Some("v1")), None);
-        assert_eq!(overwrite_to_remove(None, Some("v2")), None);
-        assert_eq!(overwrite_to_remove(Some("v1"), None), None);
     }
 }

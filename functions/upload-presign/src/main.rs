@@ -1,41 +1,20 @@
 mod handler;
 
-use lambda_http::{Error, service_fn};
-use yunzhao_adapters::aws;
-use yunzhao_adapters::config::{self, ConfigError};
-use yunzhao_adapters::dynamo::roster::DynamoBindings;
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
-use yunzhao_adapters::s3_post::Presigner;
+use lambda_http::Error;
+use yunzhao_adapters::aws::Aws;
+use yunzhao_adapters::config;
 use yunzhao_http::SessionKeys;
-
-struct Config {
-    table: String,
-    uploads_bucket: String,
-    session_key: String,
-}
-
-impl Config {
-    fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self {
-            table: config::required("TABLE_NAME")?,
-            uploads_bucket: config::required("UPLOADS_BUCKET")?,
-            session_key: config::required("SESSION_SIGNING_KEY")?,
-        })
-    }
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let cfg = Config::from_env()?;
-    let sdk = aws::sdk_config().await;
-    let ddb = aws::dynamodb(&sdk);
+    yunzhao_http::init_logs();
+    let aws = Aws::from_env().await?;
     let deps = handler::Deps {
-        orders: DynamoOrders::new(ddb.clone(), &cfg.table),
-        campaigns: DynamoCampaigns::new(ddb.clone(), &cfg.table),
-        uploads: Presigner::from_sdk(&sdk, cfg.uploads_bucket)?,
-        keys: SessionKeys::from_base64(&cfg.session_key, time::Duration::hours(2))?,
-        bindings: DynamoBindings::new(ddb, cfg.table),
+        orders: aws.orders(),
+        campaigns: aws.campaigns(),
+        uploads: aws.presigner(config::required("UPLOADS_BUCKET")?)?,
+        keys: SessionKeys::from_base64(&config::required("SESSION_SIGNING_KEY")?, time::Duration::hours(2))?,
+        bindings: aws.bindings(),
     };
-    lambda_http::run(service_fn(|req| async { Ok::<_, Error>(handler::handle(&deps, req).await) })).await
+    yunzhao_http::serve(deps, handler::handle).await
 }

@@ -8,6 +8,7 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use time::OffsetDateTime;
+use yunzhao_domain::upload::{Original, Posted};
 
 #[derive(Debug, thiserror::Error)]
 #[error("object store: {0}")]
@@ -140,5 +141,34 @@ impl Blobs {
             .map_err(|e| BlobError(e.to_string()))?
             .uri()
             .to_owned())
+    }
+}
+
+/// Uploads over this are not read (the upload form already refuses more than 15 MB).
+const MAX_UPLOAD_BYTES: u64 = 20 * 1024 * 1024;
+
+/// The two buckets as processing an upload sees them: originals read (the posted version)
+/// and removed, results written.
+pub struct UploadPhotos {
+    pub blobs: Blobs,
+    pub results_bucket: String,
+}
+
+impl yunzhao_domain::upload::Photos for UploadPhotos {
+    async fn original(&self, posted: &Posted) -> Result<Original, String> {
+        let fetched = self.blobs.get(&posted.bucket, &posted.key, posted.version.as_deref(), MAX_UPLOAD_BYTES);
+        Ok(match fetched.await.map_err(|e| e.to_string())? {
+            Fetched::Found(photo) => Original::Found { bytes: photo.bytes, uploaded_at: photo.last_modified },
+            Fetched::TooLarge(_) => Original::TooLarge,
+            Fetched::Missing => Original::Missing,
+        })
+    }
+
+    async fn remove_version(&self, posted: &Posted, version: &str) -> Result<(), String> {
+        self.blobs.delete_version(&posted.bucket, &posted.key, version).await.map_err(|e| e.to_string())
+    }
+
+    async fn put_result(&self, key: &str, body: Vec<u8>, content_type: &'static str) -> Result<(), String> {
+        self.blobs.put(&self.results_bucket, key, body, content_type, None).await.map_err(|e| e.to_string())
     }
 }

@@ -271,6 +271,45 @@ impl Campaign {
     }
 }
 
+/// Port: the campaigns students act in (read only).
+pub trait Campaigns: Send + Sync {
+    fn campaign(&self, id: &str) -> impl std::future::Future<Output = Result<Option<Campaign>, crate::StoreError>> + Send;
+}
+
+#[cfg(any(test, feature = "memory"))]
+pub mod memory {
+    //! Campaigns in memory.
+
+    use super::*;
+
+    /// One campaign `c1` of school `s1` (CHSI spec, 25.00 yuan, name + ID number), open from
+    /// the Unix epoch for a year; change its fields for other cases.
+    pub fn campaign() -> Campaign {
+        let opens = OffsetDateTime::UNIX_EPOCH;
+        Campaign {
+            id: "c1".into(),
+            school_id: "s1".into(),
+            name: "2027届毕业生图像采集".into(),
+            kind: CampaignKind::Graduation,
+            spec: PhotoSpec::preset(Preset::Chsi),
+            window: Window { opens_at: opens, closes_at: opens + time::Duration::days(365) },
+            price_fen: 2500,
+            identity_mode: IdentityMode::NameIdNumber,
+            require_id_card_photos: false,
+            closed: false,
+        }
+    }
+
+    #[derive(Default)]
+    pub struct MemoryCampaigns(pub Vec<Campaign>);
+
+    impl Campaigns for MemoryCampaigns {
+        async fn campaign(&self, id: &str) -> Result<Option<Campaign>, crate::StoreError> {
+            Ok(self.0.iter().find(|c| c.id == id).cloned())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

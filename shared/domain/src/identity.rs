@@ -123,6 +123,34 @@ impl BindingStatus {
     }
 }
 
+/// Port: where each student's binding (enrolment) in a campaign stands.
+pub trait Enrolments: Send + Sync {
+    fn binding(
+        &self,
+        user: &crate::UserId,
+        campaign_id: &str,
+    ) -> impl Future<Output = Result<Option<BindingStatus>, crate::StoreError>> + Send;
+}
+
+#[cfg(any(test, feature = "memory"))]
+pub mod memory {
+    //! Bindings in memory.
+
+    use std::collections::HashMap;
+
+    use super::*;
+
+    /// `(user, campaign)` → where the binding stands; absent: not bound.
+    #[derive(Default)]
+    pub struct MemoryEnrolments(pub HashMap<(crate::UserId, String), BindingStatus>);
+
+    impl Enrolments for MemoryEnrolments {
+        async fn binding(&self, user: &crate::UserId, cid: &str) -> Result<Option<BindingStatus>, crate::StoreError> {
+            Ok(self.0.get(&(user.clone(), cid.to_owned())).copied())
+        }
+    }
+}
+
 /// A side of the ID card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -230,6 +258,12 @@ impl Limit {
 #[error("identity store unavailable: {0}")]
 pub struct StoreError(pub String);
 
+impl From<StoreError> for crate::StoreError {
+    fn from(e: StoreError) -> Self {
+        Self::Unavailable(e.0)
+    }
+}
+
 /// Port: roster entries and bindings.
 pub trait RosterLookup: Send + Sync {
     fn find(
@@ -299,6 +333,22 @@ pub enum VerifyOutcome {
     YouHoldAnother,
     /// Too many failures: wait this many seconds.
     Limited(u32),
+}
+
+impl VerifyOutcome {
+    /// The outcome as the logs name it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Verified { status: BindingStatus::CardPhotosNeeded, .. } => "card_photos_needed",
+            Self::Verified { newly: true, .. } => "verified",
+            Self::Verified { newly: false, .. } => "already_verified",
+            Self::CardPhotoNotAnImage(_) => "card_photo_not_an_image",
+            Self::NoMatch => "no_match",
+            Self::Conflict => "bound_to_another",
+            Self::YouHoldAnother => "holds_another",
+            Self::Limited(_) => "rate_limited",
+        }
+    }
 }
 
 /// Who is asking: the account, and the network address the request came from (`None` where

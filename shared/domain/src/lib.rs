@@ -2,6 +2,7 @@
 //! in milliseconds. Adapters implement the ports declared here.
 
 pub mod campaign;
+pub mod export;
 pub mod id_number;
 pub mod identity;
 pub mod login;
@@ -9,12 +10,16 @@ pub mod objects;
 pub mod order;
 pub mod payment;
 pub mod photo;
+pub mod progress;
 pub mod review;
 pub mod roster;
 pub mod staff;
+pub mod upload;
 pub mod user;
 
 pub use login::{LoginError, WeChatIdentity, WeChatLogin};
+/// The one error of the domain's stores: unavailable (retry) or corrupt (a bug).
+pub use order::StoreError;
 
 /// Whether `s` can be one of the ids this service makes (campaigns, schools, orders, tasks,
 /// exports: short ASCII). Anything else names nothing: it is "not found" at the edge and never

@@ -126,7 +126,7 @@ where
 mod tests {
     use super::*;
     use crate::test_support::run;
-    use crate::user::UserId;
+    use crate::user::memory::MemoryUsers as Users;
     use std::sync::Mutex;
 
     struct ScriptedWeChat(Mutex<Vec<Result<WeChatIdentity, LoginError>>>);
@@ -134,26 +134,6 @@ mod tests {
     impl WeChatLogin for ScriptedWeChat {
         async fn code_to_session(&self, _code: &LoginCode) -> Result<WeChatIdentity, LoginError> {
             self.0.lock().expect("lock").remove(0)
-        }
-    }
-
-    #[derive(Default)]
-    struct Users(Mutex<Vec<User>>);
-
-    impl UserRepo for Users {
-        async fn record_login(&self, identity: &WeChatIdentity, now: OffsetDateTime) -> Result<User, UserRepoError> {
-            let mut users = self.0.lock().expect("lock");
-            if let Some(u) = users.iter_mut().find(|u| u.openid == identity.openid) {
-                u.login_count += 1;
-                u.last_login_at = now;
-                return Ok(u.clone());
-            }
-            let u = User::first_login(identity, now);
-            users.push(u.clone());
-            Ok(u)
-        }
-        async fn get(&self, id: &UserId) -> Result<Option<User>, UserRepoError> {
-            Ok(self.0.lock().expect("lock").iter().find(|u| &u.id == id).cloned())
         }
     }
 

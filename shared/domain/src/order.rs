@@ -234,6 +234,13 @@ pub struct Order {
     /// The last transition (seconds), set by every conditional move.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<i64>,
+    /// Upload attempts opened so far (see [`crate::upload`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempts: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Order {
@@ -270,6 +277,7 @@ impl Order {
             review_task_id: None,
             approved_at: None,
             updated_at: None,
+            attempts: 0,
         }
     }
 }

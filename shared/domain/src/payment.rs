@@ -8,6 +8,10 @@ use std::future::Future;
 
 use time::OffsetDateTime;
 
+pub mod open;
+
+pub use open::{OpenError, Opened, open_for_payment};
+
 use crate::order::{
     Also, Applied, Change, Fields, Order, OrderState, OrderStore, OutTradeNo, PaymentMismatch, ReportedPayment,
     StoreError, TradeState, Transition, change::Binding, check_payment,
@@ -29,13 +33,25 @@ pub enum Closing {
     NoSuchTrade,
 }
 
-/// Port: WeChat Pay, as far as settling and cancelling need it.
+/// A trade to open at WeChat Pay (JSAPI): the student pays it in the mini-program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepay<'a> {
+    pub out_trade_no: &'a str,
+    pub description: &'a str,
+    pub amount_fen: u64,
+    pub payer_openid: &'a str,
+    pub time_expire: OffsetDateTime,
+}
+
+/// Port: WeChat Pay, as far as opening, settling and cancelling need it.
 pub trait PaymentGateway: Send + Sync {
     fn appid(&self) -> &str;
     fn mchid(&self) -> &str;
     fn close(&self, no: &OutTradeNo) -> impl Future<Output = Result<Closing, GatewayError>> + Send;
     /// The trade as WeChat Pay has it; `None` when it has no such trade.
     fn query(&self, no: &OutTradeNo) -> impl Future<Output = Result<Option<ReportedPayment>, GatewayError>> + Send;
+    /// Opens the trade; its prepay id.
+    fn prepay(&self, trade: &Prepay<'_>) -> impl Future<Output = Result<String, GatewayError>> + Send;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -265,6 +281,9 @@ mod tests {
                 return Err(GatewayError("timed out".into()));
             }
             Ok(self.query.clone())
+        }
+        async fn prepay(&self, _trade: &Prepay<'_>) -> Result<String, GatewayError> {
+            unreachable!("settling and cancelling never open a trade")
         }
     }
 

@@ -401,6 +401,25 @@ pub fn validate_sheet(rows: &[Vec<String>], mode: IdentityMode, today: Date) -> 
     (good, errors)
 }
 
+/// A roster line as school staff see it in progress lists: masked identifiers, nothing opened.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct RosterLine {
+    pub entry_id: String,
+    pub name: String,
+    #[serde(rename(deserialize = "id_masked"))]
+    pub id_number: String,
+    #[serde(default, rename(deserialize = "student_no_masked"))]
+    pub student_no: Option<String>,
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub major: Option<String>,
+    #[serde(default)]
+    pub class: Option<String>,
+    #[serde(default, skip_serializing)]
+    pub bound_user_id: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -149,6 +149,15 @@ pub enum UserRepoError {
     Corrupt(String),
 }
 
+impl From<UserRepoError> for crate::StoreError {
+    fn from(e: UserRepoError) -> Self {
+        match e {
+            UserRepoError::Unavailable(d) => Self::Unavailable(d),
+            UserRepoError::Corrupt(d) => Self::Corrupt(d),
+        }
+    }
+}
+
 /// Port: where users live.
 pub trait UserRepo: Send + Sync {
     /// Creates the user on first login (exactly one user per openid, even when two logins race)
@@ -160,6 +169,45 @@ pub trait UserRepo: Send + Sync {
     ) -> impl Future<Output = Result<User, UserRepoError>> + Send;
 
     fn get(&self, id: &UserId) -> impl Future<Output = Result<Option<User>, UserRepoError>> + Send;
+}
+
+#[cfg(any(test, feature = "memory"))]
+pub mod memory {
+    //! Users in memory: one per openid, as the real store keeps it.
+
+    use std::sync::Mutex;
+
+    use super::*;
+
+    #[derive(Default)]
+    pub struct MemoryUsers(pub Mutex<Vec<User>>);
+
+    impl MemoryUsers {
+        /// A store holding the user that first logged in as `openid` at the epoch.
+        pub fn with_student(openid: &str) -> (Self, User) {
+            let identity = WeChatIdentity { openid: OpenId::parse(openid).expect("valid openid"), unionid: None };
+            let user = User::first_login(&identity, OffsetDateTime::UNIX_EPOCH);
+            (Self(Mutex::new(vec![user.clone()])), user)
+        }
+    }
+
+    impl UserRepo for MemoryUsers {
+        async fn record_login(&self, identity: &WeChatIdentity, now: OffsetDateTime) -> Result<User, UserRepoError> {
+            let mut users = self.0.lock().expect("lock");
+            if let Some(u) = users.iter_mut().find(|u| u.openid == identity.openid) {
+                u.login_count += 1;
+                u.last_login_at = now;
+                return Ok(u.clone());
+            }
+            let u = User::first_login(identity, now);
+            users.push(u.clone());
+            Ok(u)
+        }
+
+        async fn get(&self, id: &UserId) -> Result<Option<User>, UserRepoError> {
+            Ok(self.0.lock().expect("lock").iter().find(|u| &u.id == id).cloned())
+        }
+    }
 }
 
 #[cfg(test)]

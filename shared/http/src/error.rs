@@ -68,11 +68,17 @@ impl ApiError {
 
     /// A student acting in a campaign: fine while it is open, else the conflict saying why not.
     pub fn unless_open(status: yunzhao_domain::campaign::CampaignStatus) -> Result<(), Self> {
-        use yunzhao_domain::campaign::CampaignStatus::*;
         match status {
-            Open => Ok(()),
-            NotYetOpen => Err(Self::from(Code::CampaignNotOpen)),
-            Closed => Err(Self::from(Code::CampaignClosed)),
+            yunzhao_domain::campaign::CampaignStatus::Open => Ok(()),
+            other => Err(Self::not_open(other)),
+        }
+    }
+
+    /// Why a campaign that is not open refuses a student: not yet, or no longer.
+    pub fn not_open(status: yunzhao_domain::campaign::CampaignStatus) -> Self {
+        match status {
+            yunzhao_domain::campaign::CampaignStatus::NotYetOpen => Self::from(Code::CampaignNotOpen),
+            _ => Self::from(Code::CampaignClosed),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod batch;
 pub mod catalogue;
 pub mod error;
 pub mod json;
+pub mod serve;
 pub mod staff;
 
 pub use auth::{IssuedToken, Principal, SessionKeys};
@@ -14,4 +15,5 @@ pub use error::ApiError;
 pub use json::{
     json_response, parse_json, path_param, query_param, request_id, respond, route_key, source_ip, unknown_route,
 };
+pub use serve::{init_logs, serve, serve_events};
 pub use staff::StaffGate;

@@ -34,6 +34,22 @@ fn corrupt(e: impl std::fmt::Display) -> CampaignStoreError {
     CampaignStoreError::Unavailable(format!("corrupt record: {e}"))
 }
 
+impl From<CampaignStoreError> for yunzhao_domain::StoreError {
+    fn from(e: CampaignStoreError) -> Self {
+        match e {
+            CampaignStoreError::Unavailable(detail) => Self::Unavailable(detail),
+            other => Self::Corrupt(other.to_string()),
+        }
+    }
+}
+
+/// The campaigns as students' use cases read them.
+impl yunzhao_domain::campaign::Campaigns for DynamoCampaigns {
+    async fn campaign(&self, id: &str) -> Result<Option<Campaign>, yunzhao_domain::StoreError> {
+        Ok(self.get(id).await?.map(|(campaign, _)| campaign))
+    }
+}
+
 /// How far a campaign has come; each counter moves with the transition it counts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
@@ -116,32 +132,16 @@ impl DynamoCampaigns {
         if !yunzhao_domain::is_id(id) {
             return Ok(false);
         }
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(&keys::school(id)))
-            .key("SK", s("PROFILE"))
-            .send()
-            .await
-            .map_err(|e| unavailable(&e))?;
-        Ok(out.item.is_some())
+        let out = super::get_item(&self.client, &self.table, &keys::school(id), "PROFILE").await.map_err(|e| unavailable(&e))?;
+        Ok(out.is_some())
     }
 
     pub async fn school(&self, id: &str) -> Result<Option<School>, CampaignStoreError> {
         if !yunzhao_domain::is_id(id) {
             return Ok(None);
         }
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(&keys::school(id)))
-            .key("SK", s("PROFILE"))
-            .send()
-            .await
-            .map_err(|e| unavailable(&e))?;
-        out.item.map(|i| serde_dynamo::from_item(i).map_err(corrupt)).transpose()
+        let out = super::get_item(&self.client, &self.table, &keys::school(id), "PROFILE").await.map_err(|e| unavailable(&e))?;
+        out.map(|i| serde_dynamo::from_item(i).map_err(corrupt)).transpose()
     }
 
     /// Every school, by name (`GSI1PK=SCHOOLS`).
@@ -220,17 +220,8 @@ impl DynamoCampaigns {
         if !yunzhao_domain::is_id(id) {
             return Ok(None);
         }
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(&keys::campaign(id)))
-            .key("SK", s("PROFILE"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| unavailable(&e))?;
-        out.item
+        let out = super::get_item(&self.client, &self.table, &keys::campaign(id), "PROFILE").await.map_err(|e| unavailable(&e))?;
+        out
             .map(|item| {
                 serde_dynamo::from_item::<_, CampaignItem>(item).map(|i| (i.campaign, i.progress)).map_err(corrupt)
             })

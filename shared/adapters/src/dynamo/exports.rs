@@ -29,58 +29,7 @@ fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
 }
 
-pub const FINAL: &str = "final";
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExportStatus {
-    Building,
-    Ready,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Export {
-    pub export_id: String,
-    pub campaign_id: String,
-    pub status: ExportStatus,
-    pub requested_by: String,
-    pub requested_at: i64,
-    /// Only photos approved after this (millis; 0 = all): an incremental export.
-    pub since: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object_key: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
-    #[serde(default)]
-    pub photos: usize,
-    #[serde(default)]
-    pub missing: usize,
-    #[serde(default)]
-    pub bytes: u64,
-    /// The latest approval included (millis): where the next incremental export starts.
-    #[serde(default)]
-    pub approved_until: i64,
-}
-
-impl Export {
-    /// A new request, still to be built: photos approved after `since` (millis; 0 = all).
-    pub fn requested(campaign_id: &str, export_id: &str, by: &str, at_ms: i64, since: i64) -> Self {
-        Self {
-            export_id: export_id.to_owned(),
-            campaign_id: campaign_id.to_owned(),
-            status: ExportStatus::Building,
-            requested_by: by.to_owned(),
-            requested_at: at_ms,
-            since,
-            object_key: None,
-            sha256: None,
-            photos: 0,
-            missing: 0,
-            bytes: 0,
-            approved_until: 0,
-        }
-    }
-}
+pub use yunzhao_domain::export::{Export, ExportStatus, FINAL};
 
 #[derive(Serialize, Deserialize)]
 struct ExportItem {
@@ -170,17 +119,8 @@ impl DynamoExports {
     }
 
     pub async fn get(&self, campaign_id: &str, export_id: &str) -> Result<Option<Export>, ExportStoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(&keys::campaign(campaign_id)))
-            .key("SK", s(&keys::export(export_id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| err(&e))?;
-        out.item
+        let out = super::get_item(&self.client, &self.table, &keys::campaign(campaign_id), &keys::export(export_id)).await.map_err(|e| err(&e))?;
+        out
             .map(|i| {
                 serde_dynamo::from_item::<_, ExportItem>(i)
                     .map(|e| e.export)

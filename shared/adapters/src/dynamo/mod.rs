@@ -4,6 +4,7 @@
 pub mod campaigns;
 pub mod exports;
 pub mod idempotency;
+pub mod inspect;
 pub mod keys;
 pub mod limits;
 pub mod orders;
@@ -22,6 +23,7 @@ pub use staff::DynamoStaff;
 pub use users::DynamoUsers;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::get_item::GetItemError;
 use aws_sdk_dynamodb::operation::query::QueryError;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -33,6 +35,18 @@ pub(crate) async fn query_all(
     query: QueryFluentBuilder,
 ) -> Result<Vec<Item>, SdkError<QueryError, aws_sdk_dynamodb::config::http::HttpResponse>> {
     query.into_paginator().items().send().collect().await
+}
+
+/// One item by key, read strongly consistent (a read right after a write sees it).
+pub(crate) async fn get_item(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    pk: &str,
+    sk: &str,
+) -> Result<Option<Item>, SdkError<GetItemError, aws_sdk_dynamodb::config::http::HttpResponse>> {
+    let get = client.get_item().table_name(table);
+    let get = get.key("PK", AttributeValue::S(pk.to_owned())).key("SK", AttributeValue::S(sk.to_owned()));
+    Ok(get.consistent_read(true).send().await?.item)
 }
 
 /// Whether a failed request is a failed condition (a lost race or an illegal transition),

@@ -118,17 +118,8 @@ impl DynamoOrders {
     }
 
     pub async fn get(&self, no: &OutTradeNo) -> Result<Option<Order>, OrderStoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(&keys::order(no)))
-            .key("SK", s("ORDER"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| err(&e))?;
-        out.item.map(|i| serde_dynamo::from_item::<_, OrderItem>(i).map(|i| i.order).map_err(corrupt)).transpose()
+        let out = super::get_item(&self.client, &self.table, &keys::order(no), "ORDER").await.map_err(|e| err(&e))?;
+        out.map(|i| serde_dynamo::from_item::<_, OrderItem>(i).map(|i| i.order).map_err(corrupt)).transpose()
     }
 
     /// The student's live order in the campaign, or a new one made from `fresh`. Two
@@ -594,32 +585,6 @@ impl DynamoOrders {
         Ok(())
     }
 
-    /// The user's binding in the campaign (their enrollment), if any: only a complete one may
-    /// order.
-    pub async fn binding(
-        &self,
-        user: &UserId,
-        campaign_id: &str,
-    ) -> Result<Option<yunzhao_domain::identity::BindingStatus>, OrderStoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(&keys::user(user)))
-            .key("SK", s(&keys::enrollment(campaign_id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| err(&e))?;
-        Ok(out.item.map(|i| {
-            yunzhao_domain::identity::BindingStatus::from_stored(
-                i.get("status").and_then(|v| v.as_s().ok()).map(String::as_str),
-            )
-        }))
-    }
-}
-
-impl DynamoOrders {
     /// The versions of the ID-card photos that completed the user's binding in the campaign.
     pub async fn card_versions(
         &self,
@@ -632,37 +597,19 @@ impl DynamoOrders {
     }
 }
 
-/// States in which a student may upload (again): paid and not in review, approved, cancelled
-/// or refunded.
-pub const UPLOADABLE: [OrderState; 6] = [
-    OrderState::Paid,
-    OrderState::Uploaded,
-    OrderState::Standardizing,
-    OrderState::Standardized,
-    OrderState::RetakeRequired,
-    OrderState::Rejected,
-];
-
-/// No order needs more attempts than this; more is abuse.
-pub const MAX_ATTEMPTS: u32 = 50;
-
 impl DynamoOrders {
     /// Opens the next upload attempt of an order that may take one (and has no refund
     /// pending); its number, or `None` when the order may not take an upload.
-    pub async fn start_attempt(
-        &self,
-        no: &OutTradeNo,
-        key_for: impl Fn(u32) -> String,
-    ) -> Result<Option<(u32, String)>, OrderStoreError> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
+    pub async fn start_attempt(&self, order: &Order, now: OffsetDateTime) -> Result<Option<(u32, String)>, OrderStoreError> {
+        let (no, now) = (&order.out_trade_no, now.unix_timestamp());
         let mut update = self
             .update_order(no)
             .update_expression("ADD attempts :one SET last_attempt_at = :now")
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":max", n(i64::from(MAX_ATTEMPTS)))
+            .expression_attribute_values(":max", n(i64::from(yunzhao_domain::upload::MAX_ATTEMPTS)))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew);
-        let (states, values) = state_in(&UPLOADABLE, "u");
+        let (states, values) = state_in(&yunzhao_domain::upload::UPLOADABLE, "u");
         for (k, v) in values {
             update = update.expression_attribute_values(k, v);
         }
@@ -681,7 +628,7 @@ impl DynamoOrders {
             .attributes
             .and_then(|a| a.get("attempts").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()))
             .ok_or_else(|| OrderStoreError::Corrupt("attempt counter missing".into()))?;
-        let key = key_for(attempt);
+        let key = yunzhao_domain::objects::upload(&order.campaign_id, no, attempt);
         self.client
             .put_item()
             .table_name(&self.table)
@@ -700,17 +647,8 @@ impl DynamoOrders {
 
     /// One attempt as stored, `None` for an attempt never opened.
     pub async fn attempt(&self, no: &OutTradeNo, attempt: u32) -> Result<Option<Attempt>, OrderStoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(&keys::order(no)))
-            .key("SK", s(&keys::attempt(attempt)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| err(&e))?;
-        out.item.map(|i| serde_dynamo::from_item(i).map_err(corrupt)).transpose()
+        let out = super::get_item(&self.client, &self.table, &keys::order(no), &keys::attempt(attempt)).await.map_err(|e| err(&e))?;
+        out.map(|i| serde_dynamo::from_item(i).map_err(corrupt)).transpose()
     }
 
     /// The write that makes one object version (and etag) the attempt's upload, for the
@@ -777,6 +715,16 @@ pub(crate) fn pointer_unchanged(
     Ok(TransactWriteItem::builder().condition_check(check.build().map_err(corrupt)?).build())
 }
 
+impl yunzhao_domain::upload::Attempts for DynamoOrders {
+    async fn start_attempt(&self, order: &Order, now: OffsetDateTime) -> Result<Option<(u32, String)>, OrderStoreError> {
+        DynamoOrders::start_attempt(self, order, now).await
+    }
+
+    async fn taken_version(&self, no: &OutTradeNo, attempt: u32) -> Result<Option<String>, OrderStoreError> {
+        Ok(self.attempt(no, attempt).await?.and_then(|a| a.upload_version))
+    }
+}
+
 impl OrderStore for DynamoOrders {
     async fn get(&self, no: &OutTradeNo) -> Result<Option<Order>, OrderStoreError> {
         DynamoOrders::get(self, no).await
@@ -784,6 +732,14 @@ impl OrderStore for DynamoOrders {
 
     async fn apply(&self, order: &Order, change: Change) -> Result<Applied, OrderStoreError> {
         DynamoOrders::apply(self, order, change).await
+    }
+
+    async fn open(&self, fresh: Order) -> Result<(Order, bool), OrderStoreError> {
+        DynamoOrders::open(self, fresh).await
+    }
+
+    async fn set_prepay(&self, no: &OutTradeNo, prepay_id: &str) -> Result<(), OrderStoreError> {
+        DynamoOrders::set_prepay(self, no, prepay_id).await
     }
 
     async fn record_anomaly(

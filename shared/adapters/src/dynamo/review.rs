@@ -148,17 +148,8 @@ impl ReviewQueue {
     }
 
     pub async fn get(&self, campaign_id: &str, task_id: &str) -> Result<Option<ReviewTask>, ReviewStoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(&keys::review_queue(campaign_id)))
-            .key("SK", s(&keys::task(task_id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| err(&e))?;
-        out.item.map(|i| serde_dynamo::from_item::<_, TaskItem>(i).map(|t| t.task).map_err(corrupt)).transpose()
+        let out = super::get_item(&self.client, &self.table, &keys::review_queue(campaign_id), &keys::task(task_id)).await.map_err(|e| err(&e))?;
+        out.map(|i| serde_dynamo::from_item::<_, TaskItem>(i).map(|t| t.task).map_err(corrupt)).transpose()
     }
 
     /// Every task of the campaign, oldest first.

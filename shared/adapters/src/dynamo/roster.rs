@@ -195,6 +195,12 @@ impl EntryItem {
     }
 }
 
+impl yunzhao_domain::identity::Enrolments for DynamoBindings {
+    async fn binding(&self, user: &UserId, cid: &str) -> Result<Option<BindingStatus>, yunzhao_domain::StoreError> {
+        Ok(binding_status(&self.client, &self.table, cid, user).await?)
+    }
+}
+
 /// The roster's lines and bindings as customer service, uploads and exports read them (and
 /// undo a binding): the table's client, never handed to a function.
 #[derive(Clone)]
@@ -272,16 +278,8 @@ impl DynamoRoster {
     pub async fn by_student_no(&self, campaign_id: &str, student_no: &str) -> Result<Option<RosterLine>, StoreError> {
         let hash = self.student_no_hash(campaign_id, student_no);
         let Some(entry_id) = self.pointer(campaign_id, "STUNO", &hash).await? else { return Ok(None) };
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(&keys::campaign(campaign_id)))
-            .key("SK", s(&keys::entry(&entry_id)))
-            .send()
-            .await
-            .map_err(|e| store_err(&e))?;
-        let Some(item) = out.item else { return Ok(None) };
+        let out = super::get_item(&self.client, &self.table, &keys::campaign(campaign_id), &keys::entry(&entry_id)).await.map_err(|e| store_err(&e))?;
+        let Some(item) = out else { return Ok(None) };
         // A pointer left behind by a re-import that changed the number no longer counts.
         if item.get("student_no_hash").and_then(|v| v.as_s().ok()) != Some(&hash) {
             return Ok(None);
@@ -607,46 +605,20 @@ impl DynamoRoster {
         struct Stored {
             report: ImportReport,
         }
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(&keys::campaign(campaign_id)))
-            .key("SK", s(&keys::import(import_id)))
-            .send()
-            .await
-            .map_err(|e| store_err(&e))?;
-        out.item
+        let out = super::get_item(&self.client, &self.table, &keys::campaign(campaign_id), &keys::import(import_id)).await.map_err(|e| store_err(&e))?;
+        out
             .map(|i| serde_dynamo::from_item::<_, Stored>(i).map(|s| s.report).map_err(|e| StoreError(e.to_string())))
             .transpose()
     }
 
     async fn entry(&self, cid: &str, entry_id: &str) -> Result<Option<EntryItem>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(&keys::campaign(cid)))
-            .key("SK", s(&keys::entry(entry_id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| store_err(&e))?;
-        out.item.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError(e.to_string()))).transpose()
+        let out = super::get_item(&self.client, &self.table, &keys::campaign(cid), &keys::entry(entry_id)).await.map_err(|e| store_err(&e))?;
+        out.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError(e.to_string()))).transpose()
     }
 
     async fn pointer(&self, cid: &str, prefix: &str, hash: &str) -> Result<Option<String>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(&keys::campaign(cid)))
-            .key("SK", s(&format!("{prefix}#{hash}")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| store_err(&e))?;
-        Ok(out.item.and_then(|i| i.get("entry_id").and_then(|v| v.as_s().ok()).cloned()))
+        let out = super::get_item(&self.client, &self.table, &keys::campaign(cid), &format!("{prefix}#{hash}")).await.map_err(|e| store_err(&e))?;
+        Ok(out.and_then(|i| i.get("entry_id").and_then(|v| v.as_s().ok()).cloned()))
     }
 
     /// The user's bound entries: (campaign id, masked view, where the binding stands).
@@ -902,16 +874,8 @@ pub async fn binding_status(
     cid: &str,
     user: &UserId,
 ) -> Result<Option<BindingStatus>, StoreError> {
-    let out = client
-        .get_item()
-        .table_name(table)
-        .key("PK", s(&keys::user(user)))
-        .key("SK", s(&keys::enrollment(cid)))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(|e| store_err(&e))?;
-    Ok(out.item.map(|i| BindingStatus::from_stored(i.get("status").and_then(|v| v.as_s().ok()).map(String::as_str))))
+    let out = super::get_item(client, table, &keys::user(user), &keys::enrollment(cid)).await.map_err(|e| store_err(&e))?;
+    Ok(out.map(|i| BindingStatus::from_stored(i.get("status").and_then(|v| v.as_s().ok()).map(String::as_str))))
 }
 
 /// The versions of the ID-card photos (front, back) that completed the user's binding, if it
@@ -922,38 +886,13 @@ pub async fn card_versions(
     cid: &str,
     user: &UserId,
 ) -> Result<Option<CardVersions>, StoreError> {
-    let out = client
-        .get_item()
-        .table_name(table)
-        .key("PK", s(&keys::user(user)))
-        .key("SK", s(&keys::enrollment(cid)))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(|e| store_err(&e))?;
-    let Some(item) = out.item else { return Ok(None) };
+    let out = super::get_item(client, table, &keys::user(user), &keys::enrollment(cid)).await.map_err(|e| store_err(&e))?;
+    let Some(item) = out else { return Ok(None) };
     let field = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
     Ok(field("card_front_version").zip(field("card_back_version")).map(|(front, back)| CardVersions { front, back }))
 }
 
-/// A roster line as school staff see it in progress lists: masked identifiers, nothing opened.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-pub struct RosterLine {
-    pub entry_id: String,
-    pub name: String,
-    #[serde(rename(deserialize = "id_masked"))]
-    pub id_number: String,
-    #[serde(default, rename(deserialize = "student_no_masked"))]
-    pub student_no: Option<String>,
-    #[serde(default)]
-    pub department: Option<String>,
-    #[serde(default)]
-    pub major: Option<String>,
-    #[serde(default)]
-    pub class: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub bound_user_id: Option<String>,
-}
+pub use yunzhao_domain::roster::RosterLine;
 
 /// The roster line a user is bound to in a campaign, masked (customer service's view).
 pub async fn line_of(client: &Client, table: &str, cid: &str, user: &UserId) -> Result<Option<RosterLine>, StoreError> {

@@ -140,17 +140,8 @@ impl DynamoStaff {
     }
 
     async fn item(&self, pk: &str, sk: &str) -> Result<Option<super::Item>, StaffStoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(pk))
-            .key("SK", s(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| unavailable(&e))?;
-        Ok(out.item)
+        let out = super::get_item(&self.client, &self.table, pk, sk).await.map_err(|e| unavailable(&e))?;
+        Ok(out)
     }
 
     fn put(&self, item: super::Item, condition: Option<&str>) -> Result<TransactWriteItem, StaffStoreError> {

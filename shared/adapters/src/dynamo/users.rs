@@ -71,17 +71,8 @@ impl DynamoUsers {
     }
 
     async fn user_id_for(&self, openid: &OpenId) -> Result<Option<UserId>, UserRepoError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(&openid_pk(openid)))
-            .key("SK", s(OPENID))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| unavailable(&e))?;
-        match out.item {
+        let out = super::get_item(&self.client, &self.table, &openid_pk(openid), OPENID).await.map_err(|e| unavailable(&e))?;
+        match out {
             None => Ok(None),
             Some(item) => Ok(Some(serde_dynamo::from_item::<_, OpenIdItem>(item).map_err(corrupt)?.user_id)),
         }
@@ -170,15 +161,7 @@ impl UserRepo for DynamoUsers {
     }
 
     async fn get(&self, id: &UserId) -> Result<Option<User>, UserRepoError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(&user_pk(id)))
-            .key("SK", s(PROFILE))
-            .send()
-            .await
-            .map_err(|e| unavailable(&e))?;
-        out.item.map(|item| serde_dynamo::from_item::<_, UserItem>(item).map(|i| i.user).map_err(corrupt)).transpose()
+        let out = super::get_item(&self.client, &self.table, &user_pk(id), PROFILE).await.map_err(|e| unavailable(&e))?;
+        out.map(|item| serde_dynamo::from_item::<_, UserItem>(item).map(|i| i.user).map_err(corrupt)).transpose()
     }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use yunzhao_domain::order::{OutTradeNo, ReportedPayment, TradeState};
-use yunzhao_domain::payment::{Closing, GatewayError, PaymentGateway};
+use yunzhao_domain::payment::{Closing, GatewayError, PaymentGateway, Prepay};
 
 use super::pay_crypto::{self, PayCryptoError, PlatformKeys, RsaSigner};
 
@@ -73,14 +73,6 @@ pub enum Notification {
     Transaction { id: String, payment: ReportedPayment },
     Refund { id: String, out_trade_no: String, out_refund_no: String, refund_status: String },
     Other { id: String, event_type: String },
-}
-
-pub struct PrepayOrder<'a> {
-    pub out_trade_no: &'a str,
-    pub description: &'a str,
-    pub amount_fen: u64,
-    pub payer_openid: &'a str,
-    pub time_expire: OffsetDateTime,
 }
 
 pub struct WeChatPay {
@@ -211,7 +203,7 @@ impl WeChatPay {
     }
 
     /// JSAPI prepay; the prepay_id.
-    pub async fn prepay(&self, order: &PrepayOrder<'_>) -> Result<String, PayError> {
+    pub async fn prepay(&self, order: &Prepay<'_>) -> Result<String, PayError> {
         let expire = order
             .time_expire
             .to_offset(yunzhao_domain::campaign::SHANGHAI)
@@ -342,5 +334,9 @@ impl PaymentGateway for WeChatPay {
 
     async fn query(&self, no: &OutTradeNo) -> Result<Option<ReportedPayment>, GatewayError> {
         WeChatPay::query(self, no.as_str()).await.map_err(|e| GatewayError(e.to_string()))
+    }
+
+    async fn prepay(&self, order: &Prepay<'_>) -> Result<String, GatewayError> {
+        WeChatPay::prepay(self, order).await.map_err(|e| GatewayError(e.to_string()))
     }
 }

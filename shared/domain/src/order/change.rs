@@ -113,10 +113,10 @@ pub enum Refusal {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// The store did not answer or refused for now; the caller may retry.
-    #[error("order store unavailable: {0}")]
+    #[error("store unavailable: {0}")]
     Unavailable(String),
-    /// A stored record that does not parse, or an order that vanished: a bug, not the caller's.
-    #[error("order store corrupt: {0}")]
+    /// A stored record that does not parse, or one that vanished: a bug, not the caller's.
+    #[error("store corrupt: {0}")]
     Corrupt(String),
 }
 
@@ -127,6 +127,13 @@ pub trait OrderStore: Send + Sync {
     /// Writes `change` to `order` if the order is in one of its transition's from-states and
     /// every other condition of the change holds; else nothing, and which failed.
     fn apply(&self, order: &Order, change: Change) -> impl Future<Output = Result<Applied, StoreError>> + Send;
+
+    /// The student's live order in `fresh`'s campaign, or `fresh` made and returned with
+    /// `true`. Two concurrent calls for one student make one order.
+    fn open(&self, fresh: Order) -> impl Future<Output = Result<(Order, bool), StoreError>> + Send;
+
+    /// Records the WeChat Pay prepay id the order is paid through.
+    fn set_prepay(&self, no: &OutTradeNo, prepay_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Notes what operators must look at (a payment that cannot pay its order).
     fn record_anomaly(
@@ -159,6 +166,8 @@ pub mod memory {
         pub paid: Mutex<HashMap<String, i64>>,
         /// The next change is refused so, as if that condition failed at the write.
         pub refuse_next: Mutex<Option<Refusal>>,
+        /// `(order, attempt)` → the upload (etag, object version) that attempt took.
+        pub taken: Mutex<HashMap<(OutTradeNo, u32), (String, Option<String>)>>,
     }
 
     impl MemoryOrders {
@@ -170,6 +179,24 @@ pub mod memory {
 
         pub fn order(&self, no: &OutTradeNo) -> Option<Order> {
             self.orders.lock().expect("lock").get(no).cloned()
+        }
+    }
+
+    impl crate::upload::Attempts for MemoryOrders {
+        async fn start_attempt(&self, order: &Order, _now: time::OffsetDateTime) -> Result<Option<(u32, String)>, StoreError> {
+            let mut orders = self.orders.lock().expect("lock");
+            let stored = orders
+                .get_mut(&order.out_trade_no)
+                .ok_or_else(|| StoreError::Corrupt(format!("order {} vanished", order.out_trade_no)))?;
+            if !stored.may_upload() {
+                return Ok(None);
+            }
+            stored.attempts += 1;
+            Ok(Some((stored.attempts, crate::objects::upload(&stored.campaign_id, &stored.out_trade_no, stored.attempts))))
+        }
+
+        async fn taken_version(&self, no: &OutTradeNo, attempt: u32) -> Result<Option<String>, StoreError> {
+            Ok(self.taken.lock().expect("lock").get(&(no.clone(), attempt)).and_then(|(_, v)| v.clone()))
         }
     }
 
@@ -190,17 +217,31 @@ pub mod memory {
                 return Ok(Applied::Refused(refusal));
             }
             let mut payments = self.payments.lock().expect("lock");
+            let mut taken = self.taken.lock().expect("lock");
             for also in &change.also {
-                if let Also::RecordPayment { transaction_id, .. } = also
-                    && payments.contains(transaction_id)
-                {
-                    return Ok(Applied::Refused(Refusal::PaymentRecorded));
+                let refused = match also {
+                    Also::RecordPayment { transaction_id, .. } if payments.contains(transaction_id) => {
+                        Some(Refusal::PaymentRecorded)
+                    }
+                    Also::LatestAttempt(n) if *n != stored.attempts => Some(Refusal::NotLatestAttempt),
+                    // The same upload again is taken again (a retried message); another is not.
+                    Also::TakeUpload { attempt, etag, version } => taken
+                        .get(&(order.out_trade_no.clone(), *attempt))
+                        .filter(|t| **t != (etag.clone(), version.clone()))
+                        .map(|_| Refusal::UploadTaken),
+                    _ => None,
+                };
+                if let Some(refusal) = refused {
+                    return Ok(Applied::Refused(refusal));
                 }
             }
             for also in &change.also {
                 match also {
                     Also::RecordPayment { transaction_id, .. } => {
                         payments.insert(transaction_id.clone());
+                    }
+                    Also::TakeUpload { attempt, etag, version } => {
+                        taken.insert((order.out_trade_no.clone(), *attempt), (etag.clone(), version.clone()));
                     }
                     Also::CountPaid(by) => {
                         *self.paid.lock().expect("lock").entry(stored.campaign_id.clone()).or_default() += by
@@ -233,6 +274,25 @@ pub mod memory {
             }
             self.applied.lock().expect("lock").push((order.out_trade_no.clone(), change));
             Ok(Applied::Moved)
+        }
+
+        async fn open(&self, fresh: Order) -> Result<(Order, bool), StoreError> {
+            let mut orders = self.orders.lock().expect("lock");
+            let live = orders.values().find(|o| {
+                o.user_id == fresh.user_id && o.campaign_id == fresh.campaign_id && o.state.is_live()
+            });
+            if let Some(live) = live {
+                return Ok((live.clone(), false));
+            }
+            orders.insert(fresh.out_trade_no.clone(), fresh.clone());
+            Ok((fresh, true))
+        }
+
+        async fn set_prepay(&self, no: &OutTradeNo, prepay_id: &str) -> Result<(), StoreError> {
+            let mut orders = self.orders.lock().expect("lock");
+            let order = orders.get_mut(no).ok_or_else(|| StoreError::Corrupt(format!("order {no} vanished")))?;
+            order.prepay_id = Some(prepay_id.to_owned());
+            Ok(())
         }
 
         async fn record_anomaly(&self, kind: &str, no: &str, _detail: serde_json::Value) -> Result<(), StoreError> {

@@ -1,0 +1,596 @@
+//! Uploads: the student of a paid order opens an attempt (a retake is just another attempt,
+//! free) and posts the photo to that attempt's key.
+
+use std::future::Future;
+
+use time::OffsetDateTime;
+
+use crate::campaign::{CampaignStatus, Campaigns, PhotoSpec};
+use crate::identity::{BindingStatus, Enrolments};
+use crate::objects;
+use crate::order::{Also, Applied, Change, Fields, Order, OrderState, OrderStore, OutTradeNo, Transition};
+use crate::photo::Reason;
+use crate::review::ReviewTask;
+use crate::{StoreError, UserId};
+
+/// States in which a student may upload (again): paid and not in review or approved.
+pub const UPLOADABLE: [OrderState; 6] = [
+    OrderState::Paid,
+    OrderState::Uploaded,
+    OrderState::Standardizing,
+    OrderState::Standardized,
+    OrderState::RetakeRequired,
+    OrderState::Rejected,
+];
+
+/// No order needs more attempts than this; more is abuse.
+pub const MAX_ATTEMPTS: u32 = 50;
+
+impl Order {
+    /// Whether the order takes another attempt: paid, not in review or approved, no refund
+    /// asked for, attempts left.
+    pub fn may_upload(&self) -> bool {
+        UPLOADABLE.contains(&self.state) && self.out_refund_no.is_none() && self.attempts < MAX_ATTEMPTS
+    }
+}
+
+/// Port: an order's upload attempts.
+pub trait Attempts: Send + Sync {
+    /// Opens the next attempt of `order` if the order as stored still [`Order::may_upload`]:
+    /// its number and the key its photo goes to ([`crate::objects::upload`]); `None` if not.
+    fn start_attempt(
+        &self,
+        order: &Order,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<(u32, String)>, StoreError>> + Send;
+
+    /// The object version attempt `attempt` of `no` took, once standardize took one.
+    fn taken_version(
+        &self,
+        no: &OutTradeNo,
+        attempt: u32,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+}
+
+/// An attempt opened: post the photo to `key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    pub attempt: u32,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StartError {
+    /// No such order, or not the caller's.
+    #[error("no such order")]
+    NoOrder,
+    #[error("the campaign has closed")]
+    CampaignClosed,
+    /// Customer service unbound the student: the photo could never be exported.
+    #[error("the student is no longer bound in the campaign")]
+    NotBound,
+    #[error("the binding waits for the ID-card photos")]
+    CardPhotosNeeded,
+    /// Not paid, in review, approved, refunding, or out of attempts.
+    #[error("the order takes no upload now")]
+    NotAllowed,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Opens the next upload attempt of `student`'s order `no`.
+pub async fn start_attempt<O, C, E>(
+    orders: &O,
+    campaigns: &C,
+    enrolments: &E,
+    student: &UserId,
+    no: &OutTradeNo,
+    now: OffsetDateTime,
+) -> Result<Started, StartError>
+where
+    O: OrderStore + Attempts,
+    C: Campaigns,
+    E: Enrolments,
+{
+    let order = match orders.get(no).await? {
+        Some(o) if &o.user_id == student => o,
+        _ => return Err(StartError::NoOrder),
+    };
+    let campaign = campaigns.campaign(&order.campaign_id).await?.ok_or(StartError::NoOrder)?;
+    if campaign.status(now) == CampaignStatus::Closed {
+        return Err(StartError::CampaignClosed);
+    }
+    match enrolments.binding(&order.user_id, &order.campaign_id).await? {
+        Some(BindingStatus::Complete) => {}
+        Some(BindingStatus::CardPhotosNeeded) => return Err(StartError::CardPhotosNeeded),
+        None => return Err(StartError::NotBound),
+    }
+    let (attempt, key) = orders.start_attempt(&order, now).await?.ok_or(StartError::NotAllowed)?;
+    tracing::info!(out_trade_no = %no, attempt, "upload attempt opened");
+    Ok(Started { attempt, key })
+}
+
+/// One object version S3 announced at an upload's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    pub bucket: String,
+    pub key: String,
+    pub etag: String,
+    /// `None` in a bucket without versioning.
+    pub version: Option<String>,
+}
+
+/// An upload as read for the pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Original {
+    Found { bytes: Vec<u8>, uploaded_at: Option<OffsetDateTime> },
+    /// Over the size the pipeline reads (S3's form already refuses more).
+    TooLarge,
+    /// Not readable yet (S3 announced it before it could be read).
+    Missing,
+}
+
+/// The photos a passing standardization makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StandardPhoto {
+    pub standard_jpeg: Vec<u8>,
+    pub preview_jpeg: Vec<u8>,
+    /// The person on transparency (PNG), for reviewers.
+    pub cutout_png: Vec<u8>,
+}
+
+/// What the pipeline made of an original.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standardized {
+    pub passed: bool,
+    pub reasons: Vec<Reason>,
+    /// The whole report (measurements, checks, hints), as reviewers read it.
+    pub report_json: Vec<u8>,
+    pub photo: Option<StandardPhoto>,
+}
+
+/// Port: the uploads bucket and the results bucket.
+pub trait Photos: Send + Sync {
+    fn original(&self, posted: &Posted) -> impl Future<Output = Result<Original, String>> + Send;
+    /// Deletes one version of the posted key (already gone is fine).
+    fn remove_version(&self, posted: &Posted, version: &str) -> impl Future<Output = Result<(), String>> + Send;
+    fn put_result(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &'static str,
+    ) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// Port: the photo pipeline (face, framing, background, checks).
+pub trait Standardizer: Send + Sync {
+    fn standardize(
+        &self,
+        original: Vec<u8>,
+        spec: &PhotoSpec,
+        uploaded_at: Option<OffsetDateTime>,
+    ) -> impl Future<Output = Result<Standardized, String>> + Send;
+}
+
+/// How an upload ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Processed {
+    /// The key names no order we have.
+    UnknownOrder,
+    /// The attempt did not take it: superseded by a newer attempt, or the order is past
+    /// uploads (in review, approved, refunded…). It is in this state.
+    NotTaken(OrderState),
+    /// Another version posted to an attempt that took one already: deleted, the first kept.
+    OverwriteRemoved(OrderState),
+    /// Standardized and checked: in review, with its task queued.
+    Passed,
+    /// Standardized and refused by the checks: the student retakes.
+    Failed(Vec<Reason>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProcessError {
+    /// Retrying can never help.
+    #[error("campaign {0} missing")]
+    CampaignMissing(String),
+    #[error("{0} not readable yet")]
+    NotReadableYet(String),
+    #[error("photos: {0}")]
+    Photos(String),
+    #[error("pipeline: {0}")]
+    Pipeline(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The ports processing an upload reads and writes.
+pub struct ProcessDeps<'a, O, C, P, S> {
+    pub orders: &'a O,
+    pub campaigns: &'a C,
+    pub photos: &'a P,
+    pub pipeline: &'a S,
+}
+
+/// The version to delete when an upload was not taken: another version of an attempt that
+/// took its upload already (never the taken one, never a guess without a version id).
+pub fn overwrite_to_remove<'a>(taken: Option<&str>, posted: Option<&'a str>) -> Option<&'a str> {
+    match (taken, posted) {
+        (Some(taken), Some(posted)) if taken != posted => Some(posted),
+        _ => None,
+    }
+}
+
+/// Processes the photo `posted` to attempt `attempt` of order `no`: the attempt takes it (the
+/// first version posted, once) and the order starts standardizing; the results are stored;
+/// the order moves to review with its task queued in the same write, or back to the student
+/// with the reasons.
+pub async fn process_upload<O, C, P, S>(
+    deps: ProcessDeps<'_, O, C, P, S>,
+    posted: &Posted,
+    no: &OutTradeNo,
+    attempt: u32,
+    now: OffsetDateTime,
+) -> Result<Processed, ProcessError>
+where
+    O: OrderStore + Attempts,
+    C: Campaigns,
+    P: Photos,
+    S: Standardizer,
+{
+    let Some(order) = deps.orders.get(no).await? else {
+        return Ok(Processed::UnknownOrder);
+    };
+    let campaign = deps.campaigns.campaign(&order.campaign_id).await?;
+    let campaign = campaign.ok_or_else(|| ProcessError::CampaignMissing(order.campaign_id.clone()))?;
+    let start = Change::new(Transition::StartStandardizing, "upload_received", "standardize")
+        .also(Also::LatestAttempt(attempt))
+        .also(Also::TakeUpload { attempt, etag: posted.etag.clone(), version: posted.version.clone() });
+    let state = match deps.orders.apply(&order, start).await? {
+        Applied::Moved => None,
+        Applied::Unchanged(state) => Some(state),
+        Applied::Refused(_) => Some(order.state),
+    };
+    if let Some(state) = state {
+        let taken = deps.orders.taken_version(no, attempt).await?;
+        if let Some(extra) = overwrite_to_remove(taken.as_deref(), posted.version.as_deref()) {
+            deps.photos.remove_version(posted, extra).await.map_err(ProcessError::Photos)?;
+            return Ok(Processed::OverwriteRemoved(state));
+        }
+        return Ok(Processed::NotTaken(state));
+    }
+    let (bytes, uploaded_at) = match deps.photos.original(posted).await.map_err(ProcessError::Photos)? {
+        Original::Found { bytes, uploaded_at } => (bytes, uploaded_at),
+        Original::TooLarge => (Vec::new(), None), // read nothing: ends as not_a_photo
+        Original::Missing => return Err(ProcessError::NotReadableYet(posted.key.clone())),
+    };
+    let out = deps.pipeline.standardize(bytes, &campaign.spec, uploaded_at).await.map_err(ProcessError::Pipeline)?;
+    let prefix = objects::attempt_results(no, attempt);
+    let results = objects::Results::at(&prefix);
+    let mut files = vec![(results.report(), out.report_json, "application/json")];
+    if let Some(p) = out.photo {
+        files.push((results.standard(), p.standard_jpeg, "image/jpeg"));
+        files.push((results.preview(), p.preview_jpeg, "image/jpeg"));
+        files.push((results.cutout(), p.cutout_png, "image/png"));
+    }
+    for (key, body, content_type) in files {
+        deps.photos.put_result(&key, body, content_type).await.map_err(ProcessError::Photos)?;
+    }
+    let set = Fields { reasons: Some(out.reasons.clone()), result_prefix: Some(prefix.clone()), ..Fields::default() };
+    let finished = if out.passed {
+        // The task is queued in the write that moves the order into review: no order waits
+        // in review without a task, and no task outlives its order's state.
+        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        let (key, version) = (posted.key.clone(), posted.version.clone());
+        let task = ReviewTask::new(&order.campaign_id, no, attempt, prefix, key, version, now_ms);
+        Change::new(Transition::PassChecks, "checks_passed", "standardize")
+            .set(Fields { review_task_id: Some(task.task_id.clone()), ..set })
+            .also(Also::QueueTask(task))
+    } else {
+        Change::new(Transition::FailChecks, "checks_failed", "standardize").set(set)
+    };
+    deps.orders.apply(&order, finished.also(Also::LatestAttempt(attempt))).await?;
+    Ok(if out.passed { Processed::Passed } else { Processed::Failed(out.reasons) })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::campaign::Campaign;
+    use crate::campaign::memory::{MemoryCampaigns, campaign};
+    use crate::identity::memory::MemoryEnrolments;
+    use crate::order::change::memory::MemoryOrders;
+    use crate::test_support::run;
+
+    fn paid(student: &UserId) -> Order {
+        let unpaid = Order::unpaid(student.clone(), "oStudent0001", "c1", "s1", 2500, 0, 7200);
+        Order { state: OrderState::Paid, ..unpaid }
+    }
+
+    struct World {
+        orders: MemoryOrders,
+        campaigns: MemoryCampaigns,
+        enrolments: MemoryEnrolments,
+        student: UserId,
+        no: OutTradeNo,
+    }
+
+    impl World {
+        fn new(order: impl FnOnce(Order) -> Order, campaign: Campaign, binding: Option<BindingStatus>) -> Self {
+            let student = UserId::random();
+            let order = order(paid(&student));
+            let mut bindings = HashMap::new();
+            if let Some(b) = binding {
+                bindings.insert((student.clone(), "c1".to_owned()), b);
+            }
+            Self {
+                no: order.out_trade_no.clone(),
+                orders: MemoryOrders::with([order]),
+                campaigns: MemoryCampaigns(vec![campaign]),
+                enrolments: MemoryEnrolments(bindings),
+                student,
+            }
+        }
+
+        fn paid() -> Self {
+            Self::new(|o| o, campaign(), Some(BindingStatus::Complete))
+        }
+
+        fn start_as(&self, who: &UserId) -> Result<Started, StartError> {
+            let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(1);
+            run(start_attempt(&self.orders, &self.campaigns, &self.enrolments, who, &self.no, now))
+        }
+
+        fn start(&self) -> Result<Started, StartError> {
+            self.start_as(&self.student)
+        }
+    }
+
+    #[test]
+    fn given_a_paid_order_when_starting_then_attempt_one_opens_at_its_key_and_a_retake_is_attempt_two() {
+        let world = World::paid();
+        let first = world.start().expect("attempt");
+        assert_eq!(first, Started { attempt: 1, key: format!("photos/c1/{}/a0001", world.no) });
+        assert_eq!(world.start().map(|s| s.attempt), Ok(2));
+        assert_eq!(world.orders.order(&world.no).map(|o| o.attempts), Some(2));
+    }
+
+    #[test]
+    fn given_someone_elses_order_then_it_is_not_found() {
+        let world = World::paid();
+        assert_eq!(world.start_as(&UserId::random()), Err(StartError::NoOrder));
+        assert_eq!(world.orders.order(&world.no).map(|o| o.attempts), Some(0));
+    }
+
+    #[test]
+    fn given_a_closed_campaign_then_no_attempt_opens() {
+        let world = World::new(|o| o, Campaign { closed: true, ..campaign() }, Some(BindingStatus::Complete));
+        assert_eq!(world.start(), Err(StartError::CampaignClosed));
+    }
+
+    #[test]
+    fn given_an_unbound_student_or_one_waiting_for_card_photos_then_no_attempt_opens() {
+        assert_eq!(World::new(|o| o, campaign(), None).start(), Err(StartError::NotBound));
+        let waiting = World::new(|o| o, campaign(), Some(BindingStatus::CardPhotosNeeded));
+        assert_eq!(waiting.start(), Err(StartError::CardPhotosNeeded));
+    }
+
+    #[test]
+    fn given_an_order_unpaid_in_review_approved_refunding_or_out_of_attempts_then_no_attempt_opens() {
+        let cases: [fn(Order) -> Order; 5] = [
+            |o| Order { state: OrderState::Created, ..o },
+            |o| Order { state: OrderState::InReview, ..o },
+            |o| Order { state: OrderState::Approved, ..o },
+            |o| Order { out_refund_no: Some("RYZ1".into()), ..o },
+            |o| Order { attempts: MAX_ATTEMPTS, ..o },
+        ];
+        for case in cases {
+            let world = World::new(case, campaign(), Some(BindingStatus::Complete));
+            assert_eq!(world.start(), Err(StartError::NotAllowed));
+        }
+    }
+
+    #[test]
+    fn given_a_rejected_photo_then_the_retake_is_another_attempt() {
+        let world = World::new(|o| Order { state: OrderState::Rejected, attempts: 3, ..o }, campaign(), Some(BindingStatus::Complete));
+        assert_eq!(world.start().map(|s| s.attempt), Ok(4));
+    }
+}
+
+#[cfg(test)]
+mod processing {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::campaign::memory::{MemoryCampaigns, campaign};
+    use crate::order::change::memory::MemoryOrders;
+    use crate::test_support::run;
+
+    /// The buckets: originals by version, results by key, versions removed.
+    #[derive(Default)]
+    struct Buckets {
+        originals: HashMap<Option<String>, Original>,
+        results: Mutex<HashMap<String, &'static str>>,
+        removed: Mutex<Vec<String>>,
+    }
+
+    impl Photos for Buckets {
+        async fn original(&self, posted: &Posted) -> Result<Original, String> {
+            Ok(self.originals.get(&posted.version).cloned().unwrap_or(Original::Missing))
+        }
+        async fn remove_version(&self, _posted: &Posted, version: &str) -> Result<(), String> {
+            self.removed.lock().expect("lock").push(version.to_owned());
+            Ok(())
+        }
+        async fn put_result(&self, key: &str, _body: Vec<u8>, content_type: &'static str) -> Result<(), String> {
+            self.results.lock().expect("lock").insert(key.to_owned(), content_type);
+            Ok(())
+        }
+    }
+
+    /// A pipeline that passes any photo of more than 3 bytes and refuses the rest as not a
+    /// photo; it counts its runs.
+    #[derive(Default)]
+    struct Checks(Mutex<u32>);
+
+    impl Standardizer for Checks {
+        async fn standardize(&self, original: Vec<u8>, _: &PhotoSpec, _: Option<OffsetDateTime>) -> Result<Standardized, String> {
+            *self.0.lock().expect("lock") += 1;
+            let passed = original.len() > 3;
+            let photo = StandardPhoto { standard_jpeg: vec![1], preview_jpeg: vec![2], cutout_png: vec![3] };
+            Ok(Standardized {
+                passed,
+                reasons: if passed { vec![] } else { vec![Reason::NotAPhoto] },
+                report_json: b"{}".to_vec(),
+                photo: passed.then_some(photo),
+            })
+        }
+    }
+
+    struct World {
+        orders: MemoryOrders,
+        campaigns: MemoryCampaigns,
+        buckets: Buckets,
+        pipeline: Checks,
+        no: OutTradeNo,
+    }
+
+    impl World {
+        /// A paid order with attempt 1 open, and `photo` posted to it as version `v1`.
+        fn new(photo: Original) -> Self {
+            let unpaid = Order::unpaid(UserId::random(), "oStudent0001", "c1", "s1", 2500, 0, 7200);
+            let order = Order { state: OrderState::Paid, attempts: 1, ..unpaid };
+            Self {
+                no: order.out_trade_no.clone(),
+                orders: MemoryOrders::with([order]),
+                campaigns: MemoryCampaigns(vec![campaign()]),
+                buckets: Buckets { originals: HashMap::from([(Some("v1".into()), photo)]), ..Buckets::default() },
+                pipeline: Checks::default(),
+            }
+        }
+
+        fn photo(bytes: &[u8]) -> Self {
+            Self::new(Original::Found { bytes: bytes.to_vec(), uploaded_at: None })
+        }
+
+        fn posted(&self, version: &str) -> Posted {
+            Posted {
+                bucket: "uploads".into(),
+                key: objects::upload("c1", &self.no, 1),
+                etag: format!("etag-{version}"),
+                version: Some(version.into()),
+            }
+        }
+
+        fn process(&self, version: &str, attempt: u32) -> Result<Processed, ProcessError> {
+            let deps = ProcessDeps {
+                orders: &self.orders,
+                campaigns: &self.campaigns,
+                photos: &self.buckets,
+                pipeline: &self.pipeline,
+            };
+            run(process_upload(deps, &self.posted(version), &self.no, attempt, OffsetDateTime::UNIX_EPOCH))
+        }
+
+        fn order(&self) -> Order {
+            self.orders.order(&self.no).expect("order")
+        }
+
+        fn queued(&self) -> Vec<ReviewTask> {
+            let applied = self.orders.applied.lock().expect("lock");
+            let tasks = applied.iter().flat_map(|(_, c)| c.also.iter());
+            tasks.filter_map(|a| if let Also::QueueTask(t) = a { Some(t.clone()) } else { None }).collect()
+        }
+    }
+
+    #[test]
+    fn given_a_good_photo_when_processed_then_its_results_are_stored_and_it_waits_in_review_with_one_task() {
+        let world = World::photo(b"a portrait");
+        assert_eq!(world.process("v1", 1), Ok(Processed::Passed));
+        let order = world.order();
+        assert_eq!(order.state, OrderState::InReview);
+        let prefix = objects::attempt_results(&world.no, 1);
+        assert_eq!(order.result_prefix.as_deref(), Some(prefix.as_str()));
+        let results = world.buckets.results.lock().expect("lock");
+        let want = ["report.json", "standard.jpg", "preview.jpg", "cutout.png"].map(|f| format!("{prefix}/{f}"));
+        assert!(want.iter().all(|k| results.contains_key(k)), "{results:?}");
+        let tasks = world.queued();
+        assert_eq!(tasks.len(), 1);
+        assert_eq!((tasks[0].attempt, tasks[0].upload_version.as_deref()), (1, Some("v1")));
+        assert_eq!(order.review_task_id.as_deref(), Some(tasks[0].task_id.as_str()));
+    }
+
+    #[test]
+    fn given_a_photo_the_checks_refuse_then_the_student_retakes_with_the_reasons_and_nothing_is_queued() {
+        let world = World::photo(b"no");
+        assert_eq!(world.process("v1", 1), Ok(Processed::Failed(vec![Reason::NotAPhoto])));
+        assert_eq!((world.order().state, world.order().reasons), (OrderState::RetakeRequired, vec![Reason::NotAPhoto]));
+        assert!(world.queued().is_empty());
+        assert_eq!(world.buckets.results.lock().expect("lock").len(), 1, "only the report");
+    }
+
+    #[test]
+    fn given_an_upload_too_large_to_read_then_it_is_checked_as_nothing_and_refused() {
+        let world = World::new(Original::TooLarge);
+        assert_eq!(world.process("v1", 1), Ok(Processed::Failed(vec![Reason::NotAPhoto])));
+    }
+
+    #[test]
+    fn given_the_same_version_announced_twice_then_it_is_standardized_once_and_nothing_is_removed() {
+        let world = World::photo(b"a portrait");
+        world.process("v1", 1).expect("first");
+        assert_eq!(world.process("v1", 1), Ok(Processed::NotTaken(OrderState::InReview)));
+        assert_eq!(*world.pipeline.0.lock().expect("lock"), 1);
+        assert!(world.buckets.removed.lock().expect("lock").is_empty());
+    }
+
+    #[test]
+    fn given_a_second_version_posted_to_a_taken_attempt_then_it_is_removed_and_the_first_kept() {
+        let world = World::photo(b"a portrait");
+        world.process("v1", 1).expect("first");
+        assert_eq!(world.process("v2", 1), Ok(Processed::OverwriteRemoved(OrderState::InReview)));
+        assert_eq!(*world.buckets.removed.lock().expect("lock"), vec!["v2".to_owned()]);
+        assert_eq!(world.queued().len(), 1);
+    }
+
+    #[test]
+    fn given_an_upload_to_a_superseded_attempt_then_it_is_not_taken() {
+        let world = World::photo(b"a portrait");
+        world.orders.orders.lock().expect("lock").get_mut(&world.no).expect("order").attempts = 2;
+        assert_eq!(world.process("v1", 1), Ok(Processed::NotTaken(OrderState::Paid)));
+        assert_eq!(*world.pipeline.0.lock().expect("lock"), 0);
+    }
+
+    #[test]
+    fn given_an_unknown_order_then_nothing_happens_and_given_a_missing_campaign_then_it_is_never_retried() {
+        let world = World::photo(b"a portrait");
+        world.orders.orders.lock().expect("lock").clear();
+        assert_eq!(world.process("v1", 1), Ok(Processed::UnknownOrder));
+        let orphan = World { campaigns: MemoryCampaigns(vec![]), ..World::photo(b"a portrait") };
+        assert_eq!(orphan.process("v1", 1), Err(ProcessError::CampaignMissing("c1".into())));
+        assert_eq!(orphan.order().state, OrderState::Paid);
+    }
+
+    #[test]
+    fn given_an_upload_not_readable_yet_then_it_is_retried_and_the_retry_standardizes_it() {
+        let mut world = World::photo(b"a portrait");
+        let photo = world.buckets.originals.remove(&Some("v1".into())).expect("photo");
+        let got = world.process("v1", 1);
+        assert!(matches!(got, Err(ProcessError::NotReadableYet(_))), "{got:?}");
+        world.buckets.originals.insert(Some("v1".into()), photo);
+        assert_eq!(world.process("v1", 1), Ok(Processed::Passed));
+    }
+
+    #[test]
+    fn only_another_version_of_a_taken_attempt_is_removed() {
+        // A second write to an attempt that took one: removed, the first kept.
+        assert_eq!(overwrite_to_remove(Some("v1"), Some("v2")), Some("v2"));
+        // The taken version itself (the event again), an attempt that took none (superseded,
+        // or the order moved on) and an event without a version: nothing is deleted.
+        assert_eq!(overwrite_to_remove(Some("v1"), Some("v1")), None);
+        assert_eq!(overwrite_to_remove(None, Some("v2")), None);
+        assert_eq!(overwrite_to_remove(Some("v1"), None), None);
+    }
+}
