@@ -96,13 +96,8 @@ async fn the_same_notification_ten_times_concurrently_pays_once() {
     assert_eq!(deliveries.len(), 10);
     assert!(deliveries.iter().all(|d| d["status"] == 204), "{deliveries:?}");
     assert_eq!(stack.order_items(&no, "PAYMENT#").await.expect("payments").len(), 1, "one payment record");
-    let paid_entries = stack
-        .order_items(&no, "HIST#")
-        .await
-        .expect("history")
-        .iter()
-        .filter(|h| h["to"] == "paid")
-        .count();
+    let paid_entries =
+        stack.order_items(&no, "HIST#").await.expect("history").iter().filter(|h| h["to"] == "paid").count();
     assert_eq!(paid_entries, 1, "one transition to paid");
     let campaign =
         stack.get(&format!("/v1/admin/campaigns/{}", setup.campaign_id), Some(&setup.admin)).await.expect("call");

@@ -208,8 +208,7 @@ async fn a_claimed_task_is_hidden_from_others_until_its_lease_ends_and_is_decide
 
     // Every look at the photos was audited, with who looked; a student cannot review.
     let audit = stack.order_items(&no, "AUDIT#").await.expect("audit");
-    let actors: Vec<String> =
-        audit.iter().filter_map(|a| a["actor"].as_str().map(str::to_owned)).collect();
+    let actors: Vec<String> = audit.iter().filter_map(|a| a["actor"].as_str().map(str::to_owned)).collect();
     assert!(actors.contains(&first.user_id) && actors.contains(&second.user_id), "{actors:?}");
     let student = stack.post(&claims, Some(&students[0].session), &json!({})).await.expect("call");
     assert_eq!((student.status, student.error_code()), (StatusCode::UNAUTHORIZED, "not_signed_in"));

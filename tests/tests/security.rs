@@ -307,7 +307,11 @@ async fn unbinding_finds_an_order_the_index_does_not_have_yet() {
     let student = stack.verified_student(&setup).await.expect("student");
     let no = stack.unpaid_order(&student, &setup.campaign_id).await.expect("order");
     let elsewhere = json!({"GSI1PK": "USER#not-yet-indexed"});
-    stack.db().set(&format!("ORDER#{no}"), "ORDER", elsewhere.as_object().expect("fields")).await.expect("out of the index");
+    stack
+        .db()
+        .set(&format!("ORDER#{no}"), "ORDER", elsewhere.as_object().expect("fields"))
+        .await
+        .expect("out of the index");
     let service = stack.staff(&setup.operator, &["customer_service"], &[]).await.expect("service");
     let path = format!("/v1/service/campaigns/{}/users/{}/unbind", setup.campaign_id, student.user_id);
     let r = stack.post(&path, Some(&service), &json!({})).await.expect("unbind");

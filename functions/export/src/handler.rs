@@ -16,8 +16,8 @@ use yunzhao_adapters::dynamo::roster::DynamoBindings;
 use yunzhao_adapters::dynamo::roster::OpenedEntry;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoExports, DynamoOrders};
 use yunzhao_domain::campaign::SHANGHAI;
+use yunzhao_domain::export;
 use yunzhao_domain::objects;
-use yunzhao_domain::export::{self, Selected};
 use yunzhao_http::batch::{self, Failure};
 
 use crate::archive::{self, Approved, Missing};
@@ -78,9 +78,13 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), Failure> {
     let entries: Vec<OpenedEntry> =
         deps.bindings.open_entries(&deps.envelope, &campaign.id).await.map_err(Failure::retry)?;
     let orders = deps.orders.by_campaign(&campaign.id).await.map_err(Failure::retry)?;
-    let selection = export::select(&entries, |e| e.bound_user_id.as_deref(), orders, export.since).map_err(Failure::drop)?;
+    let selection =
+        export::select(&entries, |e| e.bound_user_id.as_deref(), orders, export.since).map_err(Failure::drop)?;
     let missing = selection.missing.iter().map(|(entry, stage)| Missing { entry, status: stage.labels().1 }).collect();
-    let approved = fetch_photos(deps, selection.photos).await?;
+    let jpegs = fetch_photos(deps, selection.photos.iter().map(|p| p.photo_key.clone()).collect()).await?;
+    let approved = (selection.photos.iter().zip(jpegs))
+        .map(|(p, jpeg)| Approved { entry: p.entry, approved_at: shanghai(p.approved_at), jpeg })
+        .collect();
     let built = archive::build(campaign.spec.naming, approved, missing).map_err(Failure::retry)?;
     let done = store(deps, export, built, selection.approved_until).await?;
     tracing::info!(
@@ -95,15 +99,15 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The standard photos, fetched a few at a time: a campaign's final export reads thousands.
-async fn fetch_photos<'e>(deps: &Deps, photos: Vec<Selected<'e, OpenedEntry>>) -> Result<Vec<Approved<'e>>, Failure> {
-    futures::stream::iter(photos)
-        .map(|Selected { entry, approved_at, photo_key: key }| async move {
-            let jpeg = match deps.blobs.get(&deps.results_bucket, &key, None, u64::MAX).await.map_err(Failure::retry)? {
-                Fetched::Found(photo) => photo.bytes,
-                _ => return Err(Failure::retry(format!("{key} missing"))),
-            };
-            Ok::<_, Failure>(Approved { entry, approved_at: shanghai(approved_at), jpeg })
+/// The standard photos at `keys`, fetched a few at a time: a campaign's final export reads
+/// thousands.
+async fn fetch_photos(deps: &Deps, keys: Vec<String>) -> Result<Vec<Vec<u8>>, Failure> {
+    futures::stream::iter(keys)
+        .map(|key| async move {
+            match deps.blobs.get(&deps.results_bucket, &key, None, u64::MAX).await.map_err(Failure::retry)? {
+                Fetched::Found(photo) => Ok(photo.bytes),
+                _ => Err(Failure::retry(format!("{key} missing"))),
+            }
         })
         .buffered(PHOTO_FETCHES)
         .try_collect()

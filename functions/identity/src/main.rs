@@ -14,7 +14,11 @@ async fn main() -> Result<(), Error> {
         campaigns: aws.campaigns(),
         roster: aws.roster(None)?,
         counters: aws.counters(),
-        cards: handler::CardPhotos { blobs: aws.blobs(), uploads: aws.presigner(&uploads_bucket)?, bucket: uploads_bucket },
+        cards: handler::CardPhotos {
+            blobs: aws.blobs(),
+            uploads: aws.presigner(&uploads_bucket)?,
+            bucket: uploads_bucket,
+        },
         keys: SessionKeys::from_base64(&config::required("SESSION_SIGNING_KEY")?, time::Duration::hours(2))?,
     };
     yunzhao_http::serve(deps, handler::handle).await

@@ -10,13 +10,13 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use yunzhao_adapters::blobs::Blobs;
 use yunzhao_adapters::dynamo::orders::RefundClaim;
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, DynamoUsers};
 use yunzhao_adapters::dynamo::roster::DynamoBindings;
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoStaff, DynamoUsers};
 use yunzhao_adapters::wechat::pay::WeChatPay;
 use yunzhao_domain::campaign::SHANGHAI;
 use yunzhao_domain::order::{HistoryEntry, Order, OrderState, OutTradeNo};
-use yunzhao_domain::photo::Reason;
 use yunzhao_domain::payment::{self, Cancelling, OpenError, Opened};
+use yunzhao_domain::photo::Reason;
 use yunzhao_domain::{Role, UserId};
 use yunzhao_http::{
     ApiError, Code, Principal, SessionKeys, StaffGate, json_response, parse_json, path_param, request_id, respond,

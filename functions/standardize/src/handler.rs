@@ -109,12 +109,18 @@ async fn process_message(deps: &Deps, body: String) -> Result<(), Failure> {
 
 async fn standardize(deps: &Deps, posted: &Posted, no: &OutTradeNo, attempt: u32) -> Result<(), Failure> {
     let started = std::time::Instant::now();
-    let ports =
-        ProcessDeps { orders: &deps.orders, campaigns: &deps.campaigns, photos: &deps.photos, pipeline: &deps.pipeline };
+    let ports = ProcessDeps {
+        orders: &deps.orders,
+        campaigns: &deps.campaigns,
+        photos: &deps.photos,
+        pipeline: &deps.pipeline,
+    };
     let processed = upload::process_upload(ports, posted, no, attempt, OffsetDateTime::now_utc()).await;
     let duration_ms = started.elapsed().as_millis() as u64;
     match processed.map_err(failure)? {
-        Processed::UnknownOrder => tracing::warn!(out_trade_no = %no, outcome = "ignored", "upload for an unknown order"),
+        Processed::UnknownOrder => {
+            tracing::warn!(out_trade_no = %no, outcome = "ignored", "upload for an unknown order")
+        }
         Processed::NotTaken(state) => {
             tracing::info!(out_trade_no = %no, attempt, state = state.as_str(), outcome = "ignored", "upload not taken")
         }

@@ -4,11 +4,11 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
+use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use yunzhao_adapters::dynamo::roster::DynamoBindings;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
 use yunzhao_adapters::s3_post::Presigner;
-use time::format_description::well_known::Rfc3339;
 use yunzhao_domain::order::OutTradeNo;
 use yunzhao_domain::upload::{self, StartError, Started};
 use yunzhao_http::{

@@ -116,7 +116,10 @@ impl Aws {
     }
 
     /// Dead-letter queues by name, each at the URL in its variable.
-    pub fn dead_letters(&self, queues: &[(&'static str, &'static str)]) -> Result<crate::queues::DeadLetters, ConfigError> {
+    pub fn dead_letters(
+        &self,
+        queues: &[(&'static str, &'static str)],
+    ) -> Result<crate::queues::DeadLetters, ConfigError> {
         let urls = queues.iter().map(|(name, var)| Ok((*name, config::required(var)?))).collect::<Result<_, _>>()?;
         Ok(crate::queues::DeadLetters::new(&self.sdk, urls))
     }

@@ -273,7 +273,10 @@ impl Campaign {
 
 /// Port: the campaigns students act in (read only).
 pub trait Campaigns: Send + Sync {
-    fn campaign(&self, id: &str) -> impl std::future::Future<Output = Result<Option<Campaign>, crate::StoreError>> + Send;
+    fn campaign(
+        &self,
+        id: &str,
+    ) -> impl std::future::Future<Output = Result<Option<Campaign>, crate::StoreError>> + Send;
 }
 
 #[cfg(any(test, feature = "memory"))]

@@ -136,9 +136,19 @@ mod tests {
     #[test]
     fn the_photos_approved_since_go_in_and_the_others_are_listed_with_where_they_stand() {
         let (a, b, c, d) = (UserId::random(), UserId::random(), UserId::random(), UserId::random());
-        let lines = [Line("甲", Some(a.clone())), Line("乙", Some(b.clone())), Line("丙", Some(c.clone())), Line("丁", None), Line("戊", Some(d))];
+        let lines = [
+            Line("甲", Some(a.clone())),
+            Line("乙", Some(b.clone())),
+            Line("丙", Some(c.clone())),
+            Line("丁", None),
+            Line("戊", Some(d)),
+        ];
         let approved = order_of(&a, OrderState::Approved, Some(5_000));
-        let orders = [approved.clone(), order_of(&b, OrderState::Approved, Some(1_000)), order_of(&c, OrderState::InReview, None)];
+        let orders = [
+            approved.clone(),
+            order_of(&b, OrderState::Approved, Some(1_000)),
+            order_of(&c, OrderState::InReview, None),
+        ];
         let got = select(&lines, bound, orders, 2_000).expect("selection");
         assert_eq!(got.photos.len(), 1);
         assert_eq!((got.photos[0].entry.0, got.photos[0].approved_at), ("甲", 5_000));

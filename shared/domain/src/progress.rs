@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::order::{self, Order, Stage};
+use crate::order::{Order, Stage};
 use crate::roster::RosterLine;
 
 /// At most this many students are listed at once (filters narrow it down).
@@ -131,11 +131,12 @@ mod tests {
             line("e3", "王五", "二班", Some(&c)),
             line("e4", "赵六", "二班", None),
         ];
-        let orders = [order_of(&a, OrderState::Approved), order_of(&b, OrderState::InReview), order_of(&c, OrderState::Created)];
-        (lines, order::counting_orders(orders))
+        let orders =
+            [order_of(&a, OrderState::Approved), order_of(&b, OrderState::InReview), order_of(&c, OrderState::Created)];
+        (lines, crate::order::counting_orders(orders))
     }
 
-    fn names(p: &Progress) -> Vec<&str> {
+    fn names<'a>(p: &Progress<'a>) -> Vec<&'a str> {
         p.listed.iter().map(|l| l.line.name.as_str()).collect()
     }
 
@@ -169,7 +170,8 @@ mod tests {
     #[test]
     fn the_list_stops_at_its_limit_and_says_how_many_match() {
         let lines: Vec<_> = (0..MAX_LISTED + 7).map(|i| line(&format!("e{i}"), "同学", "一班", None)).collect();
-        let p = progress(&lines, &HashMap::new(), &Filter::default());
+        let none = HashMap::new();
+        let p = progress(&lines, &none, &Filter::default());
         assert_eq!((p.listed.len(), p.matching), (MAX_LISTED, MAX_LISTED + 7));
     }
 }

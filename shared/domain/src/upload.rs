@@ -123,7 +123,10 @@ pub struct Posted {
 /// An upload as read for the pipeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Original {
-    Found { bytes: Vec<u8>, uploaded_at: Option<OffsetDateTime> },
+    Found {
+        bytes: Vec<u8>,
+        uploaded_at: Option<OffsetDateTime>,
+    },
     /// Over the size the pipeline reads (S3's form already refuses more).
     TooLarge,
     /// Not readable yet (S3 announced it before it could be read).
@@ -393,7 +396,11 @@ mod tests {
 
     #[test]
     fn given_a_rejected_photo_then_the_retake_is_another_attempt() {
-        let world = World::new(|o| Order { state: OrderState::Rejected, attempts: 3, ..o }, campaign(), Some(BindingStatus::Complete));
+        let world = World::new(
+            |o| Order { state: OrderState::Rejected, attempts: 3, ..o },
+            campaign(),
+            Some(BindingStatus::Complete),
+        );
         assert_eq!(world.start().map(|s| s.attempt), Ok(4));
     }
 }
@@ -436,7 +443,12 @@ mod processing {
     struct Checks(Mutex<u32>);
 
     impl Standardizer for Checks {
-        async fn standardize(&self, original: Vec<u8>, _: &PhotoSpec, _: Option<OffsetDateTime>) -> Result<Standardized, String> {
+        async fn standardize(
+            &self,
+            original: Vec<u8>,
+            _: &PhotoSpec,
+            _: Option<OffsetDateTime>,
+        ) -> Result<Standardized, String> {
             *self.0.lock().expect("lock") += 1;
             let passed = original.len() > 3;
             let photo = StandardPhoto { standard_jpeg: vec![1], preview_jpeg: vec![2], cutout_png: vec![3] };

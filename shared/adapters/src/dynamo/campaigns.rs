@@ -132,7 +132,9 @@ impl DynamoCampaigns {
         if !yunzhao_domain::is_id(id) {
             return Ok(false);
         }
-        let out = super::get_item(&self.client, &self.table, &keys::school(id), "PROFILE").await.map_err(|e| unavailable(&e))?;
+        let out = super::get_item(&self.client, &self.table, &keys::school(id), "PROFILE")
+            .await
+            .map_err(|e| unavailable(&e))?;
         Ok(out.is_some())
     }
 
@@ -140,7 +142,9 @@ impl DynamoCampaigns {
         if !yunzhao_domain::is_id(id) {
             return Ok(None);
         }
-        let out = super::get_item(&self.client, &self.table, &keys::school(id), "PROFILE").await.map_err(|e| unavailable(&e))?;
+        let out = super::get_item(&self.client, &self.table, &keys::school(id), "PROFILE")
+            .await
+            .map_err(|e| unavailable(&e))?;
         out.map(|i| serde_dynamo::from_item(i).map_err(corrupt)).transpose()
     }
 
@@ -220,12 +224,13 @@ impl DynamoCampaigns {
         if !yunzhao_domain::is_id(id) {
             return Ok(None);
         }
-        let out = super::get_item(&self.client, &self.table, &keys::campaign(id), "PROFILE").await.map_err(|e| unavailable(&e))?;
-        out
-            .map(|item| {
-                serde_dynamo::from_item::<_, CampaignItem>(item).map(|i| (i.campaign, i.progress)).map_err(corrupt)
-            })
-            .transpose()
+        let out = super::get_item(&self.client, &self.table, &keys::campaign(id), "PROFILE")
+            .await
+            .map_err(|e| unavailable(&e))?;
+        out.map(|item| {
+            serde_dynamo::from_item::<_, CampaignItem>(item).map(|i| (i.campaign, i.progress)).map_err(corrupt)
+        })
+        .transpose()
     }
 
     pub async fn list_by_school(&self, school_id: &str) -> Result<Vec<(Campaign, Progress)>, CampaignStoreError> {

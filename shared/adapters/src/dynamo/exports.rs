@@ -119,14 +119,13 @@ impl DynamoExports {
     }
 
     pub async fn get(&self, campaign_id: &str, export_id: &str) -> Result<Option<Export>, ExportStoreError> {
-        let out = super::get_item(&self.client, &self.table, &keys::campaign(campaign_id), &keys::export(export_id)).await.map_err(|e| err(&e))?;
-        out
-            .map(|i| {
-                serde_dynamo::from_item::<_, ExportItem>(i)
-                    .map(|e| e.export)
-                    .map_err(|e| ExportStoreError(e.to_string()))
-            })
-            .transpose()
+        let out = super::get_item(&self.client, &self.table, &keys::campaign(campaign_id), &keys::export(export_id))
+            .await
+            .map_err(|e| err(&e))?;
+        out.map(|i| {
+            serde_dynamo::from_item::<_, ExportItem>(i).map(|e| e.export).map_err(|e| ExportStoreError(e.to_string()))
+        })
+        .transpose()
     }
 
     /// The campaign's exports, oldest request first.

@@ -63,7 +63,11 @@ impl Table {
                 .expression_attribute_names(format!("#n{i}"), name)
                 .expression_attribute_values(format!(":v{i}"), serde_dynamo::to_attribute_value(value).map_err(err)?);
         }
-        update.update_expression(format!("SET {}", sets.join(", "))).send().await.map_err(|e| InspectError(describe(&e)))?;
+        update
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .send()
+            .await
+            .map_err(|e| InspectError(describe(&e)))?;
         Ok(())
     }
 

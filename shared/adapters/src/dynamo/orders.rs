@@ -600,7 +600,11 @@ impl DynamoOrders {
 impl DynamoOrders {
     /// Opens the next upload attempt of an order that may take one (and has no refund
     /// pending); its number, or `None` when the order may not take an upload.
-    pub async fn start_attempt(&self, order: &Order, now: OffsetDateTime) -> Result<Option<(u32, String)>, OrderStoreError> {
+    pub async fn start_attempt(
+        &self,
+        order: &Order,
+        now: OffsetDateTime,
+    ) -> Result<Option<(u32, String)>, OrderStoreError> {
         let (no, now) = (&order.out_trade_no, now.unix_timestamp());
         let mut update = self
             .update_order(no)
@@ -647,7 +651,9 @@ impl DynamoOrders {
 
     /// One attempt as stored, `None` for an attempt never opened.
     pub async fn attempt(&self, no: &OutTradeNo, attempt: u32) -> Result<Option<Attempt>, OrderStoreError> {
-        let out = super::get_item(&self.client, &self.table, &keys::order(no), &keys::attempt(attempt)).await.map_err(|e| err(&e))?;
+        let out = super::get_item(&self.client, &self.table, &keys::order(no), &keys::attempt(attempt))
+            .await
+            .map_err(|e| err(&e))?;
         out.map(|i| serde_dynamo::from_item(i).map_err(corrupt)).transpose()
     }
 
@@ -716,7 +722,11 @@ pub(crate) fn pointer_unchanged(
 }
 
 impl yunzhao_domain::upload::Attempts for DynamoOrders {
-    async fn start_attempt(&self, order: &Order, now: OffsetDateTime) -> Result<Option<(u32, String)>, OrderStoreError> {
+    async fn start_attempt(
+        &self,
+        order: &Order,
+        now: OffsetDateTime,
+    ) -> Result<Option<(u32, String)>, OrderStoreError> {
         DynamoOrders::start_attempt(self, order, now).await
     }
 

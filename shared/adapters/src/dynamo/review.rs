@@ -148,7 +148,9 @@ impl ReviewQueue {
     }
 
     pub async fn get(&self, campaign_id: &str, task_id: &str) -> Result<Option<ReviewTask>, ReviewStoreError> {
-        let out = super::get_item(&self.client, &self.table, &keys::review_queue(campaign_id), &keys::task(task_id)).await.map_err(|e| err(&e))?;
+        let out = super::get_item(&self.client, &self.table, &keys::review_queue(campaign_id), &keys::task(task_id))
+            .await
+            .map_err(|e| err(&e))?;
         out.map(|i| serde_dynamo::from_item::<_, TaskItem>(i).map(|t| t.task).map_err(corrupt)).transpose()
     }
 

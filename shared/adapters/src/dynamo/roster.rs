@@ -278,7 +278,9 @@ impl DynamoRoster {
     pub async fn by_student_no(&self, campaign_id: &str, student_no: &str) -> Result<Option<RosterLine>, StoreError> {
         let hash = self.student_no_hash(campaign_id, student_no);
         let Some(entry_id) = self.pointer(campaign_id, "STUNO", &hash).await? else { return Ok(None) };
-        let out = super::get_item(&self.client, &self.table, &keys::campaign(campaign_id), &keys::entry(&entry_id)).await.map_err(|e| store_err(&e))?;
+        let out = super::get_item(&self.client, &self.table, &keys::campaign(campaign_id), &keys::entry(&entry_id))
+            .await
+            .map_err(|e| store_err(&e))?;
         let Some(item) = out else { return Ok(None) };
         // A pointer left behind by a re-import that changed the number no longer counts.
         if item.get("student_no_hash").and_then(|v| v.as_s().ok()) != Some(&hash) {
@@ -605,19 +607,24 @@ impl DynamoRoster {
         struct Stored {
             report: ImportReport,
         }
-        let out = super::get_item(&self.client, &self.table, &keys::campaign(campaign_id), &keys::import(import_id)).await.map_err(|e| store_err(&e))?;
-        out
-            .map(|i| serde_dynamo::from_item::<_, Stored>(i).map(|s| s.report).map_err(|e| StoreError(e.to_string())))
+        let out = super::get_item(&self.client, &self.table, &keys::campaign(campaign_id), &keys::import(import_id))
+            .await
+            .map_err(|e| store_err(&e))?;
+        out.map(|i| serde_dynamo::from_item::<_, Stored>(i).map(|s| s.report).map_err(|e| StoreError(e.to_string())))
             .transpose()
     }
 
     async fn entry(&self, cid: &str, entry_id: &str) -> Result<Option<EntryItem>, StoreError> {
-        let out = super::get_item(&self.client, &self.table, &keys::campaign(cid), &keys::entry(entry_id)).await.map_err(|e| store_err(&e))?;
+        let out = super::get_item(&self.client, &self.table, &keys::campaign(cid), &keys::entry(entry_id))
+            .await
+            .map_err(|e| store_err(&e))?;
         out.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError(e.to_string()))).transpose()
     }
 
     async fn pointer(&self, cid: &str, prefix: &str, hash: &str) -> Result<Option<String>, StoreError> {
-        let out = super::get_item(&self.client, &self.table, &keys::campaign(cid), &format!("{prefix}#{hash}")).await.map_err(|e| store_err(&e))?;
+        let out = super::get_item(&self.client, &self.table, &keys::campaign(cid), &format!("{prefix}#{hash}"))
+            .await
+            .map_err(|e| store_err(&e))?;
         Ok(out.and_then(|i| i.get("entry_id").and_then(|v| v.as_s().ok()).cloned()))
     }
 
@@ -874,7 +881,8 @@ pub async fn binding_status(
     cid: &str,
     user: &UserId,
 ) -> Result<Option<BindingStatus>, StoreError> {
-    let out = super::get_item(client, table, &keys::user(user), &keys::enrollment(cid)).await.map_err(|e| store_err(&e))?;
+    let out =
+        super::get_item(client, table, &keys::user(user), &keys::enrollment(cid)).await.map_err(|e| store_err(&e))?;
     Ok(out.map(|i| BindingStatus::from_stored(i.get("status").and_then(|v| v.as_s().ok()).map(String::as_str))))
 }
 
@@ -886,7 +894,8 @@ pub async fn card_versions(
     cid: &str,
     user: &UserId,
 ) -> Result<Option<CardVersions>, StoreError> {
-    let out = super::get_item(client, table, &keys::user(user), &keys::enrollment(cid)).await.map_err(|e| store_err(&e))?;
+    let out =
+        super::get_item(client, table, &keys::user(user), &keys::enrollment(cid)).await.map_err(|e| store_err(&e))?;
     let Some(item) = out else { return Ok(None) };
     let field = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
     Ok(field("card_front_version").zip(field("card_back_version")).map(|(front, back)| CardVersions { front, back }))

@@ -71,7 +71,9 @@ impl DynamoUsers {
     }
 
     async fn user_id_for(&self, openid: &OpenId) -> Result<Option<UserId>, UserRepoError> {
-        let out = super::get_item(&self.client, &self.table, &openid_pk(openid), OPENID).await.map_err(|e| unavailable(&e))?;
+        let out = super::get_item(&self.client, &self.table, &openid_pk(openid), OPENID)
+            .await
+            .map_err(|e| unavailable(&e))?;
         match out {
             None => Ok(None),
             Some(item) => Ok(Some(serde_dynamo::from_item::<_, OpenIdItem>(item).map_err(corrupt)?.user_id)),
@@ -161,7 +163,8 @@ impl UserRepo for DynamoUsers {
     }
 
     async fn get(&self, id: &UserId) -> Result<Option<User>, UserRepoError> {
-        let out = super::get_item(&self.client, &self.table, &user_pk(id), PROFILE).await.map_err(|e| unavailable(&e))?;
+        let out =
+            super::get_item(&self.client, &self.table, &user_pk(id), PROFILE).await.map_err(|e| unavailable(&e))?;
         out.map(|item| serde_dynamo::from_item::<_, UserItem>(item).map(|i| i.user).map_err(corrupt)).transpose()
     }
 }

@@ -154,6 +154,9 @@ pub mod memory {
 
     use super::*;
 
+    /// An upload an attempt took: its etag and object version.
+    pub type Taken = (String, Option<String>);
+
     #[derive(Default)]
     pub struct MemoryOrders {
         pub orders: Mutex<HashMap<OutTradeNo, Order>>,
@@ -166,8 +169,8 @@ pub mod memory {
         pub paid: Mutex<HashMap<String, i64>>,
         /// The next change is refused so, as if that condition failed at the write.
         pub refuse_next: Mutex<Option<Refusal>>,
-        /// `(order, attempt)` → the upload (etag, object version) that attempt took.
-        pub taken: Mutex<HashMap<(OutTradeNo, u32), (String, Option<String>)>>,
+        /// `(order, attempt)` → the upload that attempt took.
+        pub taken: Mutex<HashMap<(OutTradeNo, u32), Taken>>,
     }
 
     impl MemoryOrders {
@@ -183,7 +186,11 @@ pub mod memory {
     }
 
     impl crate::upload::Attempts for MemoryOrders {
-        async fn start_attempt(&self, order: &Order, _now: time::OffsetDateTime) -> Result<Option<(u32, String)>, StoreError> {
+        async fn start_attempt(
+            &self,
+            order: &Order,
+            _now: time::OffsetDateTime,
+        ) -> Result<Option<(u32, String)>, StoreError> {
             let mut orders = self.orders.lock().expect("lock");
             let stored = orders
                 .get_mut(&order.out_trade_no)
@@ -192,7 +199,10 @@ pub mod memory {
                 return Ok(None);
             }
             stored.attempts += 1;
-            Ok(Some((stored.attempts, crate::objects::upload(&stored.campaign_id, &stored.out_trade_no, stored.attempts))))
+            Ok(Some((
+                stored.attempts,
+                crate::objects::upload(&stored.campaign_id, &stored.out_trade_no, stored.attempts),
+            )))
         }
 
         async fn taken_version(&self, no: &OutTradeNo, attempt: u32) -> Result<Option<String>, StoreError> {
@@ -278,9 +288,9 @@ pub mod memory {
 
         async fn open(&self, fresh: Order) -> Result<(Order, bool), StoreError> {
             let mut orders = self.orders.lock().expect("lock");
-            let live = orders.values().find(|o| {
-                o.user_id == fresh.user_id && o.campaign_id == fresh.campaign_id && o.state.is_live()
-            });
+            let live = orders
+                .values()
+                .find(|o| o.user_id == fresh.user_id && o.campaign_id == fresh.campaign_id && o.state.is_live());
             if let Some(live) = live {
                 return Ok((live.clone(), false));
             }

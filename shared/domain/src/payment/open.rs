@@ -11,7 +11,7 @@ use crate::order::{self, Order, OrderState, OrderStore};
 use crate::{StoreError, UserId, UserRepo};
 
 /// What the student gets back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Opened {
     /// The order waits for payment through this prepay id; `new` when this call made it.
     Payable { order: Order, prepay_id: String, new: bool },
@@ -139,8 +139,8 @@ mod tests {
     use crate::campaign::memory::{MemoryCampaigns, campaign};
     use crate::identity::memory::MemoryEnrolments;
     use crate::order::OutTradeNo;
-    use crate::order::change::memory::MemoryOrders;
     use crate::order::ReportedPayment;
+    use crate::order::change::memory::MemoryOrders;
     use crate::payment::Closing;
     use crate::test_support::run;
     use crate::user::memory::MemoryUsers;
@@ -270,10 +270,16 @@ mod tests {
     #[test]
     fn given_a_campaign_closing_soon_then_the_payment_window_ends_with_it_and_the_last_minute_is_refused() {
         let closes = day_one() + Duration::minutes(30);
-        let world = World::new(Campaign { window: crate::campaign::Window { closes_at: closes, ..campaign().window }, ..campaign() }, Some(BindingStatus::Complete));
+        let world = World::new(
+            Campaign { window: crate::campaign::Window { closes_at: closes, ..campaign().window }, ..campaign() },
+            Some(BindingStatus::Complete),
+        );
         let Ok(Opened::Payable { order, .. }) = world.open() else { panic!("not payable") };
         assert_eq!(order.time_expire, closes.unix_timestamp());
-        let late = World::new(Campaign { window: crate::campaign::Window { closes_at: closes, ..campaign().window }, ..campaign() }, Some(BindingStatus::Complete));
+        let late = World::new(
+            Campaign { window: crate::campaign::Window { closes_at: closes, ..campaign().window }, ..campaign() },
+            Some(BindingStatus::Complete),
+        );
         assert_eq!(late.open_at(closes - Duration::seconds(30)), Err(OpenError::TooLateToPay));
     }
 
@@ -282,7 +288,10 @@ mod tests {
         let closed = World::new(Campaign { closed: true, ..campaign() }, Some(BindingStatus::Complete));
         assert_eq!(closed.open(), Err(OpenError::NotOpen(CampaignStatus::Closed)));
         let early = World::bound();
-        assert_eq!(early.open_at(OffsetDateTime::UNIX_EPOCH - Duration::days(1)), Err(OpenError::NotOpen(CampaignStatus::NotYetOpen)));
+        assert_eq!(
+            early.open_at(OffsetDateTime::UNIX_EPOCH - Duration::days(1)),
+            Err(OpenError::NotOpen(CampaignStatus::NotYetOpen))
+        );
         let unknown = World::new(Campaign { id: "c2".into(), ..campaign() }, Some(BindingStatus::Complete));
         assert_eq!(unknown.open(), Err(OpenError::NoCampaign));
         for world in [closed, early, unknown] {
