@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use yunzhao_domain::campaign::Campaign;
 
 use super::keys;
-use super::{describe, is_condition_failure, query_all};
+use super::{Stored, describe, is_condition_failure, query_all, read};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CampaignStoreError {
@@ -62,21 +62,9 @@ pub struct Progress {
     pub paid: u64,
 }
 
+/// A campaign as stored (`CAMPAIGN#<c>`/`PROFILE`): its settings and its counters.
 #[derive(Serialize, Deserialize)]
-struct CampaignItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    #[serde(rename = "GSI1PK")]
-    gsi1pk: String,
-    #[serde(rename = "GSI1SK")]
-    gsi1sk: String,
-    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
-    gsi2pk: Option<String>,
-    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
-    gsi2sk: Option<String>,
-    entity: String,
+struct StoredCampaign {
     #[serde(flatten)]
     campaign: Campaign,
     #[serde(flatten)]
@@ -162,21 +150,16 @@ impl DynamoCampaigns {
     }
 
     pub async fn create(&self, campaign: &Campaign) -> Result<(), CampaignStoreError> {
-        let item = CampaignItem {
-            pk: keys::campaign(&campaign.id),
-            sk: "PROFILE".into(),
-            gsi1pk: keys::school(&campaign.school_id),
-            gsi1sk: keys::campaign(&campaign.id),
-            gsi2pk: (!campaign.closed).then(|| OPEN_CAMPAIGNS.into()),
-            gsi2sk: (!campaign.closed).then(|| closing_key(campaign)),
-            entity: "campaign".into(),
-            campaign: campaign.clone(),
-            progress: Progress::default(),
-        };
+        let stored = StoredCampaign { campaign: campaign.clone(), progress: Progress::default() };
+        let mut item = Stored::new(keys::campaign(&campaign.id), "PROFILE", "campaign", stored)
+            .gsi1(keys::school(&campaign.school_id), keys::campaign(&campaign.id));
+        if !campaign.closed {
+            item = item.gsi2(OPEN_CAMPAIGNS, closing_key(campaign));
+        }
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(&item).map_err(corrupt)?))
+            .set_item(Some(item.item().map_err(corrupt)?))
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await
@@ -228,7 +211,7 @@ impl DynamoCampaigns {
             .await
             .map_err(|e| unavailable(&e))?;
         out.map(|item| {
-            serde_dynamo::from_item::<_, CampaignItem>(item).map(|i| (i.campaign, i.progress)).map_err(corrupt)
+            read::<StoredCampaign>(item).map(|i| (i.campaign, i.progress)).map_err(corrupt)
         })
         .transpose()
     }
@@ -245,7 +228,7 @@ impl DynamoCampaigns {
         let items = query_all(query).await.map_err(|e| unavailable(&e))?;
         items
             .into_iter()
-            .map(|item| serde_dynamo::from_item::<_, CampaignItem>(item).map(|i| (i.campaign, i.progress)))
+            .map(|item| read::<StoredCampaign>(item).map(|i| (i.campaign, i.progress)))
             .collect::<Result<_, _>>()
             .map_err(corrupt)
     }
@@ -264,7 +247,7 @@ impl DynamoCampaigns {
         let items = query_all(query).await.map_err(|e| unavailable(&e))?;
         items
             .into_iter()
-            .map(|item| serde_dynamo::from_item::<_, CampaignItem>(item).map(|i| i.campaign))
+            .map(|item| read::<StoredCampaign>(item).map(|i| i.campaign))
             .collect::<Result<_, _>>()
             .map_err(corrupt)
     }

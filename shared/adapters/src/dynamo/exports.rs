@@ -31,15 +31,10 @@ fn s(v: &str) -> AttributeValue {
 
 pub use yunzhao_domain::export::{Export, ExportStatus, FINAL};
 
-#[derive(Serialize, Deserialize)]
-struct ExportItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    #[serde(flatten)]
-    export: Export,
+
+/// `CAMPAIGN#<c>`/`EXPORT#<id>`.
+fn export_item(export: &Export) -> super::Stored<&Export> {
+    super::Stored::new(keys::campaign(&export.campaign_id), keys::export(&export.export_id), "export", export)
 }
 
 #[derive(Clone)]
@@ -57,15 +52,10 @@ impl DynamoExports {
     /// the `EXPORTING` item, for at most `building_ms`): `false` then.
     pub async fn request_alone(&self, export: &Export, building_ms: i64) -> Result<bool, ExportStoreError> {
         let bad = |e: aws_sdk_dynamodb::error::BuildError| ExportStoreError(e.to_string());
-        let item = ExportItem {
-            pk: keys::campaign(&export.campaign_id),
-            sk: keys::export(&export.export_id),
-            entity: "export".into(),
-            export: export.clone(),
-        };
+        let item = export_item(export);
         let record = aws_sdk_dynamodb::types::Put::builder()
             .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(&item).map_err(|e| ExportStoreError(e.to_string()))?))
+            .set_item(Some(item.item().map_err(|e| ExportStoreError(e.to_string()))?))
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(bad)?;
@@ -97,17 +87,12 @@ impl DynamoExports {
 
     /// Records a request; `false` if one with this id exists already.
     pub async fn request(&self, export: &Export) -> Result<bool, ExportStoreError> {
-        let item = ExportItem {
-            pk: keys::campaign(&export.campaign_id),
-            sk: keys::export(&export.export_id),
-            entity: "export".into(),
-            export: export.clone(),
-        };
+        let item = export_item(export);
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(&item).map_err(|e| ExportStoreError(e.to_string()))?))
+            .set_item(Some(item.item().map_err(|e| ExportStoreError(e.to_string()))?))
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await;
@@ -123,26 +108,20 @@ impl DynamoExports {
             .await
             .map_err(|e| err(&e))?;
         out.map(|i| {
-            serde_dynamo::from_item::<_, ExportItem>(i).map(|e| e.export).map_err(|e| ExportStoreError(e.to_string()))
+            super::read::<Export>(i).map_err(|e| ExportStoreError(e.to_string()))
         })
         .transpose()
     }
 
     /// The campaign's exports, oldest request first.
     pub async fn list(&self, campaign_id: &str) -> Result<Vec<Export>, ExportStoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :e)")
-            .expression_attribute_values(":pk", s(&keys::campaign(campaign_id)))
-            .expression_attribute_values(":e", s("EXPORT#"))
+        let query = super::query_prefix(&self.client, &self.table, &keys::campaign(campaign_id), "EXPORT#")
             .consistent_read(true);
         let mut all: Vec<Export> = query_all(query)
             .await
             .map_err(|e| err(&e))?
             .into_iter()
-            .map(|i| serde_dynamo::from_item::<_, ExportItem>(i).map(|e| e.export))
+            .map(|i| super::read::<Export>(i))
             .collect::<Result<_, _>>()
             .map_err(|e| ExportStoreError(e.to_string()))?;
         all.sort_by_key(|e| (e.requested_at, e.export_id.clone()));
@@ -179,13 +158,9 @@ impl DynamoExports {
     /// still holds the lock (a lapsed one may have been taken by another request since).
     pub async fn finish(&self, export: &Export) -> Result<(), ExportStoreError> {
         let bad = |e: aws_sdk_dynamodb::error::BuildError| ExportStoreError(e.to_string());
-        let item = ExportItem {
-            pk: keys::campaign(&export.campaign_id),
-            sk: keys::export(&export.export_id),
-            entity: "export".into(),
-            export: Export { status: ExportStatus::Ready, ..export.clone() },
-        };
-        let item: super::Item = serde_dynamo::to_item(&item).map_err(|e| ExportStoreError(e.to_string()))?;
+        let ready = Export { status: ExportStatus::Ready, ..export.clone() };
+        let item = export_item(&ready);
+        let item: super::Item = item.item().map_err(|e| ExportStoreError(e.to_string()))?;
         let record = aws_sdk_dynamodb::types::Put::builder()
             .table_name(&self.table)
             .set_item(Some(item.clone()))

@@ -42,14 +42,13 @@ impl Table {
     /// The items of partition `pk` whose sort key starts with `sk_prefix` (all of them for
     /// ""), consistent.
     pub async fn query(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Value>, InspectError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":prefix", s(sk_prefix))
-            .consistent_read(true);
+        let query = if sk_prefix.is_empty() {
+            let whole = self.client.query().table_name(&self.table).key_condition_expression("PK = :pk");
+            whole.expression_attribute_values(":pk", s(pk))
+        } else {
+            super::query_prefix(&self.client, &self.table, pk, sk_prefix)
+        };
+        let query = query.consistent_read(true);
         query_all(query).await.map_err(|e| InspectError(describe(&e)))?.into_iter().map(json).collect()
     }
 

@@ -37,6 +37,55 @@ pub(crate) async fn query_all(
     query.into_paginator().items().send().collect().await
 }
 
+/// An item as the stores write it: its table and index keys ([`keys`]), what kind of thing it
+/// is, and the entity's own fields beside them. Every typed item is one of these.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct Stored<T> {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
+    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi2pk: Option<String>,
+    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi2sk: Option<String>,
+    pub entity: String,
+    #[serde(flatten)]
+    pub body: T,
+}
+
+impl<T> Stored<T> {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>, entity: &str, body: T) -> Self {
+        let (gsi1pk, gsi1sk, gsi2pk, gsi2sk) = (None, None, None, None);
+        Self { pk: pk.into(), sk: sk.into(), gsi1pk, gsi1sk, gsi2pk, gsi2sk, entity: entity.to_owned(), body }
+    }
+
+    /// Also under GSI1 at `pk`/`sk`.
+    pub fn gsi1(self, pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self { gsi1pk: Some(pk.into()), gsi1sk: Some(sk.into()), ..self }
+    }
+
+    /// Also under GSI2 at `pk`/`sk`.
+    pub fn gsi2(self, pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self { gsi2pk: Some(pk.into()), gsi2sk: Some(sk.into()), ..self }
+    }
+}
+
+impl<T: serde::Serialize> Stored<T> {
+    pub fn item(&self) -> Result<Item, serde_dynamo::Error> {
+        serde_dynamo::to_item(self)
+    }
+}
+
+/// The entity an item holds.
+pub(crate) fn read<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, serde_dynamo::Error> {
+    Ok(serde_dynamo::from_item::<_, Stored<T>>(item)?.body)
+}
+
 /// One item by key, read strongly consistent (a read right after a write sees it).
 pub(crate) async fn get_item(
     client: &aws_sdk_dynamodb::Client,
@@ -47,6 +96,17 @@ pub(crate) async fn get_item(
     let get = client.get_item().table_name(table);
     let get = get.key("PK", AttributeValue::S(pk.to_owned())).key("SK", AttributeValue::S(sk.to_owned()));
     Ok(get.consistent_read(true).send().await?.item)
+}
+
+/// A query of the items of partition `pk` whose sort key starts with `prefix`, to page
+/// through with [`query_all`] (or to narrow further first).
+pub(crate) fn query_prefix(client: &aws_sdk_dynamodb::Client, table: &str, pk: &str, prefix: &str) -> QueryFluentBuilder {
+    client
+        .query()
+        .table_name(table)
+        .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+        .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+        .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
 }
 
 /// Whether a failed request is a failed condition (a lost race or an illegal transition),

@@ -19,7 +19,7 @@ use yunzhao_domain::order::{
 };
 
 use super::keys;
-use super::{Item, describe, is_condition_failure, query_all};
+use super::{Item, Stored, describe, is_condition_failure, query_all};
 
 pub use yunzhao_domain::order::StoreError as OrderStoreError;
 
@@ -33,24 +33,6 @@ fn corrupt(e: impl std::fmt::Display) -> OrderStoreError {
     OrderStoreError::Corrupt(e.to_string())
 }
 
-#[derive(Serialize, Deserialize)]
-struct OrderItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    #[serde(rename = "GSI1PK")]
-    gsi1pk: String,
-    #[serde(rename = "GSI1SK")]
-    gsi1sk: String,
-    #[serde(rename = "GSI2PK")]
-    gsi2pk: String,
-    #[serde(rename = "GSI2SK")]
-    gsi2sk: String,
-    entity: String,
-    #[serde(flatten)]
-    order: Order,
-}
 
 /// How long one refund call to WeChat Pay may hold the order (its timeout, with margin).
 const REFUND_CALL_MS: i64 = 30_000;
@@ -119,7 +101,7 @@ impl DynamoOrders {
 
     pub async fn get(&self, no: &OutTradeNo) -> Result<Option<Order>, OrderStoreError> {
         let out = super::get_item(&self.client, &self.table, &keys::order(no), "ORDER").await.map_err(|e| err(&e))?;
-        out.map(|i| serde_dynamo::from_item::<_, OrderItem>(i).map(|i| i.order).map_err(corrupt)).transpose()
+        out.map(|i| super::read(i).map_err(corrupt)).transpose()
     }
 
     /// The student's live order in the campaign, or a new one made from `fresh`. Two
@@ -150,19 +132,13 @@ impl DynamoOrders {
                 }
                 None => None,
             };
-            let item = OrderItem {
-                pk: keys::order(&fresh.out_trade_no),
-                sk: "ORDER".into(),
-                gsi1pk: keys::user(&fresh.user_id),
-                gsi1sk: keys::order_by_created(fresh.created_at, &fresh.out_trade_no),
-                gsi2pk: keys::campaign_orders(&fresh.campaign_id),
-                gsi2sk: keys::order(&fresh.out_trade_no),
-                entity: "order".into(),
-                order: fresh.clone(),
-            };
+            let no = &fresh.out_trade_no;
+            let item = Stored::new(keys::order(no), "ORDER", "order", &fresh)
+                .gsi1(keys::user(&fresh.user_id), keys::order_by_created(fresh.created_at, no))
+                .gsi2(keys::campaign_orders(&fresh.campaign_id), keys::order(no));
             let put_order = Put::builder()
                 .table_name(&self.table)
-                .set_item(Some(serde_dynamo::to_item(&item).map_err(corrupt)?))
+                .set_item(Some(item.item().map_err(corrupt)?))
                 .condition_expression("attribute_not_exists(PK)")
                 .build()
                 .map_err(corrupt)?;
@@ -251,7 +227,7 @@ impl DynamoOrders {
         items
             .into_iter()
             .filter(|item| item.get("entity").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("order"))
-            .map(|item| serde_dynamo::from_item::<_, OrderItem>(item).map(|i| i.order).map_err(corrupt))
+            .map(|item| super::read(item).map_err(corrupt))
             .collect()
     }
 
@@ -499,13 +475,7 @@ impl DynamoOrders {
     }
 
     pub async fn history(&self, no: &OutTradeNo) -> Result<Vec<HistoryEntry>, OrderStoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :h)")
-            .expression_attribute_values(":pk", s(&keys::order(no)))
-            .expression_attribute_values(":h", s("HIST#"))
+        let out = super::query_prefix(&self.client, &self.table, &keys::order(no), "HIST#")
             .consistent_read(true)
             .send()
             .await

@@ -51,20 +51,6 @@ fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-#[derive(Serialize, Deserialize)]
-struct TaskItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    #[serde(rename = "GSI1PK")]
-    gsi1pk: String,
-    #[serde(rename = "GSI1SK")]
-    gsi1sk: String,
-    entity: String,
-    #[serde(flatten)]
-    task: ReviewTask,
-}
 
 const ALL_TASKS: &str = "REVIEW_TASKS";
 
@@ -72,7 +58,7 @@ async fn read_tasks(
     query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
 ) -> Result<Vec<ReviewTask>, ReviewStoreError> {
     let items = query_all(query).await.map_err(|e| err(&e))?;
-    items.into_iter().map(|i| serde_dynamo::from_item::<_, TaskItem>(i).map(|t| t.task).map_err(corrupt)).collect()
+    items.into_iter().map(|i| super::read(i).map_err(corrupt)).collect()
 }
 
 /// One of a reviewer's hold slots as read.
@@ -151,31 +137,19 @@ impl ReviewQueue {
         let out = super::get_item(&self.client, &self.table, &keys::review_queue(campaign_id), &keys::task(task_id))
             .await
             .map_err(|e| err(&e))?;
-        out.map(|i| serde_dynamo::from_item::<_, TaskItem>(i).map(|t| t.task).map_err(corrupt)).transpose()
+        out.map(|i| super::read(i).map_err(corrupt)).transpose()
     }
 
     /// Every task of the campaign, oldest first.
     async fn tasks(&self, campaign_id: &str) -> Result<Vec<ReviewTask>, ReviewStoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :t)")
-            .expression_attribute_values(":pk", s(&keys::review_queue(campaign_id)))
-            .expression_attribute_values(":t", s("TASK#"))
+        let query = super::query_prefix(&self.client, &self.table, &keys::review_queue(campaign_id), "TASK#")
             .consistent_read(true);
         read_tasks(query).await
     }
 
     /// The reviewer's hold slots in the campaign, by slot number.
     async fn holds(&self, campaign_id: &str, who: &str) -> Result<Vec<Option<Hold>>, ReviewStoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :h)")
-            .expression_attribute_values(":pk", s(&keys::review_queue(campaign_id)))
-            .expression_attribute_values(":h", s(&keys::holds_of(who)))
+        let query = super::query_prefix(&self.client, &self.table, &keys::review_queue(campaign_id), &keys::holds_of(who))
             .consistent_read(true);
         let mut holds = vec![None; MAX_HELD];
         for item in query_all(query).await.map_err(|e| err(&e))? {
@@ -434,13 +408,7 @@ impl ReviewQueue {
     }
 
     pub async fn audits(&self, no: &OutTradeNo) -> Result<Vec<AuditEntry>, ReviewStoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :a)")
-            .expression_attribute_values(":pk", s(&keys::order(no)))
-            .expression_attribute_values(":a", s("AUDIT#"))
+        let query = super::query_prefix(&self.client, &self.table, &keys::order(no), "AUDIT#")
             .consistent_read(true);
         let items = query_all(query).await.map_err(|e| err(&e))?;
         items.into_iter().map(|i| serde_dynamo::from_item(i).map_err(corrupt)).collect()
@@ -449,17 +417,12 @@ impl ReviewQueue {
 
 /// The put that queues a task, for the write that moves its order into review.
 pub(crate) fn queue_put(table: &str, task: &ReviewTask) -> Result<TransactWriteItem, ReviewStoreError> {
-    let item = TaskItem {
-        pk: keys::review_queue(&task.campaign_id),
-        sk: keys::task(&task.task_id),
-        gsi1pk: ALL_TASKS.into(),
-        gsi1sk: format!("{:013}#{}#{}", task.queued_at, task.campaign_id, task.out_trade_no),
-        entity: "review_task".into(),
-        task: task.clone(),
-    };
+    let by_age = format!("{:013}#{}#{}", task.queued_at, task.campaign_id, task.out_trade_no);
+    let item = super::Stored::new(keys::review_queue(&task.campaign_id), keys::task(&task.task_id), "review_task", task)
+        .gsi1(ALL_TASKS, by_age);
     let put = Put::builder()
         .table_name(table)
-        .set_item(Some(serde_dynamo::to_item(&item).map_err(corrupt)?))
+        .set_item(Some(item.item().map_err(corrupt)?))
         .condition_expression("attribute_not_exists(PK)")
         .build()
         .map_err(corrupt)?;

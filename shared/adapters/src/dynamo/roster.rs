@@ -342,13 +342,7 @@ impl DynamoRoster {
     /// would mostly retry; and it would not repair a counter already short.
     pub async fn recount_enrolled(&self, campaign_id: &str) -> Result<u64, StoreError> {
         let pk = keys::campaign(campaign_id);
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :e)")
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":e", s("ENTRY#"))
+        let mut pages = super::query_prefix(&self.client, &self.table, &pk, "ENTRY#")
             .select(Select::Count)
             .consistent_read(true)
             .into_paginator()
@@ -633,13 +627,7 @@ impl DynamoRoster {
         &self,
         user: &UserId,
     ) -> Result<Vec<(String, serde_json::Value, BindingStatus)>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(&keys::user(user)))
-            .expression_attribute_values(":prefix", s("ENROLL#"))
+        let out = super::query_prefix(&self.client, &self.table, &keys::user(user), "ENROLL#")
             .send()
             .await
             .map_err(|e| store_err(&e))?;

@@ -21,7 +21,7 @@ use yunzhao_domain::staff::{
 };
 
 use super::keys;
-use super::{cancelled_by_condition, describe, is_condition_failure, query_all};
+use super::{Stored, cancelled_by_condition, describe, is_condition_failure, query_all, read};
 
 const DIRECTORY: &str = "STAFF_DIRECTORY";
 /// Used or lapsed invitations stay listed this long, then TTL removes them.
@@ -57,68 +57,34 @@ fn session_pk(token: &Secret) -> String {
     keys::staff_session(hash(token))
 }
 
-#[derive(Serialize, Deserialize)]
-struct AccountItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    #[serde(rename = "GSI1PK")]
-    gsi1pk: String,
-    #[serde(rename = "GSI1SK")]
-    gsi1sk: String,
-    entity: String,
-    #[serde(flatten)]
-    account: StaffAccount,
+/// `STAFF#<id>`/`ACCOUNT`, in the directory (GSI1).
+fn account_item(account: &StaffAccount) -> Stored<&StaffAccount> {
+    Stored::new(account_pk(&account.id), "ACCOUNT", "staff", account).gsi1(DIRECTORY, account_pk(&account.id))
 }
 
-impl AccountItem {
-    fn new(account: &StaffAccount) -> Self {
-        Self {
-            pk: account_pk(&account.id),
-            sk: "ACCOUNT".into(),
-            gsi1pk: DIRECTORY.into(),
-            gsi1sk: account_pk(&account.id),
-            entity: "staff".into(),
-            account: account.clone(),
-        }
-    }
-}
-
+/// `UNIONID#<u>`/`UNIONID`: whose account a unionid signs in to.
 #[derive(Serialize, Deserialize)]
-struct PointerItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
+struct Pointer {
     staff_id: UserId,
 }
 
+fn pointer_item(account: &StaffAccount) -> Stored<Pointer> {
+    Stored::new(unionid_pk(&account.unionid), "UNIONID", "unionid", Pointer { staff_id: account.id.clone() })
+}
+
+/// An invitation with the hash of its link's secret; kept until `expires_at` (seconds, the
+/// table's TTL).
 #[derive(Serialize, Deserialize)]
-struct InviteItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    #[serde(rename = "GSI1PK")]
-    gsi1pk: String,
-    #[serde(rename = "GSI1SK")]
-    gsi1sk: String,
-    entity: String,
+struct StoredInvitation {
     secret_sha256: String,
     expires_at: i64,
     #[serde(flatten)]
     invitation: Invitation,
 }
 
+/// A console session, kept until `expires_at` (seconds, the table's TTL).
 #[derive(Serialize, Deserialize)]
-struct SessionItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
+struct StoredSession {
     expires_at: i64,
     #[serde(flatten)]
     session: StaffSession,
@@ -170,28 +136,22 @@ impl DynamoStaff {
 impl StaffStore for DynamoStaff {
     async fn by_unionid(&self, unionid: &UnionId) -> Result<Option<StaffAccount>, StaffStoreError> {
         let Some(item) = self.item(&unionid_pk(unionid), "UNIONID").await? else { return Ok(None) };
-        let pointer: PointerItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+        let pointer: Pointer = read(item).map_err(corrupt)?;
         self.get(&pointer.staff_id).await
     }
 
     async fn get(&self, id: &UserId) -> Result<Option<StaffAccount>, StaffStoreError> {
         let item = self.item(&account_pk(id), "ACCOUNT").await?;
-        item.map(|i| serde_dynamo::from_item::<_, AccountItem>(i).map(|a| a.account).map_err(corrupt)).transpose()
+        item.map(|i| read(i).map_err(corrupt)).transpose()
     }
 
     async fn create(&self, account: &StaffAccount) -> Result<bool, StaffStoreError> {
-        let pointer = PointerItem {
-            pk: unionid_pk(&account.unionid),
-            sk: "UNIONID".into(),
-            entity: "unionid".into(),
-            staff_id: account.id.clone(),
-        };
         let first = "attribute_not_exists(PK)";
         let result = self
             .client
             .transact_write_items()
-            .transact_items(self.put(serde_dynamo::to_item(&pointer).map_err(corrupt)?, Some(first))?)
-            .transact_items(self.put(serde_dynamo::to_item(AccountItem::new(account)).map_err(corrupt)?, Some(first))?)
+            .transact_items(self.put(pointer_item(account).item().map_err(corrupt)?, Some(first))?)
+            .transact_items(self.put(account_item(account).item().map_err(corrupt)?, Some(first))?)
             .send()
             .await;
         match result {
@@ -203,7 +163,7 @@ impl StaffStore for DynamoStaff {
 
     async fn invitation(&self, token: &InvitationToken) -> Result<Option<Invitation>, StaffStoreError> {
         let Some(item) = self.item(&invite_pk(&token.id), "INVITE").await? else { return Ok(None) };
-        let stored: InviteItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+        let stored: StoredInvitation = read(item).map_err(corrupt)?;
         // Compared as a secret: the hash of what the link carries against the stored hash.
         let given = Secret::parse(&hash(&token.secret)).map_err(corrupt)?;
         Ok(given.matches(&stored.secret_sha256).then_some(stored.invitation))
@@ -229,19 +189,13 @@ impl StaffStore for DynamoStaff {
             .expression_attribute_values(":no", AttributeValue::Bool(false))
             .build()
             .map_err(corrupt)?;
-        let account_item = serde_dynamo::to_item(AccountItem::new(account)).map_err(corrupt)?;
+        let account_item = account_item(account).item().map_err(corrupt)?;
         let mut tx =
             self.client.transact_write_items().transact_items(TransactWriteItem::builder().update(used).build());
         if new {
-            let pointer = PointerItem {
-                pk: unionid_pk(&account.unionid),
-                sk: "UNIONID".into(),
-                entity: "unionid".into(),
-                staff_id: account.id.clone(),
-            };
             let first = "attribute_not_exists(PK)";
             tx = tx
-                .transact_items(self.put(serde_dynamo::to_item(&pointer).map_err(corrupt)?, Some(first))?)
+                .transact_items(self.put(pointer_item(account).item().map_err(corrupt)?, Some(first))?)
                 .transact_items(self.put(account_item, Some(first))?);
         } else {
             // A revoked member invited back: only while nobody changed the account meanwhile.
@@ -280,17 +234,12 @@ impl StaffStore for DynamoStaff {
     }
 
     async fn put_session(&self, token: &Secret, session: &StaffSession) -> Result<(), StaffStoreError> {
-        let item = SessionItem {
-            pk: session_pk(token),
-            sk: "SESSION".into(),
-            entity: "staff_session".into(),
-            expires_at: session.expires_at_ms / 1000,
-            session: session.clone(),
-        };
+        let stored = StoredSession { expires_at: session.expires_at_ms / 1000, session: session.clone() };
+        let item = Stored::new(session_pk(token), "SESSION", "staff_session", stored);
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .set_item(Some(item.item().map_err(corrupt)?))
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await
@@ -300,7 +249,7 @@ impl StaffStore for DynamoStaff {
 
     async fn session(&self, token: &Secret) -> Result<Option<StaffSession>, StaffStoreError> {
         let item = self.item(&session_pk(token), "SESSION").await?;
-        item.map(|i| serde_dynamo::from_item::<_, SessionItem>(i).map(|s| s.session).map_err(corrupt)).transpose()
+        item.map(|i| read::<StoredSession>(i).map(|s| s.session).map_err(corrupt)).transpose()
     }
 
     async fn touch_session(&self, token: &Secret, now_ms: i64) -> Result<(), StaffStoreError> {
@@ -341,7 +290,7 @@ impl StaffDirectory for DynamoStaff {
         let items = self.directory("STAFF#").await?;
         items
             .into_iter()
-            .map(|i| serde_dynamo::from_item::<_, AccountItem>(i).map(|a| a.account).map_err(corrupt))
+            .map(|i| read(i).map_err(corrupt))
             .collect()
     }
 
@@ -378,7 +327,7 @@ impl StaffDirectory for DynamoStaff {
         match update.send().await {
             Ok(out) => {
                 let item = out.attributes.ok_or_else(|| corrupt("update returned no attributes"))?;
-                Ok(Some(serde_dynamo::from_item::<_, AccountItem>(item).map_err(corrupt)?.account))
+                Ok(Some(read(item).map_err(corrupt)?))
             }
             Err(e) if is_condition_failure(&e) => Ok(None),
             Err(e) => Err(unavailable(&e)),
@@ -386,20 +335,17 @@ impl StaffDirectory for DynamoStaff {
     }
 
     async fn put_invitation(&self, invitation: &Invitation, secret: &Secret) -> Result<(), StaffStoreError> {
-        let item = InviteItem {
-            pk: invite_pk(&invitation.id),
-            sk: "INVITE".into(),
-            gsi1pk: DIRECTORY.into(),
-            gsi1sk: keys::invitation_by_created(invitation.created_at_ms, &invitation.id),
-            entity: "invitation".into(),
+        let stored = StoredInvitation {
             secret_sha256: hash(secret),
             expires_at: (invitation.expires_at_ms + INVITATION_KEPT_MS) / 1000,
             invitation: invitation.clone(),
         };
+        let by_created = keys::invitation_by_created(invitation.created_at_ms, &invitation.id);
+        let item = Stored::new(invite_pk(&invitation.id), "INVITE", "invitation", stored).gsi1(DIRECTORY, by_created);
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .set_item(Some(item.item().map_err(corrupt)?))
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await
@@ -411,7 +357,7 @@ impl StaffDirectory for DynamoStaff {
         let items = self.directory("INVITE#").await?;
         let mut all: Vec<Invitation> = items
             .into_iter()
-            .map(|i| serde_dynamo::from_item::<_, InviteItem>(i).map(|x| x.invitation).map_err(corrupt))
+            .map(|i| read::<StoredInvitation>(i).map(|x| x.invitation).map_err(corrupt))
             .collect::<Result<_, _>>()?;
         all.reverse();
         Ok(all)

@@ -11,7 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use yunzhao_domain::{OpenId, User, UserId, UserRepo, UserRepoError, WeChatIdentity};
 
 use super::keys;
-use super::{describe, is_condition_failure};
+use super::{Stored, describe, is_condition_failure, read};
 
 #[derive(Clone)]
 pub struct DynamoUsers {
@@ -19,24 +19,9 @@ pub struct DynamoUsers {
     table: String,
 }
 
+/// `OPENID#<o>`/`OPENID`: the user an openid logs in as.
 #[derive(Serialize, Deserialize)]
-struct UserItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    #[serde(flatten)]
-    user: User,
-}
-
-#[derive(Serialize, Deserialize)]
-struct OpenIdItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
+struct OpenIdPointer {
     user_id: UserId,
 }
 
@@ -76,7 +61,7 @@ impl DynamoUsers {
             .map_err(|e| unavailable(&e))?;
         match out {
             None => Ok(None),
-            Some(item) => Ok(Some(serde_dynamo::from_item::<_, OpenIdItem>(item).map_err(corrupt)?.user_id)),
+            Some(item) => Ok(Some(read::<OpenIdPointer>(item).map_err(corrupt)?.user_id)),
         }
     }
 
@@ -107,20 +92,14 @@ impl DynamoUsers {
             }
         })?;
         let item = out.attributes.ok_or_else(|| corrupt("update returned no attributes"))?;
-        Ok(serde_dynamo::from_item::<_, UserItem>(item).map_err(corrupt)?.user)
+        Ok(read(item).map_err(corrupt)?)
     }
 
     /// Creates the user and its openid pointer together; `Ok(None)` when another login of
     /// the same openid won the race.
     async fn create(&self, user: &User) -> Result<Option<()>, UserRepoError> {
-        let user_item =
-            UserItem { pk: user_pk(&user.id), sk: PROFILE.into(), entity: "user".into(), user: user.clone() };
-        let pointer = OpenIdItem {
-            pk: openid_pk(&user.openid),
-            sk: OPENID.into(),
-            entity: "openid".into(),
-            user_id: user.id.clone(),
-        };
+        let user_item = Stored::new(user_pk(&user.id), PROFILE, "user", user);
+        let pointer = Stored::new(openid_pk(&user.openid), OPENID, "openid", OpenIdPointer { user_id: user.id.clone() });
         let put = |item| -> Result<TransactWriteItem, UserRepoError> {
             let put = Put::builder()
                 .table_name(&self.table)
@@ -133,8 +112,8 @@ impl DynamoUsers {
         let result = self
             .client
             .transact_write_items()
-            .transact_items(put(serde_dynamo::to_item(&pointer).map_err(corrupt)?)?)
-            .transact_items(put(serde_dynamo::to_item(&user_item).map_err(corrupt)?)?)
+            .transact_items(put(pointer.item().map_err(corrupt)?)?)
+            .transact_items(put(user_item.item().map_err(corrupt)?)?)
             .send()
             .await;
         match result {
@@ -165,6 +144,6 @@ impl UserRepo for DynamoUsers {
     async fn get(&self, id: &UserId) -> Result<Option<User>, UserRepoError> {
         let out =
             super::get_item(&self.client, &self.table, &user_pk(id), PROFILE).await.map_err(|e| unavailable(&e))?;
-        out.map(|item| serde_dynamo::from_item::<_, UserItem>(item).map(|i| i.user).map_err(corrupt)).transpose()
+        out.map(|item| read(item).map_err(corrupt)).transpose()
     }
 }
