@@ -210,10 +210,7 @@ impl DynamoCampaigns {
         let out = super::get_item(&self.client, &self.table, &keys::campaign(id), "PROFILE")
             .await
             .map_err(|e| unavailable(&e))?;
-        out.map(|item| {
-            read::<StoredCampaign>(item).map(|i| (i.campaign, i.progress)).map_err(corrupt)
-        })
-        .transpose()
+        out.map(|item| read::<StoredCampaign>(item).map(|i| (i.campaign, i.progress)).map_err(corrupt)).transpose()
     }
 
     pub async fn list_by_school(&self, school_id: &str) -> Result<Vec<(Campaign, Progress)>, CampaignStoreError> {

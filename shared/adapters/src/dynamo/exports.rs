@@ -10,7 +10,6 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde::{Deserialize, Serialize};
 
 use super::keys;
 use super::{describe, is_condition_failure, query_all};
@@ -30,7 +29,6 @@ fn s(v: &str) -> AttributeValue {
 }
 
 pub use yunzhao_domain::export::{Export, ExportStatus, FINAL};
-
 
 /// `CAMPAIGN#<c>`/`EXPORT#<id>`.
 fn export_item(export: &Export) -> super::Stored<&Export> {
@@ -107,10 +105,7 @@ impl DynamoExports {
         let out = super::get_item(&self.client, &self.table, &keys::campaign(campaign_id), &keys::export(export_id))
             .await
             .map_err(|e| err(&e))?;
-        out.map(|i| {
-            super::read::<Export>(i).map_err(|e| ExportStoreError(e.to_string()))
-        })
-        .transpose()
+        out.map(|i| super::read::<Export>(i).map_err(|e| ExportStoreError(e.to_string()))).transpose()
     }
 
     /// The campaign's exports, oldest request first.
@@ -121,7 +116,7 @@ impl DynamoExports {
             .await
             .map_err(|e| err(&e))?
             .into_iter()
-            .map(|i| super::read::<Export>(i))
+            .map(super::read::<Export>)
             .collect::<Result<_, _>>()
             .map_err(|e| ExportStoreError(e.to_string()))?;
         all.sort_by_key(|e| (e.requested_at, e.export_id.clone()));

@@ -100,7 +100,12 @@ pub(crate) async fn get_item(
 
 /// A query of the items of partition `pk` whose sort key starts with `prefix`, to page
 /// through with [`query_all`] (or to narrow further first).
-pub(crate) fn query_prefix(client: &aws_sdk_dynamodb::Client, table: &str, pk: &str, prefix: &str) -> QueryFluentBuilder {
+pub(crate) fn query_prefix(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    pk: &str,
+    prefix: &str,
+) -> QueryFluentBuilder {
     client
         .query()
         .table_name(table)

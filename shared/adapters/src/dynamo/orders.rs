@@ -11,7 +11,7 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use time::OffsetDateTime;
 use yunzhao_domain::UserId;
 use yunzhao_domain::order::{
@@ -32,7 +32,6 @@ fn err<E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 's
 fn corrupt(e: impl std::fmt::Display) -> OrderStoreError {
     OrderStoreError::Corrupt(e.to_string())
 }
-
 
 /// How long one refund call to WeChat Pay may hold the order (its timeout, with margin).
 const REFUND_CALL_MS: i64 = 30_000;

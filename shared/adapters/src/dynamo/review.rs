@@ -51,7 +51,6 @@ fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-
 const ALL_TASKS: &str = "REVIEW_TASKS";
 
 async fn read_tasks(
@@ -149,8 +148,9 @@ impl ReviewQueue {
 
     /// The reviewer's hold slots in the campaign, by slot number.
     async fn holds(&self, campaign_id: &str, who: &str) -> Result<Vec<Option<Hold>>, ReviewStoreError> {
-        let query = super::query_prefix(&self.client, &self.table, &keys::review_queue(campaign_id), &keys::holds_of(who))
-            .consistent_read(true);
+        let query =
+            super::query_prefix(&self.client, &self.table, &keys::review_queue(campaign_id), &keys::holds_of(who))
+                .consistent_read(true);
         let mut holds = vec![None; MAX_HELD];
         for item in query_all(query).await.map_err(|e| err(&e))? {
             let slot = item
@@ -408,8 +408,7 @@ impl ReviewQueue {
     }
 
     pub async fn audits(&self, no: &OutTradeNo) -> Result<Vec<AuditEntry>, ReviewStoreError> {
-        let query = super::query_prefix(&self.client, &self.table, &keys::order(no), "AUDIT#")
-            .consistent_read(true);
+        let query = super::query_prefix(&self.client, &self.table, &keys::order(no), "AUDIT#").consistent_read(true);
         let items = query_all(query).await.map_err(|e| err(&e))?;
         items.into_iter().map(|i| serde_dynamo::from_item(i).map_err(corrupt)).collect()
     }
@@ -418,8 +417,9 @@ impl ReviewQueue {
 /// The put that queues a task, for the write that moves its order into review.
 pub(crate) fn queue_put(table: &str, task: &ReviewTask) -> Result<TransactWriteItem, ReviewStoreError> {
     let by_age = format!("{:013}#{}#{}", task.queued_at, task.campaign_id, task.out_trade_no);
-    let item = super::Stored::new(keys::review_queue(&task.campaign_id), keys::task(&task.task_id), "review_task", task)
-        .gsi1(ALL_TASKS, by_age);
+    let item =
+        super::Stored::new(keys::review_queue(&task.campaign_id), keys::task(&task.task_id), "review_task", task)
+            .gsi1(ALL_TASKS, by_age);
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(item.item().map_err(corrupt)?))

@@ -288,10 +288,7 @@ impl StaffStore for DynamoStaff {
 impl StaffDirectory for DynamoStaff {
     async fn members(&self) -> Result<Vec<StaffAccount>, StaffStoreError> {
         let items = self.directory("STAFF#").await?;
-        items
-            .into_iter()
-            .map(|i| read(i).map_err(corrupt))
-            .collect()
+        items.into_iter().map(|i| read(i).map_err(corrupt)).collect()
     }
 
     async fn update_member(&self, id: &UserId, change: &MemberChange) -> Result<Option<StaffAccount>, StaffStoreError> {

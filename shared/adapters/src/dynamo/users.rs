@@ -92,14 +92,15 @@ impl DynamoUsers {
             }
         })?;
         let item = out.attributes.ok_or_else(|| corrupt("update returned no attributes"))?;
-        Ok(read(item).map_err(corrupt)?)
+        read(item).map_err(corrupt)
     }
 
     /// Creates the user and its openid pointer together; `Ok(None)` when another login of
     /// the same openid won the race.
     async fn create(&self, user: &User) -> Result<Option<()>, UserRepoError> {
         let user_item = Stored::new(user_pk(&user.id), PROFILE, "user", user);
-        let pointer = Stored::new(openid_pk(&user.openid), OPENID, "openid", OpenIdPointer { user_id: user.id.clone() });
+        let pointer =
+            Stored::new(openid_pk(&user.openid), OPENID, "openid", OpenIdPointer { user_id: user.id.clone() });
         let put = |item| -> Result<TransactWriteItem, UserRepoError> {
             let put = Put::builder()
                 .table_name(&self.table)
