@@ -55,7 +55,7 @@ impl CardPhotoStore for CardPhotos {
     ) -> Result<CardPhoto, identity::StoreError> {
         let key = Self::key(campaign_id, user, side);
         let first = self.blobs.first_bytes(&self.bucket, &key, 64).await;
-        let photo = match first.map_err(|e| identity::StoreError(e.to_string()))? {
+        let photo = match first.map_err(|e| identity::StoreError::Unavailable(e.to_string()))? {
             Fetched::Found(photo) => photo,
             Fetched::Missing | Fetched::TooLarge(_) => return Ok(CardPhoto::Missing),
         };
@@ -64,7 +64,7 @@ impl CardPhotoStore for CardPhotos {
             return Ok(CardPhoto::NotAnImage);
         }
         // Unversioned buckets answer "null": the uploads bucket is versioned.
-        let version = version.ok_or_else(|| identity::StoreError("uploads bucket is not versioned".into()))?;
+        let version = version.ok_or_else(|| identity::StoreError::Unavailable("uploads bucket is not versioned".into()))?;
         Ok(CardPhoto::Image { version })
     }
 }

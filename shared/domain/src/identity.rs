@@ -254,15 +254,7 @@ impl Limit {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("identity store unavailable: {0}")]
-pub struct StoreError(pub String);
-
-impl From<StoreError> for crate::StoreError {
-    fn from(e: StoreError) -> Self {
-        Self::Unavailable(e.0)
-    }
-}
+pub use crate::StoreError;
 
 /// Port: roster entries and bindings.
 pub trait RosterLookup: Send + Sync {
@@ -433,7 +425,7 @@ async fn complete_with_card_photos<R: RosterLookup, P: CardPhotoStore>(
             CardPhoto::Image { version } => versions.push(version),
         }
     }
-    let [front, back]: [String; 2] = versions.try_into().map_err(|_| StoreError("two sides".into()))?;
+    let [front, back]: [String; 2] = versions.try_into().map_err(|_| StoreError::Unavailable("two sides".into()))?;
     if roster.complete(campaign, user, &CardVersions { front, back }, now).await? {
         return Ok(CardCheck::Completed);
     }

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use yunzhao_domain::campaign::Campaign;
 
 use super::keys;
+use super::s;
 use super::{Stored, describe, is_condition_failure, query_all, read};
 
 #[derive(Debug, thiserror::Error)]
@@ -81,10 +82,6 @@ pub struct School {
 pub struct DynamoCampaigns {
     client: Client,
     table: String,
-}
-
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_owned())
 }
 
 const OPEN_CAMPAIGNS: &str = "OPEN_CAMPAIGNS";

@@ -12,21 +12,13 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::keys;
-use super::{describe, is_condition_failure, query_all};
+use super::s;
+use super::{is_condition_failure, query_all};
 
-#[derive(Debug, thiserror::Error)]
-#[error("export store: {0}")]
-pub struct ExportStoreError(pub String);
+/// The export store's failures are the domain's store errors: unavailable or corrupt.
+pub use yunzhao_domain::StoreError as ExportStoreError;
 
-fn err<E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
-) -> ExportStoreError {
-    ExportStoreError(describe(e))
-}
-
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_owned())
-}
+use super::{corrupt, unavailable as err};
 
 pub use yunzhao_domain::export::{Export, ExportStatus, FINAL};
 
@@ -49,11 +41,11 @@ impl DynamoExports {
     /// Records a school's request unless another of the campaign's is still building (holds
     /// the `EXPORTING` item, for at most `building_ms`): `false` then.
     pub async fn request_alone(&self, export: &Export, building_ms: i64) -> Result<bool, ExportStoreError> {
-        let bad = |e: aws_sdk_dynamodb::error::BuildError| ExportStoreError(e.to_string());
+        let bad = |e: aws_sdk_dynamodb::error::BuildError| corrupt(e);
         let item = export_item(export);
         let record = aws_sdk_dynamodb::types::Put::builder()
             .table_name(&self.table)
-            .set_item(Some(item.item().map_err(|e| ExportStoreError(e.to_string()))?))
+            .set_item(Some(item.item().map_err(corrupt)?))
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(bad)?;
@@ -90,7 +82,7 @@ impl DynamoExports {
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item.item().map_err(|e| ExportStoreError(e.to_string()))?))
+            .set_item(Some(item.item().map_err(corrupt)?))
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await;
@@ -105,7 +97,7 @@ impl DynamoExports {
         let out = super::get_item(&self.client, &self.table, &keys::campaign(campaign_id), &keys::export(export_id))
             .await
             .map_err(|e| err(&e))?;
-        out.map(|i| super::read::<Export>(i).map_err(|e| ExportStoreError(e.to_string()))).transpose()
+        out.map(|i| super::read::<Export>(i).map_err(corrupt)).transpose()
     }
 
     /// The campaign's exports, oldest request first.
@@ -118,7 +110,7 @@ impl DynamoExports {
             .into_iter()
             .map(super::read::<Export>)
             .collect::<Result<_, _>>()
-            .map_err(|e| ExportStoreError(e.to_string()))?;
+            .map_err(corrupt)?;
         all.sort_by_key(|e| (e.requested_at, e.export_id.clone()));
         Ok(all)
     }
@@ -152,10 +144,10 @@ impl DynamoExports {
     /// and in the same transaction lets the next request of the campaign start, if this export
     /// still holds the lock (a lapsed one may have been taken by another request since).
     pub async fn finish(&self, export: &Export) -> Result<(), ExportStoreError> {
-        let bad = |e: aws_sdk_dynamodb::error::BuildError| ExportStoreError(e.to_string());
+        let bad = |e: aws_sdk_dynamodb::error::BuildError| corrupt(e);
         let ready = Export { status: ExportStatus::Ready, ..export.clone() };
         let item = export_item(&ready);
-        let item: super::Item = item.item().map_err(|e| ExportStoreError(e.to_string()))?;
+        let item: super::Item = item.item().map_err(corrupt)?;
         let record = aws_sdk_dynamodb::types::Put::builder()
             .table_name(&self.table)
             .set_item(Some(item.clone()))

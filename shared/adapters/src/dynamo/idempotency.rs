@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use time::OffsetDateTime;
 
 use super::keys;
+use super::{s, n};
 use super::{describe, is_condition_failure};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,14 +25,6 @@ pub enum Claim {
 pub struct Idempotency {
     client: Client,
     table: String,
-}
-
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_owned())
-}
-
-fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
 }
 
 impl Idempotency {

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Item, describe, query_all};
+use super::{Item, describe, query_all, s};
 
 #[derive(Debug, thiserror::Error)]
 #[error("table: {0}")]
@@ -16,10 +16,6 @@ fn err(e: impl std::fmt::Display) -> InspectError {
 
 fn json(item: Item) -> Result<Value, InspectError> {
     serde_dynamo::from_item(item).map_err(err)
-}
-
-fn s(v: &str) -> aws_sdk_dynamodb::types::AttributeValue {
-    aws_sdk_dynamodb::types::AttributeValue::S(v.to_owned())
 }
 
 #[derive(Clone)]

@@ -47,7 +47,7 @@ impl AttemptCounter for DynamoCounters {
         match result {
             Ok(_) => Ok(true),
             Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(StoreError(describe(&e))),
+            Err(e) => Err(StoreError::Unavailable(describe(&e))),
         }
     }
 
@@ -70,7 +70,7 @@ impl AttemptCounter for DynamoCounters {
             // Nothing to give back (a new window began in between): nothing to do.
             Ok(_) => Ok(()),
             Err(e) if is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(StoreError(describe(&e))),
+            Err(e) => Err(StoreError::Unavailable(describe(&e))),
         }
     }
 }

@@ -30,6 +30,28 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 pub(crate) type Item = std::collections::HashMap<String, AttributeValue>;
 
+/// A store that did not answer (or refused for now): worth a retry.
+pub(crate) fn unavailable<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    e: &SdkError<E, R>,
+) -> yunzhao_domain::StoreError {
+    yunzhao_domain::StoreError::Unavailable(describe(e))
+}
+
+/// A record that does not read (or a request that cannot be built from it): a bug.
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> yunzhao_domain::StoreError {
+    yunzhao_domain::StoreError::Corrupt(e.to_string())
+}
+
+/// A string attribute.
+pub(crate) fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+/// A number attribute.
+pub(crate) fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
 /// Every item a query matches, across all its pages (the SDK's paginator).
 pub(crate) async fn query_all(
     query: QueryFluentBuilder,

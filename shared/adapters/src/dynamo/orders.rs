@@ -19,19 +19,11 @@ use yunzhao_domain::order::{
 };
 
 use super::keys;
-use super::{Item, Stored, describe, is_condition_failure, query_all};
+use super::{s, n};
+use super::{Item, Stored, corrupt, describe, is_condition_failure, query_all, unavailable as err};
 
 pub use yunzhao_domain::order::StoreError as OrderStoreError;
 
-fn err<E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
-) -> OrderStoreError {
-    OrderStoreError::Unavailable(describe(e))
-}
-
-fn corrupt(e: impl std::fmt::Display) -> OrderStoreError {
-    OrderStoreError::Corrupt(e.to_string())
-}
 
 /// How long one refund call to WeChat Pay may hold the order (its timeout, with margin).
 const REFUND_CALL_MS: i64 = 30_000;
@@ -46,10 +38,6 @@ pub enum RefundClaim {
     NotRefundable,
 }
 
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_owned())
-}
-
 /// `#state IN (:p0, :p1, …)` for `states`, with its placeholder values (`#state` must be
 /// named `state` by the caller).
 fn state_in(states: &[OrderState], prefix: &str) -> (String, Vec<(String, AttributeValue)>) {
@@ -57,10 +45,6 @@ fn state_in(states: &[OrderState], prefix: &str) -> (String, Vec<(String, Attrib
         states.iter().enumerate().map(|(i, st)| (format!(":{prefix}{i}"), s(st.as_str()))).collect();
     let names: Vec<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
     (format!("#state IN ({})", names.join(", ")), values)
-}
-
-fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
 }
 
 #[derive(Clone)]
@@ -272,14 +256,14 @@ impl DynamoOrders {
                     (vec![self.take_upload(no, *attempt, etag, version.as_deref())?], Some(Refusal::UploadTaken))
                 }
                 Also::QueueTask(task) => {
-                    (vec![super::review::queue_put(&self.table, task).map_err(review_err)?], Some(Refusal::TaskQueued))
+                    (vec![super::review::queue_put(&self.table, task)?], Some(Refusal::TaskQueued))
                 }
                 Also::DecideTask { task, by, at_ms } => (
-                    vec![super::review::decide_delete(&self.table, task, by, *at_ms).map_err(review_err)?],
+                    vec![super::review::decide_delete(&self.table, task, by, *at_ms)?],
                     Some(Refusal::LeaseLost),
                 ),
                 Also::WithdrawTask { campaign_id, task_id } => {
-                    (vec![super::review::withdraw_delete(&self.table, campaign_id, task_id).map_err(review_err)?], None)
+                    (vec![super::review::withdraw_delete(&self.table, campaign_id, task_id)?], None)
                 }
                 Also::RecordPayment { transaction_id, amount_fen, detail } => (
                     vec![self.payment_put(no, transaction_id, *amount_fen, &change.cause, detail, now)?],
@@ -291,7 +275,7 @@ impl DynamoOrders {
                     Some(Refusal::BindingChanged),
                 ),
                 Also::Audit(line) => {
-                    let put = super::review::audit_put(&self.table, no, line).map_err(review_err)?;
+                    let put = super::review::audit_put(&self.table, no, line)?;
                     (vec![TransactWriteItem::builder().put(put).build()], None)
                 }
             };
@@ -562,7 +546,7 @@ impl DynamoOrders {
     ) -> Result<Option<yunzhao_domain::identity::CardVersions>, OrderStoreError> {
         super::roster::card_versions(&self.client, &self.table, campaign_id, user)
             .await
-            .map_err(|e| OrderStoreError::Unavailable(e.0))
+            
     }
 }
 
@@ -665,9 +649,6 @@ impl DynamoOrders {
     }
 }
 
-fn review_err(e: super::review::ReviewStoreError) -> OrderStoreError {
-    OrderStoreError::Corrupt(e.0)
-}
 
 /// A check, for a transaction, that the student's order pointer in the campaign is still
 /// what was read (`seen`: none, or that order): no order was created meanwhile.

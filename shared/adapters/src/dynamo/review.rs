@@ -27,29 +27,13 @@ use yunzhao_domain::order::{OutTradeNo, StoreError as OrderStoreError};
 use yunzhao_domain::review::{AuditEntry, Claimed, MAX_HELD, ReviewTask};
 
 use super::keys;
-use super::{describe, is_condition_failure, query_all};
+use super::{s, n};
+use super::{is_condition_failure, query_all};
 
-#[derive(Debug, thiserror::Error)]
-#[error("review store: {0}")]
-pub struct ReviewStoreError(pub String);
+/// The review queue's failures are the domain's store errors: unavailable or corrupt.
+pub use yunzhao_domain::StoreError as ReviewStoreError;
 
-fn err<E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
-) -> ReviewStoreError {
-    ReviewStoreError(describe(e))
-}
-
-fn corrupt(e: impl std::fmt::Display) -> ReviewStoreError {
-    ReviewStoreError(format!("corrupt: {e}"))
-}
-
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_owned())
-}
-
-fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
+use super::{corrupt, unavailable as err};
 
 const ALL_TASKS: &str = "REVIEW_TASKS";
 
@@ -476,11 +460,11 @@ pub(crate) fn audit_put(table: &str, no: &OutTradeNo, entry: &AuditEntry) -> Res
 /// The queue as the decision use case sees it (`yunzhao_domain::review::decide`).
 impl yunzhao_domain::review::ReviewTasks for ReviewQueue {
     async fn get(&self, campaign_id: &str, task_id: &str) -> Result<Option<ReviewTask>, OrderStoreError> {
-        ReviewQueue::get(self, campaign_id, task_id).await.map_err(|e| OrderStoreError::Unavailable(e.0))
+        ReviewQueue::get(self, campaign_id, task_id).await
     }
 
     async fn drop_task(&self, campaign_id: &str, task_id: &str) -> Result<(), OrderStoreError> {
-        ReviewQueue::drop_task(self, campaign_id, task_id).await.map_err(|e| OrderStoreError::Unavailable(e.0))
+        ReviewQueue::drop_task(self, campaign_id, task_id).await
     }
 }
 

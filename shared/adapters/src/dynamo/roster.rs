@@ -25,6 +25,7 @@ use yunzhao_domain::roster::{PersonName, RosterRow, RowError};
 use yunzhao_domain::{UserId, id_number::mask};
 
 use super::keys;
+use super::s;
 use super::{describe, is_condition_failure, query_all};
 use crate::crypto::{Envelope, LookupHasher};
 
@@ -106,14 +107,10 @@ fn taken_by_another(line: usize, prefix: &str) -> ImportError {
     ImportError { line, column: column.into(), code: "belongs_to_another_entry".into(), message: message.into() }
 }
 
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_owned())
-}
-
 fn store_err<E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
     e: &aws_sdk_dynamodb::error::SdkError<E, R>,
 ) -> StoreError {
-    StoreError(describe(e))
+    StoreError::Unavailable(describe(e))
 }
 
 /// The identifiers of a roster entry besides the ID number, as sealed at import.
@@ -182,7 +179,7 @@ impl EntryItem {
         // As stored: a name an earlier import let in and the rules refuse now stays readable.
         let name = PersonName::stored(self.name.clone());
         let bound_user_id =
-            self.bound_user_id.as_deref().map(UserId::parse).transpose().map_err(|e| StoreError(e.to_string()))?;
+            self.bound_user_id.as_deref().map(UserId::parse).transpose().map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let view = serde_json::json!({
             "name": self.name,
             "id_number": self.id_masked,
@@ -197,7 +194,7 @@ impl EntryItem {
 
 impl yunzhao_domain::identity::Enrolments for DynamoBindings {
     async fn binding(&self, user: &UserId, cid: &str) -> Result<Option<BindingStatus>, yunzhao_domain::StoreError> {
-        Ok(binding_status(&self.client, &self.table, cid, user).await?)
+        binding_status(&self.client, &self.table, cid, user).await
     }
 }
 
@@ -286,7 +283,7 @@ impl DynamoRoster {
         if item.get("student_no_hash").and_then(|v| v.as_s().ok()) != Some(&hash) {
             return Ok(None);
         }
-        serde_dynamo::from_item(item).map(Some).map_err(|e| StoreError(e.to_string()))
+        serde_dynamo::from_item(item).map(Some).map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
     /// Writes validated rows: new people are created, changed rows updated, identical rows
@@ -404,11 +401,11 @@ impl DynamoRoster {
         );
         let pk = keys::campaign(cid);
         let sk = keys::entry(&entry_id);
-        let envelope = self.envelope.as_ref().ok_or_else(|| StoreError("importing needs the envelope key".into()))?;
+        let envelope = self.envelope.as_ref().ok_or_else(|| StoreError::Unavailable("importing needs the envelope key".into()))?;
         let sealed = envelope
             .seal(row.id_number.expose().as_bytes(), &format!("{pk}|{sk}"))
             .await
-            .map_err(|e| StoreError(e.to_string()))?;
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         // The other numbers an export may name files by, sealed the same way.
         let numbers = Numbers {
             student_no: row.student_no.clone(),
@@ -416,9 +413,9 @@ impl DynamoRoster {
             collection_code: row.collection_code.clone(),
         };
         let numbers_sealed = envelope
-            .seal(&serde_json::to_vec(&numbers).map_err(|e| StoreError(e.to_string()))?, &format!("{pk}|{sk}|numbers"))
+            .seal(&serde_json::to_vec(&numbers).map_err(|e| StoreError::Unavailable(e.to_string()))?, &format!("{pk}|{sk}|numbers"))
             .await
-            .map_err(|e| StoreError(e.to_string()))?;
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let mut values: HashMap<String, AttributeValue> = HashMap::from([
             (":entity".into(), s("roster_entry")),
             (":entry_id".into(), s(&entry_id)),
@@ -472,7 +469,7 @@ impl DynamoRoster {
             expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
         let new_hashes = [("EXAMNO", exam_hash), ("CODE", code_hash), ("STUNO", student_no_hash)];
-        let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError(e.to_string());
+        let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
         // The entry, its pointers to it and its old pointers freed, in one transaction written
         // against the entry as read; a lost race (another import, a takeover) reads again.
         for _ in 0..ROW_TRIES {
@@ -538,7 +535,7 @@ impl DynamoRoster {
                 Err(e) => return Err(store_err(&e)),
             }
         }
-        Err(StoreError(format!("line {}: the entry kept changing while it was imported", row.line)))
+        Err(StoreError::Unavailable(format!("line {}: the entry kept changing while it was imported", row.line)))
     }
 
     /// The entry's stored row hash and pointer hashes (strongly consistent).
@@ -554,7 +551,7 @@ impl DynamoRoster {
             .send()
             .await
             .map_err(|e| store_err(&e))?;
-        out.item.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError(e.to_string()))).transpose()
+        out.item.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError::Unavailable(e.to_string()))).transpose()
     }
 
     /// Whether a number pointing at `owner` may move to another entry: the file moves `owner`
@@ -589,7 +586,7 @@ impl DynamoRoster {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item).map_err(|e| StoreError(e.to_string()))?))
+            .set_item(Some(serde_dynamo::to_item(item).map_err(|e| StoreError::Unavailable(e.to_string()))?))
             .send()
             .await
             .map_err(|e| store_err(&e))?;
@@ -604,7 +601,7 @@ impl DynamoRoster {
         let out = super::get_item(&self.client, &self.table, &keys::campaign(campaign_id), &keys::import(import_id))
             .await
             .map_err(|e| store_err(&e))?;
-        out.map(|i| serde_dynamo::from_item::<_, Stored>(i).map(|s| s.report).map_err(|e| StoreError(e.to_string())))
+        out.map(|i| serde_dynamo::from_item::<_, Stored>(i).map(|s| s.report).map_err(|e| StoreError::Unavailable(e.to_string())))
             .transpose()
     }
 
@@ -612,7 +609,7 @@ impl DynamoRoster {
         let out = super::get_item(&self.client, &self.table, &keys::campaign(cid), &keys::entry(entry_id))
             .await
             .map_err(|e| store_err(&e))?;
-        out.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError(e.to_string()))).transpose()
+        out.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError::Unavailable(e.to_string()))).transpose()
     }
 
     async fn pointer(&self, cid: &str, prefix: &str, hash: &str) -> Result<Option<String>, StoreError> {
@@ -681,7 +678,7 @@ impl RosterLookup for DynamoRoster {
         now: OffsetDateTime,
     ) -> Result<Bind, StoreError> {
         let cid = campaign.id.as_str();
-        let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError(e.to_string());
+        let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
         let bind_entry = Update::builder()
             .table_name(&self.table)
             .key("PK", s(&keys::campaign(cid)))
@@ -808,7 +805,7 @@ pub async fn binding_to_undo(
 /// The writes that undo `b`: the roster entry freed (only while it is bound to that user), the
 /// enrollment removed (only while it names that entry), the campaign's verified count down.
 pub(crate) fn unbind_writes(table: &str, b: &Binding) -> Result<Vec<TransactWriteItem>, StoreError> {
-    let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError(e.to_string());
+    let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
     let free_entry = Update::builder()
         .table_name(table)
         .key("PK", s(&keys::campaign(&b.campaign_id)))
@@ -853,7 +850,7 @@ pub async fn unbind(
     let mut items = unbind_writes(table, b)?;
     items.push(
         super::orders::pointer_unchanged(table, &b.user, &b.campaign_id, seen)
-            .map_err(|e| StoreError(e.to_string()))?,
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?,
     );
     match super::transact_retrying(client, items).await {
         Ok(()) => Ok(true),
@@ -899,7 +896,7 @@ pub async fn line_of(client: &Client, table: &str, cid: &str, user: &UserId) -> 
         return Ok(None);
     };
     let entry = get(keys::campaign(cid), keys::entry(entry_id)).await.map_err(|e| store_err(&e))?;
-    entry.item.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError(e.to_string()))).transpose()
+    entry.item.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError::Unavailable(e.to_string()))).transpose()
 }
 
 /// Every entry of the campaign, masked (no KMS call).
@@ -914,7 +911,7 @@ pub async fn lines(client: &Client, table: &str, cid: &str) -> Result<Vec<Roster
         .await
         .map_err(|e| store_err(&e))?
         .into_iter()
-        .map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError(e.to_string())))
+        .map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError::Unavailable(e.to_string())))
         .collect()
 }
 
@@ -937,18 +934,18 @@ pub async fn open_entries(
         .into_iter()
         .map(serde_dynamo::from_item)
         .collect::<Result<_, _>>()
-        .map_err(|e| StoreError(e.to_string()))?;
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
     let pk = keys::campaign(cid);
     let mut opened = Vec::with_capacity(sealed.len());
     for e in sealed {
         let context = format!("{pk}|ENTRY#{}", e.entry_id);
-        let open = |bytes: Vec<u8>| String::from_utf8(bytes).map_err(|e| StoreError(e.to_string()));
-        let id_number = open(envelope.open(&e.id_sealed, &context).await.map_err(|e| StoreError(e.to_string()))?)?;
+        let open = |bytes: Vec<u8>| String::from_utf8(bytes).map_err(|e| StoreError::Unavailable(e.to_string()));
+        let id_number = open(envelope.open(&e.id_sealed, &context).await.map_err(|e| StoreError::Unavailable(e.to_string()))?)?;
         let numbers = match &e.numbers_sealed {
             Some(n) => {
                 let bytes =
-                    envelope.open(n, &format!("{context}|numbers")).await.map_err(|e| StoreError(e.to_string()))?;
-                serde_json::from_slice(&bytes).map_err(|e| StoreError(e.to_string()))?
+                    envelope.open(n, &format!("{context}|numbers")).await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
+                serde_json::from_slice(&bytes).map_err(|e| StoreError::Unavailable(e.to_string()))?
             }
             None => Numbers::default(),
         };

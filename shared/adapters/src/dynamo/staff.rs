@@ -21,6 +21,7 @@ use yunzhao_domain::staff::{
 };
 
 use super::keys;
+use super::s;
 use super::{Stored, cancelled_by_condition, describe, is_condition_failure, query_all, read};
 
 const DIRECTORY: &str = "STAFF_DIRECTORY";
@@ -31,10 +32,6 @@ const INVITATION_KEPT_MS: i64 = 30 * 24 * 3600 * 1000;
 pub struct DynamoStaff {
     client: Client,
     table: String,
-}
-
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_owned())
 }
 
 fn hash(secret: &Secret) -> String {

@@ -11,6 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use yunzhao_domain::{OpenId, User, UserId, UserRepo, UserRepoError, WeChatIdentity};
 
 use super::keys;
+use super::s;
 use super::{Stored, describe, is_condition_failure, read};
 
 #[derive(Clone)]
@@ -35,10 +36,6 @@ fn openid_pk(openid: &OpenId) -> String {
 
 const PROFILE: &str = "PROFILE";
 const OPENID: &str = "OPENID";
-
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_owned())
-}
 
 fn unavailable<E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
     e: &aws_sdk_dynamodb::error::SdkError<E, R>,
