@@ -64,7 +64,8 @@ impl CardPhotoStore for CardPhotos {
             return Ok(CardPhoto::NotAnImage);
         }
         // Unversioned buckets answer "null": the uploads bucket is versioned.
-        let version = version.ok_or_else(|| identity::StoreError::Unavailable("uploads bucket is not versioned".into()))?;
+        let version =
+            version.ok_or_else(|| identity::StoreError::Unavailable("uploads bucket is not versioned".into()))?;
         Ok(CardPhoto::Image { version })
     }
 }

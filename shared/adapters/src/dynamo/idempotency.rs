@@ -4,12 +4,11 @@
 //! work again.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
 use time::OffsetDateTime;
 
 use super::keys;
-use super::{s, n};
 use super::{describe, is_condition_failure};
+use super::{n, s};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {

@@ -19,11 +19,10 @@ use yunzhao_domain::order::{
 };
 
 use super::keys;
-use super::{s, n};
-use super::{Item, Stored, corrupt, describe, is_condition_failure, query_all, unavailable as err};
+use super::{Item, Stored, corrupt, is_condition_failure, query_all, unavailable as err};
+use super::{n, s};
 
 pub use yunzhao_domain::order::StoreError as OrderStoreError;
-
 
 /// How long one refund call to WeChat Pay may hold the order (its timeout, with margin).
 const REFUND_CALL_MS: i64 = 30_000;
@@ -258,10 +257,9 @@ impl DynamoOrders {
                 Also::QueueTask(task) => {
                     (vec![super::review::queue_put(&self.table, task)?], Some(Refusal::TaskQueued))
                 }
-                Also::DecideTask { task, by, at_ms } => (
-                    vec![super::review::decide_delete(&self.table, task, by, *at_ms)?],
-                    Some(Refusal::LeaseLost),
-                ),
+                Also::DecideTask { task, by, at_ms } => {
+                    (vec![super::review::decide_delete(&self.table, task, by, *at_ms)?], Some(Refusal::LeaseLost))
+                }
                 Also::WithdrawTask { campaign_id, task_id } => {
                     (vec![super::review::withdraw_delete(&self.table, campaign_id, task_id)?], None)
                 }
@@ -271,7 +269,7 @@ impl DynamoOrders {
                 ),
                 Also::CountPaid(by) => (vec![self.paid_counter(&order.campaign_id, *by)?], None),
                 Also::Unbind(binding) => (
-                    super::roster::unbind_writes(&self.table, binding).map_err(|e| OrderStoreError::Corrupt(e.0))?,
+                    super::roster::unbind_writes(&self.table, binding)?,
                     Some(Refusal::BindingChanged),
                 ),
                 Also::Audit(line) => {
@@ -544,9 +542,7 @@ impl DynamoOrders {
         user: &UserId,
         campaign_id: &str,
     ) -> Result<Option<yunzhao_domain::identity::CardVersions>, OrderStoreError> {
-        super::roster::card_versions(&self.client, &self.table, campaign_id, user)
-            .await
-            
+        super::roster::card_versions(&self.client, &self.table, campaign_id, user).await
     }
 }
 
@@ -648,7 +644,6 @@ impl DynamoOrders {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 }
-
 
 /// A check, for a transaction, that the student's order pointer in the campaign is still
 /// what was read (`seen`: none, or that order): no order was created meanwhile.

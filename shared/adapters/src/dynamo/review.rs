@@ -27,8 +27,8 @@ use yunzhao_domain::order::{OutTradeNo, StoreError as OrderStoreError};
 use yunzhao_domain::review::{AuditEntry, Claimed, MAX_HELD, ReviewTask};
 
 use super::keys;
-use super::{s, n};
 use super::{is_condition_failure, query_all};
+use super::{n, s};
 
 /// The review queue's failures are the domain's store errors: unavailable or corrupt.
 pub use yunzhao_domain::StoreError as ReviewStoreError;

@@ -178,8 +178,12 @@ impl EntryItem {
     fn into_stored(self) -> Result<StoredEntry, StoreError> {
         // As stored: a name an earlier import let in and the rules refuse now stays readable.
         let name = PersonName::stored(self.name.clone());
-        let bound_user_id =
-            self.bound_user_id.as_deref().map(UserId::parse).transpose().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let bound_user_id = self
+            .bound_user_id
+            .as_deref()
+            .map(UserId::parse)
+            .transpose()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let view = serde_json::json!({
             "name": self.name,
             "id_number": self.id_masked,
@@ -401,7 +405,8 @@ impl DynamoRoster {
         );
         let pk = keys::campaign(cid);
         let sk = keys::entry(&entry_id);
-        let envelope = self.envelope.as_ref().ok_or_else(|| StoreError::Unavailable("importing needs the envelope key".into()))?;
+        let envelope =
+            self.envelope.as_ref().ok_or_else(|| StoreError::Unavailable("importing needs the envelope key".into()))?;
         let sealed = envelope
             .seal(row.id_number.expose().as_bytes(), &format!("{pk}|{sk}"))
             .await
@@ -413,7 +418,10 @@ impl DynamoRoster {
             collection_code: row.collection_code.clone(),
         };
         let numbers_sealed = envelope
-            .seal(&serde_json::to_vec(&numbers).map_err(|e| StoreError::Unavailable(e.to_string()))?, &format!("{pk}|{sk}|numbers"))
+            .seal(
+                &serde_json::to_vec(&numbers).map_err(|e| StoreError::Unavailable(e.to_string()))?,
+                &format!("{pk}|{sk}|numbers"),
+            )
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let mut values: HashMap<String, AttributeValue> = HashMap::from([
@@ -601,8 +609,12 @@ impl DynamoRoster {
         let out = super::get_item(&self.client, &self.table, &keys::campaign(campaign_id), &keys::import(import_id))
             .await
             .map_err(|e| store_err(&e))?;
-        out.map(|i| serde_dynamo::from_item::<_, Stored>(i).map(|s| s.report).map_err(|e| StoreError::Unavailable(e.to_string())))
-            .transpose()
+        out.map(|i| {
+            serde_dynamo::from_item::<_, Stored>(i)
+                .map(|s| s.report)
+                .map_err(|e| StoreError::Unavailable(e.to_string()))
+        })
+        .transpose()
     }
 
     async fn entry(&self, cid: &str, entry_id: &str) -> Result<Option<EntryItem>, StoreError> {
@@ -940,11 +952,14 @@ pub async fn open_entries(
     for e in sealed {
         let context = format!("{pk}|ENTRY#{}", e.entry_id);
         let open = |bytes: Vec<u8>| String::from_utf8(bytes).map_err(|e| StoreError::Unavailable(e.to_string()));
-        let id_number = open(envelope.open(&e.id_sealed, &context).await.map_err(|e| StoreError::Unavailable(e.to_string()))?)?;
+        let id_number =
+            open(envelope.open(&e.id_sealed, &context).await.map_err(|e| StoreError::Unavailable(e.to_string()))?)?;
         let numbers = match &e.numbers_sealed {
             Some(n) => {
-                let bytes =
-                    envelope.open(n, &format!("{context}|numbers")).await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
+                let bytes = envelope
+                    .open(n, &format!("{context}|numbers"))
+                    .await
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))?;
                 serde_json::from_slice(&bytes).map_err(|e| StoreError::Unavailable(e.to_string()))?
             }
             None => Numbers::default(),
