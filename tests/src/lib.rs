@@ -547,6 +547,18 @@ impl Stack {
         bail!("order {no} never became {want}: {last}")
     }
 
+    /// The student looks at the standard photo and submits it for review (上传等待审核): waits
+    /// until the upload is standardized (it passed the checks), submits it, and returns the
+    /// order as the student then sees it, in review.
+    pub async fn submit_photo(&self, student: &Session, no: &str, secs: u64) -> anyhow::Result<Value> {
+        self.wait_for_state(student, no, "standardized", secs).await?;
+        let r = self.post(&format!("/v1/orders/{no}/submit"), Some(student), &json!({})).await?;
+        if r.status != StatusCode::OK || r.body["order"]["state"] != "in_review" {
+            bail!("submitting {no}: {} {}", r.status, r.body);
+        }
+        self.wait_for_state(student, no, "in_review", 5).await
+    }
+
     /// Invokes a function directly, as EventBridge or another AWS service would.
     pub async fn invoke(&self, function: &str, payload: &Value) -> anyhow::Result<Value> {
         let url = format!("{}/2015-03-31/functions/{function}/invocations", self.invoke);
@@ -677,7 +689,7 @@ pub mod seed {
         for s in &students {
             let no = stack.paid_order(&s.session, &setup.campaign_id).await?;
             stack.upload_photo(&s.session, &no, astronaut()).await?;
-            let view = stack.wait_for_state(&s.session, &no, "in_review", 180).await?;
+            let view = stack.submit_photo(&s.session, &no, 180).await?;
             out.push(json!({
                 "token": s.session.token, "order_id": no, "name": s.name, "student_no": s.student_no,
                 "transaction_id": view["order"]["transaction_id"],

@@ -29,7 +29,7 @@ fn read(zip: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str) -> Vec<
 async fn in_review(stack: &Stack, student: &Session, campaign_id: &str) -> String {
     let no = stack.paid_order(student, campaign_id).await.expect("paid order");
     stack.upload_photo(student, &no, astronaut()).await.expect("upload");
-    stack.wait_for_state(student, &no, "in_review", 90).await.expect("in review");
+    stack.submit_photo(student, &no, 90).await.expect("in review");
     no
 }
 
@@ -123,7 +123,7 @@ async fn a_rejected_photo_is_retaken_free_and_approved_and_then_nothing_changes(
 
     // The retake is a new attempt of the same order: no new payment.
     stack.upload_photo(student, &no, astronaut()).await.expect("retake");
-    stack.wait_for_state(student, &no, "in_review", 90).await.expect("in review again");
+    stack.submit_photo(student, &no, 90).await.expect("in review again");
     let approved = stack.review_next(&reviewer, &setup.campaign_id, &approve()).await.expect("approve");
     assert_eq!(approved.body["state"], "approved");
     let history = stack.get(&format!("/v1/orders/{no}/history"), Some(student)).await.expect("history");
@@ -371,4 +371,59 @@ async fn an_order_refunded_while_in_review_leaves_the_queue() {
     let queue =
         stack.get(&format!("/v1/review/campaigns/{}/queue", setup.campaign_id), Some(&reviewer)).await.expect("queue");
     assert_eq!((queue.body["waiting"].as_u64(), queue.body["claimed"].as_u64()), (Some(0), Some(0)), "{}", queue.body);
+}
+
+/// 撤回审核: where the campaign allows it, a student takes a submitted photo back while no
+/// reviewer holds it (its task goes with it), and submits it again; never while a reviewer
+/// holds it, never after approval, and not at all where the campaign does not allow it.
+#[tokio::test]
+async fn a_student_withdraws_a_photo_from_review_only_while_nobody_holds_it_and_where_allowed() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let reviewer = stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("reviewer");
+    let student = stack.verified_student(&setup).await.expect("student");
+    let no = in_review(&stack, &student, &setup.campaign_id).await;
+    let withdraw = format!("/v1/orders/{no}/withdraw");
+    let code = |r: &yunzhao_e2e::Reply| (r.status, r.error_code().to_owned());
+
+    // The campaign as created sends students to customer service.
+    let r = stack.post(&withdraw, Some(&student), &json!({})).await.expect("call");
+    assert_eq!(code(&r), (StatusCode::CONFLICT, "withdraw_not_allowed".to_owned()), "{}", r.body);
+
+    // Its admin allows withdrawing.
+    let path = format!("/v1/admin/campaigns/{}", setup.campaign_id);
+    let c = stack.get(&path, Some(&setup.admin)).await.expect("campaign").body["campaign"].clone();
+    let update = json!({"name": c["name"], "kind": c["kind"], "spec": c["spec"], "opens_at": c["opens_at"],
+        "closes_at": c["closes_at"], "price_fen": c["price_fen"], "identity_mode": c["identity_mode"],
+        "allow_withdraw": true});
+    let r = stack.call(reqwest::Method::PUT, &path, Some(&setup.admin), Some(&update)).await.expect("update");
+    assert_eq!((r.status, &r.body["campaign"]["allow_withdraw"]), (StatusCode::OK, &json!(true)), "{}", r.body);
+
+    // Nobody holds it: back with the student, its task gone; submitted again, queued again.
+    let r = stack.post(&withdraw, Some(&student), &json!({})).await.expect("call");
+    assert_eq!((r.status, &r.body["order"]["state"]), (StatusCode::OK, &json!("standardized")), "{}", r.body);
+    let tasks = || async {
+        let all = stack.db().query(&format!("REVIEWQ#{}", setup.campaign_id), "TASK#").await.expect("tasks");
+        all.iter().filter(|t| t["out_trade_no"] == no.as_str()).count()
+    };
+    assert_eq!(tasks().await, 0, "the task went with the withdrawal");
+    stack.submit_photo(&student, &no, 5).await.expect("submitted again");
+    assert_eq!(tasks().await, 1);
+
+    // A reviewer holds it: not withdrawn.
+    let claims = format!("/v1/review/campaigns/{}/claims", setup.campaign_id);
+    let claimed = stack.post(&claims, Some(&reviewer), &json!({})).await.expect("claim");
+    assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
+    let r = stack.post(&withdraw, Some(&student), &json!({})).await.expect("call");
+    assert_eq!(code(&r), (StatusCode::CONFLICT, "photo_being_reviewed".to_owned()), "{}", r.body);
+    assert_eq!(stack.stored_order_state(&no).await.expect("state"), "in_review");
+
+    // Approved: final.
+    let task = claimed.body["task_id"].as_str().expect("task");
+    let decide = format!("/v1/review/campaigns/{}/tasks/{task}/decision", setup.campaign_id);
+    let r = stack.post(&decide, Some(&reviewer), &approve()).await.expect("decide");
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = stack.post(&withdraw, Some(&student), &json!({})).await.expect("call");
+    assert_eq!(code(&r), (StatusCode::CONFLICT, "not_in_review".to_owned()), "{}", r.body);
+    assert_eq!(stack.stored_order_state(&no).await.expect("state"), "approved");
 }

@@ -19,7 +19,7 @@ async fn school_with_photos(stack: &Stack, n: usize) -> (SchoolSetup, Vec<String
     for s in &students {
         let no = stack.paid_order(&s.session, &setup.campaign_id).await.expect("order");
         stack.upload_photo(&s.session, &no, astronaut()).await.expect("upload");
-        stack.wait_for_state(&s.session, &no, "in_review", 180).await.expect("in review");
+        stack.submit_photo(&s.session, &no, 180).await.expect("in review");
         orders.push(no);
     }
     (setup, orders)
@@ -453,7 +453,7 @@ async fn concurrent_claims_by_one_reviewer_never_hold_more_than_three() {
     let queued = students.iter().map(|s| async {
         let no = stack.paid_order(&s.session, &setup.campaign_id).await.expect("order");
         stack.upload_photo(&s.session, &no, astronaut()).await.expect("upload");
-        stack.wait_for_state(&s.session, &no, "in_review", 240).await.expect("in review");
+        stack.submit_photo(&s.session, &no, 240).await.expect("in review");
     });
     futures::future::join_all(queued).await;
     let reviewer = stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("reviewer");

@@ -79,8 +79,13 @@ async fn an_uploaded_photo_is_standardized_and_sent_to_review_once() {
     let head = s3.head_object().bucket(&uploads).key(&key).send().await.expect("object stored");
     assert_eq!((head.content_length(), head.content_type()), (Some(astronaut().len() as i64), Some("image/png")));
 
-    let shown = wait_for_state(&stack, &student, &no, "in_review").await;
+    // Standardized, the photo waits for its student: nothing is queued for reviewers yet.
+    let shown = wait_for_state(&stack, &student, &no, "standardized").await;
     assert_eq!(shown["order"]["amount_fen"], 3000, "the retake cost nothing");
+    assert_eq!(shown["order"]["retake_reasons"], json!([]), "it passed the checks");
+    let campaign = shown["order"]["campaign_id"].as_str().expect("campaign").to_owned();
+    let queued = stack.db().query(&format!("REVIEWQ#{campaign}"), "TASK#").await.expect("query");
+    assert!(!queued.iter().any(|t| t["out_trade_no"] == no.as_str()), "queued before the student submitted");
     // The student sees the standard photo through a short-lived link.
     let link = shown["photo"]["standard_url"].as_str().expect("photo link");
     let fetched = reqwest::get(link).await.expect("get");
@@ -102,8 +107,10 @@ async fn an_uploaded_photo_is_standardized_and_sent_to_review_once() {
     let report: Value = serde_json::from_slice(&report.body.collect().await.expect("body").into_bytes()).expect("json");
     assert_eq!(report["passed"], true);
 
-    // The review task is in the campaign's review queue, for this attempt.
-    let campaign = shown["order"]["campaign_id"].as_str().expect("campaign").to_owned();
+    // The student submits what they saw (上传等待审核): in review, with the task queued for
+    // this attempt.
+    let submitted = stack.post(&format!("/v1/orders/{no}/submit"), Some(&student), &json!({})).await.expect("call");
+    assert_eq!((submitted.status, &submitted.body["order"]["state"]), (StatusCode::OK, &json!("in_review")));
     let tasks = stack.db().query(&format!("REVIEWQ#{campaign}"), "").await.expect("query");
     let task = tasks.iter().find(|t| t["out_trade_no"] == no.as_str());
     let task = task.expect("a review task for the order");
@@ -151,7 +158,8 @@ async fn an_uploaded_photo_is_standardized_and_sent_to_review_once() {
     let history = stack.get(&format!("/v1/orders/{no}/history"), Some(&student)).await.expect("call");
     let causes: Vec<&str> =
         history.body["history"].as_array().expect("history").iter().filter_map(|h| h["cause"].as_str()).collect();
-    assert_eq!(causes, vec!["created", "payment_notification", "upload_received", "checks_passed"], "{causes:?}");
+    let want = ["created", "payment_notification", "upload_received", "checks_passed", "submitted"];
+    assert_eq!(causes, want, "{causes:?}");
     let order = stack.item(&format!("ORDER#{no}"), "ORDER").await.expect("read").expect("order");
     assert_eq!(order["attempts"].as_u64(), Some(2), "no attempt added");
 
@@ -223,4 +231,47 @@ async fn only_the_students_paid_order_can_take_uploads() {
     assert_eq!(refund.status, StatusCode::ACCEPTED);
     let after = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student), &json!({})).await.expect("call");
     assert_eq!(after.error_code(), "upload_not_allowed");
+}
+
+/// The guides' 上传等待审核: a photo is reviewed only once its student looked at it and
+/// submitted it, only a photo that passed the checks can be, and one left unsubmitted is
+/// reported to the school as such.
+#[tokio::test]
+async fn only_a_checked_photo_is_submitted_for_review_and_an_unsubmitted_one_is_reported_as_such() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let student = stack.verified_student(&setup).await.expect("student");
+    let no = stack.paid_order(&student, &setup.campaign_id).await.expect("paid");
+    let path = format!("/v1/orders/{no}/submit");
+    let refused = |r: &yunzhao_e2e::Reply| (r.status, r.error_code().to_owned());
+    let nothing = (StatusCode::CONFLICT, "nothing_to_submit".to_owned());
+
+    // Before any photo, and with a photo the checks refused: nothing to submit.
+    let before = stack.post(&path, Some(&student), &json!({})).await.expect("call");
+    assert_eq!(refused(&before), nothing, "{}", before.body);
+    let noise: Vec<u8> = (0..40_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    stack.upload_photo(&student, &no, noise).await.expect("upload");
+    wait_for_state(&stack, &student, &no, "retake_required").await;
+    let failed = stack.post(&path, Some(&student), &json!({})).await.expect("call");
+    assert_eq!(refused(&failed), nothing, "{}", failed.body);
+
+    // A good photo waits for its student; the school sees it as not submitted.
+    stack.upload_photo(&student, &no, astronaut()).await.expect("upload");
+    wait_for_state(&stack, &student, &no, "standardized").await;
+    let progress = format!("/v1/admin/campaigns/{}/progress?stage=not_submitted", setup.campaign_id);
+    let listed = stack.get(&progress, Some(&setup.admin)).await.expect("progress");
+    let students = listed.body["students"].as_array().expect("students");
+    assert_eq!(students.len(), 1, "{}", listed.body);
+    assert_eq!((&students[0]["order_id"], &students[0]["stage_zh"]), (&json!(no), &json!("照片未提交审核")));
+
+    // Nobody else can submit it; its student can, and a second tap changes nothing.
+    let other = stack.verified_student(&setup).await.expect("another student");
+    let theirs = stack.post(&path, Some(&other), &json!({})).await.expect("call");
+    assert_eq!(refused(&theirs), (StatusCode::NOT_FOUND, "order_not_found".to_owned()), "{}", theirs.body);
+    for _ in 0..2 {
+        let r = stack.post(&path, Some(&student), &json!({})).await.expect("call");
+        assert_eq!((r.status, &r.body["order"]["state"]), (StatusCode::OK, &json!("in_review")), "{}", r.body);
+    }
+    let tasks = stack.db().query(&format!("REVIEWQ#{}", setup.campaign_id), "TASK#").await.expect("tasks");
+    assert_eq!(tasks.iter().filter(|t| t["out_trade_no"] == no.as_str()).count(), 1, "one task");
 }

@@ -182,6 +182,8 @@ struct CampaignInput {
     identity_mode: IdentityMode,
     #[serde(default)]
     require_id_card_photos: bool,
+    #[serde(default)]
+    allow_withdraw: bool,
 }
 
 fn invalid_campaign(message: String) -> ApiError {
@@ -210,6 +212,7 @@ impl CampaignInput {
             price_fen: self.price_fen,
             identity_mode: self.identity_mode,
             require_id_card_photos: self.require_id_card_photos,
+            allow_withdraw: self.allow_withdraw,
             closed: false,
         };
         campaign.validate().map_err(|e| invalid_campaign(e.to_string()))?;
@@ -225,6 +228,7 @@ fn campaign_view(c: &Campaign, progress: &Progress) -> Value {
             "opens_at": fmt(c.window.opens_at), "closes_at": fmt(c.window.closes_at),
             "price_fen": c.price_fen, "identity_mode": c.identity_mode,
             "require_id_card_photos": c.require_id_card_photos,
+            "allow_withdraw": c.allow_withdraw,
             "status": c.status(OffsetDateTime::now_utc()),
         },
         "progress": progress,

@@ -230,6 +230,7 @@ fn summary(c: &Campaign, now: OffsetDateTime) -> Value {
         "status": c.status(now),
         "identity_mode": c.identity_mode,
         "require_id_card_photos": c.require_id_card_photos,
+        "allow_withdraw": c.allow_withdraw,
     })
 }
 

@@ -17,6 +17,7 @@ use yunzhao_domain::campaign::SHANGHAI;
 use yunzhao_domain::order::{HistoryEntry, Order, OrderState, OutTradeNo};
 use yunzhao_domain::payment::{self, Cancelling, OpenError, Opened};
 use yunzhao_domain::photo::Reason;
+use yunzhao_domain::upload::{self, SubmitError, WithdrawError};
 use yunzhao_domain::{Role, UserId};
 use yunzhao_http::{
     ApiError, Code, Principal, SessionKeys, StaffGate, json_response, parse_json, path_param, request_id, respond,
@@ -73,6 +74,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
             "POST /v1/orders" => create(deps, &p, &req).await,
             "GET /v1/orders/{order_id}" => show(deps, &p, &req).await,
             "POST /v1/orders/{order_id}/cancel" => cancel(deps, &p, &req).await,
+            "POST /v1/orders/{order_id}/submit" => submit(deps, &p, &req).await,
+            "POST /v1/orders/{order_id}/withdraw" => withdraw(deps, &p, &req).await,
             "POST /v1/orders/{order_id}/refund" => refund(deps, &p, &req).await,
             "GET /v1/orders/{order_id}/history" => history(deps, &p, &req).await,
             _ => Err(unknown_route()),
@@ -231,6 +234,36 @@ async fn cancel(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         _ => return Err(not_cancellable()),
     }
     let order = deps.orders.get(&order.out_trade_no).await?.ok_or_else(order_not_found)?;
+    Ok(shown(StatusCode::OK, &order, json!({})))
+}
+
+/// The student submits the standard photo they looked at (it passed the checks) for review.
+async fn submit(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let no = OutTradeNo::parse(&path_param(req, "order_id")?).map_err(|_| order_not_found())?;
+    let submitted = upload::submit(&deps.orders, &deps.campaigns, &p.user_id, &no, OffsetDateTime::now_utc());
+    submitted.await.map_err(|e| match e {
+        SubmitError::NoOrder => order_not_found(),
+        SubmitError::CampaignClosed => ApiError::from(Code::CampaignClosed),
+        SubmitError::NothingToSubmit(_) => ApiError::from(Code::NothingToSubmit),
+        SubmitError::Store(e) => e.into(),
+    })?;
+    let order = deps.orders.get(&no).await?.ok_or_else(order_not_found)?;
+    Ok(shown(StatusCode::OK, &order, json!({})))
+}
+
+/// The student takes the submitted photo back out of review (撤回审核), where the campaign
+/// allows it and no reviewer holds it.
+async fn withdraw(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let no = OutTradeNo::parse(&path_param(req, "order_id")?).map_err(|_| order_not_found())?;
+    let withdrawn = upload::withdraw(&deps.orders, &deps.campaigns, &p.user_id, &no, OffsetDateTime::now_utc());
+    withdrawn.await.map_err(|e| match e {
+        WithdrawError::NoOrder => order_not_found(),
+        WithdrawError::NotAllowed => ApiError::from(Code::WithdrawNotAllowed),
+        WithdrawError::BeingReviewed => ApiError::from(Code::PhotoBeingReviewed),
+        WithdrawError::NotInReview(_) => ApiError::from(Code::NotInReview),
+        WithdrawError::Store(e) => e.into(),
+    })?;
+    let order = deps.orders.get(&no).await?.ok_or_else(order_not_found)?;
     Ok(shown(StatusCode::OK, &order, json!({})))
 }
 

@@ -242,6 +242,10 @@ pub struct Campaign {
     pub price_fen: u32,
     pub identity_mode: IdentityMode,
     pub require_id_card_photos: bool,
+    /// Students may take a submitted photo back out of review while no reviewer holds it
+    /// (撤回审核); otherwise they ask customer service.
+    #[serde(default)]
+    pub allow_withdraw: bool,
     /// Set by the deadline job; a closed campaign stays closed even if its window is edited.
     #[serde(default)]
     pub closed: bool,
@@ -299,6 +303,7 @@ pub mod memory {
             price_fen: 2500,
             identity_mode: IdentityMode::NameIdNumber,
             require_id_card_photos: false,
+            allow_withdraw: false,
             closed: false,
         }
     }
@@ -365,6 +370,7 @@ mod tests {
             price_fen: 3000,
             identity_mode: IdentityMode::NameIdNumber,
             require_id_card_photos: false,
+            allow_withdraw: false,
             closed: false,
         };
         assert_eq!(c.status(datetime!(2022-03-18 17:59 +8)), CampaignStatus::NotYetOpen);

@@ -613,6 +613,7 @@ mod tests {
             price_fen: 100,
             identity_mode: IdentityMode::NameIdNumber,
             require_id_card_photos: false,
+            allow_withdraw: false,
             closed: false,
         }
     }

@@ -88,8 +88,14 @@ pub enum Transition {
     Refund,
     /// A photo arrived for the order and is being standardized.
     StartStandardizing,
-    /// The standard photo passed the automatic checks: to the reviewers.
+    /// The standard photo passed the automatic checks: the student looks at it and submits
+    /// it, or retakes.
     PassChecks,
+    /// The student submitted the standard photo that passed the checks: to the reviewers.
+    Submit,
+    /// The student took the photo back out of review before a reviewer held it: theirs to
+    /// submit again or retake.
+    Withdraw,
     /// The photo failed a check: the student retakes, free.
     FailChecks,
     /// A reviewer accepted the photo: final.
@@ -110,6 +116,8 @@ impl Transition {
             }
             Transition::StartStandardizing => &[Paid, Uploaded, Standardizing, Standardized, RetakeRequired, Rejected],
             Transition::PassChecks | Transition::FailChecks => &[Standardizing],
+            Transition::Submit => &[Standardized],
+            Transition::Withdraw => &[InReview],
             Transition::Approve | Transition::Reject => &[InReview],
         }
     }
@@ -121,7 +129,9 @@ impl Transition {
             Transition::Expire => OrderState::Expired,
             Transition::Refund => OrderState::Refunded,
             Transition::StartStandardizing => OrderState::Standardizing,
-            Transition::PassChecks => OrderState::InReview,
+            Transition::PassChecks => OrderState::Standardized,
+            Transition::Submit => OrderState::InReview,
+            Transition::Withdraw => OrderState::Standardized,
             Transition::FailChecks => OrderState::RetakeRequired,
             Transition::Approve => OrderState::Approved,
             Transition::Reject => OrderState::Rejected,
@@ -363,6 +373,8 @@ pub enum Stage {
     Unpaid,
     PaidNoPhoto,
     Processing,
+    /// The photo passed the checks and waits for the student to submit it.
+    NotSubmitted,
     Retake,
     InReview,
     Approved,
@@ -371,12 +383,13 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 10] = [
+    pub const ALL: [Stage; 11] = [
         Stage::NotVerified,
         Stage::NoOrder,
         Stage::Unpaid,
         Stage::PaidNoPhoto,
         Stage::Processing,
+        Stage::NotSubmitted,
         Stage::Retake,
         Stage::InReview,
         Stage::Approved,
@@ -390,9 +403,8 @@ impl Stage {
             (true, None) => Stage::NoOrder,
             (true, Some(OrderState::Created)) => Stage::Unpaid,
             (true, Some(OrderState::Paid)) => Stage::PaidNoPhoto,
-            (true, Some(OrderState::Uploaded | OrderState::Standardizing | OrderState::Standardized)) => {
-                Stage::Processing
-            }
+            (true, Some(OrderState::Uploaded | OrderState::Standardizing)) => Stage::Processing,
+            (true, Some(OrderState::Standardized)) => Stage::NotSubmitted,
             (true, Some(OrderState::RetakeRequired | OrderState::Rejected)) => Stage::Retake,
             (true, Some(OrderState::InReview)) => Stage::InReview,
             (true, Some(OrderState::Approved)) => Stage::Approved,
@@ -409,6 +421,7 @@ impl Stage {
             Stage::Unpaid => ("Not paid", "未付款"),
             Stage::PaidNoPhoto => ("Paid, no photo", "已付款，未上传照片"),
             Stage::Processing => ("Photo being processed", "照片处理中"),
+            Stage::NotSubmitted => ("Photo not submitted for review", "照片未提交审核"),
             Stage::Retake => ("Must retake", "需重拍"),
             Stage::InReview => ("In review", "审核中"),
             Stage::Approved => ("Approved", "已通过"),
@@ -548,6 +561,8 @@ mod tests {
             Transition::Expire,
             Transition::Refund,
             Transition::PassChecks,
+            Transition::Submit,
+            Transition::Withdraw,
             Transition::FailChecks,
             Transition::Approve,
             Transition::Reject,
@@ -563,6 +578,15 @@ mod tests {
             !Transition::StartStandardizing.applies_to(InReview)
                 && !Transition::StartStandardizing.applies_to(Approved)
         );
+    }
+
+    #[test]
+    fn a_photo_that_passed_the_checks_waits_for_the_student_and_only_it_is_submitted() {
+        assert_eq!(Transition::PassChecks.to_state(), Standardized);
+        assert_eq!((Transition::Submit.from_states(), Transition::Submit.to_state()), (&[Standardized][..], InReview));
+        // Not submitted yet, the student may still retake it.
+        assert!(Transition::StartStandardizing.applies_to(Standardized));
+        assert_eq!(Stage::of(true, Some(Standardized)), Stage::NotSubmitted);
     }
 
     #[test]

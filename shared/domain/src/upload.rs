@@ -185,7 +185,7 @@ pub enum Processed {
     NotTaken(OrderState),
     /// Another version posted to an attempt that took one already: deleted, the first kept.
     OverwriteRemoved(OrderState),
-    /// Standardized and checked: in review, with its task queued.
+    /// Standardized and checked: it waits for the student to submit it.
     Passed,
     /// Standardized and refused by the checks: the student retakes.
     Failed(Vec<Reason>),
@@ -225,8 +225,8 @@ pub fn overwrite_to_remove<'a>(taken: Option<&str>, posted: Option<&'a str>) -> 
 
 /// Processes the photo `posted` to attempt `attempt` of order `no`: the attempt takes it (the
 /// first version posted, once) and the order starts standardizing; the results are stored;
-/// the order moves to review with its task queued in the same write, or back to the student
-/// with the reasons.
+/// the order waits for its student to submit the standard photo, or goes back to them with
+/// the reasons.
 pub async fn process_upload<O, C, P, S>(
     deps: ProcessDeps<'_, O, C, P, S>,
     posted: &Posted,
@@ -278,21 +278,142 @@ where
     for (key, body, content_type) in files {
         deps.photos.put_result(&key, body, content_type).await.map_err(ProcessError::Photos)?;
     }
-    let set = Fields { reasons: Some(out.reasons.clone()), result_prefix: Some(prefix.clone()), ..Fields::default() };
-    let finished = if out.passed {
-        // The task is queued in the write that moves the order into review: no order waits
-        // in review without a task, and no task outlives its order's state.
-        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-        let (key, version) = (posted.key.clone(), posted.version.clone());
-        let task = ReviewTask::new(&order.campaign_id, no, attempt, prefix, key, version, now_ms);
-        Change::new(Transition::PassChecks, "checks_passed", "standardize")
-            .set(Fields { review_task_id: Some(task.task_id.clone()), ..set })
-            .also(Also::QueueTask(task))
-    } else {
-        Change::new(Transition::FailChecks, "checks_failed", "standardize").set(set)
-    };
-    deps.orders.apply(&order, finished.also(Also::LatestAttempt(attempt))).await?;
+    let set = Fields { reasons: Some(out.reasons.clone()), result_prefix: Some(prefix), ..Fields::default() };
+    // A photo that passed waits for its student to look at it and submit it ([`submit`]).
+    let (transition, cause) =
+        if out.passed { (Transition::PassChecks, "checks_passed") } else { (Transition::FailChecks, "checks_failed") };
+    let finished = Change::new(transition, cause, "standardize").set(set).also(Also::LatestAttempt(attempt));
+    deps.orders.apply(&order, finished).await?;
     Ok(if out.passed { Processed::Passed } else { Processed::Failed(out.reasons) })
+}
+
+/// How a submission went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submitted {
+    /// In review now, with its task queued.
+    Queued,
+    /// It was in review already (the same tap arriving twice).
+    Already,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// No such order, or not the caller's.
+    #[error("no such order")]
+    NoOrder,
+    #[error("the campaign has closed")]
+    CampaignClosed,
+    /// No standard photo that passed the checks waits: none yet, it failed a check, a retake
+    /// was opened since, or the order is past review.
+    #[error("nothing to submit: the order is {0:?}")]
+    NothingToSubmit(OrderState),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The student submits the standard photo of their latest attempt, which passed the checks,
+/// for review: the order goes into review and its task is queued, in one write (no order
+/// waits in review without a task, and no task outlives its order's state).
+pub async fn submit<O, C>(
+    orders: &O,
+    campaigns: &C,
+    student: &UserId,
+    no: &OutTradeNo,
+    now: OffsetDateTime,
+) -> Result<Submitted, SubmitError>
+where
+    O: OrderStore + Attempts,
+    C: Campaigns,
+{
+    let order = match orders.get(no).await? {
+        Some(o) if &o.user_id == student => o,
+        _ => return Err(SubmitError::NoOrder),
+    };
+    match order.state {
+        OrderState::InReview => return Ok(Submitted::Already),
+        OrderState::Standardized => {}
+        other => return Err(SubmitError::NothingToSubmit(other)),
+    }
+    let campaign = campaigns.campaign(&order.campaign_id).await?.ok_or(SubmitError::NoOrder)?;
+    if campaign.status(now) == CampaignStatus::Closed {
+        return Err(SubmitError::CampaignClosed);
+    }
+    let attempt = order.attempts;
+    let prefix = order.result_prefix.clone().ok_or(SubmitError::NothingToSubmit(order.state))?;
+    let version = orders.taken_version(no, attempt).await?;
+    let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+    let key = objects::upload(&order.campaign_id, no, attempt);
+    let task = ReviewTask::new(&order.campaign_id, no, attempt, prefix, key, version, now_ms);
+    let queue = Change::new(Transition::Submit, "submitted", student.as_str())
+        .set(Fields { review_task_id: Some(task.task_id.clone()), ..Fields::default() })
+        .also(Also::LatestAttempt(attempt))
+        .also(Also::QueueTask(task));
+    match orders.apply(&order, queue).await? {
+        Applied::Moved => {
+            tracing::info!(out_trade_no = %no, attempt, "photo submitted for review");
+            Ok(Submitted::Queued)
+        }
+        Applied::Unchanged(OrderState::InReview) => Ok(Submitted::Already),
+        Applied::Unchanged(state) => Err(SubmitError::NothingToSubmit(state)),
+        // A retake was opened since it was read: its photo is not the one on screen.
+        Applied::Refused(_) => Err(SubmitError::NothingToSubmit(order.state)),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WithdrawError {
+    /// No such order, or not the caller's.
+    #[error("no such order")]
+    NoOrder,
+    /// The campaign sends students to customer service instead.
+    #[error("the campaign does not let students withdraw")]
+    NotAllowed,
+    /// A reviewer holds the photo now.
+    #[error("a reviewer holds the photo")]
+    BeingReviewed,
+    /// Not in review: not submitted, or decided already (an approval is final).
+    #[error("not in review: the order is {0:?}")]
+    NotInReview(OrderState),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The student takes their submitted photo back out of review (撤回审核), where the campaign
+/// allows it and while no reviewer holds it: the task is removed in the write that returns
+/// the order to them (`standardized`: submit it again, or retake).
+pub async fn withdraw<O, C>(
+    orders: &O,
+    campaigns: &C,
+    student: &UserId,
+    no: &OutTradeNo,
+    now: OffsetDateTime,
+) -> Result<(), WithdrawError>
+where
+    O: OrderStore,
+    C: Campaigns,
+{
+    let order = match orders.get(no).await? {
+        Some(o) if &o.user_id == student => o,
+        _ => return Err(WithdrawError::NoOrder),
+    };
+    let campaign = campaigns.campaign(&order.campaign_id).await?.ok_or(WithdrawError::NoOrder)?;
+    if !campaign.allow_withdraw {
+        return Err(WithdrawError::NotAllowed);
+    }
+    let (OrderState::InReview, Some(task_id)) = (order.state, order.review_task_id.clone()) else {
+        return Err(WithdrawError::NotInReview(order.state));
+    };
+    let at_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+    let back = Change::new(Transition::Withdraw, "withdrawn_by_student", student.as_str())
+        .also(Also::WithdrawFreeTask { campaign_id: order.campaign_id.clone(), task_id, at_ms });
+    match orders.apply(&order, back).await? {
+        Applied::Moved => {
+            tracing::info!(out_trade_no = %no, "photo withdrawn from review by its student");
+            Ok(())
+        }
+        Applied::Unchanged(state) => Err(WithdrawError::NotInReview(state)),
+        Applied::Refused(_) => Err(WithdrawError::BeingReviewed),
+    }
 }
 
 #[cfg(test)]
@@ -411,7 +532,9 @@ mod processing {
     use std::sync::Mutex;
 
     use super::*;
+    use crate::campaign::Campaign;
     use crate::campaign::memory::{MemoryCampaigns, campaign};
+    use crate::order::Refusal;
     use crate::order::change::memory::MemoryOrders;
     use crate::test_support::run;
 
@@ -510,6 +633,18 @@ mod processing {
             self.orders.order(&self.no).expect("order")
         }
 
+        fn student(&self) -> UserId {
+            self.order().user_id
+        }
+
+        fn submit_as(&self, who: &UserId) -> Result<Submitted, SubmitError> {
+            run(submit(&self.orders, &self.campaigns, who, &self.no, OffsetDateTime::UNIX_EPOCH + time::Duration::days(1)))
+        }
+
+        fn withdraw_as(&self, who: &UserId) -> Result<(), WithdrawError> {
+            run(withdraw(&self.orders, &self.campaigns, who, &self.no, OffsetDateTime::UNIX_EPOCH))
+        }
+
         fn queued(&self) -> Vec<ReviewTask> {
             let applied = self.orders.applied.lock().expect("lock");
             let tasks = applied.iter().flat_map(|(_, c)| c.also.iter());
@@ -518,20 +653,105 @@ mod processing {
     }
 
     #[test]
-    fn given_a_good_photo_when_processed_then_its_results_are_stored_and_it_waits_in_review_with_one_task() {
+    fn given_a_good_photo_when_processed_then_its_results_are_stored_and_it_waits_for_its_student() {
         let world = World::photo(b"a portrait");
         assert_eq!(world.process("v1", 1), Ok(Processed::Passed));
         let order = world.order();
-        assert_eq!(order.state, OrderState::InReview);
+        assert_eq!(order.state, OrderState::Standardized);
         let prefix = objects::attempt_results(&world.no, 1);
         assert_eq!(order.result_prefix.as_deref(), Some(prefix.as_str()));
         let results = world.buckets.results.lock().expect("lock");
         let want = ["report.json", "standard.jpg", "preview.jpg", "cutout.png"].map(|f| format!("{prefix}/{f}"));
         assert!(want.iter().all(|k| results.contains_key(k)), "{results:?}");
+        assert!(world.queued().is_empty(), "nothing for reviewers before the student submits");
+    }
+
+    #[test]
+    fn given_a_standardized_photo_when_its_student_submits_then_it_is_in_review_with_one_task_for_that_upload() {
+        let world = World::photo(b"a portrait");
+        world.process("v1", 1).expect("standardized");
+        assert_eq!(world.submit_as(&world.student()), Ok(Submitted::Queued));
+        let order = world.order();
+        assert_eq!(order.state, OrderState::InReview);
         let tasks = world.queued();
         assert_eq!(tasks.len(), 1);
         assert_eq!((tasks[0].attempt, tasks[0].upload_version.as_deref()), (1, Some("v1")));
+        assert_eq!(tasks[0].result_prefix, objects::attempt_results(&world.no, 1));
+        assert_eq!(tasks[0].upload_key, objects::upload("c1", &world.no, 1));
         assert_eq!(order.review_task_id.as_deref(), Some(tasks[0].task_id.as_str()));
+        // The same tap twice: in review once, one task.
+        assert_eq!(world.submit_as(&world.student()), Ok(Submitted::Already));
+        assert_eq!(world.queued().len(), 1);
+    }
+
+    /// A submitted photo in a campaign that lets students withdraw.
+    fn in_review_withdrawable() -> World {
+        let campaigns = MemoryCampaigns(vec![Campaign { allow_withdraw: true, ..campaign() }]);
+        let world = World { campaigns, ..World::photo(b"a portrait") };
+        world.process("v1", 1).expect("standardized");
+        world.submit_as(&world.student()).expect("submitted");
+        world
+    }
+
+    #[test]
+    fn given_a_photo_in_review_nobody_holds_when_its_student_withdraws_then_it_is_theirs_again_and_its_task_gone() {
+        let world = in_review_withdrawable();
+        assert_eq!(world.withdraw_as(&world.student()), Ok(()));
+        assert_eq!(world.order().state, OrderState::Standardized);
+        let applied = world.orders.applied.lock().expect("lock");
+        let (_, last) = applied.last().expect("a change");
+        assert!(matches!(last.also.as_slice(), [Also::WithdrawFreeTask { .. }]), "{last:?}");
+        drop(applied);
+        // Theirs again: submitted anew, or retaken.
+        assert_eq!(world.submit_as(&world.student()), Ok(Submitted::Queued));
+    }
+
+    #[test]
+    fn given_a_photo_a_reviewer_holds_or_one_decided_then_it_is_not_withdrawn() {
+        let held = in_review_withdrawable();
+        *held.orders.refuse_next.lock().expect("lock") = Some(Refusal::TaskHeld);
+        assert_eq!(held.withdraw_as(&held.student()), Err(WithdrawError::BeingReviewed));
+        assert_eq!(held.order().state, OrderState::InReview);
+        let approved = in_review_withdrawable();
+        approved.orders.orders.lock().expect("lock").get_mut(&approved.no).expect("order").state = OrderState::Approved;
+        let got = approved.withdraw_as(&approved.student());
+        assert_eq!(got, Err(WithdrawError::NotInReview(OrderState::Approved)));
+    }
+
+    #[test]
+    fn given_a_campaign_without_withdrawal_or_someone_elses_order_then_nothing_is_withdrawn() {
+        let world = World::photo(b"a portrait");
+        world.process("v1", 1).expect("standardized");
+        world.submit_as(&world.student()).expect("submitted");
+        assert_eq!(world.withdraw_as(&world.student()), Err(WithdrawError::NotAllowed));
+        let open = in_review_withdrawable();
+        assert_eq!(open.withdraw_as(&UserId::random()), Err(WithdrawError::NoOrder));
+        assert_eq!((world.order().state, open.order().state), (OrderState::InReview, OrderState::InReview));
+    }
+
+    #[test]
+    fn given_no_photo_yet_or_one_the_checks_refused_then_there_is_nothing_to_submit() {
+        let before = World::photo(b"a portrait");
+        assert_eq!(before.submit_as(&before.student()), Err(SubmitError::NothingToSubmit(OrderState::Paid)));
+        let refused = World::photo(b"no");
+        refused.process("v1", 1).expect("checked");
+        let got = refused.submit_as(&refused.student());
+        assert_eq!(got, Err(SubmitError::NothingToSubmit(OrderState::RetakeRequired)));
+        assert!(before.queued().is_empty() && refused.queued().is_empty());
+    }
+
+    #[test]
+    fn given_a_retake_opened_since_or_someone_elses_order_or_a_closed_campaign_then_nothing_is_submitted() {
+        let world = World::photo(b"a portrait");
+        world.process("v1", 1).expect("standardized");
+        assert_eq!(world.submit_as(&UserId::random()), Err(SubmitError::NoOrder));
+        world.orders.orders.lock().expect("lock").get_mut(&world.no).expect("order").attempts = 2;
+        let got = world.submit_as(&world.student());
+        assert_eq!(got, Err(SubmitError::NothingToSubmit(OrderState::Standardized)));
+        let closed = World { campaigns: MemoryCampaigns(vec![Campaign { closed: true, ..campaign() }]), ..World::photo(b"a portrait") };
+        closed.process("v1", 1).expect("standardized");
+        assert_eq!(closed.submit_as(&closed.student()), Err(SubmitError::CampaignClosed));
+        assert!(world.queued().is_empty() && closed.queued().is_empty());
     }
 
     #[test]
@@ -553,6 +773,7 @@ mod processing {
     fn given_the_same_version_announced_twice_then_it_is_standardized_once_and_nothing_is_removed() {
         let world = World::photo(b"a portrait");
         world.process("v1", 1).expect("first");
+        world.submit_as(&world.student()).expect("submitted");
         assert_eq!(world.process("v1", 1), Ok(Processed::NotTaken(OrderState::InReview)));
         assert_eq!(*world.pipeline.0.lock().expect("lock"), 1);
         assert!(world.buckets.removed.lock().expect("lock").is_empty());
@@ -562,6 +783,7 @@ mod processing {
     fn given_a_second_version_posted_to_a_taken_attempt_then_it_is_removed_and_the_first_kept() {
         let world = World::photo(b"a portrait");
         world.process("v1", 1).expect("first");
+        world.submit_as(&world.student()).expect("submitted");
         assert_eq!(world.process("v2", 1), Ok(Processed::OverwriteRemoved(OrderState::InReview)));
         assert_eq!(*world.buckets.removed.lock().expect("lock"), vec!["v2".to_owned()]);
         assert_eq!(world.queued().len(), 1);

@@ -66,7 +66,7 @@ async fn main() -> anyhow::Result<()> {
     println!("10. the phone POSTed the photo to S3 with the presigned form (attempt {attempt})");
 
     // Standardized photos go to review; one failing a check would come back as retake_required.
-    stack.wait_for_state(&student, &no, "in_review", 120).await.context("the photo was not accepted")?;
+    stack.submit_photo(&student, &no, 120).await.context("the photo was not accepted")?;
     let results = std::env::var("RESULTS_BUCKET_NAME").context("RESULTS_BUCKET_NAME")?;
     let order_no = yunzhao_domain::order::OutTradeNo::parse(&no).ok().context("order id")?;
     let prefix = yunzhao_domain::objects::attempt_results(&order_no, u32::try_from(attempt)?);

@@ -176,10 +176,10 @@ pub const FUNCTION_PARTITIONS: &[(&str, &[&str])] = &[
     ("StaffFunction", &["STAFF#", "UNIONID#", "STAFFSESSION#", "INVITE#", "STAFF_DIRECTORY", "SCHOOL#"]),
     ("IdentityFunction", &["CAMPAIGN#", "USER#", "RATE#verify#", "RATE#verify-src#", "SCHOOL#"]),
     ("AdminFunction", &["CAMPAIGN#", "SCHOOL#", "SCHOOLS", "ORDERS#", "RATE#export#", "STAFF#", "STAFFSESSION#"]),
-    ("OrdersFunction", &["ORDER#", "USER#", "CAMPAIGN#", "ANOMALY", "STAFF#", "STAFFSESSION#"]),
+    ("OrdersFunction", &["ORDER#", "USER#", "CAMPAIGN#", "ANOMALY", "REVIEWQ#", "STAFF#", "STAFFSESSION#"]),
     ("PaymentWebhookFunction", &["ORDER#", "CAMPAIGN#", "ANOMALY"]),
     ("UploadPresignFunction", &["ORDER#", "USER#", "CAMPAIGN#"]),
-    ("StandardizeFunction", &["ORDER#", "CAMPAIGN#", "REVIEWQ#", "IDEMP#"]),
+    ("StandardizeFunction", &["ORDER#", "CAMPAIGN#", "IDEMP#"]),
     (
         "ReviewFunction",
         &["REVIEWQ#", "REVIEW_TASKS", "ORDER#", "CAMPAIGN#", "SCHOOL#", "USER#", "STAFF#", "STAFFSESSION#"],

@@ -263,6 +263,10 @@ impl DynamoOrders {
                 Also::WithdrawTask { campaign_id, task_id } => {
                     (vec![super::review::withdraw_delete(&self.table, campaign_id, task_id)?], None)
                 }
+                Also::WithdrawFreeTask { campaign_id, task_id, at_ms } => (
+                    vec![super::review::withdraw_free_delete(&self.table, campaign_id, task_id, *at_ms)?],
+                    Some(Refusal::TaskHeld),
+                ),
                 Also::RecordPayment { transaction_id, amount_fen, detail } => (
                     vec![self.payment_put(no, transaction_id, *amount_fen, &change.cause, detail, now)?],
                     Some(Refusal::PaymentRecorded),

@@ -432,6 +432,25 @@ pub(crate) fn decide_delete(
     Ok(TransactWriteItem::builder().delete(delete).build())
 }
 
+/// The delete that takes a task out if it is there and no reviewer holds it at `now_ms` (its
+/// student withdraws it).
+pub(crate) fn withdraw_free_delete(
+    table: &str,
+    campaign_id: &str,
+    task_id: &str,
+    now_ms: i64,
+) -> Result<TransactWriteItem, ReviewStoreError> {
+    let delete = Delete::builder()
+        .table_name(table)
+        .key("PK", s(&keys::review_queue(campaign_id)))
+        .key("SK", s(&keys::task(task_id)))
+        .condition_expression("attribute_exists(PK) AND (attribute_not_exists(lease_until) OR lease_until <= :now)")
+        .expression_attribute_values(":now", n(now_ms))
+        .build()
+        .map_err(corrupt)?;
+    Ok(TransactWriteItem::builder().delete(delete).build())
+}
+
 /// The delete that takes a task out whoever holds it (customer service sends a photo back).
 pub(crate) fn withdraw_delete(
     table: &str,

@@ -65,6 +65,9 @@ pub enum Also {
     DecideTask { task: ReviewTask, by: String, at_ms: i64 },
     /// The task ends, whoever holds it (customer service sends the photo back).
     WithdrawTask { campaign_id: String, task_id: String },
+    /// The task ends only if no reviewer holds it at `at_ms` (the student withdraws it):
+    /// refused as [`Refusal::TaskHeld`] otherwise.
+    WithdrawFreeTask { campaign_id: String, task_id: String, at_ms: i64 },
     /// The payment is recorded, once per transaction id.
     RecordPayment { transaction_id: String, amount_fen: u64, detail: serde_json::Value },
     /// The campaign's count of paid students moves by this much.
@@ -104,6 +107,8 @@ pub enum Refusal {
     LeaseLost,
     /// The task is queued already.
     TaskQueued,
+    /// A reviewer holds the task.
+    TaskHeld,
     /// This payment was recorded already.
     PaymentRecorded,
     /// The binding changed since it was read.
