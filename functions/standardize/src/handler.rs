@@ -24,7 +24,6 @@
 use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::LambdaEvent;
-use time::OffsetDateTime;
 use yunzhao_adapters::blobs::UploadPhotos;
 use yunzhao_adapters::dynamo::idempotency::{Claim, Idempotency};
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
@@ -115,7 +114,7 @@ async fn standardize(deps: &Deps, posted: &Posted, no: &OutTradeNo, attempt: u32
         photos: &deps.photos,
         pipeline: &deps.pipeline,
     };
-    let processed = upload::process_upload(ports, posted, no, attempt, OffsetDateTime::now_utc()).await;
+    let processed = upload::process_upload(ports, posted, no, attempt).await;
     let duration_ms = started.elapsed().as_millis() as u64;
     match processed.map_err(failure)? {
         Processed::UnknownOrder => {

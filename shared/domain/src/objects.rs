@@ -48,6 +48,11 @@ pub fn attempt_results(no: &OutTradeNo, attempt: u32) -> String {
     format!("attempts/{no}/a{attempt:04}")
 }
 
+/// The attempt whose results are at `prefix` (an [`attempt_results`] prefix).
+pub fn results_attempt(prefix: &str) -> Option<u32> {
+    prefix.rsplit('/').next()?.strip_prefix('a')?.parse().ok()
+}
+
 impl<'a> Results<'a> {
     /// The results under a recorded prefix.
     pub fn at(prefix: &'a str) -> Self {
@@ -93,5 +98,7 @@ mod tests {
         assert_eq!(prefix, "attempts/YZ0123456789ABCDEF01234567/a0012");
         assert_eq!(Results::at(&prefix).standard(), format!("{prefix}/standard.jpg"));
         assert_eq!(Results::at(&prefix).report(), format!("{prefix}/report.json"));
+        assert_eq!(results_attempt(&prefix), Some(12));
+        assert_eq!(results_attempt("attempts/YZ01/b1"), None);
     }
 }

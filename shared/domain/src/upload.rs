@@ -232,7 +232,6 @@ pub async fn process_upload<O, C, P, S>(
     posted: &Posted,
     no: &OutTradeNo,
     attempt: u32,
-    now: OffsetDateTime,
 ) -> Result<Processed, ProcessError>
 where
     O: OrderStore + Attempts,
@@ -338,8 +337,13 @@ where
     if campaign.status(now) == CampaignStatus::Closed {
         return Err(SubmitError::CampaignClosed);
     }
-    let attempt = order.attempts;
+    // The attempt whose standard photo the student saw; a retake opened since supersedes it.
     let prefix = order.result_prefix.clone().ok_or(SubmitError::NothingToSubmit(order.state))?;
+    let attempt =
+        objects::results_attempt(&prefix).ok_or_else(|| StoreError::Corrupt(format!("results at {prefix}")))?;
+    if attempt != order.attempts {
+        return Err(SubmitError::NothingToSubmit(order.state));
+    }
     let version = orders.taken_version(no, attempt).await?;
     let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
     let key = objects::upload(&order.campaign_id, no, attempt);
@@ -626,7 +630,7 @@ mod processing {
                 photos: &self.buckets,
                 pipeline: &self.pipeline,
             };
-            run(process_upload(deps, &self.posted(version), &self.no, attempt, OffsetDateTime::UNIX_EPOCH))
+            run(process_upload(deps, &self.posted(version), &self.no, attempt))
         }
 
         fn order(&self) -> Order {
@@ -638,7 +642,13 @@ mod processing {
         }
 
         fn submit_as(&self, who: &UserId) -> Result<Submitted, SubmitError> {
-            run(submit(&self.orders, &self.campaigns, who, &self.no, OffsetDateTime::UNIX_EPOCH + time::Duration::days(1)))
+            run(submit(
+                &self.orders,
+                &self.campaigns,
+                who,
+                &self.no,
+                OffsetDateTime::UNIX_EPOCH + time::Duration::days(1),
+            ))
         }
 
         fn withdraw_as(&self, who: &UserId) -> Result<(), WithdrawError> {
@@ -748,7 +758,10 @@ mod processing {
         world.orders.orders.lock().expect("lock").get_mut(&world.no).expect("order").attempts = 2;
         let got = world.submit_as(&world.student());
         assert_eq!(got, Err(SubmitError::NothingToSubmit(OrderState::Standardized)));
-        let closed = World { campaigns: MemoryCampaigns(vec![Campaign { closed: true, ..campaign() }]), ..World::photo(b"a portrait") };
+        let closed = World {
+            campaigns: MemoryCampaigns(vec![Campaign { closed: true, ..campaign() }]),
+            ..World::photo(b"a portrait")
+        };
         closed.process("v1", 1).expect("standardized");
         assert_eq!(closed.submit_as(&closed.student()), Err(SubmitError::CampaignClosed));
         assert!(world.queued().is_empty() && closed.queued().is_empty());

@@ -272,10 +272,9 @@ impl DynamoOrders {
                     Some(Refusal::PaymentRecorded),
                 ),
                 Also::CountPaid(by) => (vec![self.paid_counter(&order.campaign_id, *by)?], None),
-                Also::Unbind(binding) => (
-                    super::roster::unbind_writes(&self.table, binding)?,
-                    Some(Refusal::BindingChanged),
-                ),
+                Also::Unbind(binding) => {
+                    (super::roster::unbind_writes(&self.table, binding)?, Some(Refusal::BindingChanged))
+                }
                 Also::Audit(line) => {
                     let put = super::review::audit_put(&self.table, no, line)?;
                     (vec![TransactWriteItem::builder().put(put).build()], None)
