@@ -547,6 +547,25 @@ impl Stack {
         bail!("order {no} never became {want}: {last}")
     }
 
+    /// Changes settings of a campaign as its admin does in the console: the campaign as it is,
+    /// with `changes` (e.g. `{"allow_withdraw": true}`); the campaign as saved.
+    pub async fn update_campaign(&self, setup: &SchoolSetup, changes: Value) -> anyhow::Result<Value> {
+        let path = format!("/v1/admin/campaigns/{}", setup.campaign_id);
+        let c = self.get(&path, Some(&setup.admin)).await?.body["campaign"].clone();
+        let mut input = json!({"name": c["name"], "kind": c["kind"], "spec": c["spec"], "opens_at": c["opens_at"],
+            "closes_at": c["closes_at"], "price_fen": c["price_fen"], "identity_mode": c["identity_mode"],
+            "require_id_card_photos": c["require_id_card_photos"], "allow_withdraw": c["allow_withdraw"],
+            "free_checks": c["free_checks"]});
+        for (k, v) in changes.as_object().context("changes")? {
+            input[k] = v.clone();
+        }
+        let r = self.call(reqwest::Method::PUT, &path, Some(&setup.admin), Some(&input)).await?;
+        if r.status != StatusCode::OK {
+            bail!("updating the campaign: {} {}", r.status, r.body);
+        }
+        Ok(r.body["campaign"].clone())
+    }
+
     /// The student looks at the standard photo and submits it for review (上传等待审核): waits
     /// until the upload is standardized (it passed the checks), submits it, and returns the
     /// order as the student then sees it, in review.

@@ -17,11 +17,12 @@ async fn fifty_students_at_once_all_end_approved_and_exported() {
         async move {
             let no = stack.paid_order(&s.session, cid).await?;
             stack.upload_photo(&s.session, &no, astronaut()).await?;
+            stack.submit_photo(&s.session, &no, 600).await?;
             anyhow::Ok(no)
         }
     }))
     .await
-    .expect("every student pays and uploads");
+    .expect("every student pays, uploads and submits");
     // Two reviewers work the queue side by side until every photo is decided (or nothing
     // has arrived for two minutes).
     let total = std::sync::atomic::AtomicUsize::new(0);

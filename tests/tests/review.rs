@@ -290,7 +290,7 @@ async fn customer_service_looks_up_sends_back_and_unbinds() {
     assert_eq!(looked.status, StatusCode::OK, "{}", looked.body);
     let causes: Vec<&str> =
         looked.body["history"].as_array().expect("history").iter().filter_map(|h| h["cause"].as_str()).collect();
-    assert_eq!(causes, vec!["created", "payment_notification", "upload_received", "checks_passed"]);
+    assert_eq!(causes, vec!["created", "payment_notification", "upload_received", "checks_passed", "submitted"]);
     assert!(
         looked.body["audit"]
             .as_array()
@@ -391,13 +391,8 @@ async fn a_student_withdraws_a_photo_from_review_only_while_nobody_holds_it_and_
     assert_eq!(code(&r), (StatusCode::CONFLICT, "withdraw_not_allowed".to_owned()), "{}", r.body);
 
     // Its admin allows withdrawing.
-    let path = format!("/v1/admin/campaigns/{}", setup.campaign_id);
-    let c = stack.get(&path, Some(&setup.admin)).await.expect("campaign").body["campaign"].clone();
-    let update = json!({"name": c["name"], "kind": c["kind"], "spec": c["spec"], "opens_at": c["opens_at"],
-        "closes_at": c["closes_at"], "price_fen": c["price_fen"], "identity_mode": c["identity_mode"],
-        "allow_withdraw": true});
-    let r = stack.call(reqwest::Method::PUT, &path, Some(&setup.admin), Some(&update)).await.expect("update");
-    assert_eq!((r.status, &r.body["campaign"]["allow_withdraw"]), (StatusCode::OK, &json!(true)), "{}", r.body);
+    let saved = stack.update_campaign(&setup, json!({"allow_withdraw": true})).await.expect("update");
+    assert_eq!(saved["allow_withdraw"], true, "{saved}");
 
     // Nobody holds it: back with the student, its task gone; submitted again, queued again.
     let r = stack.post(&withdraw, Some(&student), &json!({})).await.expect("call");

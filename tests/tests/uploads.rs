@@ -275,3 +275,36 @@ async fn only_a_checked_photo_is_submitted_for_review_and_an_unsubmitted_one_is_
     let tasks = stack.db().query(&format!("REVIEWQ#{}", setup.campaign_id), "TASK#").await.expect("tasks");
     assert_eq!(tasks.iter().filter(|t| t["out_trade_no"] == no.as_str()).count(), 1, "one task");
 }
+
+/// 共N次免费提交检测机会: each upload takes one of the order's free checks, none left is refused
+/// with its own reason, and a reviewer's rejection gives them all back (a rejected student
+/// always gets a retake).
+#[tokio::test]
+async fn each_upload_takes_a_free_check_and_a_rejection_gives_them_all_back() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let saved = stack.update_campaign(&setup, json!({"free_checks": 2})).await.expect("update");
+    assert_eq!(saved["free_checks"], 2, "{saved}");
+    let student = stack.verified_student(&setup).await.expect("student");
+    let no = stack.paid_order(&student, &setup.campaign_id).await.expect("paid");
+    let left = |v: &Value| v["order"]["checks_left"].clone();
+    let shown = stack.get(&format!("/v1/orders/{no}"), Some(&student)).await.expect("order");
+    assert_eq!((left(&shown.body), &shown.body["order"]["free_checks"]), (json!(2), &json!(2)), "{}", shown.body);
+
+    let noise: Vec<u8> = (0..40_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    stack.upload_photo(&student, &no, noise).await.expect("upload");
+    assert_eq!(left(&wait_for_state(&stack, &student, &no, "retake_required").await), 1);
+    stack.upload_photo(&student, &no, astronaut()).await.expect("upload");
+    assert_eq!(left(&wait_for_state(&stack, &student, &no, "standardized").await), 0);
+    let more = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student), &json!({})).await.expect("call");
+    assert_eq!((more.status, more.error_code()), (StatusCode::CONFLICT, "no_checks_left"), "{}", more.body);
+
+    stack.post(&format!("/v1/orders/{no}/submit"), Some(&student), &json!({})).await.expect("submit");
+    let reviewer = stack.staff(&setup.operator, &["reviewer"], &[&setup.school_id]).await.expect("reviewer");
+    let reject = json!({"decision": "reject", "reasons": ["uneven_lighting"]});
+    let decided = stack.review_next(&reviewer, &setup.campaign_id, &reject).await.expect("review");
+    assert_eq!(decided.status, StatusCode::OK, "{}", decided.body);
+    assert_eq!(left(&wait_for_state(&stack, &student, &no, "rejected").await), 2, "all given back");
+    let retake = stack.post(&format!("/v1/orders/{no}/uploads"), Some(&student), &json!({})).await.expect("call");
+    assert_eq!(retake.status, StatusCode::CREATED, "{}", retake.body);
+}

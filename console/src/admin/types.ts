@@ -11,6 +11,8 @@ export interface Campaign {
   price_fen: number;
   identity_mode: string;
   require_id_card_photos?: boolean;
+  allow_withdraw?: boolean;
+  free_checks?: number;
   status?: string;
 }
 export interface CampaignView {
@@ -46,6 +48,7 @@ export const STAGES = [
   'unpaid',
   'paid_no_photo',
   'processing',
+  'not_submitted',
   'retake',
   'in_review',
   'approved',

@@ -170,6 +170,8 @@ export const en: Record<keyof typeof zh, string> = {
   'admin.campaign.status': 'Status',
   'admin.campaign.identity_mode': 'Identity check',
   'admin.campaign.require_id_card_photos': 'Students upload both sides of their ID card',
+  'admin.campaign.free_checks': 'Free photo checks per student',
+  'admin.campaign.allow_withdraw': 'Students may withdraw a submitted photo while no reviewer has it',
   'admin.form.new_title': 'New campaign',
   'admin.form.edit_title': 'Edit campaign',
   'admin.form.name_placeholder': 'e.g. Class of 2027 CHSI photo collection',

@@ -168,6 +168,8 @@ export const zh = {
   'admin.campaign.status': '状态',
   'admin.campaign.identity_mode': '身份核验方式',
   'admin.campaign.require_id_card_photos': '要求学生上传身份证正反面照片',
+  'admin.campaign.free_checks': '每位学生免费检测次数',
+  'admin.campaign.allow_withdraw': '允许学生在审核员处理前撤回已提交的照片',
   'admin.form.new_title': '新建采集活动',
   'admin.form.edit_title': '修改采集活动',
   'admin.form.name_placeholder': '例如：2027 届毕业生学信网图像采集',

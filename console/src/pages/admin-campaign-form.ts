@@ -20,6 +20,8 @@ interface Form {
   price_yuan: string;
   identity_mode: string;
   require_id_card_photos: boolean;
+  allow_withdraw: boolean;
+  free_checks: string;
 }
 
 const empty: Form = {
@@ -31,6 +33,8 @@ const empty: Form = {
   price_yuan: '',
   identity_mode: 'name_id_number',
   require_id_card_photos: false,
+  allow_withdraw: false,
+  free_checks: '10',
 };
 
 function fromCampaign(c: Campaign): Form {
@@ -43,6 +47,8 @@ function fromCampaign(c: Campaign): Form {
     price_yuan: (c.price_fen / 100).toFixed(2),
     identity_mode: c.identity_mode,
     require_id_card_photos: !!c.require_id_card_photos,
+    allow_withdraw: !!c.allow_withdraw,
+    free_checks: String(c.free_checks ?? 10),
   };
 }
 
@@ -76,6 +82,8 @@ export function CampaignForm({ schoolId, campaignId }: { schoolId?: string; camp
       price_fen: Math.round(Number(form.price_yuan || '0') * 100),
       identity_mode: form.identity_mode,
       require_id_card_photos: form.require_id_card_photos,
+      allow_withdraw: form.allow_withdraw,
+      free_checks: Math.round(Number(form.free_checks || '10')),
     };
     // A campaign made with a custom spec keeps it unless a preset is chosen.
     if (form.preset) body.preset = form.preset;
@@ -141,10 +149,18 @@ export function CampaignForm({ schoolId, campaignId }: { schoolId?: string; camp
               ${IDENTITY_MODES.map((m) => html`<option value=${m}>${t(`identity.${m}`)}</option>`)}
             </select>
           </label>
+          <label class="field">
+            <span>${t('admin.campaign.free_checks')}</span>
+            <input type="number" name="free_checks" min="1" max="50" step="1" required value=${form.free_checks} onInput=${set('free_checks')} />
+          </label>
         </div>
         <label class="check">
           <input type="checkbox" name="require_id_card_photos" checked=${form.require_id_card_photos} onChange=${set('require_id_card_photos')} />
           ${t('admin.campaign.require_id_card_photos')}
+        </label>
+        <label class="check">
+          <input type="checkbox" name="allow_withdraw" checked=${form.allow_withdraw} onChange=${set('allow_withdraw')} />
+          ${t('admin.campaign.allow_withdraw')}
         </label>
         <${ErrorBox} error=${save.error} />
         <div class="form-actions">

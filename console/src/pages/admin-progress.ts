@@ -27,6 +27,7 @@ const TONE: Record<string, string> = {
   unpaid: 'badge-warn',
   paid_no_photo: 'badge-warn',
   processing: 'badge-info',
+  not_submitted: 'badge-warn',
   retake: 'badge-danger',
   in_review: 'badge-info',
   approved: 'badge-ok',

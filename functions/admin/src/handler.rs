@@ -184,6 +184,7 @@ struct CampaignInput {
     require_id_card_photos: bool,
     #[serde(default)]
     allow_withdraw: bool,
+    free_checks: Option<u32>,
 }
 
 fn invalid_campaign(message: String) -> ApiError {
@@ -213,6 +214,7 @@ impl CampaignInput {
             identity_mode: self.identity_mode,
             require_id_card_photos: self.require_id_card_photos,
             allow_withdraw: self.allow_withdraw,
+            free_checks: self.free_checks.unwrap_or(yunzhao_domain::campaign::DEFAULT_FREE_CHECKS),
             closed: false,
         };
         campaign.validate().map_err(|e| invalid_campaign(e.to_string()))?;
@@ -229,6 +231,7 @@ fn campaign_view(c: &Campaign, progress: &Progress) -> Value {
             "price_fen": c.price_fen, "identity_mode": c.identity_mode,
             "require_id_card_photos": c.require_id_card_photos,
             "allow_withdraw": c.allow_withdraw,
+            "free_checks": c.free_checks,
             "status": c.status(OffsetDateTime::now_utc()),
         },
         "progress": progress,

@@ -267,7 +267,12 @@ async fn send_back(deps: &Deps, p: &Principal, req: &Request) -> Result<Response
     let who = p.user_id.to_string();
     let now = now_ms();
     let send_back = Change::new(Transition::Reject, "sent_back_by_service", &who)
-        .set(Fields { reasons: Some(body.reasons), review_note: Some(note.clone()), ..Fields::default() })
+        .set(Fields {
+            reasons: Some(body.reasons),
+            review_note: Some(note.clone()),
+            restore_checks: true,
+            ..Fields::default()
+        })
         .also(Also::WithdrawTask { campaign_id: order.campaign_id.clone(), task_id: task_id.to_owned() })
         .also(Also::Audit(AuditEntry { at: now, actor: who.clone(), action: "sent_back".into(), detail: note }));
     match deps.orders.apply(&order, send_back).await? {

@@ -231,6 +231,7 @@ fn summary(c: &Campaign, now: OffsetDateTime) -> Value {
         "identity_mode": c.identity_mode,
         "require_id_card_photos": c.require_id_card_photos,
         "allow_withdraw": c.allow_withdraw,
+        "free_checks": c.free_checks,
     })
 }
 

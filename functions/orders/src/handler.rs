@@ -115,6 +115,9 @@ struct OrderView<'a> {
     approved_at: Option<String>,
     review_note: Option<&'a str>,
     retake_reasons: Vec<ReasonView>,
+    /// Free photo checks: how many the order has, how many are left.
+    free_checks: Option<u32>,
+    checks_left: Option<u32>,
 }
 
 /// Why a photo must be retaken, in the student's words.
@@ -147,6 +150,8 @@ fn order_view(o: &Order) -> OrderView<'_> {
                 ReasonView { code, message, message_zh }
             })
             .collect(),
+        free_checks: o.free_checks,
+        checks_left: o.checks_left,
     }
 }
 

@@ -64,6 +64,7 @@ fn not_started(e: StartError) -> ApiError {
         StartError::NotBound => ApiError::from(Code::NotBound),
         StartError::CardPhotosNeeded => ApiError::card_photos_required(),
         StartError::NotAllowed => ApiError::from(Code::UploadNotAllowed),
+        StartError::NoChecksLeft => ApiError::from(Code::NoChecksLeft),
         StartError::Store(e) => e.into(),
     }
 }

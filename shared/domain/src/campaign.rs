@@ -220,6 +220,8 @@ pub enum CampaignError {
     InvalidPrice,
     #[error("the name must be 1–100 characters")]
     InvalidName,
+    #[error("free checks must be between 1 and 50")]
+    InvalidFreeChecks,
 }
 
 /// Where a campaign stands at a moment.
@@ -246,9 +248,20 @@ pub struct Campaign {
     /// (撤回审核); otherwise they ask customer service.
     #[serde(default)]
     pub allow_withdraw: bool,
+    /// Free automatic checks per student (共N次免费提交检测机会): each upload takes one; a
+    /// reviewer's rejection gives them all back.
+    #[serde(default = "default_free_checks")]
+    pub free_checks: u32,
     /// Set by the deadline job; a closed campaign stays closed even if its window is edited.
     #[serde(default)]
     pub closed: bool,
+}
+
+/// Checks a student gets unless the campaign says otherwise.
+pub const DEFAULT_FREE_CHECKS: u32 = 10;
+
+fn default_free_checks() -> u32 {
+    DEFAULT_FREE_CHECKS
 }
 
 impl Campaign {
@@ -269,6 +282,9 @@ impl Campaign {
         }
         if !(1..=100_000).contains(&self.price_fen) {
             return Err(CampaignError::InvalidPrice);
+        }
+        if !(1..=crate::upload::MAX_ATTEMPTS).contains(&self.free_checks) {
+            return Err(CampaignError::InvalidFreeChecks);
         }
         self.spec.validate()?;
         Window::new(self.window.opens_at, self.window.closes_at).map(|_| ())
@@ -304,6 +320,7 @@ pub mod memory {
             identity_mode: IdentityMode::NameIdNumber,
             require_id_card_photos: false,
             allow_withdraw: false,
+            free_checks: DEFAULT_FREE_CHECKS,
             closed: false,
         }
     }
@@ -371,6 +388,7 @@ mod tests {
             identity_mode: IdentityMode::NameIdNumber,
             require_id_card_photos: false,
             allow_withdraw: false,
+            free_checks: DEFAULT_FREE_CHECKS,
             closed: false,
         };
         assert_eq!(c.status(datetime!(2022-03-18 17:59 +8)), CampaignStatus::NotYetOpen);

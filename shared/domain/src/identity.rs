@@ -614,6 +614,7 @@ mod tests {
             identity_mode: IdentityMode::NameIdNumber,
             require_id_card_photos: false,
             allow_withdraw: false,
+            free_checks: crate::campaign::DEFAULT_FREE_CHECKS,
             closed: false,
         }
     }

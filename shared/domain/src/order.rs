@@ -247,6 +247,13 @@ pub struct Order {
     /// Upload attempts opened so far (see [`crate::upload`]).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub attempts: u32,
+    /// The campaign's free checks when the order was made, and how many are left: each
+    /// upload takes one, a reviewer's rejection gives them all back. `None` on orders made
+    /// before checks were counted (only [`crate::upload::MAX_ATTEMPTS`] holds them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_checks: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks_left: Option<u32>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -288,6 +295,8 @@ impl Order {
             approved_at: None,
             updated_at: None,
             attempts: 0,
+            free_checks: None,
+            checks_left: None,
         }
     }
 }

@@ -197,6 +197,8 @@ pub async fn decide<O: OrderStore, T: ReviewTasks>(
         reasons: Some(reasons.clone()),
         review_note: Some(note.clone().unwrap_or_default()),
         approved_at: (transition == Transition::Approve).then_some(now_ms),
+        // A rejected student always gets a retake: their free checks come back.
+        restore_checks: transition == Transition::Reject,
         ..Fields::default()
     };
     let out_trade_no = task.out_trade_no.clone();

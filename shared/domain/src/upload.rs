@@ -30,7 +30,10 @@ impl Order {
     /// Whether the order takes another attempt: paid, not in review or approved, no refund
     /// asked for, attempts left.
     pub fn may_upload(&self) -> bool {
-        UPLOADABLE.contains(&self.state) && self.out_refund_no.is_none() && self.attempts < MAX_ATTEMPTS
+        UPLOADABLE.contains(&self.state)
+            && self.out_refund_no.is_none()
+            && self.attempts < MAX_ATTEMPTS
+            && self.checks_left != Some(0)
     }
 }
 
@@ -74,6 +77,9 @@ pub enum StartError {
     /// Not paid, in review, approved, refunding, or out of attempts.
     #[error("the order takes no upload now")]
     NotAllowed,
+    /// Every free check is used (a reviewer's rejection would give them back).
+    #[error("no free checks left")]
+    NoChecksLeft,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -104,6 +110,9 @@ where
         Some(BindingStatus::Complete) => {}
         Some(BindingStatus::CardPhotosNeeded) => return Err(StartError::CardPhotosNeeded),
         None => return Err(StartError::NotBound),
+    }
+    if order.checks_left == Some(0) && UPLOADABLE.contains(&order.state) {
+        return Err(StartError::NoChecksLeft);
     }
     let (attempt, key) = orders.start_attempt(&order, now).await?.ok_or(StartError::NotAllowed)?;
     tracing::info!(out_trade_no = %no, attempt, "upload attempt opened");
@@ -517,6 +526,28 @@ mod tests {
             let world = World::new(case, campaign(), Some(BindingStatus::Complete));
             assert_eq!(world.start(), Err(StartError::NotAllowed));
         }
+    }
+
+    #[test]
+    fn given_an_order_with_free_checks_then_each_upload_takes_one_and_none_left_is_refused() {
+        let counted = |o: Order| Order { free_checks: Some(2), checks_left: Some(2), ..o };
+        let world = World::new(counted, campaign(), Some(BindingStatus::Complete));
+        world.start().expect("first");
+        world.start().expect("second");
+        assert_eq!(world.orders.order(&world.no).and_then(|o| o.checks_left), Some(0));
+        assert_eq!(world.start(), Err(StartError::NoChecksLeft));
+    }
+
+    #[test]
+    fn given_no_checks_left_when_a_reviewer_rejects_the_photo_then_they_all_come_back() {
+        let spent = |o: Order| Order { state: OrderState::InReview, free_checks: Some(3), checks_left: Some(0), ..o };
+        let world = World::new(spent, campaign(), Some(BindingStatus::Complete));
+        let order = world.orders.order(&world.no).expect("order");
+        let reject = Change::new(Transition::Reject, "rejected", "reviewer")
+            .set(Fields { restore_checks: true, ..Fields::default() });
+        assert_eq!(run(world.orders.apply(&order, reject)), Ok(Applied::Moved));
+        assert_eq!(world.orders.order(&world.no).and_then(|o| o.checks_left), Some(3));
+        assert_eq!(world.start().map(|s| s.attempt), Ok(1));
     }
 
     #[test]

@@ -174,8 +174,8 @@ impl DynamoCampaigns {
             .key("SK", s("PROFILE"))
             .update_expression(
                 "SET #name = :name, kind = :kind, spec = :spec, #window = :window, price_fen = :price, \
-                 identity_mode = :mode, require_id_card_photos = :cards, updated_at = :now, \
-                 GSI2SK = :closing",
+                 identity_mode = :mode, require_id_card_photos = :cards, allow_withdraw = :withdraw, \
+                 free_checks = :checks, updated_at = :now, GSI2SK = :closing",
             )
             // A closed campaign has left the index of open ones and stays out.
             .condition_expression("attribute_exists(PK) AND school_id = :school AND attribute_exists(GSI2PK)")
@@ -192,6 +192,8 @@ impl DynamoCampaigns {
                 value(serde_json::to_value(campaign.identity_mode).map_err(corrupt)?)?,
             )
             .expression_attribute_values(":cards", AttributeValue::Bool(campaign.require_id_card_photos))
+            .expression_attribute_values(":withdraw", AttributeValue::Bool(campaign.allow_withdraw))
+            .expression_attribute_values(":checks", super::n(i64::from(campaign.free_checks)))
             .expression_attribute_values(":now", s(&now.to_string()))
             .expression_attribute_values(":school", s(&campaign.school_id))
             .send()

@@ -345,6 +345,11 @@ impl DynamoOrders {
                 .expression_attribute_names(format!("#a{i}"), attr)
                 .expression_attribute_values(format!(":v{i}"), value);
         }
+        if f.restore_checks {
+            // Orders made before checks were counted have no `free_checks`: they stay uncounted.
+            expression.push_str(", checks_left = if_not_exists(free_checks, :uncounted)");
+            update = update.expression_attribute_values(":uncounted", n(i64::from(yunzhao_domain::upload::MAX_ATTEMPTS)));
+        }
         let (mut condition, values) = state_in(t.from_states(), "f");
         for (k, v) in values {
             update = update.expression_attribute_values(k, v);
@@ -558,9 +563,13 @@ impl DynamoOrders {
         now: OffsetDateTime,
     ) -> Result<Option<(u32, String)>, OrderStoreError> {
         let (no, now) = (&order.out_trade_no, now.unix_timestamp());
+        // Each upload takes one of the order's free checks (orders made before checks were
+        // counted have none to take).
+        let take_check = if order.checks_left.is_some() { ", checks_left = checks_left - :one" } else { "" };
         let mut update = self
             .update_order(no)
-            .update_expression("ADD attempts :one SET last_attempt_at = :now")
+            .update_expression(format!("ADD attempts :one SET last_attempt_at = :now{take_check}"))
+            .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":max", n(i64::from(yunzhao_domain::upload::MAX_ATTEMPTS)))
@@ -571,7 +580,8 @@ impl DynamoOrders {
         }
         let result = update
             .condition_expression(format!(
-                "{states} AND attribute_not_exists(out_refund_no) AND (attribute_not_exists(attempts) OR attempts < :max)"
+                "{states} AND attribute_not_exists(out_refund_no) AND (attribute_not_exists(attempts) OR attempts < :max) \
+                 AND (attribute_not_exists(checks_left) OR checks_left > :zero)"
             ))
             .send()
             .await;

@@ -49,6 +49,8 @@ pub struct Fields {
     pub approved_at: Option<i64>,
     pub transaction_id: Option<String>,
     pub paid_at: Option<i64>,
+    /// Every free check is given back (a rejection).
+    pub restore_checks: bool,
 }
 
 /// What else happens in the same write as an order's transition.
@@ -204,6 +206,7 @@ pub mod memory {
                 return Ok(None);
             }
             stored.attempts += 1;
+            stored.checks_left = stored.checks_left.map(|n| n - 1);
             Ok(Some((
                 stored.attempts,
                 crate::objects::upload(&stored.campaign_id, &stored.out_trade_no, stored.attempts),
@@ -286,6 +289,9 @@ pub mod memory {
             }
             if let Some(v) = f.approved_at {
                 stored.approved_at = Some(v);
+            }
+            if f.restore_checks {
+                stored.checks_left = stored.free_checks;
             }
             self.applied.lock().expect("lock").push((order.out_trade_no.clone(), change));
             Ok(Applied::Moved)

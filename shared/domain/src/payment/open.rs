@@ -88,7 +88,7 @@ where
     }
     let time_expire = order::payable_until(campaign.window.closes_at, now).ok_or(OpenError::TooLateToPay)?;
     let payer = deps.users.get(user).await.map_err(StoreError::from)?.ok_or(OpenError::UnknownUser)?;
-    let fresh = Order::unpaid(
+    let unpaid = Order::unpaid(
         user.clone(),
         payer.openid.as_str(),
         &campaign.id,
@@ -97,6 +97,8 @@ where
         now.unix_timestamp(),
         time_expire.unix_timestamp(),
     );
+    let checks = Some(campaign.free_checks);
+    let fresh = Order { free_checks: checks, checks_left: checks, ..unpaid };
     let (mut order, new) = deps.orders.open(fresh).await?;
     if order.state == OrderState::Created && order.time_expire <= now.unix_timestamp() {
         // An earlier order whose payment window lapsed: settled first (it may have been paid
@@ -233,6 +235,7 @@ mod tests {
         assert_eq!((order.state, order.amount_fen, order.user_id.clone()), (OrderState::Created, 2500, world.student));
         assert_eq!(order.time_expire, (day_one() + Duration::hours(2)).unix_timestamp());
         assert_eq!(order.payer_openid, "oStudent0001");
+        assert_eq!((order.free_checks, order.checks_left), (Some(10), Some(10)), "the campaign's free checks");
         assert_eq!(prepay_id, "wx-prepay-1");
         assert_eq!(world.orders.order(&order.out_trade_no).and_then(|o| o.prepay_id).as_deref(), Some("wx-prepay-1"));
     }
