@@ -348,7 +348,8 @@ impl DynamoOrders {
         if f.restore_checks {
             // Orders made before checks were counted have no `free_checks`: they stay uncounted.
             expression.push_str(", checks_left = if_not_exists(free_checks, :uncounted)");
-            update = update.expression_attribute_values(":uncounted", n(i64::from(yunzhao_domain::upload::MAX_ATTEMPTS)));
+            update =
+                update.expression_attribute_values(":uncounted", n(i64::from(yunzhao_domain::upload::MAX_ATTEMPTS)));
         }
         let (mut condition, values) = state_in(t.from_states(), "f");
         for (k, v) in values {
