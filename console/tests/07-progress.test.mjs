@@ -65,7 +65,7 @@ test('the progress page counts every roster line by stage, as the API does', asy
   await page.locator('#stages').waitFor();
   const { status, body } = await api();
   assert.equal(status, 200);
-  assert.equal(body.stages.length, 11);
+  assert.equal(body.stages.length, 12);
   for (const s of body.stages) {
     const card = page.locator(`#stages .stage-card[data-stage="${s.stage}"] .stage-count`);
     assert.equal(await card.innerText(), String(s.count), `count of ${s.stage}`);

@@ -504,3 +504,43 @@ async fn a_campaign_requiring_id_card_photos_binds_pending_until_both_sides_are_
     let order = stack.post("/v1/orders", Some(&student), &json!({"campaign_id": cid})).await.expect("order");
     assert_eq!(order.status, StatusCode::CREATED, "{}", order.body);
 }
+
+/// 已经线下完成信息采集的同学不用再次线上采集: a roster line marked 已线下采集 is told so at
+/// verification, gets no binding and so no order, is counted as collected offline by progress
+/// and the export, and a bad mark is refused on its line. Re-importing it unmarked brings the
+/// student back online.
+#[tokio::test]
+async fn a_student_collected_offline_is_told_so_and_cannot_order() {
+    let stack = stack().await;
+    let s = school(&stack, "name_id_number").await;
+    let n = unique();
+    let (offline, online, bad) = (id_number(n), id_number(n + 1), id_number(n + 2));
+    let header = "姓名,身份证号,已线下采集".to_owned();
+    let roster = csv(&[header.clone(), format!("张三,{offline},是"), format!("李四,{online},"), format!("王五,{bad},也许")]);
+    let imported = stack.import_roster(&s.admin, &s.campaign_id, roster).await.expect("import");
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
+    assert_eq!(error_lines(&imported.body), vec![(4, "invalid_collected_offline".to_owned())]);
+
+    let student = stack.log_in(None).await.expect("student");
+    let claim = json!({"campaign_id": s.campaign_id, "name": "张三", "id_number": offline});
+    let r = verify(&stack, &student, claim.clone()).await;
+    assert_eq!((r.status, r.error_code()), (StatusCode::CONFLICT, "collected_offline"), "{}", r.body);
+    assert!(r.body["error"]["message_zh"].as_str().is_some_and(|m| m.contains("线下")), "{}", r.body);
+    let order = stack.post("/v1/orders", Some(&student), &json!({"campaign_id": s.campaign_id})).await.expect("order");
+    assert_eq!((order.status, order.error_code()), (StatusCode::FORBIDDEN, "not_verified"), "{}", order.body);
+
+    let path = format!("/v1/admin/campaigns/{}/progress", s.campaign_id);
+    let progress = stack.get(&path, Some(&s.admin)).await.expect("progress");
+    let count = |stage: &str| {
+        let stages = progress.body["stages"].as_array().expect("stages");
+        stages.iter().find(|x| x["stage"] == stage).and_then(|x| x["count"].as_u64())
+    };
+    assert_eq!((count("collected_offline"), count("not_verified")), (Some(1), Some(1)), "{}", progress.body);
+
+    // Unmarked again: the student verifies as any other.
+    let again = csv(&[header, format!("张三,{offline},否")]);
+    let reimported = stack.import_roster(&s.admin, &s.campaign_id, again).await.expect("import");
+    assert_eq!(reimported.body["report"]["updated"], 1, "{}", reimported.body);
+    let r = verify(&stack, &student, claim).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}

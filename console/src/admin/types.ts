@@ -54,6 +54,7 @@ export const STAGES = [
   'approved',
   'cancelled',
   'refunded',
+  'collected_offline',
 ] as const;
 
 export interface StageCount {

@@ -33,6 +33,7 @@ const TONE: Record<string, string> = {
   approved: 'badge-ok',
   cancelled: '',
   refunded: '',
+  collected_offline: 'badge-ok',
 };
 
 export function StageBadge({ stage, zh, en }: { stage: string; zh?: string; en?: string }) {

@@ -155,6 +155,7 @@ async fn verify<R: RosterLookup, F: AttemptCounter>(
         VerifyOutcome::Conflict => Err(ApiError::from(Code::AlreadyBound)),
         VerifyOutcome::YouHoldAnother => Err(ApiError::from(Code::AlreadyVerifiedAsAnother)),
         VerifyOutcome::Limited(seconds) => Err(ApiError::from(Code::TooManyAttempts).retry_after(seconds)),
+        VerifyOutcome::CollectedOffline => Err(ApiError::from(Code::CollectedOffline)),
     }
 }
 

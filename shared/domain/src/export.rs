@@ -87,19 +87,34 @@ pub struct Selection<'e, E> {
 #[error("approved order {0} has no results")]
 pub struct NoResults(pub OutTradeNo);
 
-/// Chooses, for each roster line (`bound_user` says who is bound to it, if anyone), the photo
-/// it contributes to an export of the photos approved after `since`: the campaign's orders
-/// decide, one per student ([`order::counting_orders`]).
-pub fn select<'e, E>(
+/// A roster line as an export reads it.
+pub trait Line {
+    /// Who is bound to it, if anyone.
+    fn bound_user(&self) -> Option<&str>;
+    /// Collected offline (已线下采集): listed as such, never missing.
+    fn collected_offline(&self) -> bool;
+}
+
+/// Chooses, for each roster line, the photo it contributes to an export of the photos
+/// approved after `since`: the campaign's orders decide, one per student
+/// ([`order::counting_orders`]).
+pub fn select<'e, E: Line>(
     entries: &'e [E],
-    bound_user: impl Fn(&E) -> Option<&str>,
     orders: impl IntoIterator<Item = Order>,
     since: i64,
 ) -> Result<Selection<'e, E>, NoResults> {
     let counting = order::counting_orders(orders);
     let mut selection = Selection { photos: Vec::new(), missing: Vec::new(), approved_until: since };
     for entry in entries {
-        match order::for_export(bound_user(entry), &counting, since) {
+        let part = order::for_export(entry.bound_user(), &counting, since);
+        match part {
+            ForExport::Missing(_) if entry.bound_user().is_none() && entry.collected_offline() => {
+                selection.missing.push((entry, Stage::CollectedOffline));
+                continue;
+            }
+            _ => {}
+        }
+        match part {
             ForExport::Photo { order, approved_at } => {
                 let prefix = order.result_prefix.as_deref().ok_or_else(|| NoResults(order.out_trade_no.clone()))?;
                 let photo_key = objects::Results::at(prefix).standard();
@@ -119,12 +134,21 @@ mod tests {
     use crate::UserId;
     use crate::order::OrderState;
 
-    /// A roster line: its name and the student bound to it.
+    /// A roster line: its name, the student bound to it, collected offline.
     #[derive(Debug, PartialEq)]
-    struct Line(&'static str, Option<UserId>);
+    struct Entry(&'static str, Option<UserId>, bool);
 
-    fn bound(line: &Line) -> Option<&str> {
-        line.1.as_ref().map(UserId::as_str)
+    impl Line for Entry {
+        fn bound_user(&self) -> Option<&str> {
+            self.1.as_ref().map(UserId::as_str)
+        }
+        fn collected_offline(&self) -> bool {
+            self.2
+        }
+    }
+
+    fn line(name: &'static str, bound: Option<UserId>) -> Entry {
+        Entry(name, bound, false)
     }
 
     fn order_of(user: &UserId, state: OrderState, approved_at: Option<i64>) -> Order {
@@ -137,11 +161,11 @@ mod tests {
     fn the_photos_approved_since_go_in_and_the_others_are_listed_with_where_they_stand() {
         let (a, b, c, d) = (UserId::random(), UserId::random(), UserId::random(), UserId::random());
         let lines = [
-            Line("甲", Some(a.clone())),
-            Line("乙", Some(b.clone())),
-            Line("丙", Some(c.clone())),
-            Line("丁", None),
-            Line("戊", Some(d)),
+            line("甲", Some(a.clone())),
+            line("乙", Some(b.clone())),
+            line("丙", Some(c.clone())),
+            line("丁", None),
+            line("戊", Some(d)),
         ];
         let approved = order_of(&a, OrderState::Approved, Some(5_000));
         let orders = [
@@ -149,31 +173,34 @@ mod tests {
             order_of(&b, OrderState::Approved, Some(1_000)),
             order_of(&c, OrderState::InReview, None),
         ];
-        let got = select(&lines, bound, orders, 2_000).expect("selection");
+        let got = select(&lines, orders, 2_000).expect("selection");
         assert_eq!(got.photos.len(), 1);
         assert_eq!((got.photos[0].entry.0, got.photos[0].approved_at), ("甲", 5_000));
         assert_eq!(got.photos[0].photo_key, format!("attempts/{}/a0001/standard.jpg", approved.out_trade_no));
         let missing: Vec<_> = got.missing.iter().map(|(l, s)| (l.0, *s)).collect();
         assert_eq!(missing, [("丙", Stage::InReview), ("丁", Stage::NotVerified), ("戊", Stage::NoOrder)]);
+        let offline = [Entry("己", None, true)];
+        let listed = select(&offline, [], 0).expect("selection");
+        assert_eq!(listed.missing.iter().map(|(l, s)| (l.0, *s)).collect::<Vec<_>>(), [("己", Stage::CollectedOffline)]);
         assert_eq!(got.approved_until, 5_000);
     }
 
     #[test]
     fn an_export_with_nothing_new_covers_up_to_the_latest_earlier_approval() {
         let a = UserId::random();
-        let lines = [Line("甲", Some(a.clone()))];
-        let got = select(&lines, bound, [order_of(&a, OrderState::Approved, Some(1_000))], 0).expect("selection");
+        let lines = [line("甲", Some(a.clone()))];
+        let got = select(&lines, [order_of(&a, OrderState::Approved, Some(1_000))], 0).expect("selection");
         assert_eq!((got.photos.len(), got.approved_until), (1, 1_000));
-        let again = select(&lines, bound, [order_of(&a, OrderState::Approved, Some(1_000))], 1_000).expect("selection");
+        let again = select(&lines, [order_of(&a, OrderState::Approved, Some(1_000))], 1_000).expect("selection");
         assert_eq!((again.photos.len(), again.missing.len(), again.approved_until), (0, 0, 1_000));
     }
 
     #[test]
     fn an_approved_order_without_results_stops_the_export() {
         let a = UserId::random();
-        let lines = [Line("甲", Some(a.clone()))];
+        let lines = [line("甲", Some(a.clone()))];
         let broken = Order { result_prefix: None, ..order_of(&a, OrderState::Approved, Some(1_000)) };
         let no = broken.out_trade_no.clone();
-        assert_eq!(select(&lines, bound, [broken], 0), Err(NoResults(no)));
+        assert_eq!(select(&lines, [broken], 0), Err(NoResults(no)));
     }
 }

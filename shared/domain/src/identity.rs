@@ -79,6 +79,8 @@ pub struct StoredEntry {
     pub bound_user_id: Option<UserId>,
     /// The masked view the student is shown after a match.
     pub view: serde_json::Value,
+    /// Collected offline (已线下采集): the student is not collected online.
+    pub collected_offline: bool,
 }
 
 /// Does the entry found for a claim really belong to it? The lookup key already matched
@@ -325,6 +327,8 @@ pub enum VerifyOutcome {
     YouHoldAnother,
     /// Too many failures: wait this many seconds.
     Limited(u32),
+    /// The roster says this student was collected offline: nothing to do online.
+    CollectedOffline,
 }
 
 impl VerifyOutcome {
@@ -339,6 +343,7 @@ impl VerifyOutcome {
             Self::Conflict => "bound_to_another",
             Self::YouHoldAnother => "holds_another",
             Self::Limited(_) => "rate_limited",
+            Self::CollectedOffline => "collected_offline",
         }
     }
 }
@@ -380,6 +385,12 @@ pub async fn verify<R: RosterLookup, C: AttemptCounter, P: CardPhotoStore>(
         // The attempt stays counted.
         _ => return Ok(VerifyOutcome::NoMatch),
     };
+    // 已经线下完成信息采集的同学不用再次线上采集: no binding, so no order either. A student who
+    // bound before the school marked them keeps their binding.
+    if entry.collected_offline && entry.bound_user_id.as_ref() != Some(asker.user) {
+        give_back(counter, &taken, now).await?;
+        return Ok(VerifyOutcome::CollectedOffline);
+    }
     let initial = BindingStatus::initial(campaign);
     let (newly, status) = match roster.bind(campaign, &entry, asker.user, initial, now).await? {
         Bind::Bound => (true, initial),
@@ -506,6 +517,8 @@ mod tests {
     struct OneEntry {
         bound: Mutex<Option<(UserId, BindingStatus)>>,
         completed_with: Mutex<Option<CardVersions>>,
+        /// The roster marks this student collected offline.
+        offline: bool,
     }
 
     impl RosterLookup for OneEntry {
@@ -516,6 +529,7 @@ mod tests {
                 name: PersonName::parse("张三").expect("name"),
                 bound_user_id: self.bound.lock().expect("lock").as_ref().map(|(u, _)| u.clone()),
                 view: serde_json::json!({}),
+                collected_offline: self.offline,
             }))
         }
         async fn bind(
@@ -649,6 +663,19 @@ mod tests {
             block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), asker(&user), later))
                 .expect("store");
         assert!(matches!(next_window, VerifyOutcome::Verified { newly: true, .. }));
+    }
+
+    #[test]
+    fn given_a_student_collected_offline_then_verification_says_so_and_binds_nothing() {
+        let roster = OneEntry { offline: true, ..OneEntry::default() };
+        let (counters, c, user) = (Counters::default(), campaign(), UserId::random());
+        let now = datetime!(2026-11-23 12:00 UTC);
+        let r = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), asker(&user), now));
+        assert_eq!(r.expect("store"), VerifyOutcome::CollectedOffline);
+        assert!(roster.bound.lock().expect("lock").is_none(), "no binding, so no order");
+        // A wrong name is still no match: the mark tells nothing to a guesser.
+        let r = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("李四"), asker(&user), now));
+        assert_eq!(r.expect("store"), VerifyOutcome::NoMatch);
     }
 
     #[test]

@@ -389,10 +389,12 @@ pub enum Stage {
     Approved,
     Cancelled,
     Refunded,
+    /// Collected offline (已线下采集): not expected online.
+    CollectedOffline,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 11] = [
+    pub const ALL: [Stage; 12] = [
         Stage::NotVerified,
         Stage::NoOrder,
         Stage::Unpaid,
@@ -404,6 +406,7 @@ impl Stage {
         Stage::Approved,
         Stage::Cancelled,
         Stage::Refunded,
+        Stage::CollectedOffline,
     ];
 
     pub fn of(verified: bool, order: Option<OrderState>) -> Self {
@@ -436,6 +439,7 @@ impl Stage {
             Stage::Approved => ("Approved", "已通过"),
             Stage::Cancelled => ("Order cancelled", "订单已取消"),
             Stage::Refunded => ("Refunded", "已退款"),
+            Stage::CollectedOffline => ("Collected offline", "已线下采集"),
         }
     }
 }

@@ -83,7 +83,10 @@ pub fn progress<'a>(lines: &'a [RosterLine], counting: &'a HashMap<String, Order
     };
     for line in lines {
         let order = line.bound_user_id.as_ref().and_then(|u| counting.get(u));
-        let stage = Stage::of(line.bound_user_id.is_some(), order.map(|o| o.state));
+        let stage = match (&line.bound_user_id, line.collected_offline) {
+            (None, true) => Stage::CollectedOffline,
+            (bound, _) => Stage::of(bound.is_some(), order.map(|o| o.state)),
+        };
         *p.by_stage.entry(stage).or_default() += 1;
         let at = |f: &Option<String>| f.clone().unwrap_or_default();
         let group = p.groups.entry((at(&line.department), at(&line.major), at(&line.class))).or_default();
@@ -115,6 +118,7 @@ mod tests {
             major: Some("数学".into()),
             class: Some(class.into()),
             bound_user_id: bound.map(|u| u.to_string()),
+            collected_offline: false,
         }
     }
 
@@ -165,6 +169,16 @@ mod tests {
         assert_eq!(names(&progress(&lines, &orders, &text)), ["李四"]);
         let number = Filter { text: Some("2023999".into()), numbered_entry: Some("e3".into()), ..Filter::default() };
         assert_eq!(names(&progress(&lines, &orders, &number)), ["王五"]);
+    }
+
+    #[test]
+    fn a_student_collected_offline_is_counted_as_such_and_not_chased() {
+        let (mut lines, orders) = campaign();
+        lines[3].collected_offline = true;
+        let p = progress(&lines, &orders, &Filter::default());
+        assert_eq!((p.by_stage[&Stage::CollectedOffline], p.by_stage[&Stage::NotVerified]), (1, 0));
+        let wanted = Filter { stage: Some(Stage::CollectedOffline), ..Filter::default() };
+        assert_eq!(names(&progress(&lines, &orders, &wanted)), ["赵六"]);
     }
 
     #[test]

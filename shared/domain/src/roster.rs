@@ -128,6 +128,8 @@ pub struct RosterRow {
     pub department: Option<String>,
     pub major: Option<String>,
     pub class: Option<String>,
+    /// 已经线下完成信息采集: this student is not collected online (no binding, no order).
+    pub collected_offline: bool,
 }
 
 impl RosterRow {
@@ -169,6 +171,7 @@ enum Column {
     Department,
     Major,
     Class,
+    CollectedOffline,
 }
 
 impl Column {
@@ -182,6 +185,7 @@ impl Column {
             Column::Department => "院系",
             Column::Major => "专业",
             Column::Class => "班级",
+            Column::CollectedOffline => "已线下采集",
         }
     }
 
@@ -199,6 +203,7 @@ impl Column {
             "院系" | "学院" | "department" => Column::Department,
             "专业" | "major" => Column::Major,
             "班级" | "class" => Column::Class,
+            "已线下采集" | "线下采集" | "已线下完成采集" | "collectedoffline" => Column::CollectedOffline,
             _ => return None,
         })
     }
@@ -368,6 +373,10 @@ pub fn validate_sheet(rows: &[Vec<String>], mode: IdentityMode, today: Date) -> 
                     continue;
                 }
             };
+        let Some(collected_offline) = offline_mark(cell(Column::CollectedOffline)) else {
+            fail(Column::CollectedOffline, "invalid_collected_offline", "已线下采集 is 是 or 否 (or empty: 否).");
+            continue;
+        };
         if let Some(first) = seen_ids.insert(id_number.expose().to_owned(), line) {
             let _ = first;
             fail(Column::IdNumber, "duplicate_id_number", "This ID number is already on an earlier line.");
@@ -396,9 +405,19 @@ pub fn validate_sheet(rows: &[Vec<String>], mode: IdentityMode, today: Date) -> 
             department,
             major,
             class,
+            collected_offline,
         });
     }
     (good, errors)
+}
+
+/// A 已线下采集 cell: yes, no (empty is no), or not a mark.
+fn offline_mark(cell: Option<&str>) -> Option<bool> {
+    match cell.map(str::to_lowercase).as_deref() {
+        None | Some("否" | "no" | "n" | "0" | "false") => Some(false),
+        Some("是" | "yes" | "y" | "1" | "true" | "已采集") => Some(true),
+        Some(_) => None,
+    }
 }
 
 /// A roster line as school staff see it in progress lists: masked identifiers, nothing opened.
@@ -418,6 +437,9 @@ pub struct RosterLine {
     pub class: Option<String>,
     #[serde(default, skip_serializing)]
     pub bound_user_id: Option<String>,
+    /// Collected offline: not expected online.
+    #[serde(default)]
+    pub collected_offline: bool,
 }
 
 #[cfg(test)]
@@ -447,6 +469,19 @@ mod tests {
         assert_eq!(good[0].id_number.expose(), "11010519491231002X");
         let named: Vec<_> = errors.iter().map(|e| (e.line, e.code)).collect();
         assert_eq!(named, vec![(3, "invalid_id_number"), (4, "invalid_name"), (6, "duplicate_id_number")]);
+    }
+
+    #[test]
+    fn a_line_marked_collected_offline_is_read_as_such_and_a_bad_mark_is_named() {
+        let rows = sheet(&[
+            &["姓名", "身份证号", "已线下采集"],
+            &["张三", "11010519491231002x", "是"],
+            &["李四", "110105194912310021", ""],
+            &["王五", "320106200408151238", "也许"],
+        ]);
+        let (good, errors) = validate_sheet(&rows, IdentityMode::NameIdNumber, TODAY);
+        assert_eq!(good.iter().map(|r| (r.line, r.collected_offline)).collect::<Vec<_>>(), [(2, true), (3, false)]);
+        assert_eq!(errors.iter().map(|e| (e.line, e.code)).collect::<Vec<_>>(), [(4, "invalid_collected_offline")]);
     }
 
     #[test]

@@ -94,6 +94,7 @@ catalogue! {
     WithdrawNotAllowed = (CONFLICT, "withdraw_not_allowed", "This campaign does not let you withdraw a photo from review: contact customer service.", "本活动不支持撤回审核，如需撤回请联系客服。"),
     PhotoBeingReviewed = (CONFLICT, "photo_being_reviewed", "A reviewer is looking at your photo right now: it can no longer be withdrawn.", "审核员正在审核您的照片，无法撤回。"),
     NoChecksLeft = (CONFLICT, "no_checks_left", "You have used all the free photo checks of this order: contact customer service.", "本订单的免费检测次数已用完，请联系客服。"),
+    CollectedOffline = (CONFLICT, "collected_offline", "Your school lists you as already collected offline: there is nothing to do online.", "您已在线下完成信息采集，无需再次线上采集。"),
     NothingToSubmit = (CONFLICT, "nothing_to_submit", "There is no checked standard photo to submit: wait for your photo to be processed, or take it again if it did not pass the checks.", "当前没有可提交审核的标准照：请等待照片处理完成；若未通过检测，请重新拍摄上传。"),
     UploadNotAllowed = (CONFLICT, "upload_not_allowed", "This order cannot take a photo now (unpaid, in review, approved, cancelled or refunded).", "当前订单状态不能上传照片（未支付、审核中、已通过、已取消或已退款）。"),
     InvalidRequest = (BAD_REQUEST, "invalid_request", "The request is not valid.", "请求内容不正确。"),

@@ -134,6 +134,17 @@ pub struct OpenedEntry {
     pub major: Option<String>,
     pub class: Option<String>,
     pub bound_user_id: Option<String>,
+    pub collected_offline: bool,
+}
+
+impl yunzhao_domain::export::Line for OpenedEntry {
+    fn bound_user(&self) -> Option<&str> {
+        self.bound_user_id.as_deref()
+    }
+
+    fn collected_offline(&self) -> bool {
+        self.collected_offline
+    }
 }
 
 #[derive(Deserialize)]
@@ -151,6 +162,8 @@ struct SealedEntry {
     class: Option<String>,
     #[serde(default)]
     bound_user_id: Option<String>,
+    #[serde(default)]
+    collected_offline: bool,
 }
 
 #[derive(Deserialize)]
@@ -172,6 +185,8 @@ struct EntryItem {
     code_hash: Option<String>,
     #[serde(default)]
     bound_user_id: Option<String>,
+    #[serde(default)]
+    collected_offline: bool,
 }
 
 impl EntryItem {
@@ -192,7 +207,8 @@ impl EntryItem {
             "major": self.major,
             "class": self.class,
         });
-        Ok(StoredEntry { entry_id: self.entry_id, name, bound_user_id, view })
+        let collected_offline = self.collected_offline;
+        Ok(StoredEntry { entry_id: self.entry_id, name, bound_user_id, view, collected_offline })
     }
 }
 
@@ -401,6 +417,7 @@ impl DynamoRoster {
                 row.department.as_deref().unwrap_or(""),
                 row.major.as_deref().unwrap_or(""),
                 row.class.as_deref().unwrap_or(""),
+                if row.collected_offline { "collected_offline" } else { "" },
             ],
         );
         let pk = keys::campaign(cid);
@@ -435,6 +452,7 @@ impl DynamoRoster {
             (":row_hash".into(), s(&row_hash)),
             (":line".into(), AttributeValue::N(row.line.to_string())),
             (":import_id".into(), s(import_id)),
+            (":offline".into(), AttributeValue::Bool(row.collected_offline)),
         ]);
         let mut sets: Vec<&str> = vec![
             "entity = :entity",
@@ -447,6 +465,7 @@ impl DynamoRoster {
             "row_hash = :row_hash",
             "line = :line",
             "import_id = :import_id",
+            "collected_offline = :offline",
         ];
         let mut removes: Vec<&str> = Vec::new();
         let optional = [
@@ -973,6 +992,7 @@ pub async fn open_entries(
             major: e.major,
             class: e.class,
             bound_user_id: e.bound_user_id,
+            collected_offline: e.collected_offline,
         });
     }
     Ok(opened)
