@@ -516,7 +516,8 @@ async fn a_student_collected_offline_is_told_so_and_cannot_order() {
     let n = unique();
     let (offline, online, bad) = (id_number(n), id_number(n + 1), id_number(n + 2));
     let header = "姓名,身份证号,已线下采集".to_owned();
-    let roster = csv(&[header.clone(), format!("张三,{offline},是"), format!("李四,{online},"), format!("王五,{bad},也许")]);
+    let roster =
+        csv(&[header.clone(), format!("张三,{offline},是"), format!("李四,{online},"), format!("王五,{bad},也许")]);
     let imported = stack.import_roster(&s.admin, &s.campaign_id, roster).await.expect("import");
     assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
     assert_eq!(error_lines(&imported.body), vec![(4, "invalid_collected_offline".to_owned())]);

@@ -169,6 +169,7 @@ mod tests {
             major: None,
             class: None,
             bound_user_id: None,
+            collected_offline: false,
         }
     }
 

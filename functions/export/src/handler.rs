@@ -78,8 +78,7 @@ async fn build(deps: &Deps, job: &Job) -> Result<(), Failure> {
     let entries: Vec<OpenedEntry> =
         deps.bindings.open_entries(&deps.envelope, &campaign.id).await.map_err(Failure::retry)?;
     let orders = deps.orders.by_campaign(&campaign.id).await.map_err(Failure::retry)?;
-    let selection =
-        export::select(&entries, orders, export.since).map_err(Failure::drop)?;
+    let selection = export::select(&entries, orders, export.since).map_err(Failure::drop)?;
     let missing = selection.missing.iter().map(|(entry, stage)| Missing { entry, status: stage.labels().1 }).collect();
     let jpegs = fetch_photos(deps, selection.photos.iter().map(|p| p.photo_key.clone()).collect()).await?;
     let approved = (selection.photos.iter().zip(jpegs))

@@ -181,7 +181,10 @@ mod tests {
         assert_eq!(missing, [("丙", Stage::InReview), ("丁", Stage::NotVerified), ("戊", Stage::NoOrder)]);
         let offline = [Entry("己", None, true)];
         let listed = select(&offline, [], 0).expect("selection");
-        assert_eq!(listed.missing.iter().map(|(l, s)| (l.0, *s)).collect::<Vec<_>>(), [("己", Stage::CollectedOffline)]);
+        assert_eq!(
+            listed.missing.iter().map(|(l, s)| (l.0, *s)).collect::<Vec<_>>(),
+            [("己", Stage::CollectedOffline)]
+        );
         assert_eq!(got.approved_until, 5_000);
     }
 

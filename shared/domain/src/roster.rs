@@ -203,7 +203,9 @@ impl Column {
             "院系" | "学院" | "department" => Column::Department,
             "专业" | "major" => Column::Major,
             "班级" | "class" => Column::Class,
-            "已线下采集" | "线下采集" | "已线下完成采集" | "collectedoffline" => Column::CollectedOffline,
+            "已线下采集" | "线下采集" | "已线下完成采集" | "collectedoffline" => {
+                Column::CollectedOffline
+            }
             _ => return None,
         })
     }
