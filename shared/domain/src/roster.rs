@@ -478,8 +478,8 @@ mod tests {
         let rows = sheet(&[
             &["姓名", "身份证号", "已线下采集"],
             &["张三", "11010519491231002x", "是"],
-            &["李四", "110105194912310021", ""],
-            &["王五", "320106200408151238", "也许"],
+            &["李四", "320106200408151238", ""],
+            &["王五", "110105198001010016", "也许"],
         ]);
         let (good, errors) = validate_sheet(&rows, IdentityMode::NameIdNumber, TODAY);
         assert_eq!(good.iter().map(|r| (r.line, r.collected_offline)).collect::<Vec<_>>(), [(2, true), (3, false)]);
