@@ -182,8 +182,8 @@ struct CampaignInput {
     identity_mode: IdentityMode,
     #[serde(default)]
     require_id_card_photos: bool,
-    #[serde(default)]
-    allow_withdraw: bool,
+    /// Left out: false for a new campaign, unchanged on an update (as `free_checks`).
+    allow_withdraw: Option<bool>,
     free_checks: Option<u32>,
 }
 
@@ -213,7 +213,7 @@ impl CampaignInput {
             price_fen: self.price_fen,
             identity_mode: self.identity_mode,
             require_id_card_photos: self.require_id_card_photos,
-            allow_withdraw: self.allow_withdraw,
+            allow_withdraw: self.allow_withdraw.unwrap_or(false),
             free_checks: self.free_checks.unwrap_or(yunzhao_domain::campaign::DEFAULT_FREE_CHECKS),
             closed: false,
         };
@@ -260,7 +260,9 @@ async fn update_campaign(deps: &Deps, p: &Principal, req: &Request) -> Result<Re
     if existing.closed {
         return Err(ApiError::from(Code::CampaignClosed));
     }
-    let input: CampaignInput = parse_json(req)?;
+    let mut input: CampaignInput = parse_json(req)?;
+    input.allow_withdraw = input.allow_withdraw.or(Some(existing.allow_withdraw));
+    input.free_checks = input.free_checks.or(Some(existing.free_checks));
     if input.school_id.as_deref().is_some_and(|s| s != existing.school_id) {
         return Err(invalid_campaign("A campaign cannot move to another school.".into()));
     }

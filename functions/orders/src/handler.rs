@@ -264,6 +264,7 @@ async fn withdraw(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<
     withdrawn.await.map_err(|e| match e {
         WithdrawError::NoOrder => order_not_found(),
         WithdrawError::NotAllowed => ApiError::from(Code::WithdrawNotAllowed),
+        WithdrawError::CampaignClosed => ApiError::from(Code::CampaignClosed),
         WithdrawError::BeingReviewed => ApiError::from(Code::PhotoBeingReviewed),
         WithdrawError::NotInReview(_) => ApiError::from(Code::NotInReview),
         WithdrawError::Store(e) => e.into(),

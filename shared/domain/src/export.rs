@@ -91,7 +91,8 @@ pub struct NoResults(pub OutTradeNo);
 pub trait Line {
     /// Who is bound to it, if anyone.
     fn bound_user(&self) -> Option<&str>;
-    /// Collected offline (已线下采集): listed as such, never missing.
+    /// Collected offline (已线下采集): listed with that status among those without an online
+    /// photo, never as missing one.
     fn collected_offline(&self) -> bool;
 }
 

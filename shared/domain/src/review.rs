@@ -245,7 +245,8 @@ mod tests {
         let task = ReviewTask::new("c1", &order.out_trade_no, 1, "attempts/x/a0001".into(), "photos/x".into(), None, 1);
         let held = ReviewTask { lease_by: Some("r1".into()), lease_until: Some(20_000), ..task };
         let id = held.task_id.clone();
-        let order = Order { state: OrderState::InReview, review_task_id: Some(id.clone()), ..order };
+        let (checks, review_task_id) = (Some(10), Some(id.clone()));
+        let order = Order { state: OrderState::InReview, review_task_id, free_checks: checks, checks_left: Some(0), ..order };
         (MemoryOrders::with([order]), Tasks(Mutex::new(vec![held])), id)
     }
 
@@ -284,7 +285,9 @@ mod tests {
             .expect("decided");
         assert_eq!(got.reasons, [Reason::HeadTilted, Reason::Blurry], "in the codes' order, once each");
         assert_eq!(got.note.as_deref(), Some("请重拍"));
-        assert_eq!(orders.order(&got.out_trade_no).map(|o| o.state), Some(OrderState::Rejected));
+        let rejected = orders.order(&got.out_trade_no).expect("order");
+        assert_eq!(rejected.state, OrderState::Rejected);
+        assert_eq!(rejected.checks_left, Some(10), "a rejected student gets all their free checks back");
     }
 
     #[test]

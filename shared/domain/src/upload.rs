@@ -343,7 +343,10 @@ where
         other => return Err(SubmitError::NothingToSubmit(other)),
     }
     let campaign = campaigns.campaign(&order.campaign_id).await?.ok_or(SubmitError::NoOrder)?;
-    if campaign.status(now) == CampaignStatus::Closed {
+    // After the close, only a photo that was still being processed at the deadline (uploaded
+    // in time, standardized after it) may still be submitted.
+    let ready_at = order.updated_at.unwrap_or(i64::MIN);
+    if campaign.status(now) == CampaignStatus::Closed && ready_at < campaign.window.closes_at.unix_timestamp() {
         return Err(SubmitError::CampaignClosed);
     }
     // The attempt whose standard photo the student saw; a retake opened since supersedes it.
@@ -381,6 +384,9 @@ pub enum WithdrawError {
     /// The campaign sends students to customer service instead.
     #[error("the campaign does not let students withdraw")]
     NotAllowed,
+    /// After the deadline a photo in review stays there (it could not be submitted again).
+    #[error("the campaign has closed")]
+    CampaignClosed,
     /// A reviewer holds the photo now.
     #[error("a reviewer holds the photo")]
     BeingReviewed,
@@ -412,6 +418,9 @@ where
     let campaign = campaigns.campaign(&order.campaign_id).await?.ok_or(WithdrawError::NoOrder)?;
     if !campaign.allow_withdraw {
         return Err(WithdrawError::NotAllowed);
+    }
+    if campaign.status(now) == CampaignStatus::Closed {
+        return Err(WithdrawError::CampaignClosed);
     }
     let (OrderState::InReview, Some(task_id)) = (order.state, order.review_task_id.clone()) else {
         return Err(WithdrawError::NotInReview(order.state));
@@ -757,6 +766,20 @@ mod processing {
         approved.orders.orders.lock().expect("lock").get_mut(&approved.no).expect("order").state = OrderState::Approved;
         let got = approved.withdraw_as(&approved.student());
         assert_eq!(got, Err(WithdrawError::NotInReview(OrderState::Approved)));
+    }
+
+    #[test]
+    fn after_the_deadline_a_photo_in_review_stays_and_only_one_still_processing_at_it_may_be_submitted() {
+        let world = in_review_withdrawable();
+        let closed = Campaign { allow_withdraw: true, closed: true, ..campaign() };
+        let world = World { campaigns: MemoryCampaigns(vec![closed.clone()]), ..world };
+        assert_eq!(world.withdraw_as(&world.student()), Err(WithdrawError::CampaignClosed));
+        // Standardized after the close (uploaded in time): still submitted.
+        let late = World { campaigns: MemoryCampaigns(vec![closed]), ..World::photo(b"a portrait") };
+        late.process("v1", 1).expect("standardized");
+        let after = campaign().window.closes_at.unix_timestamp() + 60;
+        late.orders.orders.lock().expect("lock").get_mut(&late.no).expect("order").updated_at = Some(after);
+        assert_eq!(late.submit_as(&late.student()), Ok(Submitted::Queued));
     }
 
     #[test]

@@ -345,11 +345,9 @@ impl DynamoOrders {
                 .expression_attribute_names(format!("#a{i}"), attr)
                 .expression_attribute_values(format!(":v{i}"), value);
         }
-        if f.restore_checks {
-            // Orders made before checks were counted have no `free_checks`: they stay uncounted.
-            expression.push_str(", checks_left = if_not_exists(free_checks, :uncounted)");
-            update =
-                update.expression_attribute_values(":uncounted", n(i64::from(yunzhao_domain::upload::MAX_ATTEMPTS)));
+        // Orders made before checks were counted have no `free_checks`: they stay uncounted.
+        if f.restore_checks && order.free_checks.is_some() {
+            expression.push_str(", checks_left = free_checks");
         }
         let (mut condition, values) = state_in(t.from_states(), "f");
         for (k, v) in values {
