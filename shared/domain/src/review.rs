@@ -246,7 +246,8 @@ mod tests {
         let held = ReviewTask { lease_by: Some("r1".into()), lease_until: Some(20_000), ..task };
         let id = held.task_id.clone();
         let (checks, review_task_id) = (Some(10), Some(id.clone()));
-        let order = Order { state: OrderState::InReview, review_task_id, free_checks: checks, checks_left: Some(0), ..order };
+        let order =
+            Order { state: OrderState::InReview, review_task_id, free_checks: checks, checks_left: Some(0), ..order };
         (MemoryOrders::with([order]), Tasks(Mutex::new(vec![held])), id)
     }
 
