@@ -545,3 +545,47 @@ async fn a_student_collected_offline_is_told_so_and_cannot_order() {
     let r = verify(&stack, &student, claim).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
+
+/// 勾选《用户隐私协议》 (PIPL art. 28–29: separate consent): where the campaign names an
+/// agreement, verification waits until its version is accepted; the acceptance is kept and
+/// shown to customer service; a new version asks again.
+#[tokio::test]
+async fn verification_waits_for_the_privacy_agreement_and_a_new_version_asks_again() {
+    let stack = stack().await;
+    let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
+    let agreement = |v: &str| json!({"version": v, "url": "https://example.edu.cn/privacy"});
+    let saved = stack.update_campaign(&setup, json!({"privacy_agreement": agreement("2026-09")})).await.expect("update");
+    assert_eq!(saved["privacy_agreement"]["version"], "2026-09", "{saved}");
+    let id = id_number(unique());
+    let roster = csv(&["姓名,身份证号".into(), format!("张三,{id}")]);
+    stack.import_roster(&setup.admin, &setup.campaign_id, roster).await.expect("import");
+    let student = stack.log_in(None).await.expect("student");
+    let claim = json!({"campaign_id": setup.campaign_id, "name": "张三", "id_number": id});
+    let code = |r: &yunzhao_e2e::Reply| (r.status, r.error_code().to_owned());
+
+    let r = verify(&stack, &student, claim.clone()).await;
+    assert_eq!(code(&r), (StatusCode::CONFLICT, "consent_required".to_owned()), "{}", r.body);
+    let (st, who) = (&stack, &student);
+    let accept = |v: &str| {
+        let body = json!({"campaign_id": setup.campaign_id, "version": v});
+        async move { st.post("/v1/identity/consent", Some(who), &body).await.expect("call") }
+    };
+    let old = accept("2026-08").await;
+    assert_eq!(code(&old), (StatusCode::CONFLICT, "agreement_changed".to_owned()), "{}", old.body);
+    let ok = accept("2026-09").await;
+    assert_eq!((ok.status, &ok.body["consent"]["version"]), (StatusCode::OK, &json!("2026-09")), "{}", ok.body);
+    let r = verify(&stack, &student, claim.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let service = stack.staff(&setup.operator, &["customer_service"], &[]).await.expect("service");
+    let theirs = format!("/v1/service/users/{}/orders", student.user_id);
+    let shown = stack.get(&theirs, Some(&service)).await.expect("call");
+    let consents = shown.body["consents"].as_array().expect("consents");
+    assert_eq!(consents.len(), 1, "{}", shown.body);
+    assert_eq!((&consents[0]["campaign_id"], &consents[0]["version"]), (&json!(setup.campaign_id), &json!("2026-09")));
+    assert!(consents[0]["accepted_at"].is_string(), "{}", shown.body);
+
+    stack.update_campaign(&setup, json!({"privacy_agreement": agreement("2026-12")})).await.expect("update");
+    let r = verify(&stack, &student, claim).await;
+    assert_eq!(code(&r), (StatusCode::CONFLICT, "consent_required".to_owned()), "a new version asks again: {}", r.body);
+}

@@ -20,7 +20,7 @@ use yunzhao_adapters::queues::JobQueue;
 use yunzhao_adapters::roster_file::{self, FileError};
 use yunzhao_adapters::s3_post::Presigner;
 use yunzhao_domain::Role;
-use yunzhao_domain::campaign::{
+use yunzhao_domain::campaign::{Agreement, 
     Campaign, CampaignKind, IdentityMode, PhotoSpec, Preset, SHANGHAI, Window, parse_shanghai_time,
 };
 use yunzhao_domain::identity::{AttemptCounter, Limit};
@@ -185,6 +185,8 @@ struct CampaignInput {
     /// Left out: false for a new campaign, unchanged on an update (as `free_checks`).
     allow_withdraw: Option<bool>,
     free_checks: Option<u32>,
+    /// 《用户隐私协议》 students accept before verifying; left out on an update: unchanged.
+    privacy_agreement: Option<Agreement>,
 }
 
 fn invalid_campaign(message: String) -> ApiError {
@@ -215,6 +217,7 @@ impl CampaignInput {
             require_id_card_photos: self.require_id_card_photos,
             allow_withdraw: self.allow_withdraw.unwrap_or(false),
             free_checks: self.free_checks.unwrap_or(yunzhao_domain::campaign::DEFAULT_FREE_CHECKS),
+            privacy_agreement: self.privacy_agreement,
             closed: false,
         };
         campaign.validate().map_err(|e| invalid_campaign(e.to_string()))?;
@@ -232,6 +235,7 @@ fn campaign_view(c: &Campaign, progress: &Progress) -> Value {
             "require_id_card_photos": c.require_id_card_photos,
             "allow_withdraw": c.allow_withdraw,
             "free_checks": c.free_checks,
+            "privacy_agreement": c.privacy_agreement,
             "status": c.status(OffsetDateTime::now_utc()),
         },
         "progress": progress,
@@ -263,6 +267,7 @@ async fn update_campaign(deps: &Deps, p: &Principal, req: &Request) -> Result<Re
     let mut input: CampaignInput = parse_json(req)?;
     input.allow_withdraw = input.allow_withdraw.or(Some(existing.allow_withdraw));
     input.free_checks = input.free_checks.or(Some(existing.free_checks));
+    input.privacy_agreement = input.privacy_agreement.or(existing.privacy_agreement.clone());
     if input.school_id.as_deref().is_some_and(|s| s != existing.school_id) {
         return Err(invalid_campaign("A campaign cannot move to another school.".into()));
     }

@@ -10,7 +10,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use yunzhao_adapters::dynamo::roster::DynamoBindings;
 use yunzhao_adapters::dynamo::roster::RosterLine;
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders, DynamoRoster, DynamoStaff, ReviewQueue};
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoConsents, DynamoOrders, DynamoRoster, DynamoStaff, ReviewQueue};
 use yunzhao_adapters::now_ms;
 use yunzhao_adapters::queues::DeadLetters;
 use yunzhao_adapters::wechat::pay::WeChatPay;
@@ -37,6 +37,7 @@ pub struct Deps {
     /// Closes a student's unpaid order when customer service unbinds them.
     pub pay: WeChatPay,
     pub bindings: DynamoBindings,
+    pub consents: DynamoConsents,
     pub gate: StaffGate<DynamoStaff>,
 }
 
@@ -241,7 +242,9 @@ async fn student_orders(deps: &Deps, req: &Request) -> Result<Response<Body>, Ap
     for o in deps.orders.by_user(&user).await? {
         orders.push(service_view(deps, &o).await?);
     }
-    Ok(json_response(StatusCode::OK, &json!({"user_id": user, "orders": orders})))
+    // Which privacy agreements they accepted, where and when (PIPL: separate consent).
+    let consents = deps.consents.of(&user).await?;
+    Ok(json_response(StatusCode::OK, &json!({"user_id": user, "orders": orders, "consents": consents})))
 }
 
 #[derive(Deserialize)]

@@ -18,6 +18,7 @@ async fn main() -> Result<(), Error> {
         pay: aws::wechat_pay()?,
         gate: StaffGate::new(aws.staff(), config::staff_session_policy()?),
         bindings: aws.bindings(),
+        consents: aws.consents(),
     };
     yunzhao_http::serve(deps, handler::handle).await
 }

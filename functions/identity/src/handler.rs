@@ -10,11 +10,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use yunzhao_adapters::blobs::{Blobs, Fetched};
-use yunzhao_adapters::dynamo::DynamoCampaigns;
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoConsents};
 use yunzhao_adapters::dynamo::campaigns::Progress;
 use yunzhao_domain::campaign::{Campaign, CampaignStatus, SHANGHAI};
 use yunzhao_domain::identity::{
-    self, AttemptCounter, BindingStatus, CardLink, CardPhoto, CardPhotoStore, CardSide, Claim, RosterLookup,
+    self, AttemptCounter, BindingStatus, CardLink, CardPhoto, CardPhotoStore, CardSide, Claim, ConsentError, RosterLookup,
     VerifyInput, VerifyOutcome,
 };
 use yunzhao_http::{
@@ -27,6 +27,8 @@ pub struct Deps<R, F> {
     pub roster: R,
     pub counters: F,
     pub cards: CardPhotos,
+    /// The privacy agreements students accepted (`USER#<u>`/`CONSENT#…`).
+    pub consents: DynamoConsents,
     pub keys: SessionKeys,
 }
 
@@ -118,6 +120,7 @@ pub async fn handle<R: RosterLookup + Enrollments, F: AttemptCounter>(
         match route_key(&req).as_str() {
             "POST /v1/identity/verify" => verify(deps, &principal, &req).await,
             "POST /v1/identity/card-photos" => card_photo_upload(deps, &principal, &req).await,
+            "POST /v1/identity/consent" => consent(deps, &principal, &req).await,
             "GET /v1/campaigns" => list(deps, &principal).await,
             _ => Err(unknown_route()),
         }
@@ -141,7 +144,7 @@ async fn verify<R: RosterLookup, F: AttemptCounter>(
         .map_err(|e| ApiError::invalid_request(e.to_string(), claim_error_zh(&e)))?;
     let source = source_ip(req);
     let asker = identity::Asker { user: &principal.user_id, source: source.as_deref() };
-    let outcome = identity::verify(&deps.roster, &deps.counters, &deps.cards, &campaign, &claim, asker, now)
+    let outcome = identity::verify(&deps.roster, &deps.counters, &deps.cards, &deps.consents, &campaign, &claim, asker, now)
         .await
         .map_err(ApiError::store)?;
     tracing::info!(campaign_id = %campaign.id, user_id = %principal.user_id, outcome = outcome.name(), "identity verification");
@@ -156,6 +159,7 @@ async fn verify<R: RosterLookup, F: AttemptCounter>(
         VerifyOutcome::YouHoldAnother => Err(ApiError::from(Code::AlreadyVerifiedAsAnother)),
         VerifyOutcome::Limited(seconds) => Err(ApiError::from(Code::TooManyAttempts).retry_after(seconds)),
         VerifyOutcome::CollectedOffline => Err(ApiError::from(Code::CollectedOffline)),
+        VerifyOutcome::ConsentRequired => Err(ApiError::from(Code::ConsentRequired)),
     }
 }
 
@@ -233,7 +237,29 @@ fn summary(c: &Campaign, now: OffsetDateTime) -> Value {
         "require_id_card_photos": c.require_id_card_photos,
         "allow_withdraw": c.allow_withdraw,
         "free_checks": c.free_checks,
+        "privacy_agreement": c.privacy_agreement,
     })
+}
+
+#[derive(Deserialize)]
+struct ConsentRequest {
+    campaign_id: String,
+    version: String,
+}
+
+/// The student accepts the version of the campaign's privacy agreement they read (勾选《用户
+/// 隐私协议》), before verifying.
+async fn consent<R, F>(deps: &Deps<R, F>, principal: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body: ConsentRequest = parse_json(req)?;
+    let campaign = campaign(deps, &body.campaign_id).await?;
+    let now = OffsetDateTime::now_utc();
+    let accepted = identity::accept_agreement(&deps.consents, &campaign, &principal.user_id, &body.version, now).await;
+    let consent = accepted.map_err(|e| match e {
+        ConsentError::NoAgreement => ApiError::from(Code::NoAgreement),
+        ConsentError::Outdated { current } => ApiError::from(Code::AgreementChanged).with_detail(current),
+        ConsentError::Store(e) => e.into(),
+    })?;
+    Ok(json_response(StatusCode::OK, &json!({ "consent": consent })))
 }
 
 /// Campaigns the student is verified for, and the not-yet-closed campaigns of the same

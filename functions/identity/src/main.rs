@@ -14,6 +14,7 @@ async fn main() -> Result<(), Error> {
         campaigns: aws.campaigns(),
         roster: aws.roster(None)?,
         counters: aws.counters(),
+        consents: aws.consents(),
         cards: handler::CardPhotos {
             blobs: aws.blobs(),
             uploads: aws.presigner(&uploads_bucket)?,

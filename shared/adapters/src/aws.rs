@@ -62,6 +62,10 @@ impl Aws {
         DynamoUsers::new(self.ddb.clone(), &self.table)
     }
 
+    pub fn consents(&self) -> crate::dynamo::DynamoConsents {
+        crate::dynamo::DynamoConsents::new(self.ddb.clone(), &self.table)
+    }
+
     pub fn bindings(&self) -> DynamoBindings {
         DynamoBindings::new(self.ddb.clone(), &self.table)
     }

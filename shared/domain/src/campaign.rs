@@ -222,6 +222,8 @@ pub enum CampaignError {
     InvalidName,
     #[error("free checks must be between 1 and 50")]
     InvalidFreeChecks,
+    #[error("the privacy agreement needs a short version (letters, digits, - . _) and an https link")]
+    InvalidAgreement,
 }
 
 /// Where a campaign stands at a moment.
@@ -252,9 +254,32 @@ pub struct Campaign {
     /// reviewer's rejection gives them all back.
     #[serde(default = "default_free_checks")]
     pub free_checks: u32,
+    /// The privacy agreement (《用户隐私协议》) students accept before their ID number is
+    /// checked; `None`: none asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_agreement: Option<Agreement>,
     /// Set by the deadline job; a closed campaign stays closed even if its window is edited.
     #[serde(default)]
     pub closed: bool,
+}
+
+/// A privacy agreement: the version a student accepts, and where they read it. A new version
+/// asks every student again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agreement {
+    pub version: String,
+    pub url: String,
+}
+
+impl Agreement {
+    /// A version is a short label (`2026-09`, `v3`); the text is an https page.
+    pub fn is_valid(&self) -> bool {
+        let v = self.version.trim();
+        (1..=32).contains(&v.len())
+            && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+            && self.url.starts_with("https://")
+            && self.url.len() <= 512
+    }
 }
 
 /// Checks a student gets unless the campaign says otherwise.
@@ -285,6 +310,9 @@ impl Campaign {
         }
         if !(1..=crate::upload::MAX_ATTEMPTS).contains(&self.free_checks) {
             return Err(CampaignError::InvalidFreeChecks);
+        }
+        if self.privacy_agreement.as_ref().is_some_and(|a| !a.is_valid()) {
+            return Err(CampaignError::InvalidAgreement);
         }
         self.spec.validate()?;
         Window::new(self.window.opens_at, self.window.closes_at).map(|_| ())
@@ -321,6 +349,7 @@ pub mod memory {
             require_id_card_photos: false,
             allow_withdraw: false,
             free_checks: DEFAULT_FREE_CHECKS,
+            privacy_agreement: None,
             closed: false,
         }
     }
@@ -389,6 +418,7 @@ mod tests {
             require_id_card_photos: false,
             allow_withdraw: false,
             free_checks: DEFAULT_FREE_CHECKS,
+            privacy_agreement: None,
             closed: false,
         };
         assert_eq!(c.status(datetime!(2022-03-18 17:59 +8)), CampaignStatus::NotYetOpen);

@@ -125,6 +125,66 @@ impl BindingStatus {
     }
 }
 
+/// A student's acceptance of a campaign's privacy agreement (PIPL art. 28–29: separate
+/// consent before their ID number and face photos are processed).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Consent {
+    pub campaign_id: String,
+    pub version: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub accepted_at: OffsetDateTime,
+}
+
+/// Port: the consents students gave, one record per version accepted.
+pub trait Consents: Send + Sync {
+    /// `user`'s acceptance of `version` of the campaign's agreement, if they gave it.
+    fn accepted(
+        &self,
+        user: &UserId,
+        campaign_id: &str,
+        version: &str,
+    ) -> impl Future<Output = Result<Option<Consent>, crate::StoreError>> + Send;
+
+    /// Records `consent` (accepting a version again keeps the first acceptance).
+    fn record(&self, user: &UserId, consent: &Consent) -> impl Future<Output = Result<(), crate::StoreError>> + Send;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConsentError {
+    #[error("the campaign asks for no agreement")]
+    NoAgreement,
+    /// The student read another version than the campaign's current one.
+    #[error("the agreement changed: read version {current}")]
+    Outdated { current: String },
+    #[error(transparent)]
+    Store(#[from] crate::StoreError),
+}
+
+/// Whether `user` accepted the version of the campaign's agreement now in force (always,
+/// where the campaign asks for none).
+pub async fn has_consented<S: Consents>(consents: &S, campaign: &Campaign, user: &UserId) -> Result<bool, StoreError> {
+    let Some(agreement) = &campaign.privacy_agreement else { return Ok(true) };
+    Ok(consents.accepted(user, &campaign.id, &agreement.version).await?.is_some())
+}
+
+/// `user` accepts `version` of the campaign's agreement at `now`.
+pub async fn accept_agreement<S: Consents>(
+    consents: &S,
+    campaign: &Campaign,
+    user: &UserId,
+    version: &str,
+    now: OffsetDateTime,
+) -> Result<Consent, ConsentError> {
+    let agreement = campaign.privacy_agreement.as_ref().ok_or(ConsentError::NoAgreement)?;
+    if version.trim() != agreement.version {
+        return Err(ConsentError::Outdated { current: agreement.version.clone() });
+    }
+    let consent = Consent { campaign_id: campaign.id.clone(), version: agreement.version.clone(), accepted_at: now };
+    consents.record(user, &consent).await?;
+    tracing::info!(campaign_id = %campaign.id, version = %consent.version, "privacy agreement accepted");
+    Ok(consent)
+}
+
 /// Port: where each student's binding (enrolment) in a campaign stands.
 pub trait Enrolments: Send + Sync {
     fn binding(
@@ -145,6 +205,27 @@ pub mod memory {
     /// `(user, campaign)` → where the binding stands; absent: not bound.
     #[derive(Default)]
     pub struct MemoryEnrolments(pub HashMap<(crate::UserId, String), BindingStatus>);
+
+    /// Consents in memory, by (user, campaign, version).
+    #[derive(Default)]
+    pub struct MemoryConsents(pub std::sync::Mutex<HashMap<(crate::UserId, String, String), Consent>>);
+
+    impl Consents for MemoryConsents {
+        async fn accepted(
+            &self,
+            user: &crate::UserId,
+            cid: &str,
+            version: &str,
+        ) -> Result<Option<Consent>, crate::StoreError> {
+            Ok(self.0.lock().expect("lock").get(&(user.clone(), cid.to_owned(), version.to_owned())).cloned())
+        }
+
+        async fn record(&self, user: &crate::UserId, consent: &Consent) -> Result<(), crate::StoreError> {
+            let key = (user.clone(), consent.campaign_id.clone(), consent.version.clone());
+            self.0.lock().expect("lock").entry(key).or_insert_with(|| consent.clone());
+            Ok(())
+        }
+    }
 
     impl Enrolments for MemoryEnrolments {
         async fn binding(&self, user: &crate::UserId, cid: &str) -> Result<Option<BindingStatus>, crate::StoreError> {
@@ -329,6 +410,8 @@ pub enum VerifyOutcome {
     Limited(u32),
     /// The roster says this student was collected offline: nothing to do online.
     CollectedOffline,
+    /// The campaign's privacy agreement (this version) is not accepted yet.
+    ConsentRequired,
 }
 
 impl VerifyOutcome {
@@ -344,6 +427,7 @@ impl VerifyOutcome {
             Self::YouHoldAnother => "holds_another",
             Self::Limited(_) => "rate_limited",
             Self::CollectedOffline => "collected_offline",
+            Self::ConsentRequired => "consent_required",
         }
     }
 }
@@ -359,15 +443,20 @@ pub struct Asker<'a> {
 /// The verification use case. In a campaign that asks for card photos, the first match binds
 /// the entry pending; a verification once both sides are uploaded (and are images) completes
 /// the binding.
-pub async fn verify<R: RosterLookup, C: AttemptCounter, P: CardPhotoStore>(
+pub async fn verify<R: RosterLookup, C: AttemptCounter, P: CardPhotoStore, S: Consents>(
     roster: &R,
     counter: &C,
     cards: &P,
+    consents: &S,
     campaign: &Campaign,
     claim: &Claim,
     asker: Asker<'_>,
     now: OffsetDateTime,
 ) -> Result<VerifyOutcome, StoreError> {
+    // Separate consent first: no ID number is looked up before the student accepted.
+    if !has_consented(consents, campaign, asker.user).await? {
+        return Ok(VerifyOutcome::ConsentRequired);
+    }
     let mut scopes = vec![(format!("verify#{}#{}", campaign.id, asker.user), PER_USER)];
     if let Some(source) = asker.source {
         scopes.push((format!("verify-src#{source}"), PER_SOURCE));
@@ -629,6 +718,7 @@ mod tests {
             require_id_card_photos: false,
             allow_withdraw: false,
             free_checks: crate::campaign::DEFAULT_FREE_CHECKS,
+            privacy_agreement: None,
             closed: false,
         }
     }
@@ -640,6 +730,7 @@ mod tests {
         }
     }
 
+    use crate::identity::memory::MemoryConsents;
     use crate::test_support::run as block_on;
 
     fn asker(user: &UserId) -> Asker<'_> {
@@ -651,18 +742,41 @@ mod tests {
         let (roster, counters) = (OneEntry::default(), Counters::default());
         let (c, user, now) = (campaign(), UserId::random(), datetime!(2026-11-23 12:07:30 UTC));
         for _ in 0..5 {
-            let r = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("李四"), asker(&user), now))
+            let r = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("李四"), asker(&user), now))
                 .expect("store");
             assert_eq!(r, VerifyOutcome::NoMatch);
         }
-        let sixth = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), asker(&user), now))
+        let sixth = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now))
             .expect("store");
         assert_eq!(sixth, VerifyOutcome::Limited(450));
         let later = now + Duration::minutes(8);
         let next_window =
-            block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), asker(&user), later))
+            block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), asker(&user), later))
                 .expect("store");
         assert!(matches!(next_window, VerifyOutcome::Verified { newly: true, .. }));
+    }
+
+    #[test]
+    fn given_an_agreement_then_nothing_is_looked_up_until_its_version_is_accepted_and_a_new_version_asks_again() {
+        let (roster, counters, consents) = (OneEntry::default(), Counters::default(), MemoryConsents::default());
+        let agreement = |v: &str| Some(crate::campaign::Agreement { version: v.into(), url: "https://example.edu.cn/p".into() });
+        let c = Campaign { privacy_agreement: agreement("v1"), ..campaign() };
+        let (user, now) = (UserId::random(), datetime!(2026-11-23 12:00 UTC));
+        let try_verify = |c: &Campaign| {
+            block_on(verify(&roster, &counters, &Cards::default(), &consents, c, &claim("张三"), asker(&user), now))
+                .expect("store")
+        };
+        assert_eq!(try_verify(&c), VerifyOutcome::ConsentRequired);
+        assert!(roster.bound.lock().expect("lock").is_none());
+        let outdated = block_on(accept_agreement(&consents, &c, &user, "v0", now));
+        assert_eq!(outdated, Err(ConsentError::Outdated { current: "v1".into() }));
+        let consent = block_on(accept_agreement(&consents, &c, &user, "v1", now)).expect("accepted");
+        assert_eq!((consent.version.as_str(), consent.accepted_at), ("v1", now));
+        assert!(matches!(try_verify(&c), VerifyOutcome::Verified { newly: true, .. }));
+        let revised = Campaign { privacy_agreement: agreement("v2"), ..campaign() };
+        assert_eq!(try_verify(&revised), VerifyOutcome::ConsentRequired, "a new version asks again");
+        let none = block_on(accept_agreement(&consents, &campaign(), &user, "v1", now));
+        assert_eq!(none, Err(ConsentError::NoAgreement));
     }
 
     #[test]
@@ -670,11 +784,11 @@ mod tests {
         let roster = OneEntry { offline: true, ..OneEntry::default() };
         let (counters, c, user) = (Counters::default(), campaign(), UserId::random());
         let now = datetime!(2026-11-23 12:00 UTC);
-        let r = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), asker(&user), now));
+        let r = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now));
         assert_eq!(r.expect("store"), VerifyOutcome::CollectedOffline);
         assert!(roster.bound.lock().expect("lock").is_none(), "no binding, so no order");
         // A wrong name is still no match: the mark tells nothing to a guesser.
-        let r = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("李四"), asker(&user), now));
+        let r = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("李四"), asker(&user), now));
         assert_eq!(r.expect("store"), VerifyOutcome::NoMatch);
     }
 
@@ -687,7 +801,7 @@ mod tests {
         let mut limited = 0;
         for s in &strangers {
             for _ in 0..5 {
-                let r = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("李四"), asker(s), now))
+                let r = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("李四"), asker(s), now))
                     .expect("store");
                 limited += usize::from(matches!(r, VerifyOutcome::Limited(_)));
             }
@@ -696,7 +810,7 @@ mod tests {
         // …while the student, from their own phone's address, verifies at once.
         let student = UserId::random();
         let own = Asker { user: &student, source: Some("198.51.100.20") };
-        let r = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), own, now)).expect("store");
+        let r = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), own, now)).expect("store");
         assert!(matches!(r, VerifyOutcome::Verified { newly: true, .. }), "{r:?}");
     }
 
@@ -705,9 +819,9 @@ mod tests {
         let (roster, counters) = (OneEntry::default(), Counters::default());
         let (c, user, now) = (campaign(), UserId::random(), datetime!(2026-11-23 12:00 UTC));
         let scope = format!("verify#c1#{user}");
-        block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("李四"), asker(&user), now)).expect("store");
+        block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("李四"), asker(&user), now)).expect("store");
         assert_eq!(counters.count(&scope, PER_USER, now), 1);
-        let ok = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), asker(&user), now))
+        let ok = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now))
             .expect("store");
         assert!(matches!(ok, VerifyOutcome::Verified { .. }));
         assert_eq!(counters.count(&scope, PER_USER, now), 1, "the success is not counted");
@@ -717,7 +831,7 @@ mod tests {
             block_on(counters.take("verify-src#203.0.113.7", PER_SOURCE, now)).expect("take");
         }
         let other = UserId::random();
-        let r = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("李四"), asker(&other), now))
+        let r = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("李四"), asker(&other), now))
             .expect("store");
         assert!(matches!(r, VerifyOutcome::Limited(_)));
         assert_eq!(counters.count(&format!("verify#c1#{other}"), PER_USER, now), 0);
@@ -728,19 +842,19 @@ mod tests {
         let (roster, counters) = (OneEntry::default(), Counters::default());
         let (c, now) = (campaign(), datetime!(2026-11-23 12:00 UTC));
         let (owner, other) = (UserId::random(), UserId::random());
-        block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), asker(&owner), now)).expect("store");
-        let again = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), asker(&owner), now))
+        block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), asker(&owner), now)).expect("store");
+        let again = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), asker(&owner), now))
             .expect("store");
         assert!(matches!(again, VerifyOutcome::Verified { newly: false, .. }));
         assert_eq!(counters.count(&format!("verify#c1#{owner}"), PER_USER, now), 0, "successes are not counted");
         // Someone else's real details count like a wrong guess: no free oracle of real pairs.
         for _ in 0..PER_USER.max_failures {
             let theirs =
-                block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), asker(&other), now))
+                block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), asker(&other), now))
                     .expect("store");
             assert_eq!(theirs, VerifyOutcome::Conflict);
         }
-        let then = block_on(verify(&roster, &counters, &Cards::default(), &c, &claim("张三"), asker(&other), now))
+        let then = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), asker(&other), now))
             .expect("store");
         assert!(matches!(then, VerifyOutcome::Limited(_)), "{then:?}");
     }
@@ -756,7 +870,7 @@ mod tests {
         // Before any match: no link, whoever asks.
         assert_eq!(block_on(card_photo_link(&roster, &c, &user)).expect("store"), CardLink::VerifyFirst);
         // The match binds, pending: the entry is taken, the student is told photos are needed.
-        let first = block_on(verify(&roster, &counters, &cards, &c, &claim("张三"), asker(&user), now)).expect("store");
+        let first = block_on(verify(&roster, &counters, &cards, &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now)).expect("store");
         assert!(
             matches!(first, VerifyOutcome::Verified { newly: true, status: BindingStatus::CardPhotosNeeded, .. }),
             "{first:?}"
@@ -766,11 +880,11 @@ mod tests {
         assert_eq!(block_on(card_photo_link(&roster, &c, &stranger)).expect("store"), CardLink::VerifyFirst);
         // One side only: still pending.
         cards.put(CardSide::Front, CardPhoto::Image { version: "vf1".into() });
-        let half = block_on(verify(&roster, &counters, &cards, &c, &claim("张三"), asker(&user), now)).expect("store");
+        let half = block_on(verify(&roster, &counters, &cards, &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now)).expect("store");
         assert!(matches!(half, VerifyOutcome::Verified { status: BindingStatus::CardPhotosNeeded, .. }), "{half:?}");
         // Both: complete, with the versions checked; no more links.
         cards.put(CardSide::Back, CardPhoto::Image { version: "vb1".into() });
-        let done = block_on(verify(&roster, &counters, &cards, &c, &claim("张三"), asker(&user), now)).expect("store");
+        let done = block_on(verify(&roster, &counters, &cards, &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now)).expect("store");
         assert!(
             matches!(done, VerifyOutcome::Verified { newly: false, status: BindingStatus::Complete, .. }),
             "{done:?}"
@@ -780,7 +894,7 @@ mod tests {
         assert_eq!(block_on(card_photo_link(&roster, &c, &user)).expect("store"), CardLink::AlreadyComplete);
         // A later write to the key (a new version) does not replace what was checked.
         cards.put(CardSide::Front, CardPhoto::Image { version: "vf2".into() });
-        block_on(verify(&roster, &counters, &cards, &c, &claim("张三"), asker(&user), now)).expect("store");
+        block_on(verify(&roster, &counters, &cards, &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now)).expect("store");
         let kept = roster.completed_with.lock().expect("lock").clone();
         assert_eq!(kept.map(|v| v.front), Some("vf1".to_owned()));
         assert_eq!(counters.count(&format!("verify#c1#{user}"), PER_USER, now), 0, "matches are not counted");
@@ -790,10 +904,10 @@ mod tests {
     fn given_a_card_photo_that_is_not_an_image_then_the_binding_stays_pending() {
         let (roster, counters, cards) = (OneEntry::default(), Counters::default(), Cards::default());
         let (c, user, now) = (card_campaign(), UserId::random(), datetime!(2026-11-23 12:00 UTC));
-        block_on(verify(&roster, &counters, &cards, &c, &claim("张三"), asker(&user), now)).expect("store");
+        block_on(verify(&roster, &counters, &cards, &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now)).expect("store");
         cards.put(CardSide::Front, CardPhoto::Image { version: "vf1".into() });
         cards.put(CardSide::Back, CardPhoto::NotAnImage);
-        let r = block_on(verify(&roster, &counters, &cards, &c, &claim("张三"), asker(&user), now)).expect("store");
+        let r = block_on(verify(&roster, &counters, &cards, &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now)).expect("store");
         assert_eq!(r, VerifyOutcome::CardPhotoNotAnImage(CardSide::Back));
         assert_eq!(block_on(roster.binding(&c, &user)).expect("store"), Some(BindingStatus::CardPhotosNeeded));
         assert_eq!(block_on(card_photo_link(&roster, &c, &user)).expect("store"), CardLink::Allowed);
@@ -803,7 +917,7 @@ mod tests {
     fn given_a_campaign_without_card_photos_then_the_match_completes_and_no_link_is_given() {
         let (roster, counters, cards) = (OneEntry::default(), Counters::default(), Cards::default());
         let (c, user, now) = (campaign(), UserId::random(), datetime!(2026-11-23 12:00 UTC));
-        let r = block_on(verify(&roster, &counters, &cards, &c, &claim("张三"), asker(&user), now)).expect("store");
+        let r = block_on(verify(&roster, &counters, &cards, &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now)).expect("store");
         assert!(matches!(r, VerifyOutcome::Verified { status: BindingStatus::Complete, .. }), "{r:?}");
         assert_eq!(block_on(card_photo_link(&roster, &c, &user)).expect("store"), CardLink::NotNeeded);
     }

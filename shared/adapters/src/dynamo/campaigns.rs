@@ -175,7 +175,7 @@ impl DynamoCampaigns {
             .update_expression(
                 "SET #name = :name, kind = :kind, spec = :spec, #window = :window, price_fen = :price, \
                  identity_mode = :mode, require_id_card_photos = :cards, allow_withdraw = :withdraw, \
-                 free_checks = :checks, updated_at = :now, GSI2SK = :closing",
+                 free_checks = :checks, privacy_agreement = :agreement, updated_at = :now, GSI2SK = :closing",
             )
             // A closed campaign has left the index of open ones and stays out.
             .condition_expression("attribute_exists(PK) AND school_id = :school AND attribute_exists(GSI2PK)")
@@ -194,6 +194,7 @@ impl DynamoCampaigns {
             .expression_attribute_values(":cards", AttributeValue::Bool(campaign.require_id_card_photos))
             .expression_attribute_values(":withdraw", AttributeValue::Bool(campaign.allow_withdraw))
             .expression_attribute_values(":checks", super::n(i64::from(campaign.free_checks)))
+            .expression_attribute_values(":agreement", value(serde_json::to_value(&campaign.privacy_agreement).map_err(corrupt)?)?)
             .expression_attribute_values(":now", s(&now.to_string()))
             .expression_attribute_values(":school", s(&campaign.school_id))
             .send()

@@ -68,6 +68,11 @@ pub fn enrollment(campaign_id: impl Display) -> String {
     format!("ENROLL#{campaign_id}")
 }
 
+/// A user's acceptance of a version of a campaign's privacy agreement: SK under `USER#<user>`.
+pub fn consent(campaign_id: impl Display, version: impl Display) -> String {
+    format!("CONSENT#{campaign_id}#{version}")
+}
+
 pub fn import(id: impl Display) -> String {
     format!("IMPORT#{id}")
 }

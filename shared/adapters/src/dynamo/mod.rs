@@ -20,7 +20,7 @@ pub use orders::DynamoOrders;
 pub use review::ReviewQueue;
 pub use roster::DynamoRoster;
 pub use staff::DynamoStaff;
-pub use users::DynamoUsers;
+pub use users::{DynamoConsents, DynamoUsers};
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::get_item::GetItemError;

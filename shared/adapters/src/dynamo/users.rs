@@ -2,12 +2,14 @@
 //! - `PK=USER#<user_id>`, `SK=PROFILE`: the user.
 //! - `PK=OPENID#<openid>`, `SK=OPENID`: points an openid at its user, so one openid can only
 //!   ever create one user (both items are written in one conditional transaction).
+//! - `PK=USER#<user_id>`, `SK=CONSENT#<campaign>#<version>`: a privacy agreement accepted.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use yunzhao_domain::identity::{Consent, Consents};
 use yunzhao_domain::{OpenId, User, UserId, UserRepo, UserRepoError, WeChatIdentity};
 
 use super::keys;
@@ -143,5 +145,45 @@ impl UserRepo for DynamoUsers {
         let out =
             super::get_item(&self.client, &self.table, &user_pk(id), PROFILE).await.map_err(|e| unavailable(&e))?;
         out.map(|item| read(item).map_err(corrupt)).transpose()
+    }
+}
+
+/// `USER#<u>`/`CONSENT#<campaign>#<version>`: each version of a campaign's privacy agreement
+/// the user accepted, and when (kept: what operators show when asked who consented to what).
+#[derive(Clone)]
+pub struct DynamoConsents {
+    client: Client,
+    table: String,
+}
+
+impl DynamoConsents {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// Every consent the user gave, in any campaign.
+    pub async fn of(&self, user: &UserId) -> Result<Vec<Consent>, yunzhao_domain::StoreError> {
+        let query = super::query_prefix(&self.client, &self.table, &keys::user(user), "CONSENT#");
+        let items = super::query_all(query).await.map_err(|e| super::unavailable(&e))?;
+        items.into_iter().map(|i| read(i).map_err(super::corrupt)).collect()
+    }
+}
+
+impl Consents for DynamoConsents {
+    async fn accepted(&self, user: &UserId, cid: &str, version: &str) -> Result<Option<Consent>, yunzhao_domain::StoreError> {
+        let item = super::get_item(&self.client, &self.table, &keys::user(user), &keys::consent(cid, version));
+        item.await.map_err(|e| super::unavailable(&e))?.map(|i| read(i).map_err(super::corrupt)).transpose()
+    }
+
+    async fn record(&self, user: &UserId, consent: &Consent) -> Result<(), yunzhao_domain::StoreError> {
+        let sk = keys::consent(&consent.campaign_id, &consent.version);
+        let item = Stored::new(keys::user(user), sk, "consent", consent).item().map_err(super::corrupt)?;
+        let put = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        // The first acceptance of a version is the one kept.
+        match put.condition_expression("attribute_not_exists(PK)").send().await {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(super::unavailable(&e)),
+        }
     }
 }
