@@ -554,7 +554,8 @@ async fn verification_waits_for_the_privacy_agreement_and_a_new_version_asks_aga
     let stack = stack().await;
     let setup = stack.school_with_campaign("name_id_number").await.expect("setup");
     let agreement = |v: &str| json!({"version": v, "url": "https://example.edu.cn/privacy"});
-    let saved = stack.update_campaign(&setup, json!({"privacy_agreement": agreement("2026-09")})).await.expect("update");
+    let saved =
+        stack.update_campaign(&setup, json!({"privacy_agreement": agreement("2026-09")})).await.expect("update");
     assert_eq!(saved["privacy_agreement"]["version"], "2026-09", "{saved}");
     let id = id_number(unique());
     let roster = csv(&["姓名,身份证号".into(), format!("张三,{id}")]);

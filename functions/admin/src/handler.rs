@@ -20,8 +20,8 @@ use yunzhao_adapters::queues::JobQueue;
 use yunzhao_adapters::roster_file::{self, FileError};
 use yunzhao_adapters::s3_post::Presigner;
 use yunzhao_domain::Role;
-use yunzhao_domain::campaign::{Agreement, 
-    Campaign, CampaignKind, IdentityMode, PhotoSpec, Preset, SHANGHAI, Window, parse_shanghai_time,
+use yunzhao_domain::campaign::{
+    Agreement, Campaign, CampaignKind, IdentityMode, PhotoSpec, Preset, SHANGHAI, Window, parse_shanghai_time,
 };
 use yunzhao_domain::identity::{AttemptCounter, Limit};
 use yunzhao_domain::order::counting_orders;

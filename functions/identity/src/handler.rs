@@ -10,12 +10,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use yunzhao_adapters::blobs::{Blobs, Fetched};
-use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoConsents};
 use yunzhao_adapters::dynamo::campaigns::Progress;
+use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoConsents};
 use yunzhao_domain::campaign::{Campaign, CampaignStatus, SHANGHAI};
 use yunzhao_domain::identity::{
-    self, AttemptCounter, BindingStatus, CardLink, CardPhoto, CardPhotoStore, CardSide, Claim, ConsentError, RosterLookup,
-    VerifyInput, VerifyOutcome,
+    self, AttemptCounter, BindingStatus, CardLink, CardPhoto, CardPhotoStore, CardSide, Claim, ConsentError,
+    RosterLookup, VerifyInput, VerifyOutcome,
 };
 use yunzhao_http::{
     ApiError, Code, Principal, SessionKeys, json_response, parse_json, request_id, respond, route_key, source_ip,
@@ -144,9 +144,9 @@ async fn verify<R: RosterLookup, F: AttemptCounter>(
         .map_err(|e| ApiError::invalid_request(e.to_string(), claim_error_zh(&e)))?;
     let source = source_ip(req);
     let asker = identity::Asker { user: &principal.user_id, source: source.as_deref() };
-    let outcome = identity::verify(&deps.roster, &deps.counters, &deps.cards, &deps.consents, &campaign, &claim, asker, now)
-        .await
-        .map_err(ApiError::store)?;
+    let ports =
+        identity::Ports { roster: &deps.roster, counter: &deps.counters, cards: &deps.cards, consents: &deps.consents };
+    let outcome = identity::verify(ports, &campaign, &claim, asker, now).await.map_err(ApiError::store)?;
     tracing::info!(campaign_id = %campaign.id, user_id = %principal.user_id, outcome = outcome.name(), "identity verification");
     match outcome {
         VerifyOutcome::Verified { entry, status, .. } => Ok(json_response(

@@ -443,16 +443,22 @@ pub struct Asker<'a> {
 /// The verification use case. In a campaign that asks for card photos, the first match binds
 /// the entry pending; a verification once both sides are uploaded (and are images) completes
 /// the binding.
+/// The ports identity verification reads and writes.
+pub struct Ports<'a, R, C, P, S> {
+    pub roster: &'a R,
+    pub counter: &'a C,
+    pub cards: &'a P,
+    pub consents: &'a S,
+}
+
 pub async fn verify<R: RosterLookup, C: AttemptCounter, P: CardPhotoStore, S: Consents>(
-    roster: &R,
-    counter: &C,
-    cards: &P,
-    consents: &S,
+    ports: Ports<'_, R, C, P, S>,
     campaign: &Campaign,
     claim: &Claim,
     asker: Asker<'_>,
     now: OffsetDateTime,
 ) -> Result<VerifyOutcome, StoreError> {
+    let Ports { roster, counter, cards, consents } = ports;
     // Separate consent first: no ID number is looked up before the student accepted.
     if !has_consented(consents, campaign, asker.user).await? {
         return Ok(VerifyOutcome::ConsentRequired);
@@ -733,6 +739,15 @@ mod tests {
     use crate::identity::memory::MemoryConsents;
     use crate::test_support::run as block_on;
 
+    fn ports<'a>(
+        roster: &'a OneEntry,
+        counter: &'a Counters,
+        cards: &'a Cards,
+        consents: &'a MemoryConsents,
+    ) -> Ports<'a, OneEntry, Counters, Cards, MemoryConsents> {
+        Ports { roster, counter, cards, consents }
+    }
+
     fn asker(user: &UserId) -> Asker<'_> {
         Asker { user, source: Some("203.0.113.7") }
     }
@@ -742,29 +757,53 @@ mod tests {
         let (roster, counters) = (OneEntry::default(), Counters::default());
         let (c, user, now) = (campaign(), UserId::random(), datetime!(2026-11-23 12:07:30 UTC));
         for _ in 0..5 {
-            let r = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("李四"), asker(&user), now))
-                .expect("store");
+            let r = block_on(verify(
+                ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
+                &c,
+                &claim("李四"),
+                asker(&user),
+                now,
+            ))
+            .expect("store");
             assert_eq!(r, VerifyOutcome::NoMatch);
         }
-        let sixth = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now))
-            .expect("store");
+        let sixth = block_on(verify(
+            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
+            &c,
+            &claim("张三"),
+            asker(&user),
+            now,
+        ))
+        .expect("store");
         assert_eq!(sixth, VerifyOutcome::Limited(450));
         let later = now + Duration::minutes(8);
-        let next_window =
-            block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), asker(&user), later))
-                .expect("store");
+        let next_window = block_on(verify(
+            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
+            &c,
+            &claim("张三"),
+            asker(&user),
+            later,
+        ))
+        .expect("store");
         assert!(matches!(next_window, VerifyOutcome::Verified { newly: true, .. }));
     }
 
     #[test]
     fn given_an_agreement_then_nothing_is_looked_up_until_its_version_is_accepted_and_a_new_version_asks_again() {
         let (roster, counters, consents) = (OneEntry::default(), Counters::default(), MemoryConsents::default());
-        let agreement = |v: &str| Some(crate::campaign::Agreement { version: v.into(), url: "https://example.edu.cn/p".into() });
+        let agreement =
+            |v: &str| Some(crate::campaign::Agreement { version: v.into(), url: "https://example.edu.cn/p".into() });
         let c = Campaign { privacy_agreement: agreement("v1"), ..campaign() };
         let (user, now) = (UserId::random(), datetime!(2026-11-23 12:00 UTC));
         let try_verify = |c: &Campaign| {
-            block_on(verify(&roster, &counters, &Cards::default(), &consents, c, &claim("张三"), asker(&user), now))
-                .expect("store")
+            block_on(verify(
+                ports(&roster, &counters, &Cards::default(), &consents),
+                c,
+                &claim("张三"),
+                asker(&user),
+                now,
+            ))
+            .expect("store")
         };
         assert_eq!(try_verify(&c), VerifyOutcome::ConsentRequired);
         assert!(roster.bound.lock().expect("lock").is_none());
@@ -784,11 +823,23 @@ mod tests {
         let roster = OneEntry { offline: true, ..OneEntry::default() };
         let (counters, c, user) = (Counters::default(), campaign(), UserId::random());
         let now = datetime!(2026-11-23 12:00 UTC);
-        let r = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now));
+        let r = block_on(verify(
+            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
+            &c,
+            &claim("张三"),
+            asker(&user),
+            now,
+        ));
         assert_eq!(r.expect("store"), VerifyOutcome::CollectedOffline);
         assert!(roster.bound.lock().expect("lock").is_none(), "no binding, so no order");
         // A wrong name is still no match: the mark tells nothing to a guesser.
-        let r = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("李四"), asker(&user), now));
+        let r = block_on(verify(
+            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
+            &c,
+            &claim("李四"),
+            asker(&user),
+            now,
+        ));
         assert_eq!(r.expect("store"), VerifyOutcome::NoMatch);
     }
 
@@ -801,8 +852,14 @@ mod tests {
         let mut limited = 0;
         for s in &strangers {
             for _ in 0..5 {
-                let r = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("李四"), asker(s), now))
-                    .expect("store");
+                let r = block_on(verify(
+                    ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
+                    &c,
+                    &claim("李四"),
+                    asker(s),
+                    now,
+                ))
+                .expect("store");
                 limited += usize::from(matches!(r, VerifyOutcome::Limited(_)));
             }
         }
@@ -810,7 +867,14 @@ mod tests {
         // …while the student, from their own phone's address, verifies at once.
         let student = UserId::random();
         let own = Asker { user: &student, source: Some("198.51.100.20") };
-        let r = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), own, now)).expect("store");
+        let r = block_on(verify(
+            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
+            &c,
+            &claim("张三"),
+            own,
+            now,
+        ))
+        .expect("store");
         assert!(matches!(r, VerifyOutcome::Verified { newly: true, .. }), "{r:?}");
     }
 
@@ -819,10 +883,23 @@ mod tests {
         let (roster, counters) = (OneEntry::default(), Counters::default());
         let (c, user, now) = (campaign(), UserId::random(), datetime!(2026-11-23 12:00 UTC));
         let scope = format!("verify#c1#{user}");
-        block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("李四"), asker(&user), now)).expect("store");
+        block_on(verify(
+            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
+            &c,
+            &claim("李四"),
+            asker(&user),
+            now,
+        ))
+        .expect("store");
         assert_eq!(counters.count(&scope, PER_USER, now), 1);
-        let ok = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now))
-            .expect("store");
+        let ok = block_on(verify(
+            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
+            &c,
+            &claim("张三"),
+            asker(&user),
+            now,
+        ))
+        .expect("store");
         assert!(matches!(ok, VerifyOutcome::Verified { .. }));
         assert_eq!(counters.count(&scope, PER_USER, now), 1, "the success is not counted");
         assert_eq!(counters.count("verify-src#203.0.113.7", PER_SOURCE, now), 1);
@@ -831,8 +908,14 @@ mod tests {
             block_on(counters.take("verify-src#203.0.113.7", PER_SOURCE, now)).expect("take");
         }
         let other = UserId::random();
-        let r = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("李四"), asker(&other), now))
-            .expect("store");
+        let r = block_on(verify(
+            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
+            &c,
+            &claim("李四"),
+            asker(&other),
+            now,
+        ))
+        .expect("store");
         assert!(matches!(r, VerifyOutcome::Limited(_)));
         assert_eq!(counters.count(&format!("verify#c1#{other}"), PER_USER, now), 0);
     }
@@ -842,20 +925,44 @@ mod tests {
         let (roster, counters) = (OneEntry::default(), Counters::default());
         let (c, now) = (campaign(), datetime!(2026-11-23 12:00 UTC));
         let (owner, other) = (UserId::random(), UserId::random());
-        block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), asker(&owner), now)).expect("store");
-        let again = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), asker(&owner), now))
-            .expect("store");
+        block_on(verify(
+            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
+            &c,
+            &claim("张三"),
+            asker(&owner),
+            now,
+        ))
+        .expect("store");
+        let again = block_on(verify(
+            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
+            &c,
+            &claim("张三"),
+            asker(&owner),
+            now,
+        ))
+        .expect("store");
         assert!(matches!(again, VerifyOutcome::Verified { newly: false, .. }));
         assert_eq!(counters.count(&format!("verify#c1#{owner}"), PER_USER, now), 0, "successes are not counted");
         // Someone else's real details count like a wrong guess: no free oracle of real pairs.
         for _ in 0..PER_USER.max_failures {
-            let theirs =
-                block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), asker(&other), now))
-                    .expect("store");
+            let theirs = block_on(verify(
+                ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
+                &c,
+                &claim("张三"),
+                asker(&other),
+                now,
+            ))
+            .expect("store");
             assert_eq!(theirs, VerifyOutcome::Conflict);
         }
-        let then = block_on(verify(&roster, &counters, &Cards::default(), &MemoryConsents::default(), &c, &claim("张三"), asker(&other), now))
-            .expect("store");
+        let then = block_on(verify(
+            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
+            &c,
+            &claim("张三"),
+            asker(&other),
+            now,
+        ))
+        .expect("store");
         assert!(matches!(then, VerifyOutcome::Limited(_)), "{then:?}");
     }
 
@@ -870,7 +977,14 @@ mod tests {
         // Before any match: no link, whoever asks.
         assert_eq!(block_on(card_photo_link(&roster, &c, &user)).expect("store"), CardLink::VerifyFirst);
         // The match binds, pending: the entry is taken, the student is told photos are needed.
-        let first = block_on(verify(&roster, &counters, &cards, &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now)).expect("store");
+        let first = block_on(verify(
+            ports(&roster, &counters, &cards, &MemoryConsents::default()),
+            &c,
+            &claim("张三"),
+            asker(&user),
+            now,
+        ))
+        .expect("store");
         assert!(
             matches!(first, VerifyOutcome::Verified { newly: true, status: BindingStatus::CardPhotosNeeded, .. }),
             "{first:?}"
@@ -880,11 +994,25 @@ mod tests {
         assert_eq!(block_on(card_photo_link(&roster, &c, &stranger)).expect("store"), CardLink::VerifyFirst);
         // One side only: still pending.
         cards.put(CardSide::Front, CardPhoto::Image { version: "vf1".into() });
-        let half = block_on(verify(&roster, &counters, &cards, &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now)).expect("store");
+        let half = block_on(verify(
+            ports(&roster, &counters, &cards, &MemoryConsents::default()),
+            &c,
+            &claim("张三"),
+            asker(&user),
+            now,
+        ))
+        .expect("store");
         assert!(matches!(half, VerifyOutcome::Verified { status: BindingStatus::CardPhotosNeeded, .. }), "{half:?}");
         // Both: complete, with the versions checked; no more links.
         cards.put(CardSide::Back, CardPhoto::Image { version: "vb1".into() });
-        let done = block_on(verify(&roster, &counters, &cards, &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now)).expect("store");
+        let done = block_on(verify(
+            ports(&roster, &counters, &cards, &MemoryConsents::default()),
+            &c,
+            &claim("张三"),
+            asker(&user),
+            now,
+        ))
+        .expect("store");
         assert!(
             matches!(done, VerifyOutcome::Verified { newly: false, status: BindingStatus::Complete, .. }),
             "{done:?}"
@@ -894,7 +1022,14 @@ mod tests {
         assert_eq!(block_on(card_photo_link(&roster, &c, &user)).expect("store"), CardLink::AlreadyComplete);
         // A later write to the key (a new version) does not replace what was checked.
         cards.put(CardSide::Front, CardPhoto::Image { version: "vf2".into() });
-        block_on(verify(&roster, &counters, &cards, &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now)).expect("store");
+        block_on(verify(
+            ports(&roster, &counters, &cards, &MemoryConsents::default()),
+            &c,
+            &claim("张三"),
+            asker(&user),
+            now,
+        ))
+        .expect("store");
         let kept = roster.completed_with.lock().expect("lock").clone();
         assert_eq!(kept.map(|v| v.front), Some("vf1".to_owned()));
         assert_eq!(counters.count(&format!("verify#c1#{user}"), PER_USER, now), 0, "matches are not counted");
@@ -904,10 +1039,24 @@ mod tests {
     fn given_a_card_photo_that_is_not_an_image_then_the_binding_stays_pending() {
         let (roster, counters, cards) = (OneEntry::default(), Counters::default(), Cards::default());
         let (c, user, now) = (card_campaign(), UserId::random(), datetime!(2026-11-23 12:00 UTC));
-        block_on(verify(&roster, &counters, &cards, &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now)).expect("store");
+        block_on(verify(
+            ports(&roster, &counters, &cards, &MemoryConsents::default()),
+            &c,
+            &claim("张三"),
+            asker(&user),
+            now,
+        ))
+        .expect("store");
         cards.put(CardSide::Front, CardPhoto::Image { version: "vf1".into() });
         cards.put(CardSide::Back, CardPhoto::NotAnImage);
-        let r = block_on(verify(&roster, &counters, &cards, &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now)).expect("store");
+        let r = block_on(verify(
+            ports(&roster, &counters, &cards, &MemoryConsents::default()),
+            &c,
+            &claim("张三"),
+            asker(&user),
+            now,
+        ))
+        .expect("store");
         assert_eq!(r, VerifyOutcome::CardPhotoNotAnImage(CardSide::Back));
         assert_eq!(block_on(roster.binding(&c, &user)).expect("store"), Some(BindingStatus::CardPhotosNeeded));
         assert_eq!(block_on(card_photo_link(&roster, &c, &user)).expect("store"), CardLink::Allowed);
@@ -917,7 +1066,14 @@ mod tests {
     fn given_a_campaign_without_card_photos_then_the_match_completes_and_no_link_is_given() {
         let (roster, counters, cards) = (OneEntry::default(), Counters::default(), Cards::default());
         let (c, user, now) = (campaign(), UserId::random(), datetime!(2026-11-23 12:00 UTC));
-        let r = block_on(verify(&roster, &counters, &cards, &MemoryConsents::default(), &c, &claim("张三"), asker(&user), now)).expect("store");
+        let r = block_on(verify(
+            ports(&roster, &counters, &cards, &MemoryConsents::default()),
+            &c,
+            &claim("张三"),
+            asker(&user),
+            now,
+        ))
+        .expect("store");
         assert!(matches!(r, VerifyOutcome::Verified { status: BindingStatus::Complete, .. }), "{r:?}");
         assert_eq!(block_on(card_photo_link(&roster, &c, &user)).expect("store"), CardLink::NotNeeded);
     }

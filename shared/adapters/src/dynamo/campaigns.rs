@@ -194,7 +194,10 @@ impl DynamoCampaigns {
             .expression_attribute_values(":cards", AttributeValue::Bool(campaign.require_id_card_photos))
             .expression_attribute_values(":withdraw", AttributeValue::Bool(campaign.allow_withdraw))
             .expression_attribute_values(":checks", super::n(i64::from(campaign.free_checks)))
-            .expression_attribute_values(":agreement", value(serde_json::to_value(&campaign.privacy_agreement).map_err(corrupt)?)?)
+            .expression_attribute_values(
+                ":agreement",
+                value(serde_json::to_value(&campaign.privacy_agreement).map_err(corrupt)?)?,
+            )
             .expression_attribute_values(":now", s(&now.to_string()))
             .expression_attribute_values(":school", s(&campaign.school_id))
             .send()

@@ -170,9 +170,15 @@ impl DynamoConsents {
 }
 
 impl Consents for DynamoConsents {
-    async fn accepted(&self, user: &UserId, cid: &str, version: &str) -> Result<Option<Consent>, yunzhao_domain::StoreError> {
-        let item = super::get_item(&self.client, &self.table, &keys::user(user), &keys::consent(cid, version));
-        item.await.map_err(|e| super::unavailable(&e))?.map(|i| read(i).map_err(super::corrupt)).transpose()
+    async fn accepted(
+        &self,
+        user: &UserId,
+        cid: &str,
+        version: &str,
+    ) -> Result<Option<Consent>, yunzhao_domain::StoreError> {
+        let (pk, sk) = (keys::user(user), keys::consent(cid, version));
+        let item = super::get_item(&self.client, &self.table, &pk, &sk).await.map_err(|e| super::unavailable(&e))?;
+        item.map(|i| read(i).map_err(super::corrupt)).transpose()
     }
 
     async fn record(&self, user: &UserId, consent: &Consent) -> Result<(), yunzhao_domain::StoreError> {
