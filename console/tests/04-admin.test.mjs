@@ -30,6 +30,7 @@ test('a school admin creates a campaign', async () => {
   await page.locator('#save-campaign').click();
   await page.locator('#campaign').waitFor();
   assert.equal(await page.locator('.page-header h1').innerText(), name);
+  assert.match(await page.locator('#campaign-code').innerText(), /^[a-z]{6}$/, 'the code students find it by');
   await page.locator('#progress #students').waitFor();
   await shot(page, 'admin-campaign-progress');
 });
@@ -41,9 +42,19 @@ test('a school admin edits the campaign: the form opens filled in, the change sh
   await page.waitForFunction(() => (document.querySelector('input[name=price_yuan]')?.value ?? '') !== '');
   assert.equal(await form.locator('input[name=price_yuan]').inputValue(), '25.00');
   await form.locator('input[name=price_yuan]').fill('30');
+  // The student's side of the campaign: free checks, withdrawal, the privacy agreement.
+  await form.locator('input[name=free_checks]').fill('5');
+  await form.locator('input[name=allow_withdraw]').check();
+  await form.locator('input[name=agreement_version]').fill('2026-09');
+  await form.locator('input[name=agreement_url]').fill('https://example.edu.cn/privacy');
   await shot(page, 'admin-campaign-edit');
   await page.locator('#save-campaign').click();
   await page.locator('#campaign .facts', { hasText: '¥30.00' }).waitFor();
+  const id = decodeURIComponent(page.url().split('/admin/campaigns/')[1].split(/[?#]/)[0]);
+  const saved = await page.evaluate(async (id) => (await fetch(`/v1/admin/campaigns/${encodeURIComponent(id)}`)).json(), id);
+  assert.equal(saved.campaign.free_checks, 5);
+  assert.equal(saved.campaign.allow_withdraw, true);
+  assert.deepEqual(saved.campaign.privacy_agreement, { version: '2026-09', url: 'https://example.edu.cn/privacy' });
 });
 
 test('a roster with one bad line: that line is reported, the others imported', async () => {

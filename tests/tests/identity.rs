@@ -590,3 +590,29 @@ async fn verification_waits_for_the_privacy_agreement_and_a_new_version_asks_aga
     let r = verify(&stack, &student, claim).await;
     assert_eq!(code(&r), (StatusCode::CONFLICT, "consent_required".to_owned()), "a new version asks again: {}", r.body);
 }
+
+/// Finding the campaign as a new user would: the code the school prints (采集特征码, the QR's
+/// `scene`) opens it before login, with what verification will ask for; a code nobody has is
+/// not found.
+#[tokio::test]
+async fn a_campaign_is_found_by_its_public_code_before_login() {
+    let stack = stack().await;
+    let s = school(&stack, "name_id_number").await;
+    let c = stack.get(&format!("/v1/admin/campaigns/{}", s.campaign_id), Some(&s.admin)).await.expect("campaign");
+    let code = c.body["campaign"]["code"].as_str().expect("a code").to_owned();
+    assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_lowercase()), "{code}");
+
+    let found = stack.get(&format!("/v1/campaigns/code/{code}"), None).await.expect("call");
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    let v = &found.body["campaign"];
+    assert_eq!((&v["id"], &v["school_name"]), (&json!(s.campaign_id), &json!("测试大学")), "{v}");
+    assert_eq!((&v["needs"], &v["status"]), (&json!(["name", "id_number"]), &json!("open")), "{v}");
+    assert_eq!(v["price_fen"], c.body["campaign"]["price_fen"]);
+    // Typed in capitals it is the same campaign; a code nobody has is not found.
+    let upper = stack.get(&format!("/v1/campaigns/code/{}", code.to_uppercase()), None).await.expect("call");
+    assert_eq!(upper.body["campaign"]["id"], json!(s.campaign_id), "{}", upper.body);
+    for unknown in ["zzzzzzzzzz", "no-such"] {
+        let r = stack.get(&format!("/v1/campaigns/code/{unknown}"), None).await.expect("call");
+        assert_eq!((r.status, r.error_code()), (StatusCode::NOT_FOUND, "campaign_not_found"), "{unknown}: {}", r.body);
+    }
+}

@@ -13,6 +13,8 @@ export interface Campaign {
   require_id_card_photos?: boolean;
   allow_withdraw?: boolean;
   free_checks?: number;
+  privacy_agreement?: { version: string; url: string } | null;
+  code?: string;
   status?: string;
 }
 export interface CampaignView {

@@ -22,6 +22,8 @@ interface Form {
   require_id_card_photos: boolean;
   allow_withdraw: boolean;
   free_checks: string;
+  agreement_version: string;
+  agreement_url: string;
 }
 
 const empty: Form = {
@@ -35,6 +37,8 @@ const empty: Form = {
   require_id_card_photos: false,
   allow_withdraw: false,
   free_checks: '10',
+  agreement_version: '',
+  agreement_url: '',
 };
 
 function fromCampaign(c: Campaign): Form {
@@ -49,6 +53,8 @@ function fromCampaign(c: Campaign): Form {
     require_id_card_photos: !!c.require_id_card_photos,
     allow_withdraw: !!c.allow_withdraw,
     free_checks: String(c.free_checks ?? 10),
+    agreement_version: c.privacy_agreement?.version ?? '',
+    agreement_url: c.privacy_agreement?.url ?? '',
   };
 }
 
@@ -85,6 +91,10 @@ export function CampaignForm({ schoolId, campaignId }: { schoolId?: string; camp
       allow_withdraw: form.allow_withdraw,
       free_checks: Math.round(Number(form.free_checks || '10')),
     };
+    // Students accept this version before verifying; a new version asks them again.
+    if (form.agreement_version.trim() && form.agreement_url.trim()) {
+      body.privacy_agreement = { version: form.agreement_version.trim(), url: form.agreement_url.trim() };
+    }
     // A campaign made with a custom spec keeps it unless a preset is chosen.
     if (form.preset) body.preset = form.preset;
     else if (c) body.spec = c.spec;
@@ -158,6 +168,16 @@ export function CampaignForm({ schoolId, campaignId }: { schoolId?: string; camp
           <input type="checkbox" name="require_id_card_photos" checked=${form.require_id_card_photos} onChange=${set('require_id_card_photos')} />
           ${t('admin.campaign.require_id_card_photos')}
         </label>
+        <div class="field-row">
+          <label class="field">
+            <span>${t('admin.campaign.agreement_version')}</span>
+            <input name="agreement_version" maxlength="32" placeholder="2026-09" value=${form.agreement_version} onInput=${set('agreement_version')} />
+          </label>
+          <label class="field">
+            <span>${t('admin.campaign.agreement_url')}</span>
+            <input name="agreement_url" type="url" placeholder="https://" value=${form.agreement_url} onInput=${set('agreement_url')} />
+          </label>
+        </div>
         <label class="check">
           <input type="checkbox" name="allow_withdraw" checked=${form.allow_withdraw} onChange=${set('allow_withdraw')} />
           ${t('admin.campaign.allow_withdraw')}

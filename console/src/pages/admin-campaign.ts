@@ -47,6 +47,7 @@ export function CampaignDetail({
       <div><dt>${t('admin.campaign.price')}</dt><dd>${yuan(c.price_fen)}</dd></div>
       <div><dt>${t('admin.campaign.identity_mode')}</dt><dd>${tOr(`identity.${c.identity_mode}`, c.identity_mode)}</dd></div>
       <div><dt>${t('admin.campaign.preset')}</dt><dd>${c.spec?.preset ? tOr(`preset.${c.spec.preset}`, c.spec.preset) : t('admin.form.custom_spec')}</dd></div>
+      ${c.code ? html`<div><dt>${t('admin.campaign.code')}</dt><dd class="mono" id="campaign-code">${c.code}</dd></div>` : null}
       <div><dt>ID</dt><dd class="mono">${c.id}</dd></div>
     </dl>
     <nav class="tabs" role="tablist">

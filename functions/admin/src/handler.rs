@@ -218,6 +218,7 @@ impl CampaignInput {
             allow_withdraw: self.allow_withdraw.unwrap_or(false),
             free_checks: self.free_checks.unwrap_or(yunzhao_domain::campaign::DEFAULT_FREE_CHECKS),
             privacy_agreement: self.privacy_agreement,
+            code: None,
             closed: false,
         };
         campaign.validate().map_err(|e| invalid_campaign(e.to_string()))?;
@@ -236,6 +237,7 @@ fn campaign_view(c: &Campaign, progress: &Progress) -> Value {
             "allow_withdraw": c.allow_withdraw,
             "free_checks": c.free_checks,
             "privacy_agreement": c.privacy_agreement,
+            "code": c.code,
             "status": c.status(OffsetDateTime::now_utc()),
         },
         "progress": progress,
@@ -253,8 +255,16 @@ async fn create_campaign(deps: &Deps, p: &Principal, req: &Request) -> Result<Re
     if !deps.campaigns.school_exists(&school_id).await.map_err(ApiError::store)? {
         return Err(ApiError::invalid_request("There is no such school.", "学校不存在。"));
     }
-    let campaign = input.into_campaign(format!("c_{}", uuid::Uuid::new_v4().simple()), school_id)?;
-    deps.campaigns.create(&campaign).await.map_err(ApiError::store)?;
+    let mut campaign = input.into_campaign(format!("c_{}", uuid::Uuid::new_v4().simple()), school_id)?;
+    // A fresh public code; another campaign's (one in 300 million) means another try.
+    let mut tries = 0;
+    loop {
+        campaign.code = Some(yunzhao_domain::campaign::new_code());
+        match deps.campaigns.create(&campaign).await {
+            Err(CampaignStoreError::CodeTaken) if tries < 3 => tries += 1,
+            other => break other.map_err(ApiError::store)?,
+        }
+    }
     tracing::info!(campaign_id = %campaign.id, school_id = %campaign.school_id, by = %p.user_id, "campaign created");
     Ok(json_response(StatusCode::CREATED, &campaign_view(&campaign, &Progress::default())))
 }
@@ -272,7 +282,7 @@ async fn update_campaign(deps: &Deps, p: &Principal, req: &Request) -> Result<Re
         return Err(invalid_campaign("A campaign cannot move to another school.".into()));
     }
     let mut campaign = input.into_campaign(existing.id.clone(), existing.school_id.clone())?;
-    campaign.closed = existing.closed;
+    (campaign.closed, campaign.code) = (existing.closed, existing.code.clone());
     deps.campaigns.update(&campaign, OffsetDateTime::now_utc()).await.map_err(|e| match e {
         CampaignStoreError::NotFound => ApiError::campaign_not_found(),
         e => ApiError::store(e),

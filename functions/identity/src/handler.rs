@@ -12,13 +12,14 @@ use time::OffsetDateTime;
 use yunzhao_adapters::blobs::{Blobs, Fetched};
 use yunzhao_adapters::dynamo::campaigns::Progress;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoConsents};
-use yunzhao_domain::campaign::{Campaign, CampaignStatus, SHANGHAI};
+use yunzhao_domain::campaign::{Campaign, CampaignStatus, IdentityMode, SHANGHAI};
 use yunzhao_domain::identity::{
     self, AttemptCounter, BindingStatus, CardLink, CardPhoto, CardPhotoStore, CardSide, Claim, ConsentError,
     RosterLookup, VerifyInput, VerifyOutcome,
 };
 use yunzhao_http::{
-    ApiError, Code, Principal, SessionKeys, json_response, parse_json, request_id, respond, route_key, source_ip,
+    ApiError, Code, Principal, SessionKeys, json_response, parse_json, path_param, request_id, respond, route_key,
+    source_ip,
     unknown_route,
 };
 
@@ -116,6 +117,10 @@ pub async fn handle<R: RosterLookup + Enrollments, F: AttemptCounter>(
 ) -> Response<Body> {
     let request_id = request_id(&req);
     let result = async {
+        // Public: what a student finds by the code the school printed, before logging in.
+        if route_key(&req) == "GET /v1/campaigns/code/{code}" {
+            return by_code(deps, &path_param(&req, "code")?).await;
+        }
         let principal = deps.keys.authenticate(&req)?;
         match route_key(&req).as_str() {
             "POST /v1/identity/verify" => verify(deps, &principal, &req).await,
@@ -239,6 +244,27 @@ fn summary(c: &Campaign, now: OffsetDateTime) -> Value {
         "free_checks": c.free_checks,
         "privacy_agreement": c.privacy_agreement,
     })
+}
+
+/// The campaign a public code names, as a student who has not verified yet sees it: what it
+/// is, what it costs, when, and what they will need. No roster is read.
+async fn by_code<R, F>(deps: &Deps<R, F>, code: &str) -> Result<Response<Body>, ApiError> {
+    let found = deps.campaigns.by_code(&code.trim().to_lowercase()).await.map_err(ApiError::store)?;
+    let (c, _) = found.ok_or_else(ApiError::campaign_not_found)?;
+    let school = deps.campaigns.school(&c.school_id).await.map_err(ApiError::store)?;
+    let mut view = summary(&c, OffsetDateTime::now_utc());
+    view["school_name"] = json!(school.map(|s| s.name));
+    view["code"] = json!(c.code);
+    let mut needs: Vec<&str> = match c.identity_mode {
+        IdentityMode::NameIdNumber => vec!["name", "id_number"],
+        IdentityMode::ExamNumber => vec!["exam_number"],
+        IdentityMode::CollectionCode => vec!["collection_code"],
+    };
+    if c.require_id_card_photos {
+        needs.push("id_card_photos");
+    }
+    view["needs"] = json!(needs);
+    Ok(json_response(StatusCode::OK, &json!({ "campaign": view })))
 }
 
 #[derive(Deserialize)]

@@ -258,6 +258,11 @@ pub struct Campaign {
     /// checked; `None`: none asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privacy_agreement: Option<Agreement>,
+    /// The short public code schools print (采集特征码, e.g. `zqxslh`) and the mini-program's
+    /// QR code carries: a student finds the campaign by it before verifying. `None` on
+    /// campaigns made before codes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     /// Set by the deadline job; a closed campaign stays closed even if its window is edited.
     #[serde(default)]
     pub closed: bool,
@@ -280,6 +285,17 @@ impl Agreement {
             && self.url.starts_with("https://")
             && self.url.len() <= 512
     }
+}
+
+/// A fresh public code: six lowercase letters (308 million of them; the store refuses a code
+/// already taken).
+pub fn new_code() -> String {
+    uuid::Uuid::new_v4().as_bytes().iter().take(6).map(|b| char::from(b'a' + b % 26)).collect()
+}
+
+/// Whether `s` can be a public code (what a student types: letters and digits).
+pub fn is_code(s: &str) -> bool {
+    (4..=16).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 /// Checks a student gets unless the campaign says otherwise.
@@ -350,6 +366,7 @@ pub mod memory {
             allow_withdraw: false,
             free_checks: DEFAULT_FREE_CHECKS,
             privacy_agreement: None,
+            code: None,
             closed: false,
         }
     }
@@ -368,6 +385,16 @@ pub mod memory {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn a_new_code_is_six_letters_a_student_can_type_and_codes_differ() {
+        let (a, b) = (new_code(), new_code());
+        assert!(is_code(&a) && a.len() == 6 && a.bytes().all(|c| c.is_ascii_lowercase()), "{a}");
+        assert_ne!(a, b);
+        for bad in ["", "abc", "ZQXSLH", "zq-xs", "averyveryverylongcode"] {
+            assert!(!is_code(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn all_presets_are_valid_specs() {
@@ -419,6 +446,7 @@ mod tests {
             allow_withdraw: false,
             free_checks: DEFAULT_FREE_CHECKS,
             privacy_agreement: None,
+            code: None,
             closed: false,
         };
         assert_eq!(c.status(datetime!(2022-03-18 17:59 +8)), CampaignStatus::NotYetOpen);

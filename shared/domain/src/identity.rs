@@ -725,6 +725,7 @@ mod tests {
             allow_withdraw: false,
             free_checks: crate::campaign::DEFAULT_FREE_CHECKS,
             privacy_agreement: None,
+            code: None,
             closed: false,
         }
     }

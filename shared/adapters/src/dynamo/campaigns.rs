@@ -6,7 +6,7 @@
 //!   closed by their closing time (a sparse index: closing removes the keys).
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use yunzhao_domain::campaign::Campaign;
@@ -21,6 +21,8 @@ pub enum CampaignStoreError {
     NotFound,
     #[error("already exists")]
     Exists,
+    #[error("the public code is taken")]
+    CodeTaken,
     #[error("store unavailable: {0}")]
     Unavailable(String),
 }
@@ -61,6 +63,12 @@ pub struct Progress {
     /// Paid and not refunded.
     #[serde(default)]
     pub paid: u64,
+}
+
+/// `CAMPAIGNCODE#<code>`/`CODE`: the campaign a public code names.
+#[derive(Serialize, Deserialize)]
+struct CodePointer {
+    campaign_id: String,
 }
 
 /// A campaign as stored (`CAMPAIGN#<c>`/`PROFILE`): its settings and its counters.
@@ -146,6 +154,8 @@ impl DynamoCampaigns {
         items.into_iter().map(|i| serde_dynamo::from_item(i).map_err(corrupt)).collect()
     }
 
+    /// Creates the campaign and, in the same write, its public code's pointer: `CodeTaken`
+    /// when another campaign has the code (make another), `Exists` for a taken id.
     pub async fn create(&self, campaign: &Campaign) -> Result<(), CampaignStoreError> {
         let stored = StoredCampaign { campaign: campaign.clone(), progress: Progress::default() };
         let mut item = Stored::new(keys::campaign(&campaign.id), "PROFILE", "campaign", stored)
@@ -153,15 +163,39 @@ impl DynamoCampaigns {
         if !campaign.closed {
             item = item.gsi2(OPEN_CAMPAIGNS, closing_key(campaign));
         }
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item.item().map_err(corrupt)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await
-            .map_err(|e| if is_condition_failure(&e) { CampaignStoreError::Exists } else { unavailable(&e) })?;
-        Ok(())
+        let first = "attribute_not_exists(PK)";
+        let put = |item: super::Item| Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression(first);
+        let mut tx = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put(item.item().map_err(corrupt)?).build().map_err(corrupt)?).build());
+        if let Some(code) = &campaign.code {
+            let pointer = Stored::new(keys::campaign_code(code), "CODE", "campaign_code", CodePointer { campaign_id: campaign.id.clone() });
+            tx = tx.transact_items(TransactWriteItem::builder().put(put(pointer.item().map_err(corrupt)?).build().map_err(corrupt)?).build());
+        }
+        match tx.send().await {
+            Ok(_) => Ok(()),
+            Err(e) => match super::cancellation_codes(&e) {
+                Some(codes) if codes.get(1).map(String::as_str) == Some("ConditionalCheckFailed") => {
+                    Err(CampaignStoreError::CodeTaken)
+                }
+                Some(codes) if codes.first().map(String::as_str) == Some("ConditionalCheckFailed") => {
+                    Err(CampaignStoreError::Exists)
+                }
+                _ => Err(unavailable(&e)),
+            },
+        }
+    }
+
+    /// The campaign a public code names.
+    pub async fn by_code(&self, code: &str) -> Result<Option<(Campaign, Progress)>, CampaignStoreError> {
+        if !yunzhao_domain::campaign::is_code(code) {
+            return Ok(None);
+        }
+        let pointer = super::get_item(&self.client, &self.table, &keys::campaign_code(code), "CODE");
+        let Some(item) = pointer.await.map_err(|e| unavailable(&e))? else { return Ok(None) };
+        let pointer: CodePointer = read(item).map_err(corrupt)?;
+        self.get(&pointer.campaign_id).await
     }
 
     /// Replaces the campaign's settings, never its school, counters or closed flag.

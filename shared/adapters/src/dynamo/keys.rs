@@ -7,11 +7,13 @@
 //! | openid → user | `OPENID#<openid>` | `OPENID` | | |
 //! | school | `SCHOOL#<id>` | `PROFILE` | `SCHOOLS` / `SCHOOL#<id>` | |
 //! | campaign, its counters | `CAMPAIGN#<id>` | `PROFILE` | `SCHOOL#<school>` / `CAMPAIGN#<id>` | `OPEN_CAMPAIGNS` / `<closes_at>#<id>` |
+//! | campaign's public code → campaign | `CAMPAIGNCODE#<code>` | `CODE` | | |
 //! | roster entry | `CAMPAIGN#<c>` | `ENTRY#<hash>` | | |
 //! | roster pointers (考生号, 采集码, 学号) | `CAMPAIGN#<c>` | `EXAMNO#<hash>`, `CODE#<hash>`, `STUNO#<hash>` | | |
 //! | roster import report | `CAMPAIGN#<c>` | `IMPORT#<id>` | | |
 //! | export, its lock | `CAMPAIGN#<c>` | `EXPORT#<id>`, `EXPORTING` | | |
 //! | binding (enrollment) | `USER#<user>` | `ENROLL#<campaign>` | | |
+//! | privacy agreement accepted | `USER#<user>` | `CONSENT#<campaign>#<version>` | | |
 //! | order | `ORDER#<no>` | `ORDER` | `USER#<user>` / `ORDER#<created>#<no>` | `ORDERS#<campaign>` / `ORDER#<no>` |
 //! | order history line | `ORDER#<no>` | `HIST#<millis>#<rand>` | | |
 //! | payment | `ORDER#<no>` | `PAYMENT#<transaction>` | `TXN#<transaction>` / `ORDER#<no>` | |
@@ -56,6 +58,11 @@ pub fn school(id: impl Display) -> String {
 
 pub fn campaign(id: impl Display) -> String {
     format!("CAMPAIGN#{id}")
+}
+
+/// A campaign's public code (`CAMPAIGNCODE#<code>`/`CODE`: which campaign it names).
+pub fn campaign_code(code: impl Display) -> String {
+    format!("CAMPAIGNCODE#{code}")
 }
 
 /// A roster entry's SK (by the keyed hash of campaign and ID number).
@@ -179,8 +186,11 @@ pub fn idempotency(key: impl Display) -> String {
 pub const FUNCTION_PARTITIONS: &[(&str, &[&str])] = &[
     ("LoginFunction", &["USER#", "OPENID#"]),
     ("StaffFunction", &["STAFF#", "UNIONID#", "STAFFSESSION#", "INVITE#", "STAFF_DIRECTORY", "SCHOOL#"]),
-    ("IdentityFunction", &["CAMPAIGN#", "USER#", "RATE#verify#", "RATE#verify-src#", "SCHOOL#"]),
-    ("AdminFunction", &["CAMPAIGN#", "SCHOOL#", "SCHOOLS", "ORDERS#", "RATE#export#", "STAFF#", "STAFFSESSION#"]),
+    ("IdentityFunction", &["CAMPAIGN#", "USER#", "RATE#verify#", "RATE#verify-src#", "SCHOOL#", "CAMPAIGNCODE#"]),
+    (
+        "AdminFunction",
+        &["CAMPAIGN#", "SCHOOL#", "SCHOOLS", "ORDERS#", "RATE#export#", "STAFF#", "STAFFSESSION#", "CAMPAIGNCODE#"],
+    ),
     ("OrdersFunction", &["ORDER#", "USER#", "CAMPAIGN#", "ANOMALY", "REVIEWQ#", "STAFF#", "STAFFSESSION#"]),
     ("PaymentWebhookFunction", &["ORDER#", "CAMPAIGN#", "ANOMALY"]),
     ("UploadPresignFunction", &["ORDER#", "USER#", "CAMPAIGN#"]),
@@ -246,6 +256,7 @@ mod tests {
             openid(""),
             school(""),
             campaign(""),
+            campaign_code(""),
             order(""),
             campaign_orders(""),
             transaction(""),
