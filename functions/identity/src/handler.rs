@@ -19,8 +19,7 @@ use yunzhao_domain::identity::{
 };
 use yunzhao_http::{
     ApiError, Code, Principal, SessionKeys, json_response, parse_json, path_param, request_id, respond, route_key,
-    source_ip,
-    unknown_route,
+    source_ip, unknown_route,
 };
 
 pub struct Deps<R, F> {

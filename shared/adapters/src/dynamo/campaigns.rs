@@ -164,14 +164,23 @@ impl DynamoCampaigns {
             item = item.gsi2(OPEN_CAMPAIGNS, closing_key(campaign));
         }
         let first = "attribute_not_exists(PK)";
-        let put = |item: super::Item| Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression(first);
-        let mut tx = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put(item.item().map_err(corrupt)?).build().map_err(corrupt)?).build());
+        let put =
+            |item: super::Item| Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression(first);
+        let mut tx = self.client.transact_write_items().transact_items(
+            TransactWriteItem::builder().put(put(item.item().map_err(corrupt)?).build().map_err(corrupt)?).build(),
+        );
         if let Some(code) = &campaign.code {
-            let pointer = Stored::new(keys::campaign_code(code), "CODE", "campaign_code", CodePointer { campaign_id: campaign.id.clone() });
-            tx = tx.transact_items(TransactWriteItem::builder().put(put(pointer.item().map_err(corrupt)?).build().map_err(corrupt)?).build());
+            let pointer = Stored::new(
+                keys::campaign_code(code),
+                "CODE",
+                "campaign_code",
+                CodePointer { campaign_id: campaign.id.clone() },
+            );
+            tx = tx.transact_items(
+                TransactWriteItem::builder()
+                    .put(put(pointer.item().map_err(corrupt)?).build().map_err(corrupt)?)
+                    .build(),
+            );
         }
         match tx.send().await {
             Ok(_) => Ok(()),
@@ -192,8 +201,9 @@ impl DynamoCampaigns {
         if !yunzhao_domain::campaign::is_code(code) {
             return Ok(None);
         }
-        let pointer = super::get_item(&self.client, &self.table, &keys::campaign_code(code), "CODE");
-        let Some(item) = pointer.await.map_err(|e| unavailable(&e))? else { return Ok(None) };
+        let pk = keys::campaign_code(code);
+        let pointer = super::get_item(&self.client, &self.table, &pk, "CODE").await.map_err(|e| unavailable(&e))?;
+        let Some(item) = pointer else { return Ok(None) };
         let pointer: CodePointer = read(item).map_err(corrupt)?;
         self.get(&pointer.campaign_id).await
     }
