@@ -587,8 +587,14 @@ async fn verification_waits_for_the_privacy_agreement_and_a_new_version_asks_aga
     assert!(consents[0]["accepted_at"].is_string(), "{}", shown.body);
 
     stack.update_campaign(&setup, json!({"privacy_agreement": agreement("2026-12")})).await.expect("update");
-    let r = verify(&stack, &student, claim).await;
+    let r = verify(&stack, &student, claim.clone()).await;
     assert_eq!(code(&r), (StatusCode::CONFLICT, "consent_required".to_owned()), "a new version asks again: {}", r.body);
+
+    // The school removes the agreement (null): nobody is asked any more.
+    let saved = stack.update_campaign(&setup, json!({"privacy_agreement": null})).await.expect("update");
+    assert!(saved["privacy_agreement"].is_null(), "{saved}");
+    let r = verify(&stack, &student, claim).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
 
 /// Finding the campaign as a new user would: the code the school prints (采集特征码, the QR's

@@ -71,6 +71,8 @@ export interface ProgressGroup {
   class: string;
   total: number;
   approved: number;
+  /** Approved or collected offline. */
+  done?: number;
 }
 export interface ProgressLine {
   entry_id: string;

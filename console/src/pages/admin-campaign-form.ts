@@ -94,6 +94,8 @@ export function CampaignForm({ schoolId, campaignId }: { schoolId?: string; camp
     // Students accept this version before verifying; a new version asks them again.
     if (form.agreement_version.trim() && form.agreement_url.trim()) {
       body.privacy_agreement = { version: form.agreement_version.trim(), url: form.agreement_url.trim() };
+    } else if (!form.agreement_version.trim() && !form.agreement_url.trim() && c?.privacy_agreement) {
+      body.privacy_agreement = null; // cleared: students are no longer asked
     }
     // A campaign made with a custom spec keeps it unless a preset is chosen.
     if (form.preset) body.preset = form.preset;

@@ -171,7 +171,9 @@ function Groups({ groups, filter, onGroup }: { groups: ProgressGroup[]; filter: 
   }
   const by = (a: string, b: string) => (a || '\uffff').localeCompare(b || '\uffff', 'zh-CN');
   const byName = [...groups].sort((a, b) => by(a.department, b.department) || by(a.major, b.major) || by(a.class, b.class));
-  const rows = sort === 'name' ? byName : byName.sort((a, b) => pct(a.approved, a.total) - pct(b.approved, b.total) || b.total - b.approved - (a.total - a.approved));
+  // Done: approved, or collected offline (nothing left to do online).
+  const done = (g: ProgressGroup) => g.done ?? g.approved;
+  const rows = sort === 'name' ? byName : byName.sort((a, b) => pct(done(a), a.total) - pct(done(b), b.total) || b.total - done(b) - (a.total - done(a)));
   const chosen = !!(filter.department || filter.major || filter.class);
   return html`<div class="groups" id="groups">
     <div class="section-head">
@@ -196,7 +198,7 @@ function Groups({ groups, filter, onGroup }: { groups: ProgressGroup[]; filter: 
           ${rows.map((g) => {
             const blank = !g.department && !g.major && !g.class;
             const active = chosen && sameGroup(g, filter);
-            const p = pct(g.approved, g.total);
+            const p = pct(done(g), g.total);
             return html`<tr
               class="group-row ${active ? 'active' : ''} ${blank ? '' : 'clickable'}"
               data-department=${g.department}
@@ -215,7 +217,7 @@ function Groups({ groups, filter, onGroup }: { groups: ProgressGroup[]; filter: 
               </td>
               <td class="num">${g.total}</td>
               <td class="num">${g.approved}</td>
-              <td class="num ${g.total - g.approved ? 'strong' : 'muted'}">${g.total - g.approved}</td>
+              <td class="num ${g.total - done(g) ? 'strong' : 'muted'}">${g.total - done(g)}</td>
               <td class="completion-col">
                 <div class="completion" role="img" aria-label=${`${p}%`}>
                   <div class="completion-bar"><span class=${p === 100 ? 'done' : p < 50 ? 'low' : ''} style=${{ width: `${p}%` }}></span></div>

@@ -185,8 +185,15 @@ struct CampaignInput {
     /// Left out: false for a new campaign, unchanged on an update (as `free_checks`).
     allow_withdraw: Option<bool>,
     free_checks: Option<u32>,
-    /// 《用户隐私协议》 students accept before verifying; left out on an update: unchanged.
-    privacy_agreement: Option<Agreement>,
+    /// 《用户隐私协议》 students accept before verifying: left out, unchanged (none for a new
+    /// campaign); `null`, removed.
+    #[serde(default, deserialize_with = "present")]
+    privacy_agreement: Option<Option<Agreement>>,
+}
+
+/// A field that was sent, as `Some` (its `null` as `Some(None)`), told from one left out.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 fn invalid_campaign(message: String) -> ApiError {
@@ -217,7 +224,7 @@ impl CampaignInput {
             require_id_card_photos: self.require_id_card_photos,
             allow_withdraw: self.allow_withdraw.unwrap_or(false),
             free_checks: self.free_checks.unwrap_or(yunzhao_domain::campaign::DEFAULT_FREE_CHECKS),
-            privacy_agreement: self.privacy_agreement,
+            privacy_agreement: self.privacy_agreement.flatten(),
             code: None,
             closed: false,
         };
@@ -277,7 +284,7 @@ async fn update_campaign(deps: &Deps, p: &Principal, req: &Request) -> Result<Re
     let mut input: CampaignInput = parse_json(req)?;
     input.allow_withdraw = input.allow_withdraw.or(Some(existing.allow_withdraw));
     input.free_checks = input.free_checks.or(Some(existing.free_checks));
-    input.privacy_agreement = input.privacy_agreement.or(existing.privacy_agreement.clone());
+    input.privacy_agreement = input.privacy_agreement.or(Some(existing.privacy_agreement.clone()));
     if input.school_id.as_deref().is_some_and(|s| s != existing.school_id) {
         return Err(invalid_campaign("A campaign cannot move to another school.".into()));
     }
@@ -370,7 +377,7 @@ fn progress_view(campaign_id: &str, roster: usize, p: &RosterProgress) -> Value 
         .groups
         .iter()
         .map(|((department, major, class), g)| {
-            json!({"department": department, "major": major, "class": class, "total": g.total, "approved": g.approved})
+            json!({"department": department, "major": major, "class": class, "total": g.total, "approved": g.approved, "done": g.done})
         })
         .collect();
     let students: Vec<Value> = p

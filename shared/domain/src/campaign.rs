@@ -279,8 +279,9 @@ pub struct Agreement {
 impl Agreement {
     /// A version is a short label (`2026-09`, `v3`); the text is an https page.
     pub fn is_valid(&self) -> bool {
-        let v = self.version.trim();
-        (1..=32).contains(&v.len())
+        let v = self.version.as_str();
+        v == v.trim()
+            && (1..=32).contains(&v.len())
             && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
             && self.url.starts_with("https://")
             && self.url.len() <= 512

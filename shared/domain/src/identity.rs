@@ -179,6 +179,10 @@ pub async fn accept_agreement<S: Consents>(
     if version.trim() != agreement.version {
         return Err(ConsentError::Outdated { current: agreement.version.clone() });
     }
+    // Accepted before: that acceptance stands (it is the one kept).
+    if let Some(earlier) = consents.accepted(user, &campaign.id, &agreement.version).await? {
+        return Ok(earlier);
+    }
     let consent = Consent { campaign_id: campaign.id.clone(), version: agreement.version.clone(), accepted_at: now };
     consents.record(user, &consent).await?;
     tracing::info!(campaign_id = %campaign.id, version = %consent.version, "privacy agreement accepted");
@@ -482,8 +486,9 @@ pub async fn verify<R: RosterLookup, C: AttemptCounter, P: CardPhotoStore, S: Co
     };
     // 已经线下完成信息采集的同学不用再次线上采集: no binding, so no order either. A student who
     // bound before the school marked them keeps their binding.
+    // The attempt stays counted, as a conflict's does: else any account could learn, without
+    // limit, which guessed details are on the roster.
     if entry.collected_offline && entry.bound_user_id.as_ref() != Some(asker.user) {
-        give_back(counter, &taken, now).await?;
         return Ok(VerifyOutcome::CollectedOffline);
     }
     let initial = BindingStatus::initial(campaign);
@@ -812,6 +817,8 @@ mod tests {
         assert_eq!(outdated, Err(ConsentError::Outdated { current: "v1".into() }));
         let consent = block_on(accept_agreement(&consents, &c, &user, "v1", now)).expect("accepted");
         assert_eq!((consent.version.as_str(), consent.accepted_at), ("v1", now));
+        let again = block_on(accept_agreement(&consents, &c, &user, "v1", now + Duration::hours(1))).expect("again");
+        assert_eq!(again.accepted_at, now, "the first acceptance is the one kept and shown");
         assert!(matches!(try_verify(&c), VerifyOutcome::Verified { newly: true, .. }));
         let revised = Campaign { privacy_agreement: agreement("v2"), ..campaign() };
         assert_eq!(try_verify(&revised), VerifyOutcome::ConsentRequired, "a new version asks again");
@@ -833,6 +840,8 @@ mod tests {
         ));
         assert_eq!(r.expect("store"), VerifyOutcome::CollectedOffline);
         assert!(roster.bound.lock().expect("lock").is_none(), "no binding, so no order");
+        // The attempt stays counted: the mark is no free oracle of which details are real.
+        assert_eq!(counters.0.lock().expect("lock").values().copied().max(), Some(1), "{:?}", counters.0);
         // A wrong name is still no match: the mark tells nothing to a guesser.
         let r = block_on(verify(
             ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),

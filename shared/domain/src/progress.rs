@@ -24,11 +24,13 @@ pub struct Filter {
     pub class: Option<String>,
 }
 
-/// One department, major and class: how many students, how many approved.
+/// One department, major and class: how many students, how many done (approved, or
+/// collected offline).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Group {
     pub total: u64,
     pub approved: u64,
+    pub done: u64,
 }
 
 /// A student the filter lists.
@@ -54,9 +56,10 @@ pub struct Progress<'a> {
 
 impl Filter {
     fn matches(&self, line: &RosterLine, stage: Stage) -> bool {
+        // By default, the students still to act: not those approved or collected offline.
         let stage_ok = match self.stage {
             Some(want) => stage == want,
-            None => stage != Stage::Approved,
+            None => !matches!(stage, Stage::Approved | Stage::CollectedOffline),
         };
         let text_ok = self.text.as_deref().is_none_or(|q| {
             line.name.contains(q)
@@ -92,6 +95,7 @@ pub fn progress<'a>(lines: &'a [RosterLine], counting: &'a HashMap<String, Order
         let group = p.groups.entry((at(&line.department), at(&line.major), at(&line.class))).or_default();
         group.total += 1;
         group.approved += u64::from(stage == Stage::Approved);
+        group.done += u64::from(matches!(stage, Stage::Approved | Stage::CollectedOffline));
         if filter.matches(line, stage) {
             p.matching += 1;
             if p.listed.len() < MAX_LISTED {
@@ -153,7 +157,7 @@ mod tests {
         assert_eq!(counted, [1, 1, 1, 1]);
         assert_eq!(p.by_stage.values().sum::<u64>(), 4);
         let one = &p.groups[&("数学学院".into(), "数学".into(), "一班".into())];
-        assert_eq!((one.total, one.approved), (2, 1));
+        assert_eq!((one.total, one.approved, one.done), (2, 1, 1));
         assert_eq!((names(&p), p.matching), (vec!["李四", "王五", "赵六"], 3));
         assert_eq!(p.listed[0].order.map(|o| o.state), Some(OrderState::InReview));
     }
@@ -177,6 +181,9 @@ mod tests {
         lines[3].collected_offline = true;
         let p = progress(&lines, &orders, &Filter::default());
         assert_eq!((p.by_stage[&Stage::CollectedOffline], p.by_stage[&Stage::NotVerified]), (1, 0));
+        assert_eq!(names(&p), ["李四", "王五"], "nobody chases a student collected offline");
+        let two = &p.groups[&("数学学院".into(), "数学".into(), "二班".into())];
+        assert_eq!((two.total, two.done), (2, 1), "they count as done for their class");
         let wanted = Filter { stage: Some(Stage::CollectedOffline), ..Filter::default() };
         assert_eq!(names(&progress(&lines, &orders, &wanted)), ["赵六"]);
     }

@@ -211,16 +211,23 @@ impl DynamoCampaigns {
     /// Replaces the campaign's settings, never its school, counters or closed flag.
     pub async fn update(&self, campaign: &Campaign, now: OffsetDateTime) -> Result<(), CampaignStoreError> {
         let value = |v: serde_json::Value| serde_dynamo::to_attribute_value(v).map_err(corrupt);
-        self.client
+        // No agreement: the attribute goes (never a stored NULL).
+        let (agreement, remove) = match &campaign.privacy_agreement {
+            Some(a) => (Some(value(serde_json::to_value(a).map_err(corrupt)?)?), ""),
+            None => (None, " REMOVE privacy_agreement"),
+        };
+        let set_agreement = if agreement.is_some() { ", privacy_agreement = :agreement" } else { "" };
+        let update = self
+            .client
             .update_item()
             .table_name(&self.table)
             .key("PK", s(&keys::campaign(&campaign.id)))
             .key("SK", s("PROFILE"))
-            .update_expression(
+            .update_expression(format!(
                 "SET #name = :name, kind = :kind, spec = :spec, #window = :window, price_fen = :price, \
                  identity_mode = :mode, require_id_card_photos = :cards, allow_withdraw = :withdraw, \
-                 free_checks = :checks, privacy_agreement = :agreement, updated_at = :now, GSI2SK = :closing",
-            )
+                 free_checks = :checks, updated_at = :now, GSI2SK = :closing{set_agreement}{remove}",
+            ))
             // A closed campaign has left the index of open ones and stays out.
             .condition_expression("attribute_exists(PK) AND school_id = :school AND attribute_exists(GSI2PK)")
             .expression_attribute_values(":closing", s(&closing_key(campaign)))
@@ -238,12 +245,13 @@ impl DynamoCampaigns {
             .expression_attribute_values(":cards", AttributeValue::Bool(campaign.require_id_card_photos))
             .expression_attribute_values(":withdraw", AttributeValue::Bool(campaign.allow_withdraw))
             .expression_attribute_values(":checks", super::n(i64::from(campaign.free_checks)))
-            .expression_attribute_values(
-                ":agreement",
-                value(serde_json::to_value(&campaign.privacy_agreement).map_err(corrupt)?)?,
-            )
             .expression_attribute_values(":now", s(&now.to_string()))
-            .expression_attribute_values(":school", s(&campaign.school_id))
+            .expression_attribute_values(":school", s(&campaign.school_id));
+        let update = match agreement {
+            Some(a) => update.expression_attribute_values(":agreement", a),
+            None => update,
+        };
+        update
             .send()
             .await
             .map_err(|e| if is_condition_failure(&e) { CampaignStoreError::NotFound } else { unavailable(&e) })?;
