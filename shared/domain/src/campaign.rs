@@ -434,22 +434,7 @@ mod tests {
     #[test]
     fn status_follows_the_window_and_the_closed_flag() {
         let window = Window::new(datetime!(2022-03-18 18:00 +8), datetime!(2022-04-06 00:00 +8)).expect("window");
-        let mut c = Campaign {
-            id: "c1".into(),
-            school_id: "s1".into(),
-            name: "2022 届毕业生图像采集".into(),
-            kind: CampaignKind::Graduation,
-            spec: PhotoSpec::preset(Preset::Chsi),
-            window,
-            price_fen: 3000,
-            identity_mode: IdentityMode::NameIdNumber,
-            require_id_card_photos: false,
-            allow_withdraw: false,
-            free_checks: DEFAULT_FREE_CHECKS,
-            privacy_agreement: None,
-            code: None,
-            closed: false,
-        };
+        let mut c = Campaign { name: "2022 届毕业生图像采集".into(), window, price_fen: 3000, ..memory::campaign() };
         assert_eq!(c.status(datetime!(2022-03-18 17:59 +8)), CampaignStatus::NotYetOpen);
         assert_eq!(c.status(datetime!(2022-04-05 23:59 +8)), CampaignStatus::Open);
         assert_eq!(c.status(datetime!(2022-04-06 00:00 +8)), CampaignStatus::Closed);

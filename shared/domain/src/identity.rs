@@ -607,7 +607,7 @@ mod tests {
         assert_eq!(Claim::parse(IdentityMode::NameIdNumber, &bad_id, today), Err(ClaimError::InvalidIdNumber));
     }
 
-    use crate::campaign::{CampaignKind, PhotoSpec, Preset, Window};
+    use crate::campaign::Window;
     use std::collections::HashMap;
     use std::sync::Mutex;
 
@@ -717,22 +717,8 @@ mod tests {
     }
 
     fn campaign() -> Campaign {
-        Campaign {
-            id: "c1".into(),
-            school_id: "s1".into(),
-            name: "x".into(),
-            kind: CampaignKind::Graduation,
-            spec: PhotoSpec::preset(Preset::Chsi),
-            window: Window::new(datetime!(2026-01-01 0:00 UTC), datetime!(2027-01-01 0:00 UTC)).expect("window"),
-            price_fen: 100,
-            identity_mode: IdentityMode::NameIdNumber,
-            require_id_card_photos: false,
-            allow_withdraw: false,
-            free_checks: crate::campaign::DEFAULT_FREE_CHECKS,
-            privacy_agreement: None,
-            code: None,
-            closed: false,
-        }
+        let window = Window::new(datetime!(2026-01-01 0:00 UTC), datetime!(2027-01-01 0:00 UTC)).expect("window");
+        Campaign { name: "x".into(), window, price_fen: 100, ..crate::campaign::memory::campaign() }
     }
 
     fn claim(name: &str) -> Claim {
@@ -754,6 +740,20 @@ mod tests {
         Ports { roster, counter, cards, consents }
     }
 
+    /// One verification of `name` (the roster's ID number) by `user`, no agreement asked.
+    fn attempt(
+        roster: &OneEntry,
+        counters: &Counters,
+        cards: &Cards,
+        c: &Campaign,
+        name: &str,
+        user: &UserId,
+        now: OffsetDateTime,
+    ) -> VerifyOutcome {
+        let consents = MemoryConsents::default();
+        block_on(verify(ports(roster, counters, cards, &consents), c, &claim(name), asker(user), now)).expect("store")
+    }
+
     fn asker(user: &UserId) -> Asker<'_> {
         Asker { user, source: Some("203.0.113.7") }
     }
@@ -763,34 +763,13 @@ mod tests {
         let (roster, counters) = (OneEntry::default(), Counters::default());
         let (c, user, now) = (campaign(), UserId::random(), datetime!(2026-11-23 12:07:30 UTC));
         for _ in 0..5 {
-            let r = block_on(verify(
-                ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
-                &c,
-                &claim("李四"),
-                asker(&user),
-                now,
-            ))
-            .expect("store");
+            let r = attempt(&roster, &counters, &Cards::default(), &c, "李四", &user, now);
             assert_eq!(r, VerifyOutcome::NoMatch);
         }
-        let sixth = block_on(verify(
-            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
-            &c,
-            &claim("张三"),
-            asker(&user),
-            now,
-        ))
-        .expect("store");
+        let sixth = attempt(&roster, &counters, &Cards::default(), &c, "张三", &user, now);
         assert_eq!(sixth, VerifyOutcome::Limited(450));
         let later = now + Duration::minutes(8);
-        let next_window = block_on(verify(
-            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
-            &c,
-            &claim("张三"),
-            asker(&user),
-            later,
-        ))
-        .expect("store");
+        let next_window = attempt(&roster, &counters, &Cards::default(), &c, "张三", &user, later);
         assert!(matches!(next_window, VerifyOutcome::Verified { newly: true, .. }));
     }
 
@@ -831,26 +810,14 @@ mod tests {
         let roster = OneEntry { offline: true, ..OneEntry::default() };
         let (counters, c, user) = (Counters::default(), campaign(), UserId::random());
         let now = datetime!(2026-11-23 12:00 UTC);
-        let r = block_on(verify(
-            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
-            &c,
-            &claim("张三"),
-            asker(&user),
-            now,
-        ));
-        assert_eq!(r.expect("store"), VerifyOutcome::CollectedOffline);
+        let r = attempt(&roster, &counters, &Cards::default(), &c, "张三", &user, now);
+        assert_eq!(r, VerifyOutcome::CollectedOffline);
         assert!(roster.bound.lock().expect("lock").is_none(), "no binding, so no order");
         // The attempt stays counted: the mark is no free oracle of which details are real.
         assert_eq!(counters.0.lock().expect("lock").values().copied().max(), Some(1), "{:?}", counters.0);
         // A wrong name is still no match: the mark tells nothing to a guesser.
-        let r = block_on(verify(
-            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
-            &c,
-            &claim("李四"),
-            asker(&user),
-            now,
-        ));
-        assert_eq!(r.expect("store"), VerifyOutcome::NoMatch);
+        let r = attempt(&roster, &counters, &Cards::default(), &c, "李四", &user, now);
+        assert_eq!(r, VerifyOutcome::NoMatch);
     }
 
     #[test]
@@ -862,14 +829,7 @@ mod tests {
         let mut limited = 0;
         for s in &strangers {
             for _ in 0..5 {
-                let r = block_on(verify(
-                    ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
-                    &c,
-                    &claim("李四"),
-                    asker(s),
-                    now,
-                ))
-                .expect("store");
+                let r = attempt(&roster, &counters, &Cards::default(), &c, "李四", s, now);
                 limited += usize::from(matches!(r, VerifyOutcome::Limited(_)));
             }
         }
@@ -893,23 +853,9 @@ mod tests {
         let (roster, counters) = (OneEntry::default(), Counters::default());
         let (c, user, now) = (campaign(), UserId::random(), datetime!(2026-11-23 12:00 UTC));
         let scope = format!("verify#c1#{user}");
-        block_on(verify(
-            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
-            &c,
-            &claim("李四"),
-            asker(&user),
-            now,
-        ))
-        .expect("store");
+        attempt(&roster, &counters, &Cards::default(), &c, "李四", &user, now);
         assert_eq!(counters.count(&scope, PER_USER, now), 1);
-        let ok = block_on(verify(
-            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
-            &c,
-            &claim("张三"),
-            asker(&user),
-            now,
-        ))
-        .expect("store");
+        let ok = attempt(&roster, &counters, &Cards::default(), &c, "张三", &user, now);
         assert!(matches!(ok, VerifyOutcome::Verified { .. }));
         assert_eq!(counters.count(&scope, PER_USER, now), 1, "the success is not counted");
         assert_eq!(counters.count("verify-src#203.0.113.7", PER_SOURCE, now), 1);
@@ -918,14 +864,7 @@ mod tests {
             block_on(counters.take("verify-src#203.0.113.7", PER_SOURCE, now)).expect("take");
         }
         let other = UserId::random();
-        let r = block_on(verify(
-            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
-            &c,
-            &claim("李四"),
-            asker(&other),
-            now,
-        ))
-        .expect("store");
+        let r = attempt(&roster, &counters, &Cards::default(), &c, "李四", &other, now);
         assert!(matches!(r, VerifyOutcome::Limited(_)));
         assert_eq!(counters.count(&format!("verify#c1#{other}"), PER_USER, now), 0);
     }
@@ -935,44 +874,16 @@ mod tests {
         let (roster, counters) = (OneEntry::default(), Counters::default());
         let (c, now) = (campaign(), datetime!(2026-11-23 12:00 UTC));
         let (owner, other) = (UserId::random(), UserId::random());
-        block_on(verify(
-            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
-            &c,
-            &claim("张三"),
-            asker(&owner),
-            now,
-        ))
-        .expect("store");
-        let again = block_on(verify(
-            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
-            &c,
-            &claim("张三"),
-            asker(&owner),
-            now,
-        ))
-        .expect("store");
+        attempt(&roster, &counters, &Cards::default(), &c, "张三", &owner, now);
+        let again = attempt(&roster, &counters, &Cards::default(), &c, "张三", &owner, now);
         assert!(matches!(again, VerifyOutcome::Verified { newly: false, .. }));
         assert_eq!(counters.count(&format!("verify#c1#{owner}"), PER_USER, now), 0, "successes are not counted");
         // Someone else's real details count like a wrong guess: no free oracle of real pairs.
         for _ in 0..PER_USER.max_failures {
-            let theirs = block_on(verify(
-                ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
-                &c,
-                &claim("张三"),
-                asker(&other),
-                now,
-            ))
-            .expect("store");
+            let theirs = attempt(&roster, &counters, &Cards::default(), &c, "张三", &other, now);
             assert_eq!(theirs, VerifyOutcome::Conflict);
         }
-        let then = block_on(verify(
-            ports(&roster, &counters, &Cards::default(), &MemoryConsents::default()),
-            &c,
-            &claim("张三"),
-            asker(&other),
-            now,
-        ))
-        .expect("store");
+        let then = attempt(&roster, &counters, &Cards::default(), &c, "张三", &other, now);
         assert!(matches!(then, VerifyOutcome::Limited(_)), "{then:?}");
     }
 
@@ -987,14 +898,7 @@ mod tests {
         // Before any match: no link, whoever asks.
         assert_eq!(block_on(card_photo_link(&roster, &c, &user)).expect("store"), CardLink::VerifyFirst);
         // The match binds, pending: the entry is taken, the student is told photos are needed.
-        let first = block_on(verify(
-            ports(&roster, &counters, &cards, &MemoryConsents::default()),
-            &c,
-            &claim("张三"),
-            asker(&user),
-            now,
-        ))
-        .expect("store");
+        let first = attempt(&roster, &counters, &cards, &c, "张三", &user, now);
         assert!(
             matches!(first, VerifyOutcome::Verified { newly: true, status: BindingStatus::CardPhotosNeeded, .. }),
             "{first:?}"
@@ -1004,25 +908,11 @@ mod tests {
         assert_eq!(block_on(card_photo_link(&roster, &c, &stranger)).expect("store"), CardLink::VerifyFirst);
         // One side only: still pending.
         cards.put(CardSide::Front, CardPhoto::Image { version: "vf1".into() });
-        let half = block_on(verify(
-            ports(&roster, &counters, &cards, &MemoryConsents::default()),
-            &c,
-            &claim("张三"),
-            asker(&user),
-            now,
-        ))
-        .expect("store");
+        let half = attempt(&roster, &counters, &cards, &c, "张三", &user, now);
         assert!(matches!(half, VerifyOutcome::Verified { status: BindingStatus::CardPhotosNeeded, .. }), "{half:?}");
         // Both: complete, with the versions checked; no more links.
         cards.put(CardSide::Back, CardPhoto::Image { version: "vb1".into() });
-        let done = block_on(verify(
-            ports(&roster, &counters, &cards, &MemoryConsents::default()),
-            &c,
-            &claim("张三"),
-            asker(&user),
-            now,
-        ))
-        .expect("store");
+        let done = attempt(&roster, &counters, &cards, &c, "张三", &user, now);
         assert!(
             matches!(done, VerifyOutcome::Verified { newly: false, status: BindingStatus::Complete, .. }),
             "{done:?}"
@@ -1032,14 +922,7 @@ mod tests {
         assert_eq!(block_on(card_photo_link(&roster, &c, &user)).expect("store"), CardLink::AlreadyComplete);
         // A later write to the key (a new version) does not replace what was checked.
         cards.put(CardSide::Front, CardPhoto::Image { version: "vf2".into() });
-        block_on(verify(
-            ports(&roster, &counters, &cards, &MemoryConsents::default()),
-            &c,
-            &claim("张三"),
-            asker(&user),
-            now,
-        ))
-        .expect("store");
+        attempt(&roster, &counters, &cards, &c, "张三", &user, now);
         let kept = roster.completed_with.lock().expect("lock").clone();
         assert_eq!(kept.map(|v| v.front), Some("vf1".to_owned()));
         assert_eq!(counters.count(&format!("verify#c1#{user}"), PER_USER, now), 0, "matches are not counted");
@@ -1049,24 +932,10 @@ mod tests {
     fn given_a_card_photo_that_is_not_an_image_then_the_binding_stays_pending() {
         let (roster, counters, cards) = (OneEntry::default(), Counters::default(), Cards::default());
         let (c, user, now) = (card_campaign(), UserId::random(), datetime!(2026-11-23 12:00 UTC));
-        block_on(verify(
-            ports(&roster, &counters, &cards, &MemoryConsents::default()),
-            &c,
-            &claim("张三"),
-            asker(&user),
-            now,
-        ))
-        .expect("store");
+        attempt(&roster, &counters, &cards, &c, "张三", &user, now);
         cards.put(CardSide::Front, CardPhoto::Image { version: "vf1".into() });
         cards.put(CardSide::Back, CardPhoto::NotAnImage);
-        let r = block_on(verify(
-            ports(&roster, &counters, &cards, &MemoryConsents::default()),
-            &c,
-            &claim("张三"),
-            asker(&user),
-            now,
-        ))
-        .expect("store");
+        let r = attempt(&roster, &counters, &cards, &c, "张三", &user, now);
         assert_eq!(r, VerifyOutcome::CardPhotoNotAnImage(CardSide::Back));
         assert_eq!(block_on(roster.binding(&c, &user)).expect("store"), Some(BindingStatus::CardPhotosNeeded));
         assert_eq!(block_on(card_photo_link(&roster, &c, &user)).expect("store"), CardLink::Allowed);
@@ -1076,14 +945,7 @@ mod tests {
     fn given_a_campaign_without_card_photos_then_the_match_completes_and_no_link_is_given() {
         let (roster, counters, cards) = (OneEntry::default(), Counters::default(), Cards::default());
         let (c, user, now) = (campaign(), UserId::random(), datetime!(2026-11-23 12:00 UTC));
-        let r = block_on(verify(
-            ports(&roster, &counters, &cards, &MemoryConsents::default()),
-            &c,
-            &claim("张三"),
-            asker(&user),
-            now,
-        ))
-        .expect("store");
+        let r = attempt(&roster, &counters, &cards, &c, "张三", &user, now);
         assert!(matches!(r, VerifyOutcome::Verified { status: BindingStatus::Complete, .. }), "{r:?}");
         assert_eq!(block_on(card_photo_link(&roster, &c, &user)).expect("store"), CardLink::NotNeeded);
     }
