@@ -434,7 +434,8 @@ mod tests {
     #[test]
     fn status_follows_the_window_and_the_closed_flag() {
         let window = Window::new(datetime!(2022-03-18 18:00 +8), datetime!(2022-04-06 00:00 +8)).expect("window");
-        let mut c = Campaign { name: "2022 届毕业生图像采集".into(), window, price_fen: 3000, ..memory::campaign() };
+        let mut c =
+            Campaign { name: "2022 届毕业生图像采集".into(), window, price_fen: 3000, ..memory::campaign() };
         assert_eq!(c.status(datetime!(2022-03-18 17:59 +8)), CampaignStatus::NotYetOpen);
         assert_eq!(c.status(datetime!(2022-04-05 23:59 +8)), CampaignStatus::Open);
         assert_eq!(c.status(datetime!(2022-04-06 00:00 +8)), CampaignStatus::Closed);
