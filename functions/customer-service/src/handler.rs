@@ -21,8 +21,8 @@ use yunzhao_domain::photo::Reason;
 use yunzhao_domain::review::AuditEntry;
 use yunzhao_domain::{Role, UserId};
 use yunzhao_http::{
-    ApiError, Code, Principal, StaffGate, json_response, parse_json, path_param, query_param, request_id, respond,
-    route_key, unknown_route,
+    ApiError, Code, Principal, StaffGate, json_response, order_param, parse_json, path_param, query_param, request_id,
+    respond, route_key, unknown_route,
 };
 
 const MAX_NOTE_CHARS: usize = 200;
@@ -94,7 +94,7 @@ fn order_not_found() -> ApiError {
 }
 
 async fn order(deps: &Deps, req: &Request) -> Result<Order, ApiError> {
-    let no = OutTradeNo::parse(&path_param(req, "order_id")?).map_err(|_| order_not_found())?;
+    let no = order_param(req)?;
     deps.orders.get(&no).await?.ok_or_else(order_not_found)
 }
 

@@ -20,7 +20,7 @@ use yunzhao_domain::photo::Reason;
 use yunzhao_domain::upload::{self, SubmitError, WithdrawError};
 use yunzhao_domain::{Role, UserId};
 use yunzhao_http::{
-    ApiError, Code, Principal, SessionKeys, StaffGate, json_response, parse_json, path_param, request_id, respond,
+    ApiError, Code, Principal, SessionKeys, StaffGate, json_response, order_param, parse_json, request_id, respond,
     route_key, unknown_route,
 };
 
@@ -167,10 +167,16 @@ fn shown<T: Serialize>(status: StatusCode, order: &Order, more: T) -> Response<B
     json_response(status, &Shown { order: order_view(order), more })
 }
 
+/// The order as it is now (after the route changed it), answered to the caller.
+async fn now_shown(deps: &Deps, no: &OutTradeNo) -> Result<Response<Body>, ApiError> {
+    let order = deps.orders.get(no).await?.ok_or_else(order_not_found)?;
+    Ok(shown(StatusCode::OK, &order, json!({})))
+}
+
 /// The order if the caller may see it: its student, or an operator. Anyone else gets
 /// "not found", as if it did not exist.
 async fn visible(deps: &Deps, p: &Principal, req: &Request) -> Result<Order, ApiError> {
-    let no = OutTradeNo::parse(&path_param(req, "order_id")?).map_err(|_| order_not_found())?;
+    let no = order_param(req)?;
     match deps.orders.get(&no).await? {
         Some(o) if o.user_id == p.user_id || p.has(Role::Operator) => Ok(o),
         _ => Err(order_not_found()),
@@ -238,13 +244,12 @@ async fn cancel(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         Cancelling::Cancelled => {}
         _ => return Err(not_cancellable()),
     }
-    let order = deps.orders.get(&order.out_trade_no).await?.ok_or_else(order_not_found)?;
-    Ok(shown(StatusCode::OK, &order, json!({})))
+    now_shown(deps, &order.out_trade_no).await
 }
 
 /// The student submits the standard photo they looked at (it passed the checks) for review.
 async fn submit(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
-    let no = OutTradeNo::parse(&path_param(req, "order_id")?).map_err(|_| order_not_found())?;
+    let no = order_param(req)?;
     let submitted = upload::submit(&deps.orders, &deps.campaigns, &p.user_id, &no, OffsetDateTime::now_utc());
     submitted.await.map_err(|e| match e {
         SubmitError::NoOrder => order_not_found(),
@@ -252,14 +257,13 @@ async fn submit(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Bo
         SubmitError::NothingToSubmit(_) => ApiError::from(Code::NothingToSubmit),
         SubmitError::Store(e) => e.into(),
     })?;
-    let order = deps.orders.get(&no).await?.ok_or_else(order_not_found)?;
-    Ok(shown(StatusCode::OK, &order, json!({})))
+    now_shown(deps, &no).await
 }
 
 /// The student takes the submitted photo back out of review (撤回审核), where the campaign
 /// allows it and no reviewer holds it.
 async fn withdraw(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<Body>, ApiError> {
-    let no = OutTradeNo::parse(&path_param(req, "order_id")?).map_err(|_| order_not_found())?;
+    let no = order_param(req)?;
     let withdrawn = upload::withdraw(&deps.orders, &deps.campaigns, &p.user_id, &no, OffsetDateTime::now_utc());
     withdrawn.await.map_err(|e| match e {
         WithdrawError::NoOrder => order_not_found(),
@@ -269,8 +273,7 @@ async fn withdraw(deps: &Deps, p: &Principal, req: &Request) -> Result<Response<
         WithdrawError::NotInReview(_) => ApiError::from(Code::NotInReview),
         WithdrawError::Store(e) => e.into(),
     })?;
-    let order = deps.orders.get(&no).await?.ok_or_else(order_not_found)?;
-    Ok(shown(StatusCode::OK, &order, json!({})))
+    now_shown(deps, &no).await
 }
 
 #[derive(Deserialize)]

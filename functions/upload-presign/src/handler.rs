@@ -9,10 +9,9 @@ use time::{Duration, OffsetDateTime};
 use yunzhao_adapters::dynamo::roster::DynamoBindings;
 use yunzhao_adapters::dynamo::{DynamoCampaigns, DynamoOrders};
 use yunzhao_adapters::s3_post::Presigner;
-use yunzhao_domain::order::OutTradeNo;
 use yunzhao_domain::upload::{self, StartError, Started};
 use yunzhao_http::{
-    ApiError, Code, SessionKeys, json_response, path_param, request_id, respond, route_key, unknown_route,
+    ApiError, Code, SessionKeys, json_response, order_param, request_id, respond, route_key, unknown_route,
 };
 
 /// Phone photos: more than 10 KB (anything smaller cannot be a usable photo), at most 15 MB.
@@ -37,7 +36,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
         if route_key(&req) != "POST /v1/orders/{order_id}/uploads" {
             return Err(unknown_route());
         }
-        let no = OutTradeNo::parse(&path_param(&req, "order_id")?).map_err(|_| ApiError::from(Code::OrderNotFound))?;
+        let no = order_param(&req)?;
         let now = OffsetDateTime::now_utc();
         let started = upload::start_attempt(&deps.orders, &deps.campaigns, &deps.bindings, &p.user_id, &no, now);
         let Started { attempt, key } = started.await.map_err(not_started)?;

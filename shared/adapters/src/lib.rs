@@ -13,5 +13,5 @@ pub mod wechat;
 
 /// Now, in milliseconds since the epoch: the unit of queue, audit and export times.
 pub fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+    yunzhao_domain::millis(time::OffsetDateTime::now_utc())
 }

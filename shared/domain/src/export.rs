@@ -107,15 +107,7 @@ pub fn select<'e, E: Line>(
     let counting = order::counting_orders(orders);
     let mut selection = Selection { photos: Vec::new(), missing: Vec::new(), approved_until: since };
     for entry in entries {
-        let part = order::for_export(entry.bound_user(), &counting, since);
-        match part {
-            ForExport::Missing(_) if entry.bound_user().is_none() && entry.collected_offline() => {
-                selection.missing.push((entry, Stage::CollectedOffline));
-                continue;
-            }
-            _ => {}
-        }
-        match part {
+        match order::for_export(entry.bound_user(), entry.collected_offline(), &counting, since) {
             ForExport::Photo { order, approved_at } => {
                 let prefix = order.result_prefix.as_deref().ok_or_else(|| NoResults(order.out_trade_no.clone()))?;
                 let photo_key = objects::Results::at(prefix).standard();

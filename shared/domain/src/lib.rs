@@ -21,6 +21,11 @@ pub use login::{LoginError, WeChatIdentity, WeChatLogin};
 /// The one error of the domain's stores: unavailable (retry) or corrupt (a bug).
 pub use order::StoreError;
 
+/// `t` in milliseconds since the epoch: the unit of queue, audit and export times.
+pub fn millis(t: time::OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
 /// Whether `s` can be one of the ids this service makes (campaigns, schools, orders, tasks,
 /// exports: short ASCII). Anything else names nothing: it is "not found" at the edge and never
 /// sent to a store (DynamoDB refuses keys over 2 KB with an error that reads as an outage).

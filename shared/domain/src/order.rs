@@ -409,6 +409,12 @@ impl Stage {
         Stage::CollectedOffline,
     ];
 
+    /// Where a roster line's student stands: collected offline (and not bound online), else
+    /// [`Stage::of`].
+    pub fn of_line(bound: bool, collected_offline: bool, order: Option<OrderState>) -> Self {
+        if collected_offline && !bound { Stage::CollectedOffline } else { Stage::of(bound, order) }
+    }
+
     pub fn of(verified: bool, order: Option<OrderState>) -> Self {
         match (verified, order) {
             (false, _) => Stage::NotVerified,
@@ -478,6 +484,7 @@ pub enum ForExport<'a> {
 /// Where the student bound to a roster line (if any) stands for an export.
 pub fn for_export<'a>(
     bound_user: Option<&str>,
+    collected_offline: bool,
     counting: &'a std::collections::HashMap<String, Order>,
     since: i64,
 ) -> ForExport<'a> {
@@ -490,7 +497,7 @@ pub fn for_export<'a>(
                 ForExport::Earlier { approved_at }
             }
         }
-        other => ForExport::Missing(Stage::of(bound_user.is_some(), other.map(|o| o.state))),
+        other => ForExport::Missing(Stage::of_line(bound_user.is_some(), collected_offline, other.map(|o| o.state))),
     }
 }
 
@@ -523,13 +530,16 @@ mod tests {
             order_of(&a, OrderState::Approved, 10, Some(5_000)),
             order_of(&b, OrderState::InReview, 10, None),
         ]);
-        assert!(matches!(for_export(Some(a.as_str()), &counting, 0), ForExport::Photo { approved_at: 5_000, .. }));
-        assert_eq!(for_export(Some(a.as_str()), &counting, 5_000), ForExport::Earlier { approved_at: 5_000 });
+        assert!(matches!(
+            for_export(Some(a.as_str()), false, &counting, 0),
+            ForExport::Photo { approved_at: 5_000, .. }
+        ));
+        assert_eq!(for_export(Some(a.as_str()), false, &counting, 5_000), ForExport::Earlier { approved_at: 5_000 });
         assert_eq!(
-            for_export(Some(b.as_str()), &counting, 0),
+            for_export(Some(b.as_str()), false, &counting, 0),
             ForExport::Missing(Stage::of(true, Some(OrderState::InReview)))
         );
-        assert_eq!(for_export(None, &counting, 0), ForExport::Missing(Stage::of(false, None)));
+        assert_eq!(for_export(None, false, &counting, 0), ForExport::Missing(Stage::of(false, None)));
     }
 
     #[test]
@@ -600,6 +610,8 @@ mod tests {
         // Not submitted yet, the student may still retake it.
         assert!(Transition::StartStandardizing.applies_to(Standardized));
         assert_eq!(Stage::of(true, Some(Standardized)), Stage::NotSubmitted);
+        assert_eq!(Stage::of_line(false, true, None), Stage::CollectedOffline);
+        assert_eq!(Stage::of_line(true, true, Some(InReview)), Stage::InReview, "bound online first: online");
     }
 
     #[test]

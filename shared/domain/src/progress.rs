@@ -86,10 +86,7 @@ pub fn progress<'a>(lines: &'a [RosterLine], counting: &'a HashMap<String, Order
     };
     for line in lines {
         let order = line.bound_user_id.as_ref().and_then(|u| counting.get(u));
-        let stage = match (&line.bound_user_id, line.collected_offline) {
-            (None, true) => Stage::CollectedOffline,
-            (bound, _) => Stage::of(bound.is_some(), order.map(|o| o.state)),
-        };
+        let stage = Stage::of_line(line.bound_user_id.is_some(), line.collected_offline, order.map(|o| o.state));
         *p.by_stage.entry(stage).or_default() += 1;
         let at = |f: &Option<String>| f.clone().unwrap_or_default();
         let group = p.groups.entry((at(&line.department), at(&line.major), at(&line.class))).or_default();

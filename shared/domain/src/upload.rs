@@ -357,7 +357,7 @@ where
         return Err(SubmitError::NothingToSubmit(order.state));
     }
     let version = orders.taken_version(no, attempt).await?;
-    let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+    let now_ms = crate::millis(now);
     let key = objects::upload(&order.campaign_id, no, attempt);
     let task = ReviewTask::new(&order.campaign_id, no, attempt, prefix, key, version, now_ms);
     let queue = Change::new(Transition::Submit, "submitted", student.as_str())
@@ -425,7 +425,7 @@ where
     let (OrderState::InReview, Some(task_id)) = (order.state, order.review_task_id.clone()) else {
         return Err(WithdrawError::NotInReview(order.state));
     };
-    let at_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+    let at_ms = crate::millis(now);
     let back = Change::new(Transition::Withdraw, "withdrawn_by_student", student.as_str())
         .also(Also::WithdrawFreeTask { campaign_id: order.campaign_id.clone(), task_id, at_ms });
     match orders.apply(&order, back).await? {

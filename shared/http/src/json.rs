@@ -127,6 +127,13 @@ pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
         .ok_or_else(ApiError::not_found)
 }
 
+/// The order named in the path (`order_id`): `not_found` for what is no id at all, as
+/// [`path_param`], and `order_not_found` for an id that cannot be an order's.
+pub fn order_param(req: &Request) -> Result<yunzhao_domain::order::OutTradeNo, ApiError> {
+    let no = path_param(req, "order_id")?;
+    yunzhao_domain::order::OutTradeNo::parse(&no).map_err(|_| ApiError::from(crate::Code::OrderNotFound))
+}
+
 /// A query string parameter, if present and not empty.
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref().and_then(|q| q.first(name)).filter(|v| !v.is_empty()).map(str::to_owned)

@@ -13,7 +13,8 @@ pub use auth::{IssuedToken, Principal, SessionKeys};
 pub use catalogue::Code;
 pub use error::ApiError;
 pub use json::{
-    json_response, parse_json, path_param, query_param, request_id, respond, route_key, source_ip, unknown_route,
+    json_response, order_param, parse_json, path_param, query_param, request_id, respond, route_key, source_ip,
+    unknown_route,
 };
 pub use serve::{init_logs, serve, serve_events};
 pub use staff::StaffGate;
